@@ -1,0 +1,55 @@
+// Package agent is the service body: configuration, scan pipeline, state,
+// schedule, spool, enrolment and upload.
+package agent
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// Version is the agent version, set at build time with -ldflags "-X ...".
+var Version = "0.1.0-dev"
+
+// ScanOptions is what one scan needs besides the host.
+type ScanOptions struct {
+	Targets  registry.Config
+	Run      checks.RunOptions
+	AgentID  string
+	Entity   string
+	Sequence uint64
+	// Inventory, when set, collects the software inventory.
+	Inventory func(ctx context.Context, h *checks.Host) ([]report.Package, error)
+}
+
+// Scan runs every registered check on h and assembles the scorecard. It is
+// the one scan pipeline shared by `vigie scan` and the service, so that a
+// scan on demand and a scheduled one produce the same scorecard.
+func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *report.Scorecard {
+	start := h.Now()
+	list := registry.Checks(opt.Targets)
+	results := checks.RunAll(ctx, h, list, opt.Run)
+	info, _ := h.Facts.Info(ctx) // best effort: a scorecard without host facts is still a scorecard
+	var sw []report.Package
+	if opt.Inventory != nil {
+		ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		sw, _ = opt.Inventory(ictx, h)
+		cancel()
+	}
+	return report.Build(report.Scan{
+		Checks:       list,
+		Results:      results,
+		Host:         info,
+		StartedAt:    start,
+		FinishedAt:   h.Now(),
+		AgentID:      opt.AgentID,
+		Entity:       opt.Entity,
+		Sector:       opt.Targets.Sector,
+		AgentVersion: Version,
+		Sequence:     opt.Sequence,
+		Software:     sw,
+	})
+}

@@ -1,0 +1,110 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"strconv"
+	"time"
+)
+
+// ErrNotFound means a command or registry key is not on this host; checks turn
+// it into not-applicable.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnsupported is returned by OS-specific facilities on other systems
+// (the registry on Linux).
+var ErrUnsupported = errors.New("not supported on this system")
+
+// Host is the only door a check has to the machine. Tests build one over
+// testdata/ trees and fakes (see checkstest); production uses Live().
+type Host struct {
+	// OS is the GOOS of the observed host ("linux", "windows").
+	OS string
+	// FS is the host file system rooted at "/" (or the system drive on
+	// Windows); paths are slash-separated without a leading slash.
+	FS fs.FS
+	// Exec runs commands with a deadline.
+	Exec Runner
+	// Facts gives gopsutil-backed host facts.
+	Facts Facts
+	// Registry reads the Windows registry; ErrUnsupported elsewhere.
+	Registry Registry
+	// Now is the clock.
+	Now func() time.Time
+	// Dialer opens network connections (TLS and DNS checks).
+	Dialer Dialer
+	// Resolver looks up names (TLS endpoints given by name).
+	Resolver *net.Resolver
+}
+
+// Runner runs a command and returns its standard output. A non-zero exit is
+// an *ExitError carrying the code and standard error (and the output is still
+// returned); a missing program is ErrNotFound.
+type Runner interface {
+	Run(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// ExitError is a command that ran and exited non-zero.
+type ExitError struct {
+	Name   string
+	Code   int
+	Stderr string
+}
+
+func (e *ExitError) Error() string {
+	if e.Stderr != "" {
+		return e.Name + ": exit status " + strconv.Itoa(e.Code) + ": " + e.Stderr
+	}
+	return e.Name + ": exit status " + strconv.Itoa(e.Code)
+}
+
+// Dialer opens connections; *net.Dialer satisfies it.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Registry reads Windows registry values. Keys are full paths such as
+// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`.
+type Registry interface {
+	String(key, value string) (string, error)
+	Integer(key, value string) (uint64, error)
+	// SubKeys lists the names of a key's sub-keys.
+	SubKeys(key string) ([]string, error)
+}
+
+// HostInfo describes the operating system.
+type HostInfo struct {
+	Hostname        string    `json:"hostname"`
+	OS              string    `json:"os"`               // linux, windows
+	Platform        string    `json:"platform"`         // debian, ubuntu, rocky, Microsoft Windows Server 2022 Standard
+	PlatformFamily  string    `json:"platform_family"`  // debian, rhel, Server, Standalone Workstation
+	PlatformVersion string    `json:"platform_version"` // 12.7, 9.4, 10.0.20348 Build 20348
+	KernelVersion   string    `json:"kernel_version"`
+	Arch            string    `json:"arch"`
+	BootTime        time.Time `json:"boot_time"`
+}
+
+// Listener is a listening socket.
+type Listener struct {
+	Proto   string `json:"proto"` // tcp, tcp6, udp, udp6
+	Address string `json:"address"`
+	Port    int    `json:"port"`
+	PID     int32  `json:"pid,omitempty"`
+	Process string `json:"process,omitempty"`
+}
+
+// Process is a running process.
+type Process struct {
+	PID  int32  `json:"pid"`
+	Name string `json:"name"`
+	Exe  string `json:"exe,omitempty"`
+}
+
+// Facts gives host facts (gopsutil in production).
+type Facts interface {
+	Info(ctx context.Context) (HostInfo, error)
+	Listeners(ctx context.Context) ([]Listener, error)
+	Processes(ctx context.Context) ([]Process, error)
+}

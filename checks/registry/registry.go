@@ -1,0 +1,58 @@
+// Package registry is the one explicit list of check families (STYLE.md rule
+// 4): every check Vigie can run and the guidance that goes with it.
+package registry
+
+import (
+	"fmt"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// Config is what a scan looks at beyond the host itself; it comes from the
+// command line or the agent's configuration file.
+type Config struct {
+	TLSEndpoints []string          // host:port, repeatable --tls
+	Domains      []string          // entity domains, repeatable --domain
+	BackupPaths  []string          // backup destinations to inspect
+	Sector       string            // commune, hospital, port, other
+	Answers      map[string]string // questionnaire answers by question ID
+}
+
+// family is one sub-package of checks: its checks for a configuration and
+// its embedded guidance file.
+type family struct {
+	name     string
+	checks   func(Config) []checks.Check
+	guidance []byte
+}
+
+// families lists every family; add a line here when a family is added.
+func families() []family {
+	return []family{}
+}
+
+// Checks returns every check to run for cfg.
+func Checks(cfg Config) []checks.Check {
+	var out []checks.Check
+	for _, f := range families() {
+		out = append(out, f.checks(cfg)...)
+	}
+	return out
+}
+
+// Guidance returns the merged guidance catalogue of every family.
+func Guidance() (checks.Catalogue, error) {
+	var cs []checks.Catalogue
+	for _, f := range families() {
+		c, err := checks.ParseGuidance(f.name, f.guidance)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, c)
+	}
+	c, err := checks.Merge(cs...)
+	if err != nil {
+		return nil, fmt.Errorf("guidance: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,127 @@
+package checks_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+)
+
+func fn(id string, f func(ctx context.Context, h *checks.Host) checks.Result) checks.Check {
+	return checks.Func{M: checks.Meta{ID: id, Version: 1, Domain: checks.DomainPatch, Severity: checks.High}, F: f}
+}
+
+func TestRunAllIsolatesPanicsAndHangs(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	defer close(release)
+	list := []checks.Check{
+		fn("t.ok", func(context.Context, *checks.Host) checks.Result {
+			return checks.Passed(checks.Textf("bien", "fine"), nil)
+		}),
+		fn("t.panic", func(context.Context, *checks.Host) checks.Result { panic("boom") }),
+		// Ignores its context entirely: the runner must give up on it.
+		fn("t.hang", func(context.Context, *checks.Host) checks.Result { <-release; return checks.Result{} }),
+		// Honours its context: returns when the deadline cuts its I/O.
+		fn("t.slow", func(ctx context.Context, _ *checks.Host) checks.Result {
+			<-ctx.Done()
+			return checks.Passed(checks.Textf("trop tard", "too late"), nil)
+		}),
+		fn("t.empty", func(context.Context, *checks.Host) checks.Result { return checks.Result{} }),
+		checks.Func{M: checks.Meta{ID: "t.windows", OS: []string{"windows"}}, F: func(context.Context, *checks.Host) checks.Result {
+			t.Error("a Windows-only check ran on Linux")
+			return checks.Result{}
+		}},
+	}
+	start := time.Now()
+	res := checks.RunAll(context.Background(), checkstest.Host(), list, checks.RunOptions{Timeout: 100 * time.Millisecond, Grace: 50 * time.Millisecond})
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("RunAll took %s: a hung check blocked the scan", el)
+	}
+	want := map[string]checks.Status{
+		"t.ok": checks.Pass, "t.panic": checks.Error, "t.hang": checks.Error, "t.slow": checks.Error,
+		"t.empty": checks.Error, "t.windows": checks.NotApplicable,
+	}
+	if len(res) != len(list) {
+		t.Fatalf("got %d results for %d checks", len(res), len(list))
+	}
+	for i, r := range res {
+		if r.ID != list[i].Meta().ID {
+			t.Errorf("result %d has ID %q, want %q (order must follow the list)", i, r.ID, list[i].Meta().ID)
+		}
+		if r.Status != want[r.ID] {
+			t.Errorf("%s: status %s, want %s (%s)", r.ID, r.Status, want[r.ID], r.Evidence.EN)
+		}
+	}
+	if !strings.Contains(res[1].Evidence.EN, "boom") {
+		t.Errorf("panic evidence %q does not name the panic", res[1].Evidence.EN)
+	}
+	if !strings.Contains(res[2].Evidence.FR, "délai") {
+		t.Errorf("hang evidence %q does not say the deadline passed", res[2].Evidence.FR)
+	}
+}
+
+func TestRunAllBoundsConcurrency(t *testing.T) {
+	t.Parallel()
+	var running, peak int32
+	mu := make(chan struct{}, 1)
+	var list []checks.Check
+	for i := 0; i < 20; i++ {
+		list = append(list, fn("t.c", func(context.Context, *checks.Host) checks.Result {
+			mu <- struct{}{}
+			running++
+			if running > peak {
+				peak = running
+			}
+			<-mu
+			time.Sleep(5 * time.Millisecond)
+			mu <- struct{}{}
+			running--
+			<-mu
+			return checks.Passed(checks.Text{}, nil)
+		}))
+	}
+	checks.RunAll(context.Background(), checkstest.Host(), list, checks.RunOptions{Concurrency: 3, Timeout: time.Second})
+	if peak > 3 || peak == 0 {
+		t.Fatalf("peak concurrency %d, want 1..3", peak)
+	}
+}
+
+func TestRunAllCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := checks.RunAll(ctx, checkstest.Host(), []checks.Check{fn("t.x", func(ctx context.Context, _ *checks.Host) checks.Result {
+		return checks.Passed(checks.Text{}, nil)
+	})}, checks.RunOptions{Concurrency: 1})
+	if len(res) != 1 || res[0].ID != "t.x" {
+		t.Fatalf("cancelled scan lost its result: %+v", res)
+	}
+}
+
+func TestExecRunner(t *testing.T) {
+	t.Parallel()
+	r := checks.ExecRunner{MaxOutput: 8}
+	ctx := context.Background()
+	out, err := r.Run(ctx, "sh", "-c", "echo 0123456789abcdef")
+	if err != nil || string(out) != "01234567" {
+		t.Fatalf("capped output = %q, %v; want the first 8 bytes", out, err)
+	}
+	_, err = r.Run(ctx, "sh", "-c", "echo oops >&2; exit 3")
+	var ee *checks.ExitError
+	if !asExit(err, &ee) || ee.Code != 3 || ee.Stderr != "oops" {
+		t.Fatalf("exit error = %#v", err)
+	}
+	if _, err := r.Run(ctx, "vigie-no-such-program"); !errorsIs(err, checks.ErrNotFound) {
+		t.Fatalf("missing program error = %v, want ErrNotFound", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := r.Run(tctx, "sleep", "10"); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("timeout not enforced: %v after %s", err, time.Since(start))
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// loadSigningKey returns the key at explicit (which must exist) or the
+// agent's key in stateDir, created on first use (0600).
+func loadSigningKey(explicit, stateDir string) (key ed25519.PrivateKey, path string, created bool, err error) {
+	if explicit != "" {
+		data, err := os.ReadFile(explicit)
+		if err != nil {
+			return nil, explicit, false, fmt.Errorf("clé %s illisible : %w", explicit, err)
+		}
+		k, err := report.ParsePrivateKey(data)
+		if err != nil {
+			return nil, explicit, false, fmt.Errorf("clé %s invalide (attendu : clé privée Ed25519 PEM PKCS#8) : %w", explicit, err)
+		}
+		return k, explicit, false, nil
+	}
+	path = filepath.Join(stateDir, "agent.key")
+	k, created, err := report.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, path, false, fmt.Errorf("clé de l'agent : %w (indiquez une clé avec --key ou un dossier accessible avec --state-dir)", err)
+	}
+	return k, path, created, nil
+}
+
+// signScorecard encodes and signs a scorecard as a DSSE envelope.
+func signScorecard(sc *report.Scorecard, key ed25519.PrivateKey) ([]byte, error) {
+	payload, err := sc.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(report.Sign(report.PayloadType, payload, key), "", "  ")
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+
+	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+func version() string { return agent.Version }
+
+func runScan(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("scan", stderr)
+	lang := fs.String("lang", "fr", "langue du rapport : fr ou en")
+	jsonOut := fs.String("json", "", "écrit le bilan JSON (non signé) dans ce fichier")
+	htmlOut := fs.String("html", "", "écrit le rapport HTML imprimable dans ce fichier")
+	signedOut := fs.String("out", "", "écrit le bilan signé (enveloppe DSSE) dans ce fichier")
+	keyPath := fs.String("key", "", "clé privée Ed25519 de signature (défaut : créée dans le dossier d'état)")
+	stateDir := fs.String("state-dir", defaultStateDir(), "dossier d'état de l'agent (clé, file d'envoi)")
+	timeout := fs.Duration("timeout", checks.DefaultRunOptions.Timeout, "délai maximal par vérification")
+	quiet := fs.Bool("quiet", false, "n'affiche pas le bilan dans le terminal")
+	var tlsTargets, domains, backups multi
+	fs.Var(&tlsTargets, "tls", "point d'accès TLS à tester, hôte:port (répétable)")
+	fs.Var(&domains, "domain", "nom de domaine de l'entité à tester (répétable)")
+	fs.Var(&backups, "backup-path", "dossier de sauvegarde à contrôler (répétable)")
+	sector := fs.String("sector", "other", "secteur : commune, hospital, port ou other")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	if *lang != "fr" && *lang != "en" {
+		return usagef("--lang doit valoir fr ou en, pas %q", *lang)
+	}
+	switch *sector {
+	case "commune", "hospital", "port", "other":
+	default:
+		return usagef("--sector doit valoir commune, hospital, port ou other, pas %q", *sector)
+	}
+	cat, err := registry.Guidance()
+	if err != nil {
+		return fmt.Errorf("catalogue de recommandations illisible : %w", err)
+	}
+
+	// Load the key before scanning: a key problem should not cost a full scan.
+	var key ed25519.PrivateKey
+	if *signedOut != "" {
+		k, path, created, err := loadSigningKey(*keyPath, *stateDir)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stderr, "Clé de signature créée : %s (clé publique : %s)\n", path, report.PublicKeyPath(path))
+		}
+		key = k
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	h := checks.Live()
+	sc := agent.Scan(ctx, h, agent.ScanOptions{
+		Targets:   registry.Config{TLSEndpoints: tlsTargets, Domains: domains, BackupPaths: backups, Sector: *sector},
+		Run:       checks.RunOptions{Timeout: *timeout, Concurrency: max(4, runtime.NumCPU()*2)},
+		Inventory: inventory,
+	})
+	if ctx.Err() != nil {
+		return fmt.Errorf("analyse interrompue")
+	}
+	if key != nil {
+		sc.AgentID = report.KeyID(key.Public().(ed25519.PublicKey))
+		data, err := signScorecard(sc, key)
+		if err != nil {
+			return fmt.Errorf("signature du bilan : %w", err)
+		}
+		if err := writeOutput(*signedOut, data); err != nil {
+			return err
+		}
+	}
+	if *jsonOut != "" {
+		data, err := sc.Encode()
+		if err != nil {
+			return err
+		}
+		if err := writeOutput(*jsonOut, data); err != nil {
+			return err
+		}
+	}
+	if *htmlOut != "" {
+		var b bytes.Buffer
+		if err := report.WriteHTML(&b, sc, cat, *lang); err != nil {
+			return fmt.Errorf("rapport HTML : %w", err)
+		}
+		if err := writeOutput(*htmlOut, b.Bytes()); err != nil {
+			return err
+		}
+	}
+	if !*quiet {
+		if err := report.WriteText(stdout, sc, cat, *lang); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeOutput writes a report file atomically, so an interrupted run never
+// leaves half a report where the previous one was.
+func writeOutput(path string, data []byte) error {
+	if path == "-" {
+		_, err := os.Stdout.Write(append(data, '\n'))
+		return err
+	}
+	if err := report.WriteFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("écriture de %s impossible : %w", path, err)
+	}
+	return nil
+}
+
+// defaultStateDir is where the agent keeps its key and spool: the system
+// location when running as root/administrator, else a per-user folder so that
+// a trial `vigie scan` by a normal user still works.
+func defaultStateDir() string {
+	if runtime.GOOS == "windows" {
+		pd := os.Getenv("ProgramData")
+		if pd == "" {
+			pd = `C:\ProgramData`
+		}
+		return filepath.Join(pd, "Vigie")
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/vigie"
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "vigie")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "vigie")
+	}
+	return "vigie-state"
+}

@@ -1,0 +1,158 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sample is a fixed scorecard with one result of each status, including
+// characters that must be escaped in HTML.
+func sample() (*Scorecard, checks.Catalogue) {
+	start := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	m := func(id string, d checks.Domain, sev checks.Severity, prio int) checks.Meta {
+		return checks.Meta{ID: id, Version: 1, Domain: d, Severity: sev, Priority: prio}
+	}
+	metas := []checks.Meta{
+		m("patch.os-support", checks.DomainPatch, checks.Critical, 4),
+		m("patch.security-pending", checks.DomainPatch, checks.High, 4),
+		m("patch.reboot-pending", checks.DomainPatch, checks.Medium, 0),
+		m("backup.recent", checks.DomainBackup, checks.High, 5),
+		m("tls.cert-expiry", checks.DomainTLS, checks.High, 0),
+		m("tls.hsts", checks.DomainTLS, checks.Low, 0),
+		m("hygiene.firewall", checks.DomainHygiene, checks.High, 0),
+		m("dns.spf", checks.DomainDNS, checks.Medium, 0),
+	}
+	metas[4].Target = "mairie.example:443"
+	results := []checks.Result{
+		checks.Failed(checks.Textf("Debian 11 : support LTS terminé le 31/08/2026", "Debian 11: LTS support ended 2026-08-31"), nil),
+		checks.Failed(checks.Textf("4 mises à jour de sécurité en attente <openssl>", "4 security updates pending <openssl>"), map[string]any{"pending": 4}),
+		checks.Passed(checks.Textf("aucun redémarrage en attente", "no reboot pending"), nil),
+		checks.Skipped(checks.Textf("aucun dossier de sauvegarde configuré", "no backup folder configured")),
+		checks.Failed(checks.Textf("certificat expiré depuis 3 jours", "certificate expired 3 days ago"), nil),
+		{Status: checks.Error, Evidence: checks.Textf("délai dépassé", "deadline exceeded")},
+		checks.Passed(checks.Textf("pare-feu actif (nftables, 12 règles)", "firewall active (nftables, 12 rules)"), nil),
+		checks.Passed(checks.Textf("SPF présent, se termine par -all", "SPF present, ends with -all"), nil),
+	}
+	for i := range results {
+		results[i].ID, results[i].Version, results[i].Target = metas[i].ID, 1, metas[i].Target
+	}
+	var list []checks.Check
+	for _, mm := range metas {
+		list = append(list, checks.Func{M: mm})
+	}
+	sc := Build(Scan{
+		Checks: list, Results: results,
+		Host:      checks.HostInfo{Hostname: "mairie-srv01", OS: "linux", Platform: "debian", PlatformVersion: "12.7"},
+		StartedAt: start, FinishedAt: start.Add(1300 * time.Millisecond),
+		AgentID: "0123456789abcdef0123456789abcdef", Entity: "Mairie d'Exemple & environs", AgentVersion: "1.0.0",
+	})
+	sc.ID = "00000000000000000000000000000001"
+	cat := checks.Catalogue{}
+	for _, mm := range metas {
+		cat[mm.ID] = checks.Guidance{
+			FR: checks.Advice{Title: "Titre " + mm.ID, What: "Ce que c'est", Why: "Pourquoi c'est important", Fix: "Que faire pour " + mm.ID, Effort: "30 min"},
+			EN: checks.Advice{Title: "Title " + mm.ID, What: "What it is", Why: "Why it matters", Fix: "What to do for " + mm.ID, Effort: "30 min"},
+		}
+	}
+	return sc, cat
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "report", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	norm := func(b []byte) string { return strings.ReplaceAll(string(b), "\r\n", "\n") }
+	if norm(got) != norm(want) {
+		t.Errorf("%s differs from golden file %s (go test ./report -update to accept):\n%s", name, path, firstDiff(norm(want), norm(got)))
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + x + "\n+ " + y
+		}
+	}
+	return ""
+}
+
+func TestRenderGolden(t *testing.T) {
+	sc, cat := sample()
+	for _, lang := range []string{"fr", "en"} {
+		var txt, html bytes.Buffer
+		if err := WriteText(&txt, sc, cat, lang); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteHTML(&html, sc, cat, lang); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "scorecard."+lang+".txt", txt.Bytes())
+		golden(t, "scorecard."+lang+".html", html.Bytes())
+	}
+	js, _ := sc.Encode()
+	golden(t, "scorecard.json", append(js, '\n'))
+}
+
+func TestRenderContent(t *testing.T) {
+	t.Parallel()
+	sc, cat := sample()
+	var txt, html bytes.Buffer
+	WriteText(&txt, sc, cat, "fr")
+	WriteHTML(&html, sc, cat, "fr")
+	for _, want := range []string{
+		"Niveau de maturité : 1/4 — Émergent (plafonné",
+		"ÉCHEC", "4 mises à jour de sécurité en attente",
+		"1. Titre patch.os-support",
+		"Que faire pour patch.security-pending",
+		"3. Titre tls.cert-expiry (mairie.example:443)",
+	} {
+		if !strings.Contains(txt.String(), want) {
+			t.Errorf("terminal report lacks %q", want)
+		}
+	}
+	h := html.String()
+	if strings.Contains(h, "<openssl>") || !strings.Contains(h, "&lt;openssl&gt;") {
+		t.Error("evidence not HTML-escaped")
+	}
+	if strings.Contains(h, "<script") || strings.Contains(h, "http://") || strings.Contains(h, "https://") {
+		t.Error("HTML report must be self-contained: no script, no external resource")
+	}
+	if !strings.Contains(h, "Mairie d&#39;Exemple &amp; environs") {
+		t.Error("entity not escaped")
+	}
+	// Round trip: a rendered scorecard decodes and validates.
+	js, _ := sc.Encode()
+	back, err := Decode(js)
+	if err != nil || back.Level != sc.Level || len(back.Results) != len(sc.Results) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if sc.Score < 40 || sc.Level != CriticalCap || !sc.LevelCapped {
+		t.Errorf("score %d level %d capped %v: a failed critical check must cap a higher level", sc.Score, sc.Level, sc.LevelCapped)
+	}
+}

@@ -1,0 +1,129 @@
+// Package report turns check results into a scorecard: the versioned JSON
+// model, scoring and maturity level, prioritised actions from the guidance
+// catalogue, signed envelopes and the terminal and HTML renderers.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// Schema is the scorecard format identifier. Fields are only ever added; a
+// removed field's name is never reused (STYLE.md rule 12).
+const Schema = "vigie.scorecard/v1"
+
+// MaxScorecardSize bounds a decoded scorecard (same as the envelope).
+const MaxScorecardSize = MaxEnvelopeSize
+
+// Scorecard is one scan of one host.
+type Scorecard struct {
+	Schema       string          `json:"schema"`
+	ID           string          `json:"id"`       // random, unique per scan
+	AgentID      string          `json:"agent_id"` // KeyID of the signing key
+	Entity       string          `json:"entity,omitempty"`
+	Sector       string          `json:"sector,omitempty"`
+	Sequence     uint64          `json:"sequence"` // strictly increasing per agent (replay protection)
+	AgentVersion string          `json:"agent_version"`
+	Host         checks.HostInfo `json:"host"`
+	StartedAt    time.Time       `json:"started_at"`
+	FinishedAt   time.Time       `json:"finished_at"`
+	Results      []Result        `json:"results"`
+	Domains      []DomainScore   `json:"domains"`
+	Score        int             `json:"score"` // 0-100, mean of domain scores
+	Level        Level           `json:"level"`
+	LevelCapped  bool            `json:"level_capped,omitempty"` // a failed critical check lowered the level
+	Actions      []Action        `json:"actions"`
+	Software     []Package       `json:"software,omitempty"`
+}
+
+// Result is a check result with the metadata the hub needs to aggregate
+// without the agent's catalogue.
+type Result struct {
+	checks.Result
+	Domain   checks.Domain   `json:"domain"`
+	Severity checks.Severity `json:"severity"`
+	Refs     checks.Refs     `json:"refs"`
+}
+
+// Package is one installed software package (for CERT-FR alert matching).
+type Package struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Source  string `json:"source,omitempty"`
+}
+
+// DomainScore is a domain's score and its counts.
+type DomainScore struct {
+	Domain checks.Domain `json:"domain"`
+	Score  int           `json:"score"` // 0-100; -1 when nothing applicable
+	Pass   int           `json:"pass"`
+	Warn   int           `json:"warn"`
+	Fail   int           `json:"fail"`
+	NA     int           `json:"not_applicable"`
+	Errors int           `json:"error"`
+}
+
+// Action is a prioritised recommendation drawn from a failed or warning check.
+type Action struct {
+	ID       string          `json:"id"`
+	Target   string          `json:"target,omitempty"`
+	Status   checks.Status   `json:"status"`
+	Severity checks.Severity `json:"severity"`
+	Domain   checks.Domain   `json:"domain"`
+}
+
+// Encode marshals the scorecard as indented JSON.
+func (s *Scorecard) Encode() ([]byte, error) {
+	return json.MarshalIndent(s, "", "  ")
+}
+
+// ErrSchema is returned for a scorecard of an unknown schema.
+var ErrSchema = errors.New("unknown scorecard schema")
+
+// Decode parses and validates a scorecard.
+func Decode(data []byte) (*Scorecard, error) {
+	if len(data) > MaxScorecardSize {
+		return nil, fmt.Errorf("scorecard too large: %d bytes", len(data))
+	}
+	var s Scorecard
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("scorecard: %w", err)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Validate checks the invariants a consumer relies on.
+func (s *Scorecard) Validate() error {
+	if s.Schema != Schema {
+		return fmt.Errorf("%w %q (want %q)", ErrSchema, s.Schema, Schema)
+	}
+	if s.ID == "" || len(s.ID) > 64 {
+		return errors.New("scorecard: id missing or too long")
+	}
+	if s.Level < 0 || s.Level > 4 {
+		return fmt.Errorf("scorecard: level %d out of range", s.Level)
+	}
+	if s.Score < 0 || s.Score > 100 {
+		return fmt.Errorf("scorecard: score %d out of range", s.Score)
+	}
+	for _, r := range s.Results {
+		if r.ID == "" {
+			return errors.New("scorecard: result without id")
+		}
+		switch r.Status {
+		case checks.Pass, checks.Fail, checks.Warn, checks.NotApplicable, checks.Error:
+		default:
+			return fmt.Errorf("scorecard: result %s has status %q", r.ID, r.Status)
+		}
+	}
+	return nil
+}

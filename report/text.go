@@ -1,0 +1,121 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// TopActions is how many actions the terminal report lists.
+const TopActions = 5
+
+// WriteText renders the scorecard for a terminal, in lang.
+func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error {
+	var b strings.Builder
+	c := colon(l)
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	p("Vigie — %s%s%s\n", word(l, "title"), c, s.Host.Hostname)
+	if sys := systemLine(s); sys != "" {
+		p("%s%s%s\n", word(l, "system"), c, sys)
+	}
+	if s.Entity != "" {
+		p("%s%s%s\n", word(l, "entity"), c, s.Entity)
+	}
+	p("%s %s (%s %s)\n\n", word(l, "scanned"), FormatTime(s.StartedAt, l), word(l, "duration"),
+		formatDuration(s.FinishedAt.Sub(s.StartedAt), l))
+	p("%s%s%d/4 — %s", word(l, "level"), c, s.Level, s.Level.Name(l))
+	if s.LevelCapped {
+		p(" (%s)", word(l, "capped"))
+	}
+	p("\n%s%s%d/100\n\n", word(l, "score"), c, s.Score)
+
+	p("%s\n", word(l, "domains"))
+	for _, d := range s.Domains {
+		name := DomainName(d.Domain, l)
+		pad := strings.Repeat(" ", max(0, 30-len([]rune(name))))
+		if d.Score < 0 {
+			p("  %s%s %s\n", name, pad, word(l, "na"))
+			continue
+		}
+		p("  %s%s %3d/100  %s  %s\n", name, pad, d.Score, bar(d.Score), counts(d, l))
+	}
+
+	p("\n%s\n", word(l, "findings"))
+	n := 0
+	for _, st := range []checks.Status{checks.Fail, checks.Warn, checks.Error} {
+		for _, r := range s.Results {
+			if r.Status != st {
+				continue
+			}
+			n++
+			target := ""
+			if r.Target != "" {
+				target = " — " + r.Target
+			}
+			p("  %-10s [%s] %s%s\n", StatusName(r.Status, l), SeverityName(r.Severity, l), titleOf(cat, r.ID, l), target)
+			p("             %s%s%s\n", word(l, "seen"), c, oneLine(r.Evidence.In(l)))
+		}
+	}
+	if n == 0 {
+		p("  %s\n", word(l, "nofindings"))
+	}
+
+	if len(s.Actions) > 0 {
+		p("\n%s\n", word(l, "actions"))
+		for i, a := range s.Actions {
+			if i == TopActions {
+				break
+			}
+			adv := cat[a.ID].In(lang(l))
+			target := ""
+			if a.Target != "" {
+				target = " (" + a.Target + ")"
+			}
+			p("  %d. %s%s\n", i+1, titleOf(cat, a.ID, l), target)
+			if adv.Fix != "" {
+				p("     %s%s%s\n", word(l, "todo"), c, oneLine(adv.Fix))
+			}
+			if adv.Effort != "" {
+				p("     %s%s%s\n", word(l, "effort"), c, adv.Effort)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func systemLine(s *Scorecard) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(s.Host.Platform+" "+s.Host.PlatformVersion), " "))
+}
+
+func counts(d DomainScore, l string) string {
+	var parts []string
+	add := func(n int, key string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, word(l, key)))
+		}
+	}
+	add(d.Pass, "passed")
+	add(d.Warn, "warned")
+	add(d.Fail, "failed")
+	add(d.Errors, "errored")
+	add(d.NA, "notapp")
+	return strings.Join(parts, " · ")
+}
+
+func bar(score int) string {
+	full := (score + 5) / 10
+	return strings.Repeat("█", full) + strings.Repeat("░", 10-full)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// colon follows each language's typography: "Niveau : 2" but "Level: 2".
+func colon(l string) string {
+	if lang(l) == "en" {
+		return ": "
+	}
+	return " : "
+}
