@@ -67,6 +67,9 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		key = k
 	}
 
+	if err := lowerPriority(); err != nil {
+		fmt.Fprintf(stderr, "priorité basse non appliquée : %v\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	h := checks.Live()
