@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/patch"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/report"
 )
@@ -52,4 +53,15 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *report.Scorecar
 		Sequence:     opt.Sequence,
 		Software:     sw,
 	})
+}
+
+// Software collects the host's software inventory for the scorecard, so a
+// region can find every entity running a product named in a CERT-FR alert.
+func Software(ctx context.Context, h *checks.Host) ([]report.Package, error) {
+	pkgs, err := patch.Software(ctx, h)
+	out := make([]report.Package, len(pkgs))
+	for i, p := range pkgs {
+		out[i] = report.Package{Name: p.Name, Version: p.Version, Source: p.Source}
+	}
+	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/patch"
 )
 
 // Config is what a scan looks at beyond the host itself; it comes from the
@@ -28,7 +29,9 @@ type family struct {
 
 // families lists every family; add a line here when a family is added.
 func families() []family {
-	return []family{}
+	return []family{
+		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
+	}
 }
 
 // Checks returns every check to run for cfg.

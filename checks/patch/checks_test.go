@@ -1,0 +1,567 @@
+package patch
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"maps"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+)
+
+const aptSim = "apt-get -s -o Debug::NoLocking=1 dist-upgrade"
+
+var (
+	psWUA    = "powershell -NoProfile -NonInteractive -Command " + wuaScript
+	psHotFix = "powershell -NoProfile -NonInteractive -Command " + hotfixScript
+)
+
+// runAll runs the family through the real runner and returns results by ID.
+func runAll(t *testing.T, h *checks.Host) map[string]checks.Result {
+	t.Helper()
+	res := checks.RunAll(context.Background(), h, Checks(), checks.RunOptions{Timeout: 5 * time.Second})
+	out := map[string]checks.Result{}
+	for _, r := range res {
+		if r.Evidence.FR == "" || r.Evidence.EN == "" {
+			t.Errorf("%s: evidence missing in a language: %+v", r.ID, r.Evidence)
+		}
+		out[r.ID] = r
+	}
+	return out
+}
+
+func statuses(res map[string]checks.Result) map[string]checks.Status {
+	out := map[string]checks.Status{}
+	for id, r := range res {
+		out[id] = r.Status
+	}
+	return out
+}
+
+func file(t *testing.T, rel string) *fstest.MapFile {
+	return &fstest.MapFile{Data: fixture(t, rel), ModTime: checkstest.Clock}
+}
+
+func fresh() *fstest.MapFile {
+	return &fstest.MapFile{ModTime: checkstest.Clock.Add(-6 * time.Hour)}
+}
+
+// loadRegistry reads a registry fixture (JSON numbers become integers).
+func loadRegistry(t *testing.T, rel string) checkstest.Registry {
+	t.Helper()
+	var raw map[string]map[string]any
+	if err := json.Unmarshal(fixture(t, rel), &raw); err != nil {
+		t.Fatal(err)
+	}
+	r := checkstest.Registry{Values: map[string]map[string]any{}}
+	for k, vals := range raw {
+		r.Values[k] = map[string]any{}
+		for n, v := range vals {
+			if f, ok := v.(float64); ok {
+				v = uint64(f)
+			}
+			r.Values[k][n] = v
+		}
+	}
+	return r
+}
+
+func debianHost(t *testing.T, sim string, extra fstest.MapFS) (*checks.Host, *checkstest.Runner) {
+	fsys := fstest.MapFS{
+		"etc/os-release":          file(t, "apt/debian12/os-release"),
+		"var/log/apt/history.log": file(t, "apt/debian12/history.log"),
+		"var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_InRelease": fresh(),
+	}
+	maps.Copy(fsys, extra)
+	r := &checkstest.Runner{Cmds: map[string]checkstest.Cmd{aptSim: {Out: sim}}}
+	h := checkstest.Host()
+	h.FS, h.Exec = fsys, r
+	return h, r
+}
+
+func TestDebian12RealCapture(t *testing.T) {
+	t.Parallel()
+	h, r := debianHost(t, string(fixture(t, "apt/debian12/dist-upgrade.txt")), nil)
+	res := runAll(t, h)
+	want := map[string]checks.Status{
+		IDPending:         checks.Fail, // 136 >= 50
+		IDSecurityPending: checks.Fail, // 81 from Debian-Security
+		IDLastUpdate:      checks.Fail, // 2026-09-22, 62 days
+		IDRebootPending:   checks.Pass, // no flag, no kernel in /boot
+		IDAutoUpdates:     checks.Fail, // unattended-upgrades not installed
+		IDOSSupport:       checks.Warn, // Debian 12 in LTS
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if f := res[IDPending].Facts; f["pending"] != 136 || f["security"] != 81 {
+		t.Errorf("pending facts %v", f)
+	}
+	if ev := res[IDLastUpdate].Evidence.EN; !strings.Contains(ev, "62 days") {
+		t.Errorf("last-update evidence %q", ev)
+	}
+	if ev := res[IDOSSupport].Evidence; !strings.Contains(ev.EN, "LTS") || !strings.Contains(ev.FR, "2028-06-30") {
+		t.Errorf("os-support evidence %+v", ev)
+	}
+	n := 0
+	for _, c := range r.Calls {
+		if c == aptSim {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("apt-get ran %d times, want once per scan (calls %v)", n, r.Calls)
+	}
+}
+
+func TestUbuntu2204(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"etc/os-release":                            file(t, "apt/ubuntu2204/os-release"),
+		"var/log/apt/history.log":                   file(t, "apt/ubuntu2204/history.log"),
+		"var/lib/apt/periodic/update-success-stamp": fresh(),
+		"var/run/reboot-required":                   {Data: []byte("*** System restart required ***\n")},
+		"var/run/reboot-required.pkgs":              {Data: []byte("linux-image-5.15.0-125-generic\nlibc6\nlibc6\n")},
+		"usr/bin/unattended-upgrade":                {Data: []byte("#!/usr/bin/python3\n")},
+		"etc/apt/apt.conf.d/20auto-upgrades":        {Data: []byte("APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n")},
+	}
+	h := checkstest.Host()
+	h.FS = fsys
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{aptSim: {Out: string(fixture(t, "apt/ubuntu2204/dist-upgrade.txt"))}}}
+	res := runAll(t, h)
+	want := map[string]checks.Status{
+		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Fail,
+		IDRebootPending: checks.Fail, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Warn,
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := res[IDRebootPending].Facts["packages"]; !cmp.Equal(got, []string{"linux-image-5.15.0-125-generic", "libc6"}) {
+		t.Errorf("reboot packages %v", got)
+	}
+	if ev := res[IDOSSupport].Evidence.EN; !strings.Contains(ev, "129 days") {
+		t.Errorf("os-support evidence %q", ev)
+	}
+}
+
+func TestDebianUpToDate(t *testing.T) {
+	t.Parallel()
+	t.Run("fresh lists", func(t *testing.T) {
+		t.Parallel()
+		h, _ := debianHost(t, "Reading package lists...\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n", fstest.MapFS{
+			"boot/vmlinuz-6.1.0-28-amd64":       {},
+			"boot/vmlinuz-6.1.0-9-amd64":        {},
+			"boot/vmlinuz-6.1.0-30-cloud-amd64": {}, // another flavour, not an upgrade
+		})
+		h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "6.1.0-28-amd64"}}
+		got := statuses(runAll(t, h))
+		want := map[string]checks.Status{
+			IDPending: checks.Pass, IDSecurityPending: checks.Pass,
+			IDLastUpdate:    checks.Pass, // 62 days, but nothing pending
+			IDRebootPending: checks.Pass, IDAutoUpdates: checks.Fail, IDOSSupport: checks.Warn,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("stale lists cannot be trusted", func(t *testing.T) {
+		t.Parallel()
+		h, _ := debianHost(t, "", fstest.MapFS{
+			"var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_InRelease": {ModTime: checkstest.Clock.AddDate(0, 0, -40)},
+			"boot/vmlinuz-6.1.0-28-amd64": {},
+		})
+		h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "6.1.0-27-amd64"}}
+		res := runAll(t, h)
+		got := statuses(res)
+		want := map[string]checks.Status{
+			IDPending: checks.Warn, IDSecurityPending: checks.Warn, IDLastUpdate: checks.Fail,
+			IDRebootPending: checks.Fail, IDAutoUpdates: checks.Fail, IDOSSupport: checks.Warn,
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("statuses (-want +got):\n%s", diff)
+		}
+		if ev := res[IDPending].Evidence.EN; !strings.Contains(ev, "40 days") {
+			t.Errorf("pending evidence %q", ev)
+		}
+	})
+	t.Run("rotated history", func(t *testing.T) {
+		t.Parallel()
+		var gz strings.Builder
+		zw := newGzip(&gz)
+		zw.Write([]byte("Start-Date: 2026-11-20  06:00:00\nUpgrade: bash:amd64 (1, 2)\nEnd-Date: 2026-11-20  06:00:05\n"))
+		zw.Close()
+		h, _ := debianHost(t, "", fstest.MapFS{
+			"var/log/apt/history.log":      {Data: []byte("Start-Date: 2026-11-21  06:00:00\nInstall: vim:amd64 (1)\nEnd-Date: 2026-11-21  06:00:01\n")},
+			"var/log/apt/history.log.1.gz": {Data: []byte(gz.String())},
+		})
+		res := runAll(t, h)
+		if r := res[IDLastUpdate]; r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "history.log.1.gz") {
+			t.Errorf("last-update %s %q", r.Status, r.Evidence.EN)
+		}
+	})
+	t.Run("auto-updates disabled or masked", func(t *testing.T) {
+		t.Parallel()
+		for name, extra := range map[string]fstest.MapFS{
+			"disabled": {"usr/bin/unattended-upgrade": {}, "etc/apt/apt.conf.d/20auto-upgrades": {Data: []byte("APT::Periodic::Unattended-Upgrade \"0\";\n")}},
+			"masked": {"usr/bin/unattended-upgrade": {}, "etc/apt/apt.conf.d/20auto-upgrades": {Data: []byte("APT::Periodic::Unattended-Upgrade \"1\";\nAPT::Periodic::Update-Package-Lists \"1\";\n")},
+				"etc/systemd/system/apt-daily-upgrade.timer": {Data: []byte("/dev/null"), Mode: 0o777 | 1<<27 /* fs.ModeSymlink */}},
+		} {
+			h, _ := debianHost(t, "", extra)
+			if r := runAll(t, h)[IDAutoUpdates]; r.Status != checks.Fail {
+				t.Errorf("%s: %s %q", name, r.Status, r.Evidence.EN)
+			}
+		}
+	})
+}
+
+func TestAptErrors(t *testing.T) {
+	t.Parallel()
+	h, r := debianHost(t, "", nil)
+	r.Cmds[aptSim] = checkstest.Cmd{Code: 100}
+	res := runAll(t, h)
+	for _, id := range []string{IDPending, IDSecurityPending} {
+		if res[id].Status != checks.Error {
+			t.Errorf("%s: %s, want error", id, res[id].Status)
+		}
+	}
+	h, _ = debianHost(t, "", fstest.MapFS{"var/log/apt/history.log": {Data: []byte("Start-Date: garbage\n")}})
+	if r := runAll(t, h)[IDLastUpdate]; r.Status != checks.Error {
+		t.Errorf("bad history: %s", r.Status)
+	}
+}
+
+func rhelHost(t *testing.T, dir string, cmds map[string]checkstest.Cmd, extra fstest.MapFS) *checks.Host {
+	fsys := fstest.MapFS{"etc/os-release": file(t, dir+"/os-release")}
+	maps.Copy(fsys, extra)
+	all := map[string]checkstest.Cmd{
+		"dnf --version":                     {Out: "4.14.0\n"},
+		"dnf -q check-update":               {Out: string(fixture(t, dir+"/check-update.txt")), Code: 100},
+		"dnf -q updateinfo list --security": {Out: string(fixture(t, dir+"/updateinfo-security.txt"))},
+	}
+	maps.Copy(all, cmds)
+	h := checkstest.Host()
+	h.FS, h.Exec = fsys, &checkstest.Runner{Cmds: all}
+	return h
+}
+
+func TestRocky9(t *testing.T) {
+	t.Parallel()
+	h := rhelHost(t, "dnf/rocky9", map[string]checkstest.Cmd{
+		"dnf -q history list": {Out: string(fixture(t, "dnf/rocky9/history-list.txt"))},
+		"needs-restarting -r": {Out: "Core libraries or services have been updated since boot-up:\n  * kernel\n\nReboot is required to fully utilize these updates.\n", Code: 1},
+	}, fstest.MapFS{
+		"etc/dnf/automatic.conf":                                     {Data: []byte("[commands]\nupgrade_type = default\napply_updates = yes\n")},
+		"etc/systemd/system/timers.target.wants/dnf-automatic.timer": {},
+	})
+	res := runAll(t, h)
+	want := map[string]checks.Status{
+		IDPending: checks.Warn, IDSecurityPending: checks.Fail,
+		IDLastUpdate:    checks.Warn, // 2026-11-02, 21 days
+		IDRebootPending: checks.Fail, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Pass,
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if f := res[IDSecurityPending].Facts; f["security"] != 14 || f["advisories"] != 5 || f["pending"] != 18 {
+		t.Errorf("security facts %v", f)
+	}
+}
+
+func TestAlma9(t *testing.T) {
+	t.Parallel()
+	h := rhelHost(t, "dnf/alma9", map[string]checkstest.Cmd{
+		"dnf -q history list": {Out: "ID     | Command line | Date and time    | Action(s)      | Altered\n-----\n     2 | upgrade      | 2026-11-20 03:00 | Upgrade        |    4\n"},
+	}, fstest.MapFS{
+		"boot/vmlinuz-5.14.0-570.12.1.el9_6.x86_64":      {},
+		"boot/vmlinuz-5.14.0-503.40.1.el9_5.x86_64":      {},
+		"boot/vmlinuz-0-rescue-0123456789abcdef":         {},
+		"etc/dnf/automatic.conf":                         {Data: []byte("[commands]\napply_updates = no\n")},
+		"etc/systemd/system/timers.target.wants/x.timer": {},
+	})
+	h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "5.14.0-503.40.1.el9_5.x86_64"}}
+	res := runAll(t, h)
+	want := map[string]checks.Status{
+		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Pass,
+		IDRebootPending: checks.Fail, // newer kernel in /boot, needs-restarting absent
+		IDAutoUpdates:   checks.Fail, // installed, no timer
+		IDOSSupport:     checks.Pass,
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := res[IDRebootPending].Facts["newest_kernel"]; got != "5.14.0-570.12.1.el9_6.x86_64" {
+		t.Errorf("newest kernel %v", got)
+	}
+}
+
+func TestCentOS7Yum(t *testing.T) {
+	t.Parallel()
+	h := checkstest.Host()
+	h.FS = fstest.MapFS{
+		"etc/os-release":        {Data: []byte("NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\n")},
+		"etc/yum/yum-cron.conf": {Data: []byte("[commands]\napply_updates = yes\n")},
+		"etc/systemd/system/multi-user.target.wants/yum-cron.service": {},
+	}
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{
+		"yum -q check-update":        {},
+		"yum -q updateinfo list sec": {Out: "updateinfo list done\n"},
+		"yum -q history list":        {Out: string(fixture(t, "dnf/centos7/history-list.txt"))},
+		"needs-restarting -r":        {Out: "No core libraries or services have been updated.\nReboot is probably not necessary.\n"},
+	}}
+	want := map[string]checks.Status{
+		IDPending: checks.Pass, IDSecurityPending: checks.Pass, IDLastUpdate: checks.Pass,
+		IDRebootPending: checks.Pass, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Fail,
+	}
+	if diff := cmp.Diff(want, statuses(runAll(t, h))); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+}
+
+func windowsHost(t *testing.T, dir string) *checks.Host {
+	h := checkstest.Host()
+	h.OS = "windows"
+	h.FS = fstest.MapFS{}
+	h.Registry = loadRegistry(t, dir+"/registry.json")
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{
+		psWUA:    {Out: string(fixture(t, dir+"/wua.json"))},
+		psHotFix: {Out: string(fixture(t, dir+"/hotfix.json"))},
+	}}
+	return h
+}
+
+func TestWindowsServer2022(t *testing.T) {
+	t.Parallel()
+	res := runAll(t, windowsHost(t, "windows/server2022"))
+	want := map[string]checks.Status{
+		IDPending: checks.Warn, IDSecurityPending: checks.Fail,
+		IDLastUpdate:    checks.Fail, // last hotfix 2026-09-17
+		IDRebootPending: checks.Fail, // WindowsUpdate\Auto Update\RebootRequired
+		IDAutoUpdates:   checks.Warn, // AUOptions 3 through WSUS policy
+		IDOSSupport:     checks.Pass,
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if f := res[IDSecurityPending].Facts; f["security"] != 2 || f["oldest_security_days"] != 39 {
+		t.Errorf("security facts %v", f)
+	}
+	if f := res[IDAutoUpdates].Facts; f["wsus"] != "http://wsus.mairie.local:8530" {
+		t.Errorf("auto-update facts %v", f)
+	}
+	if ev := res[IDOSSupport].Evidence.EN; !strings.Contains(ev, "Windows Server 2022") || !strings.Contains(ev, "2031-10-14") {
+		t.Errorf("os-support evidence %q", ev)
+	}
+}
+
+func TestWindows11French(t *testing.T) {
+	t.Parallel()
+	res := runAll(t, windowsHost(t, "windows/win11-fr"))
+	want := map[string]checks.Status{
+		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Pass,
+		IDRebootPending: checks.Pass, IDAutoUpdates: checks.Pass,
+		IDOSSupport: checks.Fail, // Windows 11 Pro 24H2 ended 2026-10-13
+	}
+	if diff := cmp.Diff(want, statuses(res)); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if got := res[IDOSSupport].Facts["os"]; got != "Windows 11 Pro 24H2 (build 26100.7171)" {
+		t.Errorf("os fact %v", got)
+	}
+}
+
+// TestWine: PowerShell prints nothing and exits 0. Nothing that depends on
+// it may pass.
+func TestWine(t *testing.T) {
+	t.Parallel()
+	h := windowsHost(t, "windows/win11-fr")
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{psWUA: {}, psHotFix: {}}}
+	res := runAll(t, h)
+	for _, id := range []string{IDPending, IDSecurityPending, IDLastUpdate} {
+		if r := res[id]; r.Status != checks.Error || !strings.Contains(r.Evidence.EN, "printed nothing") {
+			t.Errorf("%s: %s %q, want an error saying PowerShell printed nothing", id, r.Status, r.Evidence.EN)
+		}
+	}
+	// The registry's LastSuccessTime (older Windows) still gives a date.
+	h.Registry.(checkstest.Registry).Values[keyAUResults] = map[string]any{"LastSuccessTime": "2026-11-20 03:12:44"}
+	if r := runAll(t, h)[IDLastUpdate]; r.Status != checks.Pass {
+		t.Errorf("LastSuccessTime fallback: %s %q", r.Status, r.Evidence.EN)
+	}
+}
+
+func TestWindowsPolicies(t *testing.T) {
+	t.Parallel()
+	base := func() checkstest.Registry { return loadRegistry(t, "windows/win11-fr/registry.json") }
+	tests := []struct {
+		name string
+		set  map[string]map[string]any
+		want checks.Status
+	}{
+		{"default client", nil, checks.Pass},
+		{"service disabled", map[string]map[string]any{keyWuauserv: {"Start": uint64(4)}}, checks.Fail},
+		{"NoAutoUpdate", map[string]map[string]any{keyAUPolicy: {"NoAutoUpdate": uint64(1)}}, checks.Fail},
+		{"AUOptions 4", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(4)}}, checks.Pass},
+		{"AUOptions 2", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(2)}}, checks.Warn},
+		{"local AUOptions 1", map[string]map[string]any{keyAULocal: {"AUOptions": uint64(1)}}, checks.Fail},
+		{"server default", map[string]map[string]any{keyCurrentVersion: {"ProductName": "Windows Server 2019 Standard", "CurrentBuild": "17763", "EditionID": "ServerStandard", "InstallationType": "Server"}}, checks.Warn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := base()
+			maps.Copy(r.Values, tt.set)
+			if got := windowsAutoUpdates(r); got.Status != tt.want {
+				t.Errorf("%s %q, want %s", got.Status, got.Evidence.EN, tt.want)
+			}
+		})
+	}
+	t.Run("reboot flags", func(t *testing.T) {
+		t.Parallel()
+		for key, val := range map[string]map[string]any{
+			keyCBSReboot:      {},
+			keySessionManager: {"PendingFileRenameOperations": []string{`\??\C:\x.tmp`, ""}},
+		} {
+			h := windowsHost(t, "windows/win11-fr")
+			h.Registry.(checkstest.Registry).Values[key] = val
+			if r := runAll(t, h)[IDRebootPending]; r.Status != checks.Fail {
+				t.Errorf("%s: %s", key, r.Status)
+			}
+		}
+	})
+}
+
+func TestNotApplicable(t *testing.T) {
+	t.Parallel()
+	for name, h := range map[string]*checks.Host{
+		"arch linux": func() *checks.Host {
+			h := checkstest.Host()
+			h.FS = fstest.MapFS{"etc/os-release": {Data: []byte("NAME=\"Arch Linux\"\nID=arch\n")}}
+			return h
+		}(),
+		"darwin": func() *checks.Host { h := checkstest.Host(); h.OS = "darwin"; return h }(),
+	} {
+		for id, r := range runAll(t, h) {
+			if r.Status != checks.NotApplicable {
+				t.Errorf("%s %s: %s %q, want not-applicable", name, id, r.Status, r.Evidence.EN)
+			}
+		}
+	}
+	// A missing os-release on Linux is an error, not a silent skip.
+	h := checkstest.Host()
+	if r := runAll(t, h)[IDOSSupport]; r.Status != checks.Error {
+		t.Errorf("no os-release: %s", r.Status)
+	}
+}
+
+func TestSoftware(t *testing.T) {
+	t.Parallel()
+	t.Run("windows registry", func(t *testing.T) {
+		t.Parallel()
+		got, err := Software(context.Background(), windowsHost(t, "windows/server2022"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Package{
+			{Name: "7-Zip 24.08 (x64)", Version: "24.08", Source: "windows-registry"},
+			{Name: "Veeam Agent for Microsoft Windows", Version: "6.2.0.121", Source: "windows-registry"},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("dpkg", func(t *testing.T) {
+		t.Parallel()
+		h, r := debianHost(t, "", nil)
+		r.Cmds[`dpkg-query -W -f ${Package}\t${Version}\t${db:Status-Abbrev}\n`] = checkstest.Cmd{Out: "zlib1g\t1:1.2.13.dfsg-1\tii \nbash\t5.2.15-2+b8\tii \n"}
+		got, err := Software(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Package{{"bash", "5.2.15-2+b8", "dpkg"}, {"zlib1g", "1:1.2.13.dfsg-1", "dpkg"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("rpm", func(t *testing.T) {
+		t.Parallel()
+		h := rhelHost(t, "dnf/rocky9", map[string]checkstest.Cmd{
+			`rpm -qa --qf %{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n`: {Out: "glibc\t0:2.34-125.el9_5.8\tx86_64\n"},
+		}, nil)
+		got, err := Software(context.Background(), h)
+		if err != nil || len(got) != 1 || got[0].Version != "2.34-125.el9_5.8" {
+			t.Errorf("got %v, %v", got, err)
+		}
+	})
+}
+
+func newGzip(w *strings.Builder) *gzip.Writer { return gzip.NewWriter(w) }
+
+// TestCollectionShared: the checks of one list share one collection per
+// host, reused for memoTTL only.
+func TestCollectionShared(t *testing.T) {
+	t.Parallel()
+	h, r := debianHost(t, "", nil)
+	now := checkstest.Clock
+	h.Now = func() time.Time { return now }
+	list := Checks()
+	calls := func() int {
+		n := 0
+		for _, c := range r.Calls {
+			if c == aptSim {
+				n++
+			}
+		}
+		return n
+	}
+	checks.RunAll(context.Background(), h, list, checks.RunOptions{})
+	checks.RunAll(context.Background(), h, list, checks.RunOptions{})
+	if n := calls(); n != 1 {
+		t.Errorf("apt-get ran %d times within the TTL, want 1", n)
+	}
+	now = now.Add(memoTTL + time.Minute)
+	checks.RunAll(context.Background(), h, list, checks.RunOptions{})
+	if n := calls(); n != 2 {
+		t.Errorf("apt-get ran %d times after the TTL, want 2", n)
+	}
+	// Another host gets its own collection.
+	h2, r2 := debianHost(t, "", nil)
+	checks.RunAll(context.Background(), h2, list, checks.RunOptions{})
+	if len(r2.Calls) == 0 {
+		t.Error("second host not collected")
+	}
+}
+
+// TestSlowCollection: a collection that outlives a check's deadline gives
+// an error result, not a hang, and is not cached.
+func TestSlowCollection(t *testing.T) {
+	t.Parallel()
+	h, r := debianHost(t, "", nil)
+	r.Cmds[aptSim] = checkstest.Cmd{Wait: time.Hour}
+	list := Checks()
+	var pending []checks.Check
+	for _, c := range list {
+		if c.Meta().ID == IDPending {
+			pending = append(pending, overrideTimeout{c, 100 * time.Millisecond})
+		}
+	}
+	res := checks.RunAll(context.Background(), h, pending, checks.RunOptions{})
+	if res[0].Status != checks.Error {
+		t.Errorf("%s %q, want error", res[0].Status, res[0].Evidence.EN)
+	}
+}
+
+type overrideTimeout struct {
+	checks.Check
+	d time.Duration
+}
+
+func (o overrideTimeout) Meta() checks.Meta {
+	m := o.Check.Meta()
+	m.Timeout = o.d
+	return m
+}

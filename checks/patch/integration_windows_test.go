@@ -1,0 +1,42 @@
+//go:build windows
+
+package patch
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+func underWine() bool {
+	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
+}
+
+// TestLiveWindows runs the family on this Windows host. Every check must
+// give a result with evidence; under Wine, whose PowerShell prints nothing,
+// nothing that depends on Windows Update may pass.
+func TestLiveWindows(t *testing.T) {
+	t.Parallel()
+	res := checks.RunAll(context.Background(), checks.Live(), Checks(), checks.RunOptions{Timeout: 5 * time.Minute})
+	for _, r := range res {
+		t.Logf("%s: %s — %s", r.ID, r.Status, r.Evidence.EN)
+		if r.Evidence.EN == "" || r.Evidence.FR == "" {
+			t.Errorf("%s: no evidence", r.ID)
+		}
+		switch r.Status {
+		case checks.Pass, checks.Fail, checks.Warn, checks.NotApplicable, checks.Error:
+		default:
+			t.Errorf("%s: status %q", r.ID, r.Status)
+		}
+		if underWine() && (r.ID == IDPending || r.ID == IDSecurityPending) && r.Status != checks.Error {
+			t.Errorf("under Wine %s must be an error, got %s", r.ID, r.Status)
+		}
+	}
+	if _, err := Software(context.Background(), checks.Live()); err != nil && !underWine() {
+		t.Errorf("software inventory: %v", err)
+	}
+}
