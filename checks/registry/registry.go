@@ -6,6 +6,9 @@ import (
 	"fmt"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/backup"
+	"github.com/vigie-cyber/vigie/checks/hygiene"
+	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/patch"
 )
 
@@ -30,6 +33,9 @@ type family struct {
 // families lists every family; add a line here when a family is added.
 func families() []family {
 	return []family{
+		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
+		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
+		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
 		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
 	}
 }

@@ -1,0 +1,544 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+)
+
+const td = "../../testdata/backup/"
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(td + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var now = checkstest.Clock
+
+func ago(d time.Duration) time.Time { return now.Add(-d) }
+
+const day = 24 * time.Hour
+
+func run(t *testing.T, c checks.Check, h *checks.Host) checks.Result {
+	t.Helper()
+	return checks.RunAll(context.Background(), h, []checks.Check{c}, checks.RunOptions{})[0]
+}
+
+func find(cs []checks.Check, id string) checks.Check {
+	for _, c := range cs {
+		if c.Meta().ID == id {
+			return c
+		}
+	}
+	panic("no check " + id)
+}
+
+func TestGuidanceCoversChecks(t *testing.T) {
+	t.Parallel()
+	cat, err := checks.ParseGuidance("backup", GuidanceTOML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range Checks(nil) {
+		ids = append(ids, c.Meta().ID)
+		if c.Meta().Domain != checks.DomainBackup {
+			t.Errorf("%s: domain %s", c.Meta().ID, c.Meta().Domain)
+		}
+	}
+	if d := cmp.Diff(cat.IDs(), sortedCopy(ids)); d != "" {
+		t.Errorf("guidance and checks differ (-guidance +checks):\n%s", d)
+	}
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestToolDetection(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		os    string
+		cmds  map[string]checkstest.Cmd
+		procs []checks.Process
+		files fstest.MapFS
+		want  checks.Status
+		tools []string
+		ev    string
+	}{
+		{name: "debian with restic and borg", os: "linux",
+			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
+			want: checks.Pass, tools: []string{"restic", "BorgBackup"}, ev: "restic (package restic)"},
+		{name: "debian without backup: nothing at all", os: "linux",
+			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
+			want: checks.Fail, ev: "no backup tool detected (764 packages"},
+		{name: "debian without package but a cron job", os: "linux",
+			cmds:  map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
+			files: fstest.MapFS{"etc/cron.d/sauvegarde": {Data: []byte("0 21 * * * root rsync -a /srv/ /mnt/backup/\n")}},
+			want:  checks.Warn, ev: "etc/cron.d/sauvegarde"},
+		{name: "rocky falls back to rpm", os: "linux",
+			cmds: map[string]checkstest.Cmd{"rpm -qa --qf %{NAME}": {Out: string(fixture(t, "rocky9/rpm-qa.txt"))}},
+			want: checks.Pass, tools: []string{"rsnapshot"}},
+		{name: "process only (restic running from a script)", os: "linux",
+			procs: []checks.Process{{PID: 42, Name: "restic"}},
+			want:  checks.Pass, tools: []string{"restic"}, ev: "restic (process restic)"},
+		{name: "windows 2022 veeam agent", os: "windows",
+			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2022-services.json"))}},
+			want: checks.Pass, tools: []string{"Veeam"}},
+		{name: "windows 2019 fr, veeam service disabled", os: "windows",
+			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			want: checks.Fail},
+		{name: "nothing can be listed", os: "linux",
+			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Code: 2}},
+			want: checks.Error},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := checkstest.Host()
+			h.OS = tt.os
+			h.Exec = &checkstest.Runner{Cmds: tt.cmds}
+			h.Facts = checkstest.Facts{Procs: tt.procs}
+			if tt.files != nil {
+				h.FS = tt.files
+			}
+			if tt.name == "nothing can be listed" {
+				h.Facts = checkstest.Facts{Err: os.ErrPermission}
+			}
+			r := run(t, toolCheck{}, h)
+			if r.Status != tt.want {
+				t.Fatalf("status %s, want %s: %s", r.Status, tt.want, r.Evidence.EN)
+			}
+			if tt.tools != nil {
+				if d := cmp.Diff(tt.tools, r.Facts["tools"]); d != "" {
+					t.Errorf("tools (-want +got):\n%s", d)
+				}
+			}
+			if !strings.Contains(r.Evidence.EN, tt.ev) {
+				t.Errorf("evidence %q lacks %q", r.Evidence.EN, tt.ev)
+			}
+		})
+	}
+	if m := (toolCheck{}).Meta(); m.Severity != checks.High {
+		t.Errorf("backup.tool severity %s, want high", m.Severity)
+	}
+}
+
+// tree builds a backup location with files of given ages and sizes.
+func tree(files map[string]struct {
+	age  time.Duration
+	size int
+}) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	for name, f := range files {
+		fsys[name] = &fstest.MapFile{Data: make([]byte, f.size), ModTime: ago(f.age)}
+	}
+	return fsys
+}
+
+type file = struct {
+	age  time.Duration
+	size int
+}
+
+func TestRecentAndSize(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		paths      []string
+		files      map[string]file
+		recent     checks.Status
+		size       checks.Status
+		recentText string
+		sizeText   string
+	}{
+		{name: "no paths", recent: checks.NotApplicable, size: checks.NotApplicable, recentText: "backup.paths"},
+		{name: "daily archives, fresh and consistent", paths: []string{"/srv/backup"},
+			files: map[string]file{
+				"srv/backup/mairie-2026-11-21.tar.gz": {2*day + time.Hour, 1000},
+				"srv/backup/mairie-2026-11-22.tar.gz": {day + time.Hour, 1010},
+				"srv/backup/mairie-2026-11-23.tar.gz": {time.Hour, 1020},
+			},
+			recent: checks.Pass, size: checks.Pass, recentText: "newest file 0.0 days old (mairie-2026-11-23.tar.gz", sizeText: "mairie-2026-11-23.tar.gz (1020 B) / mairie-2026-11-22.tar.gz (1010 B)"},
+		{name: "three days old, newest much smaller", paths: []string{"/srv/backup"},
+			files: map[string]file{
+				"srv/backup/mairie-2026-11-19.tar.gz": {4 * day, 1000},
+				"srv/backup/mairie-2026-11-20.tar.gz": {3 * day, 200},
+			},
+			recent: checks.Warn, size: checks.Warn, recentText: "3.0 days", sizeText: "is 20% of the previous one mairie-2026-11-19.tar.gz"},
+		{name: "ten days old", paths: []string{"/srv/backup"},
+			files:  map[string]file{"srv/backup/x/y/z.bak": {10 * day, 5}},
+			recent: checks.Fail, size: checks.NotApplicable, recentText: "10.0 days"},
+		{name: "rsnapshot dirs compare by kind, full vs incremental kept apart", paths: []string{"/var/cache/rsnapshot"},
+			files: map[string]file{
+				"var/cache/rsnapshot/daily.0/srv/a":  {time.Hour, 600},
+				"var/cache/rsnapshot/daily.1/srv/a":  {day, 500},
+				"var/cache/rsnapshot/weekly.0/srv/a": {5 * day, 1000},
+				"var/cache/rsnapshot/full-0001.tar":  {6 * day, 100000},
+				"var/cache/rsnapshot/incr-0002.tar":  {2 * time.Hour, 10},
+				"var/cache/rsnapshot/incr-0001.tar":  {3 * day, 12},
+			},
+			recent: checks.Pass, size: checks.Pass},
+		{name: "empty location", paths: []string{"/srv/backup"},
+			files:  map[string]file{"srv/backup/.keep/": {day, 0}},
+			recent: checks.Fail, size: checks.NotApplicable, recentText: "no backup file"},
+		{name: "unplugged disk", paths: []string{"/media/usb"},
+			recent: checks.Warn, size: checks.NotApplicable, recentText: "/media/usb absent"},
+		{name: "relative path is an error", paths: []string{"backup"},
+			recent: checks.Error, size: checks.Error, recentText: "not absolute"},
+		{name: "restic repository: size not compared", paths: []string{"/srv/restic"},
+			files: map[string]file{
+				"srv/restic/config": {10 * day, 155}, "srv/restic/keys/k": {10 * day, 400},
+				"srv/restic/data/00/aa": {time.Hour, 4000}, "srv/restic/snapshots/s1": {time.Hour, 300},
+			},
+			recent: checks.Pass, size: checks.NotApplicable, sizeText: "restic repository"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := checkstest.Host()
+			fsys := tree(tt.files)
+			for k := range fsys {
+				if strings.HasSuffix(k, "/") {
+					delete(fsys, k)
+					fsys[strings.TrimSuffix(k, "/")] = &fstest.MapFile{Mode: 0o755 | 1<<31, ModTime: ago(day)}
+				}
+			}
+			h.FS = fsys
+			cs := Checks(tt.paths)
+			rr, rs := run(t, find(cs, "backup.recent"), h), run(t, find(cs, "backup.size"), h)
+			if rr.Status != tt.recent || !strings.Contains(rr.Evidence.EN, tt.recentText) {
+				t.Errorf("recent = %s %q, want %s containing %q", rr.Status, rr.Evidence.EN, tt.recent, tt.recentText)
+			}
+			if rs.Status != tt.size || !strings.Contains(rs.Evidence.EN, tt.sizeText) {
+				t.Errorf("size = %s %q, want %s containing %q", rs.Status, rs.Evidence.EN, tt.size, tt.sizeText)
+			}
+			if rr.Evidence.FR == rr.Evidence.EN && rr.Status != checks.Error {
+				t.Errorf("French evidence not translated: %q", rr.Evidence.FR)
+			}
+		})
+	}
+}
+
+// wideFS is a synthetic tree: srv/backup/d holds n files, and a deep chain
+// srv/backup/a/b/c/d/e/deep holds the newest file.
+type wideFS struct{ n int }
+
+type synthInfo struct {
+	name string
+	dir  bool
+	mod  time.Time
+}
+
+func (i synthInfo) Name() string { return i.name }
+func (i synthInfo) Size() int64  { return 1 }
+func (i synthInfo) Mode() fs.FileMode {
+	if i.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (i synthInfo) ModTime() time.Time { return i.mod }
+func (i synthInfo) IsDir() bool        { return i.dir }
+func (i synthInfo) Sys() any           { return nil }
+
+func (w wideFS) children(name string) ([]fs.DirEntry, bool) {
+	dir := func(n string) fs.DirEntry { return fs.FileInfoToDirEntry(synthInfo{n, true, ago(time.Hour)}) }
+	switch name {
+	case "srv", "srv/backup":
+		if name == "srv" {
+			return []fs.DirEntry{dir("backup")}, true
+		}
+		return []fs.DirEntry{dir("a"), dir("d")}, true
+	case "srv/backup/a", "srv/backup/a/b", "srv/backup/a/b/c", "srv/backup/a/b/c/d":
+		next := map[string]string{"srv/backup/a": "b", "srv/backup/a/b": "c", "srv/backup/a/b/c": "d", "srv/backup/a/b/c/d": "e"}[name]
+		return []fs.DirEntry{dir(next)}, true
+	case "srv/backup/a/b/c/d/e":
+		return []fs.DirEntry{fs.FileInfoToDirEntry(synthInfo{"deep", false, ago(time.Minute)})}, true
+	case "srv/backup/d":
+		out := make([]fs.DirEntry, w.n)
+		for i := range out {
+			out[i] = fs.FileInfoToDirEntry(synthInfo{fmt.Sprintf("f%06d", i), false, ago(time.Hour)})
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func (w wideFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if c, ok := w.children(name); ok {
+		return c, nil
+	}
+	return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+}
+
+func (w wideFS) Stat(name string) (fs.FileInfo, error) {
+	if _, ok := w.children(name); ok {
+		return synthInfo{path.Base(name), true, ago(time.Hour)}, nil
+	}
+	return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+}
+
+func (w wideFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
+}
+
+func TestWalkIsBounded(t *testing.T) {
+	t.Parallel()
+	h := checkstest.Host()
+	h.FS = wideFS{n: maxEntries + 500}
+	s, err := walkLocation(context.Background(), h, "/srv/backup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Truncated || s.Entries > maxEntries {
+		t.Errorf("walk saw %d entries, truncated=%v; want at most %d and truncated", s.Entries, s.Truncated, maxEntries)
+	}
+	if s.Newest.Rel == "a/b/c/d/e/deep" {
+		t.Error("walk went deeper than maxDepth")
+	}
+	s, err = walkLocation(context.Background(), h, "/srv/backup/a/b")
+	if err != nil || s.Newest.Rel != "c/d/e/deep" {
+		t.Errorf("within depth: newest %q, %v", s.Newest.Rel, err)
+	}
+}
+
+func TestWindowsListing(t *testing.T) {
+	t.Parallel()
+	h := checkstest.Host()
+	h.OS = "windows"
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{
+		"powershell -NoProfile -NonInteractive -Command " + walkScript(`E:\Sauvegardes`): {Out: string(fixture(t, "windows/server2022-listing.json"))},
+		"powershell -NoProfile -NonInteractive -Command " + walkScript(`F:\`):            {Out: string(fixture(t, "windows/listing-absent.json"))},
+	}}
+	cs := Checks([]string{`E:\Sauvegardes`, `F:\`})
+	rr := run(t, find(cs, "backup.recent"), h)
+	if rr.Status != checks.Warn || !strings.Contains(rr.Evidence.EN, `E:\Sauvegardes: newest file 0.6 days old (WindowsImageBackup/SRV-MAIRIE/Backup 2026-11-22 200012/`) ||
+		!strings.Contains(rr.Evidence.EN, `F:\ absent`) {
+		t.Errorf("recent = %s %q", rr.Status, rr.Evidence.EN)
+	}
+	rs := run(t, find(cs, "backup.size"), h)
+	if rs.Status != checks.Warn || !strings.Contains(rs.Evidence.EN, "export-compta-2026-11-22.zip (5.0 MiB) is 5% of the previous one export-compta-2026-11-15.zip (100.0 MiB)") {
+		t.Errorf("size = %s %q", rs.Status, rs.Evidence.EN)
+	}
+	if !strings.Contains(walkScript(`D:\l'archive`), `'D:\l''archive'`) {
+		t.Error("path not quoted for PowerShell")
+	}
+}
+
+func TestParseLsblkAndMountinfo(t *testing.T) {
+	t.Parallel()
+	disks, _, err := parseLsblk(fixture(t, "debian12/lsblk-server.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"8:0": {"sda"}, "8:1": {"sda"}, "8:2": {"sda"}, "254:0": {"sda"}, "254:1": {"sda"},
+		"254:2": {"sda"}, "8:16": {"sdb"}, "8:17": {"sdb"}, "11:0": {"sr0"}}
+	if d := cmp.Diff(want, disks); d != "" {
+		t.Errorf("disks (-want +got):\n%s", d)
+	}
+	if _, _, err := parseLsblk([]byte("lsblk: unknown column")); err == nil {
+		t.Error("garbage accepted")
+	}
+	ms := parseMountinfo(fixture(t, "debian12/mountinfo-server"))
+	for p, want := range map[string]string{"/": "/", "/srv/data": "/srv", "/mnt/backup disk/x": "/mnt/backup disk", "/srvx": "/", "/mnt/nas": "/mnt/nas"} {
+		if m, ok := mountOf(ms, p); !ok || m.Point != want {
+			t.Errorf("mountOf(%q) = %q, want %q", p, m.Point, want)
+		}
+	}
+	vm := parseMountinfo(fixture(t, "debian12/mountinfo-vm"))
+	if m, _ := mountOf(vm, "/root"); m.Dev != "254:0" || m.FSType != "ext4" {
+		t.Errorf("vm root mount = %+v", m)
+	}
+}
+
+func TestSeparateDisk(t *testing.T) {
+	t.Parallel()
+	base := fstest.MapFS{
+		"proc/self/mountinfo": {Data: fixture(t, "debian12/mountinfo-server")},
+		"srv/data/f":          {},
+		"home/u/f":            {},
+		"var/lib/x":           {},
+		"srv/backup/f":        {},
+		"var/backups/local/f": {},
+		"mnt/backup disk/f":   {},
+		"mnt/nas/f":           {},
+	}
+	lsblk := map[string]checkstest.Cmd{"lsblk -J -o NAME,MAJ:MIN,TYPE": {Out: string(fixture(t, "debian12/lsblk-server.json"))}}
+	tests := []struct {
+		path string
+		cmds map[string]checkstest.Cmd
+		want checks.Status
+		ev   string
+	}{
+		{"/srv/backup", lsblk, checks.Warn, "/srv/backup is on the same file system as /srv (device 254:1"},
+		{"/var/backups/local", lsblk, checks.Warn, "same physical disk (sda) as /"},
+		{"/var/backups/local", nil, checks.Pass, "another disk (/dev/mapper/vg0-backup)"}, // without lsblk only file systems compare
+		{"/mnt/backup disk", lsblk, checks.Pass, "another disk (sdb)"},
+		{"/mnt/nas", lsblk, checks.Pass, "network share nas.mairie.local:/export/backup (nfs4)"},
+		{"/media/usb", lsblk, checks.NotApplicable, "absent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			h := checkstest.Host()
+			h.FS = base
+			h.Exec = &checkstest.Runner{Cmds: tt.cmds}
+			r := run(t, diskCheck{paths: []string{tt.path}}, h)
+			if r.Status != tt.want || !strings.Contains(r.Evidence.EN, tt.ev) {
+				t.Errorf("%s %q, want %s containing %q", r.Status, r.Evidence.EN, tt.want, tt.ev)
+			}
+		})
+	}
+}
+
+func TestSeparateDiskWindows(t *testing.T) {
+	t.Parallel()
+	parts, err := parseWinPartitions(fixture(t, "windows/server2022-partitions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]checks.Status{`C:\Backup`: checks.Warn, `D:\Backup`: checks.Warn, `e:\WindowsImageBackup`: checks.Pass,
+		`\\nas\sauvegardes`: checks.Pass, `Z:\`: checks.Pass, `Backup`: checks.Error} {
+		if got, ev := judgeWinDisk(p, parts); got != want {
+			t.Errorf("%s: %s (%s), want %s", p, got, ev.EN, want)
+		}
+	}
+	h := checkstest.Host()
+	h.OS = "windows"
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + partitionsScript: {Out: string(fixture(t, "windows/server2022-partitions.json"))}}}
+	r := run(t, diskCheck{paths: []string{`D:\Backup`}}, h)
+	if r.Status != checks.Warn || !strings.Contains(r.Evidence.FR, "même disque physique (disque 0) que le système C:") {
+		t.Errorf("%s %q", r.Status, r.Evidence.FR)
+	}
+}
+
+func TestParseSnapshots(t *testing.T) {
+	t.Parallel()
+	rt, rn, err := parseResticSnapshots(fixture(t, "debian12/restic-snapshots.json"))
+	if err != nil || rn != 2 || !rt.Equal(time.Date(2026, 11, 23, 12, 36, 2, 542220282, time.UTC)) {
+		t.Errorf("restic: %v %d %v", rt, rn, err)
+	}
+	bt, bn, err := parseBorgList(fixture(t, "debian12/borg-list.json"), time.UTC)
+	if err != nil || bn != 2 || !bt.Equal(time.Date(2026, 11, 23, 12, 36, 5, 0, time.UTC)) {
+		t.Errorf("borg: %v %d %v", bt, bn, err)
+	}
+	for name, want := range map[string]struct {
+		t time.Time
+		n int
+	}{
+		"windows/server2022-wbadmin-en.txt":      {time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC), 2},
+		"windows/server2019-fr-wbadmin.txt":      {time.Date(2026, 11, 2, 20, 0, 0, 0, time.UTC), 1},
+		"windows/server2019-fr-wbadmin-none.txt": {time.Time{}, 0},
+	} {
+		got, n := parseWbadmin(fixture(t, name))
+		if !got.Equal(want.t) || n != want.n {
+			t.Errorf("%s: %v %d, want %v %d", name, got, n, want.t, want.n)
+		}
+	}
+	st, sn, err := parseShadowCopies(fixture(t, "windows/server2022-shadowcopies.json"))
+	if err != nil || sn != 2 || st.Day() != 23 {
+		t.Errorf("shadow copies: %v %d %v", st, sn, err)
+	}
+	if _, n, err := parseShadowCopies(fixture(t, "windows/server2019-fr-shadowcopy-one.json")); err != nil || n != 1 {
+		t.Errorf("single shadow copy: %d %v", n, err)
+	}
+	for _, bad := range []string{"{", "Fatal: wrong password", `[{"time":"yesterday"}]`} {
+		if _, _, err := parseResticSnapshots([]byte(bad)); err == nil {
+			t.Errorf("restic accepted %q", bad)
+		}
+	}
+}
+
+func TestSnapshotCheck(t *testing.T) {
+	t.Parallel()
+	ps := "powershell -NoProfile -NonInteractive -Command "
+	repo := fstest.MapFS{
+		"srv/restic/config":       {ModTime: ago(30 * day)},
+		"srv/restic/snapshots/aa": {ModTime: ago(9 * day)},
+		"srv/restic/snapshots/bb": {ModTime: ago(3 * day)},
+		"srv/borg/README":         {Data: []byte("This is a Borg Backup repository.\nSee https://borgbackup.readthedocs.io/\n")},
+		"srv/borg/config":         {},
+		"srv/borg/index.42":       {ModTime: ago(8 * day)},
+	}
+	tests := []struct {
+		name  string
+		os    string
+		paths []string
+		cmds  map[string]checkstest.Cmd
+		want  checks.Status
+		ev    []string
+	}{
+		{name: "restic readable", paths: []string{"/srv/restic"},
+			cmds: map[string]checkstest.Cmd{"restic -r /srv/restic snapshots --json --no-lock --no-cache": {Out: string(fixture(t, "debian12/restic-snapshots.json"))}},
+			want: checks.Pass, ev: []string{"restic /srv/restic: latest 0.0 days ago (2026-11-23 12:36 UTC, 2 snapshots)"}},
+		{name: "restic without password falls back on file dates", paths: []string{"/srv/restic"},
+			cmds: map[string]checkstest.Cmd{"restic -r /srv/restic snapshots --json --no-lock --no-cache": {Code: 1}},
+			want: checks.Warn, ev: []string{"latest 3.0 days ago", "2 snapshots) (read from the repository's file dates"}},
+		{name: "borg without passphrase falls back on index date", paths: []string{"/srv/borg"},
+			cmds: map[string]checkstest.Cmd{"borg --bypass-lock list --json /srv/borg": {Code: 2}},
+			want: checks.Fail, ev: []string{"borg /srv/borg: latest 8.0 days ago", "count unknown"}},
+		{name: "nothing to read", paths: []string{"/srv/other"}, want: checks.NotApplicable, ev: []string{"no readable backup repository"}},
+		{name: "windows 2022: wbadmin and shadow copies", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				"wbadmin get versions": {Out: string(fixture(t, "windows/server2022-wbadmin-en.txt"))},
+				ps + shadowScript:      {Out: string(fixture(t, "windows/server2022-shadowcopies.json"))},
+			},
+			want: checks.Pass, ev: []string{"wbadmin: latest 0.6 days ago (2026-11-22 20:00 UTC, 2 snapshots)", "shadow copies: latest"}},
+		{name: "windows 2019 fr: old wbadmin backup", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin.txt"))},
+				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
+			},
+			want: checks.Fail, ev: []string{"wbadmin: latest 20.6 days ago"}},
+		{name: "windows 2019 fr: shadow copies only", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin-none.txt")), Code: 1},
+				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
+			},
+			want: checks.Warn, ev: []string{"only shadow copies"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := checkstest.Host()
+			if tt.os != "" {
+				h.OS = tt.os
+			}
+			h.FS = repo
+			h.Exec = &checkstest.Runner{Cmds: tt.cmds}
+			r := run(t, snapshotCheck{paths: tt.paths}, h)
+			if r.Status != tt.want {
+				t.Errorf("status %s, want %s: %s", r.Status, tt.want, r.Evidence.EN)
+			}
+			for _, e := range tt.ev {
+				if !strings.Contains(r.Evidence.EN, e) {
+					t.Errorf("evidence %q lacks %q", r.Evidence.EN, e)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,65 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// recentCheck: the newest file in each configured backup location is less
+// than two days old (warn) and never more than seven (fail). A stale backup is
+// the most common reason entities lose weeks of work to ransomware (ANSSI 37,
+// CIS 11.2, NIS2 21(2)(c)).
+type recentCheck struct {
+	paths []string
+	w     *walker
+}
+
+func (c recentCheck) Meta() checks.Meta { return meta("backup.recent", checks.High, 5) }
+
+func (c recentCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+	if len(c.paths) == 0 {
+		return checks.Skipped(noPaths)
+	}
+	col := newCollector()
+	now := h.Now()
+	present := 0
+	for _, p := range c.paths {
+		s, err := c.w.walk(ctx, h, p)
+		switch {
+		case errors.Is(err, errAbsent):
+			col.add(checks.Warn, checks.Textf("%s absent (disque débranché ou partage non monté ?)",
+				"%s absent (disk unplugged or share not mounted?)", p))
+			continue
+		case err != nil:
+			col.add(checks.Error, checks.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
+			continue
+		}
+		present++
+		if s.Files == 0 {
+			col.add(checks.Fail, checks.Textf("%s : aucun fichier de sauvegarde", "%s: no backup file", p))
+			continue
+		}
+		age := now.Sub(s.Newest.Mod)
+		if age < 0 {
+			age = 0
+		}
+		more := checks.Text{}
+		if s.Truncated {
+			more = checks.Textf(" (parcours arrêté à %d entrées)", " (walk stopped at %d entries)", maxEntries)
+		}
+		when := s.Newest.Mod.UTC().Format("2006-01-02 15:04 UTC")
+		col.add(ageStatus(age), checks.Text{
+			FR: fmt.Sprintf("%s : fichier le plus récent il y a %s jours (%s, %s)%s", p, days(age), s.Newest.Rel, when, more.FR),
+			EN: fmt.Sprintf("%s: newest file %s days old (%s, %s)%s", p, days(age), s.Newest.Rel, when, more.EN),
+		})
+		if d, ok := col.facts["newest_age_days"].(float64); !ok || age.Hours()/24 < d {
+			col.facts["newest_age_days"] = float64(int(age.Hours()/24*10)) / 10
+		}
+	}
+	col.facts["locations"] = len(c.paths)
+	col.facts["present"] = present
+	return col.result()
+}

@@ -1,0 +1,141 @@
+package hygiene
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// encryptionCheck: the system disk is encrypted (LUKS on Linux, BitLocker
+// on Windows), so that a stolen laptop or a discarded disk does not hand over
+// the entity's data (ANSSI 31; CIS 3.6; NIS2 21(2)(h)).
+type encryptionCheck struct{}
+
+func (encryptionCheck) Meta() checks.Meta {
+	return meta("hygiene.disk-encryption", checks.Medium, checks.Refs{ANSSI: []int{31}, CIS: []string{"3.6"}, NIS2: []string{"h"}}, 0)
+}
+
+type blockDev struct {
+	Name     string     `json:"name"`
+	Type     string     `json:"type"`
+	FSType   *string    `json:"fstype"`
+	Mount    *string    `json:"mountpoint"`
+	Children []blockDev `json:"children"`
+}
+
+// luksState is what lsblk shows about encryption.
+type luksState struct {
+	LUKS       []string // devices formatted crypto_LUKS
+	RootCrypt  bool     // "/" sits on a crypt mapping
+	RootFound  bool
+	RootDevice string
+}
+
+// parseLsblkCrypt reads `lsblk -J -o NAME,TYPE,FSTYPE,MOUNTPOINT`.
+func parseLsblkCrypt(b []byte) (luksState, error) {
+	var doc struct {
+		Devices []blockDev `json:"blockdevices"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return luksState{}, fmt.Errorf("parse lsblk: %w", err)
+	}
+	var st luksState
+	var visit func(d blockDev, crypt bool)
+	visit = func(d blockDev, crypt bool) {
+		if d.FSType != nil && *d.FSType == "crypto_LUKS" {
+			st.LUKS = append(st.LUKS, d.Name)
+		}
+		crypt = crypt || d.Type == "crypt"
+		if d.Mount != nil && *d.Mount == "/" {
+			st.RootFound, st.RootCrypt, st.RootDevice = true, crypt, d.Name
+		}
+		for _, c := range d.Children {
+			visit(c, crypt)
+		}
+	}
+	for _, d := range doc.Devices {
+		visit(d, false)
+	}
+	return st, nil
+}
+
+func judgeLUKS(st luksState) checks.Result {
+	facts := map[string]any{"luks_devices": len(st.LUKS), "root_encrypted": st.RootCrypt}
+	switch {
+	case st.RootCrypt:
+		return checks.Passed(checks.Textf("le système (/) est chiffré par LUKS (%s)", "the system (/) is LUKS-encrypted (%s)", strings.Join(st.LUKS, ", ")), facts)
+	case len(st.LUKS) > 0:
+		return checks.Warned(checks.Textf("volumes LUKS (%s) mais le système (/) n'est pas chiffré (%s)",
+			"LUKS volumes (%s) but the system (/) is not encrypted (%s)", strings.Join(st.LUKS, ", "), st.RootDevice), facts)
+	case !st.RootFound:
+		return checks.Skipped(checks.Text{FR: "disque système introuvable (conteneur ?)", EN: "system disk not found (container?)"})
+	}
+	return checks.Warned(checks.Textf("aucun disque chiffré (LUKS) ; système sur %s", "no encrypted disk (LUKS); system on %s", st.RootDevice), facts)
+}
+
+// bitlockerScript lists BitLocker volumes with numeric enums: VolumeType 0
+// OperatingSystem, 1 FixedData, 2 Removable; ProtectionStatus 0 Off, 1 On,
+// 2 Unknown (locked).
+const bitlockerScript = `Get-BitLockerVolume | Select-Object MountPoint,VolumeType,ProtectionStatus,EncryptionPercentage | ConvertTo-Json -Compress`
+
+type bitlockerVolume struct {
+	MountPoint           string
+	VolumeType           int
+	ProtectionStatus     int
+	EncryptionPercentage float64
+}
+
+func judgeBitLocker(vs []bitlockerVolume) checks.Result {
+	var osOn, osOff, dataOff []string
+	for _, v := range vs {
+		switch {
+		case v.VolumeType == 0 && v.ProtectionStatus == 1:
+			osOn = append(osOn, v.MountPoint)
+		case v.VolumeType == 0:
+			osOff = append(osOff, v.MountPoint)
+		case v.VolumeType == 1 && v.ProtectionStatus != 1:
+			dataOff = append(dataOff, v.MountPoint)
+		}
+	}
+	facts := map[string]any{"volumes": len(vs), "os_protected": len(osOn) > 0, "data_unprotected": len(dataOff)}
+	switch {
+	case len(osOff) > 0:
+		return checks.Failed(checks.Textf("BitLocker n'est pas actif sur le volume système %s", "BitLocker is not on for the system volume %s", strings.Join(osOff, ", ")), facts)
+	case len(osOn) == 0:
+		return checks.Warned(checks.Textf("aucun volume système BitLocker parmi %d volumes", "no BitLocker system volume among %d volumes", len(vs)), facts)
+	case len(dataOff) > 0:
+		return checks.Warned(checks.Textf("système %s chiffré, mais pas les volumes de données %s", "system %s encrypted, but not the data volumes %s",
+			strings.Join(osOn, ", "), strings.Join(dataOff, ", ")), facts)
+	}
+	return checks.Passed(checks.Textf("BitLocker actif sur %s", "BitLocker on for %s", strings.Join(osOn, ", ")), facts)
+}
+
+func (encryptionCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+	switch h.OS {
+	case "windows":
+		out, err := powershell(ctx, h, bitlockerScript)
+		if err != nil {
+			// Windows Server without the BitLocker feature has no cmdlet.
+			return checks.Warned(checks.Textf("BitLocker indisponible, chiffrement non vérifiable (%v)", "BitLocker unavailable, encryption cannot be verified (%v)", err), nil)
+		}
+		vs, err := unmarshalList[bitlockerVolume](out)
+		if err != nil {
+			return checks.Errored(checks.Text{FR: "sortie BitLocker illisible", EN: "unreadable BitLocker output"}, err)
+		}
+		return judgeBitLocker(vs)
+	case "linux":
+		out, err := h.Exec.Run(ctx, "lsblk", "-J", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINT")
+		if err != nil {
+			return checks.Errored(checks.Text{FR: "lsblk", EN: "lsblk"}, err)
+		}
+		st, err := parseLsblkCrypt(out)
+		if err != nil {
+			return checks.Errored(checks.Text{FR: "sortie lsblk illisible", EN: "unreadable lsblk output"}, err)
+		}
+		return judgeLUKS(st)
+	}
+	return otherOS(h)
+}

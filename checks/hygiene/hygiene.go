@@ -1,0 +1,141 @@
+// Package hygiene checks the basic security settings of a host on Linux and
+// Windows: firewall, remote access (SSH, RDP, SMBv1), exposed risky ports
+// (weighted by the entity's sector), accounts and administrators, disk
+// encryption, antivirus/EDR, time synchronisation and logs. Ransomware enters
+// small entities through exactly these gaps (ANSSI hygiene guide, CIS IG1,
+// NIS2 art. 21(2)(g)).
+package hygiene
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// GuidanceTOML is the family's guidance catalogue (French and English).
+//
+//go:embed guidance.toml
+var GuidanceTOML []byte
+
+// Sectors of the entity; they change which exposures are emphasised.
+const (
+	SectorCommune  = "commune"
+	SectorHospital = "hospital"
+	SectorPort     = "port"
+	SectorOther    = "other"
+)
+
+// Sectors lists the accepted sector names, for configuration validation.
+var Sectors = []string{SectorCommune, SectorHospital, SectorPort, SectorOther}
+
+// Checks returns the hygiene checks; sector is the entity's sector
+// (commune, hospital, port, other; empty means other).
+func Checks(sector string) []checks.Check {
+	procs := &procCache{}
+	return []checks.Check{
+		firewallCheck{},
+		sshCheck{},
+		portsCheck{sector: sector},
+		uid0Check{},
+		emptyPasswordsCheck{},
+		sudoCheck{},
+		encryptionCheck{},
+		timeCheck{procs},
+		antivirusCheck{procs},
+		logsCheck{procs},
+		eventLogCheck{},
+		rdpCheck{},
+		smb1Check{},
+		adminsCheck{},
+		guestCheck{},
+		lapsCheck{},
+	}
+}
+
+func meta(id string, sev checks.Severity, refs checks.Refs, prio int, oses ...string) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: checks.DomainHygiene, Severity: sev, Refs: refs, Priority: prio, OS: oses}
+}
+
+// powershell runs a script and returns its output (JSON by construction:
+// numeric enums and well-known SIDs, never localised text).
+func powershell(ctx context.Context, h *checks.Host, script string) ([]byte, error) {
+	return h.Exec.Run(ctx, "powershell", "-NoProfile", "-NonInteractive", "-Command", script)
+}
+
+// psKey is the fake-runner key of a PowerShell script (tests).
+func psKey(script string) string {
+	return "powershell -NoProfile -NonInteractive -Command " + script
+}
+
+// unmarshalList decodes ConvertTo-Json output, which is a single object
+// when there is one item and an array otherwise (and nothing for none).
+func unmarshalList[T any](b []byte) ([]T, error) {
+	s := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
+	if s == "" || s == "null" {
+		return nil, nil
+	}
+	if strings.HasPrefix(s, "{") {
+		s = "[" + s + "]"
+	}
+	var out []T
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("parse PowerShell JSON: %w", err)
+	}
+	return out, nil
+}
+
+// otherOS is the result of a check that has no collection on this OS.
+func otherOS(h *checks.Host) checks.Result {
+	return checks.Skipped(checks.Textf("ne s'applique pas à %s", "does not apply to %s", h.OS))
+}
+
+// procCache lists the host's processes once for the checks of one scan that
+// need them (time-sync, antivirus, logs): on a small VM each listing costs
+// hundreds of milliseconds.
+type procCache struct {
+	mu sync.Mutex
+	m  map[*checks.Host]*procEntry
+}
+
+type procEntry struct {
+	once  sync.Once
+	names []string
+	err   error
+}
+
+// processNames lists running process names in lower case, once per host
+// when c is shared (a nil cache lists every time).
+func (c *procCache) processNames(ctx context.Context, h *checks.Host) ([]string, error) {
+	if c == nil {
+		return listProcesses(ctx, h)
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[*checks.Host]*procEntry{}
+	}
+	e, ok := c.m[h]
+	if !ok {
+		e = &procEntry{}
+		c.m[h] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.names, e.err = listProcesses(ctx, h) })
+	return e.names, e.err
+}
+
+func listProcesses(ctx context.Context, h *checks.Host) ([]string, error) {
+	ps, err := h.Facts.Processes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, strings.ToLower(p.Name))
+	}
+	return out, nil
+}

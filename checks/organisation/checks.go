@@ -1,0 +1,65 @@
+package organisation
+
+import (
+	"context"
+	_ "embed"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// GuidanceTOML is the family's guidance catalogue (French and English).
+//
+//go:embed guidance.toml
+var GuidanceTOML []byte
+
+// Checks returns one declared check per question, judging answers (by
+// question ID) from the configuration or the interactive questionnaire.
+func Checks(answers map[string]string) []checks.Check {
+	out := make([]checks.Check, 0, len(questions))
+	for _, q := range questions {
+		out = append(out, answerCheck{q: q, answer: answers[q.ID]})
+	}
+	return out
+}
+
+// answerCheck judges one declared answer: yes passes, partial and "don't
+// know" warn, no fails; an unanswered question is not applicable ("non
+// renseigné") so that it leaves the score's denominator.
+type answerCheck struct {
+	q      Question
+	answer string
+}
+
+func (c answerCheck) Meta() checks.Meta {
+	return checks.Meta{
+		ID: c.q.ID, Version: 1, Domain: checks.DomainOrganisation, Severity: c.q.Severity,
+		Refs: c.q.Refs, Priority: c.q.Priority, Declared: true,
+	}
+}
+
+func (c answerCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+	r := judge(c.q, c.answer)
+	r.Declared = true
+	return r
+}
+
+func judge(q Question, raw string) checks.Result {
+	if raw == "" {
+		return checks.Skipped(checks.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
+	}
+	a, err := Normalize(raw)
+	if err != nil {
+		return checks.Errored(checks.Text{FR: "réponse illisible dans la configuration", EN: "unreadable answer in the configuration"}, err)
+	}
+	facts := map[string]any{"answer": a, "declared": true}
+	switch a {
+	case Yes:
+		return checks.Passed(checks.Text{FR: "déclaré : oui", EN: "declared: yes"}, facts)
+	case Partial:
+		return checks.Warned(checks.Text{FR: "déclaré : partiellement", EN: "declared: partly"}, facts)
+	case Unknown:
+		return checks.Warned(checks.Text{FR: "déclaré : ne sait pas", EN: "declared: don't know"}, facts)
+	default:
+		return checks.Failed(checks.Text{FR: "déclaré : non", EN: "declared: no"}, facts)
+	}
+}

@@ -1,0 +1,112 @@
+//go:build linux
+
+package organisation
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal pair with /dev/ptmx (no cgo, no extra
+// module): the master is the "person", the slave is Ask's terminal.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("ptsname: %v", err)
+	}
+	s, err := os.OpenFile("/dev/pts/"+itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("open slave: %v", err)
+	}
+	t.Cleanup(func() { m.Close(); s.Close() })
+	return m, s
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+// TestAskOnPseudoTerminal runs the questionnaire on a real terminal line
+// discipline (echo, CR/LF translation, Ctrl-D as end of input): a person
+// answers two questions, keeps a previous answer with Enter, and presses
+// Ctrl-D; the answers given are kept.
+func TestAskOnPseudoTerminal(t *testing.T) {
+	t.Parallel()
+	master, slave := openPTY(t)
+	qs := Questions()
+	type res struct {
+		m   map[string]string
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		m, err := Ask(slave, slave, "fr", map[string]string{qs[2].ID: "partial"})
+		done <- res{m, err}
+	}()
+	rd := bufio.NewReader(master)
+	expect := func(s string) {
+		t.Helper()
+		var seen strings.Builder
+		deadline := time.Now().Add(5 * time.Second)
+		master.SetReadDeadline(deadline)
+		for !strings.Contains(seen.String(), s) {
+			b, err := rd.ReadByte()
+			if err != nil {
+				t.Fatalf("waiting for %q: %v; saw %q", s, err, seen.String())
+			}
+			seen.WriteByte(b)
+		}
+	}
+	expect("1/15")
+	expect("[o/n/p/?] > ")
+	master.WriteString("oui\r") // a terminal sends CR; the line discipline makes it LF
+	expect("2/15")
+	master.WriteString("xyz\r")
+	expect("n'est pas une réponse")
+	master.WriteString("non\r")
+	expect("(Entrée = partiel) > ")
+	master.WriteString("\r")
+	expect("4/15")
+	master.Write([]byte{4}) // Ctrl-D
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		want := map[string]string{qs[0].ID: Yes, qs[1].ID: No, qs[2].ID: "partial"}
+		for k, v := range want {
+			if r.m[k] != v {
+				t.Errorf("%s = %q, want %q (all: %v)", k, r.m[k], v, r.m)
+			}
+		}
+		if len(r.m) != 3 {
+			t.Errorf("answers %v, want exactly 3", r.m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Ask did not return after Ctrl-D")
+	}
+}
