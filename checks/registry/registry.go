@@ -10,6 +10,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks/hygiene"
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/patch"
+	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
 )
 
 // Config is what a scan looks at beyond the host itself; it comes from the
@@ -37,6 +38,9 @@ func families() []family {
 		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
 		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
 		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
+		{"tls", func(c Config) []checks.Check {
+			return tlscheck.Checks(tlscheck.Config{Endpoints: c.TLSEndpoints, ScanListeners: len(c.TLSEndpoints) == 0})
+		}, tlscheck.GuidanceTOML},
 	}
 }
 
