@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/backup"
+	dnscheck "github.com/vigie-cyber/vigie/checks/dns"
 	"github.com/vigie-cyber/vigie/checks/hygiene"
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/patch"
@@ -35,6 +36,7 @@ type family struct {
 func families() []family {
 	return []family{
 		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
+		{"dns", func(c Config) []checks.Check { return dnscheck.Checks(dnscheck.Config{Domains: c.Domains}) }, dnscheck.GuidanceTOML},
 		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
 		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
 		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
