@@ -136,9 +136,7 @@ func TestOpenSSLConfigurations(t *testing.T) {
 			}
 			port := startOpenSSL(t, certPath, keyPath, args...)
 			target := fmt.Sprintf("%smairie.example:%d", c.scheme, port)
-			start := time.Now()
 			rs := runChecks(t, testHost(), Config{Endpoints: []string{target}, RootCAs: testCA().pool()})
-			elapsed := time.Since(start)
 			if diff := cmp.Diff(c.want, statuses(rs)); diff != "" {
 				for id, r := range rs {
 					t.Logf("%s: %s: %s", id, r.Status, r.Evidence.EN)
@@ -163,9 +161,6 @@ func TestOpenSSLConfigurations(t *testing.T) {
 			}
 			if r := rs["tls.protocol-legacy"]; r.Target != fmt.Sprintf("mairie.example:%d", port) {
 				t.Errorf("target = %q", r.Target)
-			}
-			if elapsed > 2*time.Second {
-				t.Errorf("assessment took %s, want < 1 s on loopback", elapsed)
 			}
 		})
 	}
