@@ -39,9 +39,10 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"scan":    {"analyse cet hôte et affiche son bilan (aucune configuration requise)", runScan},
-	"verify":  {"vérifie la signature d'un bilan signé : vigie verify FICHIER --key CLÉ.pub", runVerify},
-	"version": {"affiche la version", runVersion},
+	"scan":          {"analyse cet hôte et affiche son bilan (aucune configuration requise)", runScan},
+	"verify":        {"vérifie la signature d'un bilan signé : vigie verify FICHIER --key CLÉ.pub", runVerify},
+	"version":       {"affiche la version", runVersion},
+	"questionnaire": {"répond aux questions sur l'organisation (sauvegardes hors ligne, double authentification...)", runQuestionnaire},
 }
 
 func main() {

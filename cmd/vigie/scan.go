@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,8 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&tlsTargets, "tls", "point d'accès TLS à tester, hôte:port (répétable)")
 	fs.Var(&domains, "domain", "nom de domaine de l'entité à tester (répétable)")
 	fs.Var(&backups, "backup-path", "dossier de sauvegarde à contrôler (répétable)")
-	sector := fs.String("sector", "other", "secteur : commune, hospital, port ou other")
+	sector := fs.String("sector", "", "secteur : commune, hospital, port ou other (défaut : celui de la configuration, sinon other)")
+	configPath := fs.String("config", "", "fichier de configuration (défaut : "+agent.DefaultConfigPath()+" s'il existe)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -45,9 +47,24 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		return usagef("--lang doit valoir fr ou en, pas %q", *lang)
 	}
 	switch *sector {
-	case "commune", "hospital", "port", "other":
+	case "", "commune", "hospital", "port", "other":
 	default:
 		return usagef("--sector doit valoir commune, hospital, port ou other, pas %q", *sector)
+	}
+	stateSet := false
+	fs.Visit(func(f *flag.Flag) { stateSet = stateSet || f.Name == "state-dir" })
+	targets, entity, err := scanTargets(*configPath, stateDir, stateSet)
+	if err != nil {
+		return err
+	}
+	targets.TLSEndpoints = append(targets.TLSEndpoints, tlsTargets...)
+	targets.Domains = append(targets.Domains, domains...)
+	targets.BackupPaths = append(targets.BackupPaths, backups...)
+	if *sector != "" {
+		targets.Sector = *sector
+	}
+	if targets.Sector == "" {
+		targets.Sector = "other"
 	}
 	cat, err := registry.Guidance()
 	if err != nil {
@@ -74,7 +91,8 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	h := checks.Live()
 	sc := agent.Scan(ctx, h, agent.ScanOptions{
-		Targets:   registry.Config{TLSEndpoints: tlsTargets, Domains: domains, BackupPaths: backups, Sector: *sector},
+		Targets:   targets,
+		Entity:    entity,
 		Run:       checks.RunOptions{Timeout: *timeout, Concurrency: max(4, runtime.NumCPU()*2)},
 		Inventory: inventory,
 	})
@@ -115,6 +133,37 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// scanTargets reads what to scan from the configuration file (when there is
+// one) and the questionnaire answers from the state folder. The default file
+// may be absent (a scan needs no configuration); an explicit one must exist.
+func scanTargets(configPath string, stateDir *string, stateSet bool) (registry.Config, string, error) {
+	var t registry.Config
+	entity := ""
+	path := configPath
+	if path == "" {
+		if _, err := os.Stat(agent.DefaultConfigPath()); err == nil {
+			path = agent.DefaultConfigPath()
+		}
+	}
+	if path != "" {
+		cfg, err := agent.LoadConfig(path)
+		if err != nil {
+			return t, "", usageError{err.Error()}
+		}
+		t = cfg.Targets()
+		entity = cfg.Entity
+		if cfg.StateDir != "" && !stateSet {
+			*stateDir = cfg.StateDir
+		}
+	}
+	answers, err := agent.LoadAnswers(*stateDir)
+	if err != nil {
+		return t, "", err
+	}
+	t.Answers = agent.MergeAnswers(t.Answers, answers)
+	return t, entity, nil
 }
 
 // writeOutput writes a report file atomically, so an interrupted run never

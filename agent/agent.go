@@ -1,0 +1,451 @@
+package agent
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// Options are the agent's injected dependencies; zero values are the real ones.
+type Options struct {
+	Log   *slog.Logger
+	Clock Clock
+	Rand  Rand
+	// Host is the machine to scan (default checks.Live()).
+	Host *checks.Host
+	// Scan replaces the scan (tests, benchmarks); default runs Scan.
+	Scan func(ctx context.Context, opt ScanOptions) (*report.Scorecard, error)
+	// Inventory collects the software inventory (optional).
+	Inventory func(ctx context.Context, h *checks.Host) ([]report.Package, error)
+	// UploadTimeout bounds one upload request (default 60 s).
+	UploadTimeout time.Duration
+	// Backoff overrides the retry policy (default 30 s to 6 h).
+	Backoff *Backoff
+	// MaxWait caps one sleep of the service loop so that a wall-clock jump
+	// or a host suspend (monotonic timers stop during suspend) delays a
+	// due scan by at most this much (default 5 min).
+	MaxWait time.Duration
+}
+
+// Agent is the service body: scan on schedule, sign, spool, deliver.
+type Agent struct {
+	cfg   *Config
+	opt   Options
+	log   *slog.Logger
+	key   ed25519.PrivateKey
+	spool *Spool
+	sched Schedule
+	back  Backoff
+
+	mu        sync.Mutex // one cycle or flush at a time
+	attempt   int        // consecutive retryable failures
+	notBefore time.Time  // no upload before (backoff)
+	pending   []pendingCard
+	uploader  *Uploader
+	upFor     string // state (hub, pin, agent) the uploader was built for
+}
+
+// pendingCard is a signed scorecard the spool could not store (disk full):
+// kept in memory and retried, so a full disk loses nothing while the
+// process lives.
+type pendingCard struct {
+	seq  uint64
+	id   string
+	data []byte
+}
+
+const maxPending = 16
+
+// New prepares the agent: loads (or creates) the key and opens the spool. It
+// does not need enrolment: an agent not yet enrolled scans and spools, and
+// delivers once enrolled.
+func New(cfg *Config, opt Options) (*Agent, error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Clock == nil {
+		opt.Clock = SystemClock{}
+	}
+	if opt.Rand == nil {
+		opt.Rand = DefaultRand
+	}
+	if opt.MaxWait <= 0 {
+		opt.MaxWait = 5 * time.Minute
+	}
+	if err := protectDir(cfg.StateDir); err != nil {
+		return nil, fmt.Errorf("dossier d'état %s : %w", cfg.StateDir, err)
+	}
+	keyPath := filepath.Join(cfg.StateDir, KeyFile)
+	key, created, err := report.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("clé de l'agent : %w", err)
+	}
+	if created {
+		if err := protectKey(keyPath); err != nil {
+			return nil, err
+		}
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	sp, err := OpenSpool(filepath.Join(cfg.StateDir, SpoolDir), cfg.Spool.MaxFiles, cfg.Spool.MaxBytes, pub, opt.Log)
+	if err != nil {
+		return nil, err
+	}
+	b := Backoff{Rand: opt.Rand}
+	if opt.Backoff != nil {
+		b = *opt.Backoff
+	}
+	return &Agent{
+		cfg: cfg, opt: opt, log: opt.Log, key: key, spool: sp, back: b,
+		sched: Schedule{Interval: cfg.Schedule.Interval, Splay: cfg.Schedule.Splay, Rand: opt.Rand},
+	}, nil
+}
+
+// AgentID is the agent's ID (derived from its key).
+func (a *Agent) AgentID() string { return report.KeyID(a.key.Public().(ed25519.PublicKey)) }
+
+// Spool exposes the agent's spool (status, tests).
+func (a *Agent) Spool() *Spool { return a.spool }
+
+// Cycle runs one scan now, signs it, spools it, records it in the state and
+// tries to deliver everything spooled. It is what the schedule triggers and
+// what `vigie scan --now` calls. The scorecard is returned even when
+// delivery failed (it stays in the spool).
+func (a *Agent) Cycle(ctx context.Context) (*report.Scorecard, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	sc, err := a.scanSignSpool(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.flushLocked(ctx, sc)
+	return sc, nil
+}
+
+func (a *Agent) scanSignSpool(ctx context.Context) (*report.Scorecard, error) {
+	st, err := LoadState(a.cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := NextSequence(a.cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("numéro de séquence : %w", err)
+	}
+	entity := a.cfg.Entity
+	if st.Entity != "" {
+		entity = st.Entity
+	}
+	so := ScanOptions{
+		Targets:  a.cfg.Targets(),
+		Run:      checks.RunOptions{Timeout: a.cfg.Scan.Timeout, Concurrency: max(2, runtime.NumCPU())},
+		AgentID:  a.AgentID(),
+		Entity:   entity,
+		Sequence: seq,
+	}
+	if ans, err := LoadAnswers(a.cfg.StateDir); err != nil {
+		a.log.Warn("réponses au questionnaire ignorées", "err", err)
+	} else {
+		so.Targets.Answers = MergeAnswers(a.cfg.Answers, ans)
+	}
+	if so.Targets.Sector == "other" && st.Sector != "" {
+		so.Targets.Sector = st.Sector
+	}
+	start := a.opt.Clock.Now()
+	var sc *report.Scorecard
+	if a.opt.Scan != nil {
+		sc, err = a.opt.Scan(ctx, so)
+	} else {
+		h := a.opt.Host
+		if h == nil {
+			h = checks.Live()
+		}
+		so.Inventory = a.opt.Inventory
+		if so.Inventory == nil {
+			so.Inventory = Software
+		}
+		sc = Scan(ctx, h, so)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		// An interrupted scan is incomplete: never signed, never sent. Its
+		// sequence number is simply skipped.
+		UpdateState(a.cfg.StateDir, func(s *State) error { s.LastScanError = err.Error(); return nil })
+		return nil, fmt.Errorf("analyse : %w", err)
+	}
+	sc.AgentID, sc.Sequence = a.AgentID(), seq
+	payload, err := sc.Encode()
+	if err != nil {
+		return nil, err
+	}
+	env, err := json.Marshal(report.Sign(report.PayloadType, payload, a.key))
+	if err != nil {
+		return nil, err
+	}
+	a.spoolOrKeep(pendingCard{seq: seq, id: sc.ID, data: env})
+	a.log.Info("analyse terminée", "sequence", seq, "score", sc.Score, "level", int(sc.Level),
+		"duration", a.opt.Clock.Now().Sub(start).Round(time.Millisecond))
+	// The state records the scan together with the delivery that follows
+	// (one write, one fsync less per cycle).
+	return sc, nil
+}
+
+// spoolOrKeep writes pending cards then c to the spool, in order; what the
+// disk refuses stays in memory.
+func (a *Agent) spoolOrKeep(c pendingCard) {
+	if c.data != nil {
+		a.pending = append(a.pending, c)
+	}
+	for len(a.pending) > 0 {
+		p := a.pending[0]
+		if err := a.spool.Put(p.seq, p.id, p.data); err != nil {
+			a.log.Error("bilan non écrit dans la file d'envoi (disque plein ?) : gardé en mémoire et réessayé", "sequence", p.seq, "err", err, "in_memory", len(a.pending))
+			break
+		}
+		a.pending = a.pending[1:]
+	}
+	if len(a.pending) > maxPending {
+		a.log.Error("trop de bilans en mémoire faute de place sur le disque : le plus ancien est abandonné", "sequence", a.pending[0].seq)
+		a.pending = a.pending[1:]
+	}
+}
+
+// FlushResult summarises one delivery pass.
+type FlushResult struct {
+	Delivered, Quarantined, Remaining int
+	Blocked                           string    // why uploads are stopped, if they are
+	RetryAt                           time.Time // next attempt after a retryable failure
+	Err                               error     // last failure
+}
+
+// Flush delivers what is spooled, oldest first, unless in backoff.
+func (a *Agent) Flush(ctx context.Context) FlushResult {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.flushLocked(ctx, nil)
+}
+
+// flushLocked delivers spooled scorecards in sequence order. After a scan
+// (scanned not nil) it ignores the backoff, a fresh scan being worth one
+// attempt, and records the scan in the state.
+func (a *Agent) flushLocked(ctx context.Context, scanned *report.Scorecard) (res FlushResult) {
+	force := scanned != nil
+	now := a.opt.Clock.Now()
+	a.spoolOrKeep(pendingCard{})
+	st, err := LoadState(a.cfg.StateDir)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	defer func() {
+		files, _, _ := a.spool.Stats()
+		res.Remaining = files + len(a.pending)
+		if scanned == nil && res.Delivered+res.Quarantined == 0 && res.Err == nil {
+			return
+		}
+		_, err := UpdateState(a.cfg.StateDir, func(s *State) error {
+			if scanned != nil {
+				s.LastScan, s.LastScore, s.LastLevel, s.LastScanError = a.opt.Clock.Now().UTC(), scanned.Score, int(scanned.Level), ""
+			}
+			if scanned != nil && res.Delivered+res.Quarantined == 0 && res.Err == nil {
+				return nil // nothing sent (not enrolled, or blocked)
+			}
+			s.LastUpload = a.opt.Clock.Now().UTC()
+			if res.Delivered > 0 {
+				s.LastDelivered = s.LastUpload
+			}
+			s.LastUploadResult = summarise(res)
+			if res.Blocked != "" && st.Enrolled() {
+				s.Blocked = res.Blocked
+			}
+			return nil
+		})
+		if err != nil {
+			a.log.Error("état non enregistré", "err", err)
+		}
+	}()
+	if !st.Enrolled() {
+		res.Blocked = "agent non inscrit (vigie enroll)"
+		return res
+	}
+	if st.Blocked != "" {
+		res.Blocked = st.Blocked
+		return res
+	}
+	if !force && now.Before(a.notBefore) {
+		res.RetryAt = a.notBefore
+		return res
+	}
+	up, err := a.uploaderFor(st)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	send := func(data []byte, seq uint64) (stop bool, delivered bool) {
+		out, retryAfter, err := up.Send(ctx, data)
+		switch out {
+		case Delivered:
+			a.attempt, a.notBefore = 0, time.Time{}
+			res.Delivered++
+			return false, true
+		case Rejected:
+			res.Quarantined++
+			res.Err = err
+			return false, false
+		case Blocked:
+			res.Blocked = err.Error()
+			res.Err = err
+			a.log.Error("le hub refuse cet agent (inconnu ou révoqué) : envois suspendus, bilans conservés ; réinscrivez l'agent avec vigie enroll", "err", err)
+			return true, false
+		}
+		res.Err = err
+		if ctx.Err() != nil {
+			return true, false
+		}
+		d := a.back.Delay(a.attempt, retryAfter)
+		a.attempt++
+		a.notBefore = a.opt.Clock.Now().Add(d)
+		res.RetryAt = a.notBefore
+		a.log.Warn("envoi au hub impossible, nouvel essai plus tard", "sequence", seq, "err", err, "retry_in", d.Round(time.Second), "attempt", a.attempt)
+		return true, false
+	}
+	items, err := a.spool.List()
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			return res
+		}
+		data, sc, err := a.spool.Read(it)
+		if err != nil {
+			if errors.Is(err, ErrCorrupt) {
+				res.Quarantined++
+			}
+			continue
+		}
+		stop, delivered := send(data, sc.Sequence)
+		if delivered {
+			if err := a.spool.Delete(it); err != nil {
+				a.log.Error("bilan livré mais non supprimé de la file (il sera renvoyé, sans effet côté hub)", "file", it.Name, "err", err)
+			}
+		} else if !stop && res.Err != nil {
+			a.spool.Quarantine(it, res.Err.Error())
+		}
+		if stop {
+			return res
+		}
+	}
+	// Scorecards the disk could not hold go straight from memory, after
+	// every older one on disk.
+	for len(a.pending) > 0 {
+		p := a.pending[0]
+		stop, delivered := send(p.data, p.seq)
+		if delivered || !stop {
+			if !delivered {
+				a.log.Warn("bilan refusé par le hub (en mémoire, abandonné)", "sequence", p.seq, "err", res.Err)
+			}
+			a.pending = a.pending[1:]
+		}
+		if stop {
+			return res
+		}
+	}
+	return res
+}
+
+func summarise(r FlushResult) string {
+	switch {
+	case r.Blocked != "":
+		return "suspendu : " + r.Blocked
+	case r.Err != nil && r.Delivered == 0:
+		return "échec : " + r.Err.Error()
+	case r.Quarantined > 0:
+		return fmt.Sprintf("%d livré(s), %d refusé(s) mis en quarantaine", r.Delivered, r.Quarantined)
+	}
+	return fmt.Sprintf("%d livré(s)", r.Delivered)
+}
+
+func (a *Agent) uploaderFor(st *State) (*Uploader, error) {
+	key := st.HubURL + "|" + st.HubSPKI + "|" + st.AgentID
+	if a.uploader != nil && a.upFor == key {
+		return a.uploader, nil
+	}
+	if a.uploader != nil {
+		a.uploader.Close()
+	}
+	up, err := NewUploader(st, a.cfg.Hub.Proxy, a.opt.UploadTimeout)
+	if err != nil {
+		return nil, err
+	}
+	up.now = a.opt.Clock.Now
+	a.uploader, a.upFor = up, key
+	return up, nil
+}
+
+// Run is the service loop: deliver what is spooled, then scan on schedule
+// and retry deliveries with backoff, until ctx is cancelled. Between events
+// it sleeps: no CPU is used between scans.
+func (a *Agent) Run(ctx context.Context) error {
+	a.log.Info("service Vigie démarré", "version", Version, "agent_id", a.AgentID(),
+		"interval", a.cfg.Schedule.Interval, "splay", a.cfg.Schedule.Splay)
+	a.Flush(ctx)
+	st, err := LoadState(a.cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	next := a.sched.Next(st.LastScan, a.opt.Clock.Now())
+	a.log.Info("prochaine analyse", "at", next.Format(time.RFC3339))
+	for {
+		now := a.opt.Clock.Now()
+		wake := next
+		a.mu.Lock()
+		retryAt := a.notBefore
+		waiting := len(a.pending) > 0
+		a.mu.Unlock()
+		if !waiting {
+			files, _, _ := a.spool.Stats()
+			waiting = files > 0
+		}
+		if waiting && !retryAt.IsZero() && retryAt.Before(wake) {
+			wake = retryAt
+		}
+		d := min(max(wake.Sub(now), 0), a.opt.MaxWait)
+		ch, stop := a.opt.Clock.After(d)
+		select {
+		case <-ctx.Done():
+			stop()
+			a.log.Info("service Vigie arrêté")
+			return nil
+		case <-ch:
+		}
+		now = a.opt.Clock.Now()
+		if !now.Before(next) {
+			if _, err := a.Cycle(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("analyse en échec", "err", err)
+			}
+			next = a.sched.Next(a.opt.Clock.Now(), a.opt.Clock.Now())
+			a.log.Info("prochaine analyse", "at", next.Format(time.RFC3339))
+		} else if waiting && !now.Before(retryAt) {
+			// Due retry, or files waiting since before enrolment: a pass
+			// every MaxWait at most, cheap when blocked.
+			a.Flush(ctx)
+		}
+	}
+}
+
+func decodeJSON(r io.Reader, v any) error {
+	return json.NewDecoder(io.LimitReader(r, maxReplyBody)).Decode(v)
+}

@@ -1,0 +1,166 @@
+package agent
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const fullConfig = `# a real-looking configuration
+entity = "Mairie de Exemple"
+sector = "commune"
+domains = ["mairie-exemple.fr", "exemple.bzh"]
+tls_endpoints = ["webmail.mairie-exemple.fr:443", "[2001:db8::1]:8443"]
+backup_paths = ["/srv/sauvegardes"]
+state_dir = "/var/lib/vigie"
+
+[schedule]
+interval = "12h"
+splay = "30m"
+
+[hub]
+url = "https://hub.region.example"
+fingerprint = "AB:CD:efefefefefefefefefefefefefefefefefefefefefefefefefefefefefef"
+proxy = "http://proxy.mairie:3128"
+
+[spool]
+max_files = 50
+max_bytes = 10485760
+
+[scan]
+timeout = "30s"
+
+[answers]
+incident_contact = "oui"
+offline_backup = "non"
+`
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	c, err := ParseConfig("vigie.toml", []byte(fullConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Entity: "Mairie de Exemple", Sector: "commune",
+		Domains:      []string{"mairie-exemple.fr", "exemple.bzh"},
+		TLSEndpoints: []string{"webmail.mairie-exemple.fr:443", "[2001:db8::1]:8443"},
+		BackupPaths:  []string{"/srv/sauvegardes"},
+		Answers:      map[string]string{"incident_contact": "oui", "offline_backup": "non"},
+		StateDir:     "/var/lib/vigie",
+		Schedule:     ScheduleConfig{Interval: 12 * time.Hour, Splay: 30 * time.Minute},
+		Hub: HubConfig{URL: "https://hub.region.example", Proxy: "http://proxy.mairie:3128",
+			Fingerprint: "abcd" + strings.Repeat("ef", 30)},
+		Spool: SpoolConfig{MaxFiles: 50, MaxBytes: 10 << 20},
+		Scan:  ScanConfig{Timeout: 30 * time.Second},
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if tg := c.Targets(); tg.Sector != "commune" || len(tg.Domains) != 2 || tg.Answers["offline_backup"] != "non" {
+		t.Errorf("targets %+v", tg)
+	}
+	// Empty file: every default.
+	d, err := ParseConfig("empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Schedule.Interval != 24*time.Hour || d.Schedule.Splay != time.Hour || d.Sector != "other" ||
+		d.Spool.MaxFiles != DefaultMaxFiles || d.StateDir != DefaultStateDir() {
+		t.Errorf("defaults %+v", d)
+	}
+}
+
+// TestConfigErrorsNameFieldAndLine: a secretary's typo is pointed at.
+func TestConfigErrorsNameFieldAndLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"unknown key", "sector = \"commune\"\n\n[schedule]\nintervall = \"1h\"\n", "f:4: schedule.intervall : clé inconnue"},
+		{"unknown top key", "entite = \"x\"\n", "f:1: entite : clé inconnue"},
+		{"non-ASCII bare key", "entité = \"x\"\n", "f:1:6:"},
+		{"bad sector", "entity = \"x\"\nsector = \"boulangerie\"\n", "f:2: sector : \"boulangerie\" inconnu"},
+		{"bad duration", "[schedule]\ninterval = \"daily\"\n", "f:2:"},
+		{"interval too short", "[schedule]\ninterval = \"1m\"\n", "f:2: schedule.interval : 1m0s hors limites"},
+		{"splay > interval", "[schedule]\ninterval = \"1h\"\nsplay = \"2h\"\n", "f:3: schedule.splay"},
+		{"http hub", "[hub]\nurl = \"http://hub.example\"\n", "f:2: hub.url : \"http://hub.example\" doit être une adresse https://"},
+		{"dotted key", "hub.url = \"ftp://x\"\n", "f:1: hub.url"},
+		{"bad fingerprint", "[hub]\nurl = \"https://h\"\nfingerprint = \"1234\"\n", "f:3: hub.fingerprint : attendu : 64 chiffres"},
+		{"bad proxy", "[hub]\nproxy = \"socks://p\"\n", "f:2: hub.proxy"},
+		{"bad domain", "domains = [\"mairie exemple.fr\"]\n", "f:1: domains : \"mairie exemple.fr\" n'est pas un nom de domaine"},
+		{"bad endpoint", "tls_endpoints = [\"webmail\"]\n", "f:1: tls_endpoints : \"webmail\" doit être de la forme hôte:port"},
+		{"relative backup path", "backup_paths = [\"sauvegardes\"]\n", "f:1: backup_paths"},
+		{"type error", "domains = \"mairie.fr\"\n", "f:1: domains : type incorrect"},
+		{"syntax error", "sector = \"commune\n", "f:1:"},
+		{"nested answers", "[answers.x]\ny = \"z\"\n", "f:1: answers.x : type incorrect"},
+		{"spool too small", "[spool]\nmax_bytes = 10\n", "f:2: spool.max_bytes"},
+		{"default at fault has no line", "[schedule]\nsplay = \"30h\"\n", "f:2: schedule.splay"},
+	} {
+		_, err := ParseConfig("f", []byte(tc.src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want it to contain %q", tc.name, err, tc.want)
+		}
+	}
+	var ce *ConfigError
+	if _, err := ParseConfig("f", []byte("sector = 'x'\n")); !errors.As(err, &ce) || ce.Field != "sector" || ce.Line != 1 {
+		t.Errorf("ConfigError %+v", ce)
+	}
+}
+
+// TestDefaultConfigParses: the file written at install is valid and says
+// what was given.
+func TestDefaultConfigParses(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"/var/lib/vigie", `C:\ProgramData\Vigie`} {
+		data := DefaultConfig("https://hub.region.example", strings.Repeat("a1", 32), dir)
+		c, err := ParseConfig("default", data)
+		if err != nil {
+			if strings.HasPrefix(dir, "C:") && strings.Contains(err.Error(), "state_dir") {
+				continue // a Windows path is not absolute on Linux; parse only
+			}
+			t.Fatalf("%s\n%s", err, data)
+		}
+		if c.Hub.URL != "https://hub.region.example" || c.StateDir != dir || c.Hub.Fingerprint != strings.Repeat("a1", 32) {
+			t.Errorf("%+v", c)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "v.toml")
+	os.WriteFile(p, DefaultConfig("https://h.example", "", "/tmp/x"), 0o600)
+	if _, err := LoadConfig(p); err != nil {
+		t.Error(err)
+	}
+	if _, err := LoadConfig(p + ".missing"); err == nil || !strings.Contains(err.Error(), "illisible") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// FuzzParseConfig: any input gives a config or an error, never a panic or a
+// hang, and an accepted config satisfies the invariants the agent relies on.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(fullConfig))
+	f.Add([]byte("[schedule]\ninterval = 5\n"))
+	f.Add([]byte("a = [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["))
+	f.Add([]byte("[hub]\nurl = \"https://x\"\n[hub]\nurl = \"https://y\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig("fuzz", data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if c.Schedule.Interval < 5*time.Minute || c.Schedule.Splay < 0 || c.Schedule.Splay > c.Schedule.Interval ||
+			c.Spool.MaxFiles < 1 || c.Spool.MaxBytes < 2<<20 || c.StateDir == "" || c.Scan.Timeout < time.Second {
+			t.Fatalf("invalid config accepted: %+v", c)
+		}
+		if c.Hub.URL != "" && !strings.HasPrefix(c.Hub.URL, "https://") {
+			t.Fatalf("non-https hub accepted: %q", c.Hub.URL)
+		}
+	})
+}

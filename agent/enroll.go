@@ -1,0 +1,380 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// API paths (docs/protocol.md).
+const (
+	PathEnroll     = "/api/v1/enroll"
+	PathScorecards = "/api/v1/scorecards"
+	PathHealth     = "/api/v1/health"
+	// HeaderAgent carries the agent ID on uploads.
+	HeaderAgent = "X-Vigie-Agent"
+	// MaxEnrollBody bounds an enrolment request and reply.
+	MaxEnrollBody = 64 << 10
+	maxReplyBody  = 64 << 10
+)
+
+// Errors a caller can test with errors.Is; the hub's error codes map onto
+// them (HubError.Is).
+var (
+	ErrInvalidToken   = errors.New("enrolment token unknown")
+	ErrTokenExpired   = errors.New("enrolment token expired")
+	ErrTokenUsed      = errors.New("enrolment token already used")
+	ErrKeyEnrolled    = errors.New("key enrolled for another entity")
+	ErrPinMismatch    = errors.New("hub identity does not match the pinned one")
+	ErrUntrustedHub   = errors.New("hub certificate not trusted")
+	ErrNotEnrolled    = errors.New("agent not enrolled")
+	ErrUnknownAgent   = errors.New("agent unknown to the hub")
+	ErrAgentRevoked   = errors.New("agent revoked by the hub")
+	ErrRateLimited    = errors.New("rate limited by the hub")
+	errCodeSentinelOf = map[string]error{
+		"invalid_token": ErrInvalidToken, "token_expired": ErrTokenExpired, "token_used": ErrTokenUsed,
+		"key_enrolled": ErrKeyEnrolled, "unknown_agent": ErrUnknownAgent, "agent_revoked": ErrAgentRevoked,
+		"rate_limited": ErrRateLimited,
+	}
+)
+
+// HubError is an error reply of the hub: {"error":{"code","message","message_en"}}.
+type HubError struct {
+	Status     int
+	Code       string
+	Message    string // French
+	MessageEN  string
+	RetryAfter time.Duration
+}
+
+func (e *HubError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = fallbackMessage(e.Status, e.Code)
+	}
+	return fmt.Sprintf("le hub a répondu %d %s : %s", e.Status, e.Code, msg)
+}
+
+// Is maps the hub's error code onto this package's sentinel errors.
+func (e *HubError) Is(target error) bool {
+	s, ok := errCodeSentinelOf[e.Code]
+	return ok && s == target
+}
+
+func fallbackMessage(status int, code string) string {
+	switch code {
+	case "invalid_token":
+		return "jeton d'inscription inconnu : vérifiez qu'il a été recopié sans erreur, ou demandez-en un nouveau à l'administrateur du hub"
+	case "token_expired":
+		return "jeton d'inscription expiré : demandez-en un nouveau à l'administrateur du hub"
+	case "token_used":
+		return "jeton d'inscription déjà utilisé (il ne sert qu'une fois) : demandez-en un nouveau à l'administrateur du hub"
+	case "key_enrolled":
+		return "cet agent est déjà inscrit pour une autre entité"
+	}
+	if status >= 500 {
+		return "erreur du hub, réessayez plus tard"
+	}
+	return http.StatusText(status)
+}
+
+// readHubError builds a HubError from a non-2xx reply.
+func readHubError(resp *http.Response, now time.Time) *HubError {
+	e := &HubError{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), now)}
+	var body struct {
+		Error struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			MessageEN string `json:"message_en"`
+		} `json:"error"`
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxReplyBody))
+	if json.Unmarshal(data, &body) == nil {
+		e.Code, e.Message, e.MessageEN = clip(body.Error.Code, 64), clip(body.Error.Message, 500), clip(body.Error.MessageEN, 500)
+	}
+	if e.Code == "" {
+		e.Code = strings.ReplaceAll(strings.ToLower(http.StatusText(resp.StatusCode)), " ", "_")
+	}
+	return e
+}
+
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// SPKIFingerprint is the hex SHA-256 of a certificate's SubjectPublicKeyInfo:
+// what the agent pins. It survives certificate renewal with the same key.
+func SPKIFingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(sum[:])
+}
+
+// PinnedTLSConfig accepts only a hub whose leaf certificate has the pinned
+// SPKI: neither a CA compromise nor a DNS takeover can impersonate the hub
+// after enrolment. Chain and name are not checked: the pin is stronger.
+func PinnedTLSConfig(spki string) *tls.Config {
+	want, _ := hex.DecodeString(spki)
+	return &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // replaced by VerifyConnection below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return fmt.Errorf("%w: no certificate", ErrPinMismatch)
+			}
+			sum := sha256.Sum256(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+			if len(want) != sha256.Size || subtle.ConstantTimeCompare(sum[:], want) != 1 {
+				return fmt.Errorf("%w: le hub présente la clé %s, l'agent a enregistré %s à l'inscription ; "+
+					"si le hub a vraiment changé de clé, réinscrivez l'agent (vigie enroll), sinon quelqu'un se fait passer pour le hub",
+					ErrPinMismatch, hex.EncodeToString(sum[:]), spki)
+			}
+			return nil
+		},
+	}
+}
+
+// enrolTLSConfig is the TLS configuration for the first contact: the hub is
+// recognised by a fingerprint given by its admin, or a CA file, or the system
+// roots; the SPKI actually seen is recorded for pinning.
+func enrolTLSConfig(fingerprint, caFile string, seen *string, mu *sync.Mutex) (*tls.Config, error) {
+	record := func(cs tls.ConnectionState) {
+		if len(cs.PeerCertificates) > 0 {
+			mu.Lock()
+			*seen = SPKIFingerprint(cs.PeerCertificates[0])
+			mu.Unlock()
+		}
+	}
+	if fingerprint != "" {
+		c := PinnedTLSConfig(fingerprint)
+		verify := c.VerifyConnection
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			if err := verify(cs); err != nil {
+				return err
+			}
+			record(cs)
+			return nil
+		}
+		return c, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, VerifyConnection: func(cs tls.ConnectionState) error {
+		record(cs)
+		return nil
+	}}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("fichier d'autorité %s illisible : %w", caFile, err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("fichier d'autorité %s : aucun certificat PEM", caFile)
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+// httpClient builds the client for the hub: bounded timeouts everywhere,
+// proxy from the configuration or the environment.
+func httpClient(tc *tls.Config, proxy string, timeout time.Duration) (*http.Client, error) {
+	proxyFn := http.ProxyFromEnvironment
+	if proxy != "" {
+		u, err := url.Parse(proxy)
+		if err != nil {
+			return nil, fmt.Errorf("proxy %q : %w", proxy, err)
+		}
+		proxyFn = http.ProxyURL(u)
+	}
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy:                 proxyFn,
+			DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSClientConfig:       tc,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: timeout,
+			IdleConnTimeout:       30 * time.Second,
+			MaxIdleConns:          2,
+			ForceAttemptHTTP2:     true,
+		},
+		// A redirect would leave the pinned origin; the protocol has none.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// EnrollOptions is what enrolment needs.
+type EnrollOptions struct {
+	HubURL string
+	Token  string
+	// Fingerprint (hex SPKI SHA-256) or CAFile recognise a hub whose
+	// certificate the system does not trust; without either the system roots
+	// must validate it.
+	Fingerprint string
+	CAFile      string
+	Proxy       string
+	StateDir    string
+	Host        checks.HostInfo
+	Timeout     time.Duration // whole exchange, default 60 s
+	Now         func() time.Time
+}
+
+// Enrolment is the outcome of a successful enrolment.
+type Enrolment struct {
+	AgentID    string
+	Entity     string
+	Sector     string
+	HubSPKI    string
+	KeyPath    string
+	KeyCreated bool
+}
+
+// Enroll creates the agent key if needed (0600 on Linux, SYSTEM and
+// Administrators only on Windows), registers its public key with the hub
+// using the one-time token, and pins the hub's identity in the state file.
+// Re-enrolling keeps the key and the sequence counter.
+func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	u, err := url.Parse(o.HubURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("adresse du hub %q invalide : attendu https://nom-du-hub", o.HubURL)
+	}
+	token := strings.TrimSpace(o.Token)
+	if token == "" || len(token) > 200 {
+		return nil, fmt.Errorf("jeton d'inscription manquant ou invalide (--token)")
+	}
+	fp := NormalizeFingerprint(o.Fingerprint)
+	if fp != "" && !hexFingerprint.MatchString(fp) {
+		return nil, fmt.Errorf("empreinte du hub %q invalide : attendu 64 chiffres hexadécimaux (affichés par vigie-hub serve)", o.Fingerprint)
+	}
+	if o.StateDir == "" {
+		o.StateDir = DefaultStateDir()
+	}
+	if err := protectDir(o.StateDir); err != nil {
+		return nil, fmt.Errorf("dossier d'état %s : %w", o.StateDir, err)
+	}
+	keyPath := filepath.Join(o.StateDir, KeyFile)
+	key, created, err := report.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("clé de l'agent : %w", err)
+	}
+	if err := protectKey(keyPath); err != nil {
+		return nil, fmt.Errorf("protection de la clé %s : %w", keyPath, err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+
+	var seen string
+	var mu sync.Mutex
+	tc, err := enrolTLSConfig(fp, o.CAFile, &seen, &mu)
+	if err != nil {
+		return nil, err
+	}
+	client, err := httpClient(tc, o.Proxy, o.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer client.CloseIdleConnections()
+	body, _ := json.Marshal(map[string]any{
+		"token":         token,
+		"public_key":    base64.StdEncoding.EncodeToString(pub),
+		"host":          o.Host,
+		"agent_version": Version,
+	})
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(o.HubURL, "/")+PathEnroll, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "vigie-agent/"+Version)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, explainTLS(o.HubURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("inscription refusée : %w", readHubError(resp, now()))
+	}
+	var reply struct {
+		AgentID string `json:"agent_id"`
+		Entity  string `json:"entity"`
+		Sector  string `json:"sector"`
+		HubSPKI string `json:"hub_spki_sha256"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxReplyBody)).Decode(&reply); err != nil {
+		return nil, fmt.Errorf("réponse d'inscription du hub illisible : %w", err)
+	}
+	mu.Lock()
+	got := seen
+	mu.Unlock()
+	if want := report.KeyID(pub); reply.AgentID != want {
+		return nil, fmt.Errorf("le hub a attribué l'identifiant %q, attendu %q (dérivé de la clé) : hub incompatible", reply.AgentID, want)
+	}
+	if got == "" || NormalizeFingerprint(reply.HubSPKI) != got {
+		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrPinMismatch, reply.HubSPKI, got)
+	}
+	if _, err := UpdateState(o.StateDir, func(s *State) error {
+		s.AgentID, s.Entity, s.Sector = reply.AgentID, clip(reply.Entity, 200), clip(reply.Sector, 32)
+		s.HubURL, s.HubSPKI, s.EnrolledAt = strings.TrimSuffix(o.HubURL, "/"), got, now().UTC()
+		s.Blocked = ""
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return &Enrolment{AgentID: reply.AgentID, Entity: reply.Entity, Sector: reply.Sector, HubSPKI: got, KeyPath: keyPath, KeyCreated: created}, nil
+}
+
+// explainTLS turns a certificate failure into advice.
+func explainTLS(hub string, err error) error {
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.Is(err, ErrPinMismatch):
+		return err
+	case errors.As(err, &ua), errors.As(err, &ci):
+		return fmt.Errorf("%w: le certificat de %s n'est pas reconnu par ce système ; indiquez l'empreinte affichée par `vigie-hub serve` (--hub-fingerprint) ou l'autorité du hub (--ca) : %v", ErrUntrustedHub, hub, err)
+	case errors.As(err, &hn):
+		return fmt.Errorf("%w: le certificat du hub ne porte pas le nom %s : %v", ErrUntrustedHub, hub, err)
+	}
+	return fmt.Errorf("hub %s injoignable : %w", hub, err)
+}

@@ -1,0 +1,139 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// File names inside the state directory.
+const (
+	KeyFile   = "agent.key"
+	StateFile = "state.json"
+	SpoolDir  = "spool"
+	lockFile  = "state.lock"
+)
+
+// State is what the agent remembers between runs. It is small, JSON, and
+// always replaced atomically (report.WriteFileAtomic) under the state lock, so
+// the service and a `vigie scan --now` never interleave their updates.
+type State struct {
+	AgentID    string    `json:"agent_id,omitempty"`
+	Entity     string    `json:"entity,omitempty"`
+	Sector     string    `json:"sector,omitempty"`
+	HubURL     string    `json:"hub_url,omitempty"`
+	HubSPKI    string    `json:"hub_spki_sha256,omitempty"` // pinned at enrolment
+	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	// Sequence is the last sequence number used; the next scorecard gets
+	// Sequence+1 (the hub refuses anything not above the last it stored).
+	Sequence uint64 `json:"sequence"`
+
+	LastScan      time.Time `json:"last_scan,omitzero"`
+	LastScore     int       `json:"last_score"`
+	LastLevel     int       `json:"last_level"`
+	LastScanError string    `json:"last_scan_error,omitempty"`
+
+	LastUpload       time.Time `json:"last_upload,omitzero"` // last attempt
+	LastUploadResult string    `json:"last_upload_result,omitempty"`
+	LastDelivered    time.Time `json:"last_delivered,omitzero"`
+	// Blocked is set when the hub answered 401/403: uploads stop until the
+	// agent is enrolled again.
+	Blocked string `json:"blocked,omitempty"`
+}
+
+// Enrolled reports whether the agent has a hub and a pinned identity.
+func (s *State) Enrolled() bool { return s.AgentID != "" && s.HubURL != "" && s.HubSPKI != "" }
+
+// ErrStateCorrupt is returned when state.json cannot be read; the agent must
+// be enrolled again (its sequence number is unknown).
+var ErrStateCorrupt = errors.New("state file corrupt")
+
+// LoadState reads the state in dir; a missing file is an empty state.
+func LoadState(dir string) (*State, error) {
+	var s State
+	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return &s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v (réinscrivez l'agent : vigie enroll)", ErrStateCorrupt, filepath.Join(dir, StateFile), err)
+	}
+	return &s, nil
+}
+
+// SaveState writes the state atomically.
+func SaveState(dir string, s *State) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create state dir: %w", err)
+	}
+	if err := report.WriteFileAtomic(filepath.Join(dir, StateFile), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// UpdateState loads the state under the directory lock, lets fn change it,
+// and saves it. fn returning an error leaves the file untouched.
+func UpdateState(dir string, fn func(*State) error) (*State, error) {
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	s, err := LoadState(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := fn(s); err != nil {
+		return nil, err
+	}
+	if err := SaveState(dir, s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NextSequence reserves the next sequence number: it is persisted before the
+// scorecard carrying it is signed, so a crash can skip a number but never
+// reuse one.
+func NextSequence(dir string) (uint64, error) {
+	s, err := UpdateState(dir, func(s *State) error {
+		s.Sequence++
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.Sequence, nil
+}
+
+// lockDir takes an exclusive lock on dir/state.lock, waiting for it.
+func lockDir(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock state: %w", err)
+	}
+	if err := lockFileHandle(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock state: %w", err)
+	}
+	return func() {
+		unlockFileHandle(f)
+		f.Close()
+	}, nil
+}

@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Outcome is how the agent reacts to one upload attempt (docs/protocol.md).
+type Outcome int
+
+const (
+	// Delivered: 200 or 201, the hub stored the scorecard; delete the file.
+	Delivered Outcome = iota
+	// Rejected: 400, 409, 413, 422: the hub will never take this file;
+	// quarantine it and go on with the next.
+	Rejected
+	// Blocked: 401, 403: the agent is unknown or revoked; keep every file,
+	// stop uploading until enrolled again.
+	Blocked
+	// Retry: 429, 5xx, network error, timeout: try again later with backoff.
+	Retry
+)
+
+func (o Outcome) String() string {
+	return [...]string{"delivered", "rejected", "blocked", "retry"}[o]
+}
+
+// Uploader posts signed scorecards to the hub over the pinned connection.
+type Uploader struct {
+	client  *http.Client
+	url     string
+	agentID string
+	now     func() time.Time
+}
+
+// NewUploader builds an uploader for an enrolled agent: every connection
+// must present the SPKI pinned at enrolment.
+func NewUploader(st *State, proxy string, timeout time.Duration) (*Uploader, error) {
+	if !st.Enrolled() {
+		return nil, ErrNotEnrolled
+	}
+	c, err := httpClient(PinnedTLSConfig(st.HubSPKI), proxy, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Uploader{client: c, url: strings.TrimSuffix(st.HubURL, "/") + PathScorecards, agentID: st.AgentID, now: time.Now}, nil
+}
+
+// Close releases idle connections.
+func (u *Uploader) Close() { u.client.CloseIdleConnections() }
+
+// Send posts one envelope and classifies the reply. err describes what
+// happened for every outcome but Delivered; retryAfter is the hub's
+// Retry-After, if any.
+func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retryAfter time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(envelope))
+	if err != nil {
+		return Retry, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderAgent, u.agentID)
+	req.Header.Set("User-Agent", "vigie-agent/"+Version)
+	resp, err := u.client.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrPinMismatch) {
+			return Retry, 0, err // logged loudly by the caller; files kept
+		}
+		return Retry, 0, fmt.Errorf("hub injoignable : %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated:
+		// Read the body so the connection is reused; the ack is the status.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxReplyBody))
+		return Delivered, 0, nil
+	}
+	he := readHubError(resp, u.now())
+	switch {
+	case resp.StatusCode == http.StatusBadRequest, resp.StatusCode == http.StatusConflict,
+		resp.StatusCode == http.StatusRequestEntityTooLarge, resp.StatusCode == http.StatusUnprocessableEntity:
+		return Rejected, 0, he
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
+		return Blocked, 0, he
+	}
+	return Retry, he.RetryAfter, he
+}
+
+// Health asks the hub's health endpoint over the pinned connection and
+// returns its version.
+func (u *Uploader) Health(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(u.url, PathScorecards)+PathHealth, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := u.client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", readHubError(resp, u.now())
+	}
+	var h struct {
+		Status  string `json:"status"`
+		Version string `json:"version"`
+	}
+	if err := decodeJSON(resp.Body, &h); err != nil || h.Status != "ok" {
+		return "", fmt.Errorf("réponse de santé du hub inattendue (%v)", err)
+	}
+	return h.Version, nil
+}

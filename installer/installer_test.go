@@ -1,0 +1,171 @@
+package installer
+
+import (
+	"context"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const golden = "../testdata/installer/vigie.service"
+
+// TestSystemdUnit compares the unit with the reviewed golden file, checks
+// the hardening promised in SystemdUnit's comment and none of the options
+// that would falsify checks, and has systemd-analyze verify it.
+func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
+	unit := SystemdUnit("/usr/bin/vigie", "/etc/vigie/vigie.toml")
+	if *update {
+		os.WriteFile(golden, []byte(unit), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(strings.ReplaceAll(string(want), "\r\n", "\n"), unit); diff != "" {
+		t.Errorf("unit differs from %s (-want +got; -update to accept):\n%s", golden, diff)
+	}
+	for _, must := range []string{"ExecStart=/usr/bin/vigie run --config /etc/vigie/vigie.toml", "Restart=on-failure",
+		"ProtectSystem=full", "ProtectHome=read-only", "PrivateTmp=yes", "NoNewPrivileges=yes", "StateDirectory=vigie",
+		"WantedBy=multi-user.target", "Nice=10", "MemoryMax="} {
+		if !strings.Contains(unit, must+"\n") && !strings.Contains(unit, must) {
+			t.Errorf("unit lacks %q", must)
+		}
+	}
+	for _, never := range []string{"ProtectSystem=strict", "ProtectHome=yes", "PrivateDevices", "PrivateNetwork", "ProtectProc", "CapabilityBoundingSet", "SystemCallFilter", "User="} {
+		if strings.Contains(unit, never) {
+			t.Errorf("unit sets %q, which would break checks", never)
+		}
+	}
+	if got := SystemdUnit(`/opt/Vigie Agent/vigie`, "/etc/vigie/a b.toml"); !strings.Contains(got, `ExecStart="/opt/Vigie Agent/vigie" run --config "/etc/vigie/a b.toml"`) {
+		t.Errorf("paths with spaces not quoted:\n%s", got)
+	}
+
+	sa := checkstest.Need(t, "systemd-analyze")
+	dir := t.TempDir()
+	p := filepath.Join(dir, "vigie.service")
+	os.WriteFile(p, []byte(SystemdUnit("/bin/true", "/etc/vigie/vigie.toml")), 0o644)
+	out, err := exec.Command(sa, "verify", p).CombinedOutput()
+	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(sa, "security", "--offline=true", p).CombinedOutput(); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		t.Log(lines[len(lines)-1])
+	}
+}
+
+func TestServiceConfig(t *testing.T) {
+	t.Parallel()
+	c := ServiceConfig(Options{Executable: "/usr/bin/vigie", ConfigPath: "/etc/vigie/vigie.toml"})
+	if c.Name != "vigie" || !cmp.Equal(c.Arguments, []string{"run", "--config", "/etc/vigie/vigie.toml"}) {
+		t.Errorf("%+v", c)
+	}
+	for k, v := range map[string]any{"StartType": "automatic", "OnFailure": "restart", "OnFailureDelayDuration": "1m", "LogOutput": false} {
+		if c.Option[k] != v {
+			t.Errorf("option %s = %v, want %v", k, c.Option[k], v)
+		}
+	}
+	if !strings.Contains(c.Option["SystemdScript"].(string), "ProtectSystem=full") {
+		t.Error("systemd script is not ours")
+	}
+}
+
+// TestInstallStatusUninstallUnderRoot runs install, status and uninstall
+// against a temporary root: the files systemctl would see are checked, with
+// no systemd running.
+func TestInstallStatusUninstallUnderRoot(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("the Windows service lives in the registry")
+	}
+	root := t.TempDir()
+	var got agent.EnrollOptions
+	o := Options{
+		Root: root, Executable: "/usr/bin/vigie", HubURL: "https://hub.region.example", Token: "7F3K-TEST",
+		Fingerprint: strings.Repeat("AB", 32), ConfigPath: "/etc/vigie/vigie.toml", StateDir: "/var/lib/vigie",
+		Enroll: func(_ context.Context, eo agent.EnrollOptions) (*agent.Enrolment, error) {
+			got = eo
+			_, err := agent.UpdateState(eo.StateDir, func(s *agent.State) error {
+				s.AgentID, s.HubURL, s.HubSPKI, s.Entity = "00112233445566778899aabbccddeeff", eo.HubURL, eo.Fingerprint, "Mairie de Test"
+				return nil
+			})
+			return &agent.Enrolment{AgentID: "00112233445566778899aabbccddeeff", Entity: "Mairie de Test"}, err
+		},
+	}
+	res, err := Install(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.ConfigWritten || res.Enrolment == nil || res.Started {
+		t.Errorf("result %+v", res)
+	}
+	if got.HubURL != o.HubURL || got.Token != o.Token || got.StateDir != filepath.Join(root, "var/lib/vigie") || got.Fingerprint != strings.Repeat("ab", 32) {
+		t.Errorf("enrol options %+v", got)
+	}
+	cfg, err := agent.LoadConfig(filepath.Join(root, "etc/vigie/vigie.toml"))
+	if err != nil || cfg.Hub.URL != o.HubURL || cfg.StateDir != "/var/lib/vigie" {
+		t.Fatalf("config %+v %v", cfg, err)
+	}
+	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/vigie.service"))
+	if err != nil || string(unit) != SystemdUnit("/usr/bin/vigie", "/etc/vigie/vigie.toml") {
+		t.Errorf("unit file: %v", err)
+	}
+	if l, err := os.Readlink(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/vigie.service")); err != nil || l != "/etc/systemd/system/vigie.service" {
+		t.Errorf("enable link %q %v", l, err)
+	}
+
+	svc, st, err := Status(o)
+	if err != nil || svc != StateStopped || !st.State.Enrolled() || st.State.Entity != "Mairie de Test" {
+		t.Errorf("status %v %+v %v", svc, st, err)
+	}
+
+	// A second install keeps the administrator's configuration.
+	os.WriteFile(filepath.Join(root, "etc/vigie/vigie.toml"), []byte("sector = \"port\"\n[hub]\nurl = \"https://hub.region.example\"\n"), 0o640)
+	o.Token = ""
+	if res, err := Install(context.Background(), o); err != nil || res.ConfigWritten {
+		t.Errorf("reinstall %+v %v", res, err)
+	}
+
+	if err := Uninstall(o, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/vigie.service")); !os.IsNotExist(err) {
+		t.Error("unit left behind")
+	}
+	if svc, st, _ := Status(o); svc != StateNotInstalled || !st.State.Enrolled() {
+		t.Errorf("after uninstall: %v, state kept %v", svc, st.State.Enrolled())
+	}
+	if err := Uninstall(o, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"var/lib/vigie", "etc/vigie/vigie.toml"} {
+		if _, err := os.Stat(filepath.Join(root, p)); !os.IsNotExist(err) {
+			t.Errorf("purge left %s", p)
+		}
+	}
+}
+
+func TestInstallRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	o := Options{Root: root, Executable: "/usr/bin/vigie", Token: "T", ConfigPath: "/etc/vigie/vigie.toml", StateDir: "/var/lib/vigie"}
+	if _, err := Install(context.Background(), o); err == nil || !strings.Contains(err.Error(), "adresse du hub manquante") {
+		t.Errorf("no hub: %v", err)
+	}
+	os.WriteFile(filepath.Join(root, "etc/vigie/vigie.toml"), []byte("sector = \"bakery\"\n"), 0o640)
+	if _, err := Install(context.Background(), o); err == nil || !strings.Contains(err.Error(), "vigie.toml:1: sector") {
+		t.Errorf("bad config: %v", err)
+	}
+}
