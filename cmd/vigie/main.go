@@ -42,6 +42,11 @@ var commands = map[string]command{
 	"scan":          {"analyse cet hôte et affiche son bilan (aucune configuration requise)", runScan},
 	"verify":        {"vérifie la signature d'un bilan signé : vigie verify FICHIER --key CLÉ.pub", runVerify},
 	"version":       {"affiche la version", runVersion},
+	"install":       {"installe l'agent comme service et l'inscrit : vigie install --hub https://... --token ...", runInstall},
+	"uninstall":     {"supprime le service (--purge : aussi la configuration, la clé et les bilans en attente)", runUninstall},
+	"enroll":        {"inscrit l'agent auprès du hub régional avec un jeton à usage unique", runEnroll},
+	"status":        {"état du service, dernier bilan, file d'envoi, dernier envoi", runStatus},
+	"run":           {"corps du service (lancé par systemd ou le gestionnaire de services Windows)", runService},
 	"questionnaire": {"répond aux questions sur l'organisation (sauvegardes hors ligne, double authentification...)", runQuestionnaire},
 }
 

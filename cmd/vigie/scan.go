@@ -30,6 +30,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	stateDir := fs.String("state-dir", defaultStateDir(), "dossier d'état de l'agent (clé, file d'envoi)")
 	timeout := fs.Duration("timeout", checks.DefaultRunOptions.Timeout, "délai maximal par vérification")
 	quiet := fs.Bool("quiet", false, "n'affiche pas le bilan dans le terminal")
+	now := fs.Bool("now", false, "fait un bilan hors calendrier par l'agent installé : signé, mis en file et envoyé au hub comme les bilans planifiés")
 	var tlsTargets, domains, backups multi
 	fs.Var(&tlsTargets, "tls", "point d'accès TLS à tester, hôte:port (répétable)")
 	fs.Var(&domains, "domain", "nom de domaine de l'entité à tester (répétable)")
@@ -70,6 +71,20 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de recommandations illisible : %w", err)
 	}
+	if *now {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, name := range []string{"out", "key", "tls", "domain", "backup-path", "sector", "state-dir"} {
+			if set[name] {
+				return usagef("--%s ne s'utilise pas avec --now : le bilan suit la configuration de l'agent (%s) et est signé avec sa clé", name, agent.DefaultConfigPath())
+			}
+		}
+		sc, err := scanNow(*configPath, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, stdout)
+	}
 
 	// Load the key before scanning: a key problem should not cost a full scan.
 	var key ed25519.PrivateKey
@@ -109,26 +124,32 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if *jsonOut != "" {
+	return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, stdout)
+}
+
+// writeReports writes the unsigned JSON, the HTML report and the terminal
+// report that were asked for.
+func writeReports(sc *report.Scorecard, cat checks.Catalogue, lang, jsonOut, htmlOut string, quiet bool, stdout io.Writer) error {
+	if jsonOut != "" {
 		data, err := sc.Encode()
 		if err != nil {
 			return err
 		}
-		if err := writeOutput(*jsonOut, data); err != nil {
+		if err := writeOutput(jsonOut, data); err != nil {
 			return err
 		}
 	}
-	if *htmlOut != "" {
+	if htmlOut != "" {
 		var b bytes.Buffer
-		if err := report.WriteHTML(&b, sc, cat, *lang); err != nil {
+		if err := report.WriteHTML(&b, sc, cat, lang); err != nil {
 			return fmt.Errorf("rapport HTML : %w", err)
 		}
-		if err := writeOutput(*htmlOut, b.Bytes()); err != nil {
+		if err := writeOutput(htmlOut, b.Bytes()); err != nil {
 			return err
 		}
 	}
-	if !*quiet {
-		if err := report.WriteText(stdout, sc, cat, *lang); err != nil {
+	if !quiet {
+		if err := report.WriteText(stdout, sc, cat, lang); err != nil {
 			return err
 		}
 	}

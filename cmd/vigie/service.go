@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/installer"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// hubFlags are the enrolment options shared by install and enroll.
+type hubFlags struct {
+	hub, token, fingerprint, ca, proxy, config, stateDir, root *string
+}
+
+func addHubFlags(fs interface {
+	String(name, value, usage string) *string
+}) hubFlags {
+	return hubFlags{
+		hub:         fs.String("hub", "", "adresse du hub régional, https://..."),
+		token:       fs.String("token", "", "jeton d'inscription à usage unique donné par le centre régional"),
+		fingerprint: fs.String("fingerprint", "", "empreinte SHA-256 du certificat du hub (affichée par vigie-hub serve), si son certificat est auto-signé"),
+		ca:          fs.String("ca", "", "fichier PEM de l'autorité qui a signé le certificat du hub"),
+		proxy:       fs.String("proxy", "", "mandataire HTTPS, http://proxy:3128 (défaut : HTTPS_PROXY)"),
+		config:      fs.String("config", agent.DefaultConfigPath(), "fichier de configuration"),
+		stateDir:    fs.String("state-dir", agent.DefaultStateDir(), "dossier d'état (clé, file d'envoi)"),
+		root:        fs.String("root", "", "installe sous ce dossier sans appeler le gestionnaire de services (paquets, tests)"),
+	}
+}
+
+func (h hubFlags) options() installer.Options {
+	return installer.Options{
+		Root: *h.root, ConfigPath: *h.config, StateDir: *h.stateDir,
+		HubURL: *h.hub, Token: *h.token, Fingerprint: *h.fingerprint, CAFile: *h.ca, Proxy: *h.proxy,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+func runInstall(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("install", stderr)
+	h := addHubFlags(fs)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	if *h.token != "" && *h.hub == "" {
+		return usagef("--token demande --hub https://... (l'adresse du hub régional)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := installer.Install(ctx, h.options())
+	if err != nil {
+		return explainHubError(err)
+	}
+	if res.ConfigWritten {
+		fmt.Fprintf(stdout, "Configuration écrite : %s (modifiez-la pour indiquer vos domaines, sites web et sauvegardes).\n", res.ConfigPath)
+	} else {
+		fmt.Fprintf(stdout, "Configuration existante conservée : %s\n", res.ConfigPath)
+	}
+	if e := res.Enrolment; e != nil {
+		fmt.Fprintf(stdout, "Agent inscrit auprès du hub pour « %s » (identifiant %s).\n", e.Entity, e.AgentID)
+	} else {
+		fmt.Fprintln(stdout, "Agent non inscrit : lancez vigie enroll --hub https://... --token ... quand le centre régional vous aura donné un jeton.")
+	}
+	if res.UnitPath != "" {
+		fmt.Fprintf(stdout, "Service : %s\n", res.UnitPath)
+	}
+	if res.Started {
+		fmt.Fprintln(stdout, "Service démarré : un bilan sera fait et envoyé chaque jour. vigie status montre son état.")
+	}
+	return nil
+}
+
+func runUninstall(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("uninstall", stderr)
+	h := addHubFlags(fs)
+	purge := fs.Bool("purge", false, "supprime aussi la configuration, la clé et les bilans en attente d'envoi")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	if err := installer.Uninstall(h.options(), *purge); err != nil {
+		return err
+	}
+	if *purge {
+		fmt.Fprintln(stdout, "Service, configuration, clé et bilans en attente supprimés.")
+	} else {
+		fmt.Fprintf(stdout, "Service supprimé. Configuration et dossier d'état conservés (%s, %s) ; --purge les supprime.\n", *h.config, *h.stateDir)
+	}
+	return nil
+}
+
+func runEnroll(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("enroll", stderr)
+	h := addHubFlags(fs)
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	stateDir, hub, fp, ca, proxy := *h.stateDir, *h.hub, *h.fingerprint, *h.ca, *h.proxy
+	if cfg, err := agent.LoadConfig(*h.config); err == nil {
+		stateDir = cfg.StateDir
+		hub, fp, ca, proxy = firstSet(hub, cfg.Hub.URL), firstSet(fp, cfg.Hub.Fingerprint), firstSet(ca, cfg.Hub.CAFile), firstSet(proxy, cfg.Hub.Proxy)
+	}
+	if hub == "" || *h.token == "" {
+		return usagef("indiquez --hub https://... et --token ... (le jeton donné par le centre régional)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	info, _ := hostFacts(ctx)
+	e, err := agent.Enroll(ctx, agent.EnrollOptions{
+		HubURL: hub, Token: *h.token, Fingerprint: agent.NormalizeFingerprint(fp), CAFile: ca, Proxy: proxy,
+		StateDir: stateDir, Host: info,
+	})
+	if err != nil {
+		return explainHubError(err)
+	}
+	fmt.Fprintf(stdout, "Agent inscrit auprès de %s pour « %s » (identifiant %s).\nIdentité du hub mémorisée : toute connexion future à un autre serveur sera refusée.\n", hub, e.Entity, e.AgentID)
+	if e.KeyCreated {
+		fmt.Fprintf(stdout, "Clé de l'agent créée : %s\n", e.KeyPath)
+	}
+	return nil
+}
+
+func runStatus(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	h := addHubFlags(fs)
+	offline := fs.Bool("offline", false, "ne contacte pas le hub")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	svc, st, err := installer.Status(h.options())
+	names := map[installer.ServiceState]string{
+		installer.StateRunning: "en marche", installer.StateStopped: "arrêté",
+		installer.StateNotInstalled: "non installé", installer.StateUnknown: "inconnu",
+	}
+	fmt.Fprintf(stdout, "Service : %s\n", names[svc])
+	if err != nil {
+		return fmt.Errorf("état de l'agent illisible : %w", err)
+	}
+	s := st.State
+	if s.Enrolled() {
+		fmt.Fprintf(stdout, "Inscrit : oui, auprès de %s pour « %s » (agent %s)\n", s.HubURL, s.Entity, s.AgentID)
+	} else {
+		fmt.Fprintln(stdout, "Inscrit : non (vigie enroll --hub ... --token ...)")
+	}
+	if s.LastScan.IsZero() {
+		fmt.Fprintln(stdout, "Dernier bilan : aucun")
+	} else {
+		fmt.Fprintf(stdout, "Dernier bilan : %s, niveau %d/4 (%s), score %d/100\n",
+			report.FormatTime(s.LastScan, "fr"), s.LastLevel, report.Level(s.LastLevel).Name("fr"), s.LastScore)
+	}
+	if s.LastScanError != "" {
+		fmt.Fprintf(stdout, "Erreur du dernier bilan : %s\n", s.LastScanError)
+	}
+	fmt.Fprintf(stdout, "En attente d'envoi : %d bilan(s), %d Kio", st.SpoolFiles, (st.SpoolBytes+1023)/1024)
+	if st.Quarantined > 0 {
+		fmt.Fprintf(stdout, " ; %d fichier(s) mis de côté (illisibles ou refusés) dans %s/quarantine", st.Quarantined, agent.SpoolDir)
+	}
+	fmt.Fprintln(stdout)
+	if !s.LastUpload.IsZero() {
+		fmt.Fprintf(stdout, "Dernier envoi : %s : %s\n", report.FormatTime(s.LastUpload, "fr"), s.LastUploadResult)
+	}
+	if s.Blocked != "" {
+		fmt.Fprintf(stdout, "Envois suspendus : %s\n", s.Blocked)
+	}
+	if s.Enrolled() && !*offline {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		st.CheckHub(ctx, *h.proxy)
+		if st.HubErr != nil {
+			fmt.Fprintf(stdout, "Hub : injoignable : %v\n", explainHubError(st.HubErr))
+		} else {
+			fmt.Fprintf(stdout, "Hub : joignable (version %s)\n", st.HubVersion)
+		}
+	}
+	return nil
+}
+
+func runService(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	config := fs.String("config", agent.DefaultConfigPath(), "fichier de configuration")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	if err := lowerPriority(); err != nil {
+		fmt.Fprintf(stderr, "priorité basse non appliquée : %v\n", err)
+	}
+	return installer.RunService(*config, agent.Options{Inventory: agent.Software})
+}
+
+// scanNow runs one scan through the agent, as the schedule would: signed,
+// spooled and delivered (or kept for the next attempt).
+func scanNow(configPath string, stdout, stderr io.Writer) (*report.Scorecard, error) {
+	if configPath == "" {
+		configPath = agent.DefaultConfigPath()
+	}
+	cfg, err := agent.LoadConfig(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w (vigie scan --now utilise la configuration de l'agent installé ; vigie install la crée)", err)
+	}
+	a, err := agent.New(cfg, agent.Options{
+		Log:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Inventory: agent.Software,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	sc, err := a.Cycle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := agent.ReadStatus(cfg.StateDir)
+	if err == nil {
+		switch {
+		case !st.State.Enrolled():
+			fmt.Fprintf(stderr, "Bilan signé et gardé dans la file d'envoi (%d en attente) : l'agent n'est pas encore inscrit (vigie enroll).\n", st.SpoolFiles)
+		case st.SpoolFiles == 0:
+			fmt.Fprintf(stderr, "Bilan signé et remis au hub %s.\n", st.State.HubURL)
+		default:
+			fmt.Fprintf(stderr, "Bilan signé et gardé dans la file d'envoi (%d en attente) : %s. Il sera renvoyé automatiquement.\n", st.SpoolFiles, st.State.LastUploadResult)
+		}
+	}
+	return sc, nil
+}
+
+// hostFacts gives the facts sent at enrolment (best effort).
+func hostFacts(ctx context.Context) (checks.HostInfo, error) {
+	return checks.Live().Facts.Info(ctx)
+}
+
+func firstSet(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// explainHubError turns enrolment and pinning errors into what to do.
+func explainHubError(err error) error {
+	switch {
+	case errors.Is(err, agent.ErrInvalidToken):
+		return fmt.Errorf("jeton refusé par le hub : vérifiez qu'il est recopié sans erreur (%w)", err)
+	case errors.Is(err, agent.ErrTokenExpired):
+		return fmt.Errorf("jeton expiré : demandez-en un nouveau au centre régional (%w)", err)
+	case errors.Is(err, agent.ErrTokenUsed):
+		return fmt.Errorf("jeton déjà utilisé : chaque jeton ne sert qu'une fois, demandez-en un nouveau (%w)", err)
+	case errors.Is(err, agent.ErrPinMismatch):
+		return fmt.Errorf("le serveur ne présente pas l'identité du hub mémorisée à l'inscription : connexion refusée par sécurité (%w)", err)
+	case errors.Is(err, agent.ErrUntrustedHub):
+		return fmt.Errorf("certificat du hub non reconnu : indiquez --fingerprint (affichée par vigie-hub serve) ou --ca (%w)", err)
+	}
+	return err
+}
