@@ -16,6 +16,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/registry"
 )
 
@@ -268,9 +269,16 @@ func (c *Config) validate(name string, src []byte) error {
 	if c.Scan.Timeout < time.Second || c.Scan.Timeout > 10*time.Minute {
 		return bad(fmt.Sprintf("%v hors limites (entre 1s et 10m)", c.Scan.Timeout), "scan", "timeout")
 	}
+	known := map[string]bool{}
+	for _, q := range organisation.Questions() {
+		known[q.ID] = true
+	}
 	for k, v := range c.Answers {
-		if k == "" || len(k) > 100 || len(v) > 1000 {
-			return bad(fmt.Sprintf("réponse %q trop longue ou sans nom", k), "answers")
+		if !known[k] {
+			return bad(fmt.Sprintf("question inconnue %q (les identifiants, comme \"org.offline-backup\", sont dans docs/checks.md)", k), "answers", k)
+		}
+		if _, err := organisation.Normalize(v); err != nil {
+			return bad(fmt.Sprintf("réponse %q invalide : oui, non, partiel ou nsp", v), "answers", k)
 		}
 	}
 	return nil
@@ -374,6 +382,6 @@ sector = "other"
 		fmt.Fprintf(&b, "fingerprint = %q\n", fingerprint)
 	}
 	b.WriteString("# proxy = \"http://proxy.mairie-exemple.fr:3128\"\n\n")
-	b.WriteString("[spool]\nmax_files = 200\nmax_bytes = 67108864\n\n# [answers]\n# incident_contact = \"oui\"\n")
+	b.WriteString("[spool]\nmax_files = 200\nmax_bytes = 67108864\n\n# [answers]\n# \"org.incident-contact\" = \"oui\"   # les identifiants sont dans docs/checks.md ; vigie questionnaire les remplit\n")
 	return []byte(b.String())
 }

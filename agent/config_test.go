@@ -36,8 +36,8 @@ max_bytes = 10485760
 timeout = "30s"
 
 [answers]
-incident_contact = "oui"
-offline_backup = "non"
+"org.incident-contact" = "oui"
+"org.offline-backup" = "non"
 `
 
 func TestParseConfig(t *testing.T) {
@@ -51,7 +51,7 @@ func TestParseConfig(t *testing.T) {
 		Domains:      []string{"mairie-exemple.fr", "exemple.bzh"},
 		TLSEndpoints: []string{"webmail.mairie-exemple.fr:443", "[2001:db8::1]:8443"},
 		BackupPaths:  []string{"/srv/sauvegardes"},
-		Answers:      map[string]string{"incident_contact": "oui", "offline_backup": "non"},
+		Answers:      map[string]string{"org.incident-contact": "oui", "org.offline-backup": "non"},
 		StateDir:     "/var/lib/vigie",
 		Schedule:     ScheduleConfig{Interval: 12 * time.Hour, Splay: 30 * time.Minute},
 		Hub: HubConfig{URL: "https://hub.region.example", Proxy: "http://proxy.mairie:3128",
@@ -62,7 +62,7 @@ func TestParseConfig(t *testing.T) {
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if tg := c.Targets(); tg.Sector != "commune" || len(tg.Domains) != 2 || tg.Answers["offline_backup"] != "non" {
+	if tg := c.Targets(); tg.Sector != "commune" || len(tg.Domains) != 2 || tg.Answers["org.offline-backup"] != "non" {
 		t.Errorf("targets %+v", tg)
 	}
 	// Empty file: every default.
@@ -98,6 +98,8 @@ func TestConfigErrorsNameFieldAndLine(t *testing.T) {
 		{"relative backup path", "backup_paths = [\"sauvegardes\"]\n", "f:1: backup_paths"},
 		{"type error", "domains = \"mairie.fr\"\n", "f:1: domains : type incorrect"},
 		{"syntax error", "sector = \"commune\n", "f:1:"},
+		{"unknown question", "[answers]\n\"org.offline-backups\" = \"oui\"\n", "f:2: answers.org.offline-backup"},
+		{"bad answer", "[answers]\n\"org.mfa-mail\" = \"bof\"\n", "f:2: answers.org.mfa-mail : réponse \"bof\" invalide"},
 		{"nested answers", "[answers.x]\ny = \"z\"\n", "f:1: answers.x : type incorrect"},
 		{"spool too small", "[spool]\nmax_bytes = 10\n", "f:2: spool.max_bytes"},
 		{"default at fault has no line", "[schedule]\nsplay = \"30h\"\n", "f:2: schedule.splay"},
