@@ -18,3 +18,10 @@ while [ $i -lt "$runs" ]; do
 	echo "run $((i + 1)): wall ${wall} s, peak RSS $((rss / 1024)) MiB"
 	i=$((i + 1))
 done
+echo "in-process breakdown (bench/scanrss):"
+go build -o "$out/scanrss" ./bench/scanrss
+i=0
+while [ $i -lt "$runs" ]; do
+	"$out/scanrss"
+	i=$((i + 1))
+done
