@@ -1,0 +1,15 @@
+#!/bin/sh
+# Hub benchmarks (issue 7), on 2 CPUs as the targets are stated:
+#  - ingestion of signed scorecards (parse, verify Ed25519, decode, store
+#    durably): >= 5,000/s with SQLite, and the PostgreSQL figure
+#    (hub/store/pgtest starts Debian's cluster, or set VIGIE_TEST_PG);
+#  - region overview with 2,000 entities and 200,000 stored scorecards:
+#    <= 200 ms per render.
+# Usage: bench/hub.sh [N]   (N scorecards per ingestion run, default 20000)
+set -eu
+cd "$(dirname "$0")/.."
+n=${1:-20000}
+echo "== ingestion (scorecards/s), $n scorecards, 64 concurrent agents"
+go test -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -cpu 2 -count 1 ./hub/api/ | grep -E '^Benchmark|^ok|FAIL'
+echo "== region overview (ns/op = one render)"
+go test -run '^$' -bench 'BenchmarkOverview' -benchtime 20x -cpu 2 -count 1 ./hub/web/ | grep -E '^Benchmark|^ok|FAIL'

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vigie-cyber/vigie/hub/auth"
+	"github.com/vigie-cyber/vigie/hub/hubtest"
+	"github.com/vigie-cyber/vigie/hub/store"
+)
+
+// syncBuffer is written by the serving goroutine and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func cli(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestServeEndToEnd runs the real `serve` on 127.0.0.1:0 with a fresh data
+// directory: a self-signed certificate is created and its SPKI printed; an
+// agent pinning that SPKI enrols with a token from `token create` and
+// uploads; `export` sees the host; `agent revoke` stops its uploads.
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+
+	code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Plouguerneau", "--sector", "commune", "--expires", "72h")
+	tok := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindStringSubmatch(out)
+	if code != 0 || tok == nil {
+		t.Fatalf("token create: %d %q %q", code, out, stderr)
+	}
+	code, out, stderr = cli(t, "une phrase de passe longue\n", "user", "add", "--db", db, "--email", "conseiller@csirt.example", "--role", "adviser")
+	if code != 0 || !strings.Contains(out, "créé") {
+		t.Fatalf("user add: %d %q %q", code, out, stderr)
+	}
+	code, _, stderr = cli(t, "court\n", "user", "add", "--db", db, "--email", "x@csirt.example", "--role", "admin")
+	if code != exitFail || !strings.Contains(stderr, "trop court") {
+		t.Errorf("weak password: %d %q", code, stderr)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, &sout, &serr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	var addr, spki string
+	for i := 0; i < 200 && addr == ""; i++ {
+		if m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)\n`).FindStringSubmatch(sout.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if m := regexp.MustCompile(`--hub-fingerprint ([0-9a-f]{64})`).FindStringSubmatch(sout.String()); m != nil {
+		spki = m[1]
+	}
+	if addr == "" || spki == "" {
+		t.Fatalf("serve output: %q %q", sout.String(), serr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hub.key")); err != nil {
+		t.Fatalf("self-signed key not written: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "hub.key")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("hub.key mode %v", fi.Mode().Perm())
+	}
+
+	// The agent pins the printed fingerprint, as `vigie enroll --hub-fingerprint` does.
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // pinned below
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			c, err := x509.ParseCertificate(raw[0])
+			if err != nil {
+				return err
+			}
+			h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+			if hex.EncodeToString(h[:]) != spki {
+				return errors.New("SPKI pin mismatch")
+			}
+			return nil
+		}}}}
+	hub := "https://" + addr
+	a := hubtest.NewAgent(42, 0.7)
+	r, err := a.Enroll(ctx, client, hub, tok[1])
+	if err != nil || r.Status != 201 || r.Body["hub_spki_sha256"] != spki {
+		t.Fatalf("enrol: %v %v", r, err)
+	}
+	r, err = a.Upload(ctx, client, hub, a.Sign(a.Next(time.Now())))
+	if err != nil || r.Status != 201 {
+		t.Fatalf("upload: %v %v", r, err)
+	}
+	resp, err := client.Get(hub + "/login")
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("UI not served: %v", err)
+	}
+	resp.Body.Close()
+
+	code, out, stderr = cli(t, "", "export", "--db", db, "--format", "csv")
+	if code != 0 || !strings.Contains(out, a.Host.Hostname) || !strings.Contains(out, "Mairie de Plouguerneau") {
+		t.Errorf("export: %d %q %q", code, out, stderr)
+	}
+	code, out, _ = cli(t, "", "agent", "revoke", "--db", db, a.ID)
+	if code != 0 || !strings.Contains(out, "révoqué") {
+		t.Errorf("revoke: %d %q", code, out)
+	}
+	r, err = a.Upload(ctx, client, hub, a.Sign(a.Next(time.Now())))
+	if err != nil || r.Status != 403 {
+		t.Errorf("upload after revoke: %v %v", r.Status, err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(context.Background(), "conseiller@csirt.example")
+	if ok, _ := auth.Check(u.PasswordHash, "une phrase de passe longue"); err != nil || !ok {
+		t.Errorf("user's password does not check: %v", err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, exitUsage, "commande manquante"},
+		{[]string{"frobnicate"}, exitUsage, "commande inconnue"},
+		{[]string{"token", "create", "--db", filepath.Join(dir, "a.db")}, exitUsage, "--entity est obligatoire"},
+		{[]string{"token", "create", "--bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"agent", "revoke", "--db", filepath.Join(dir, "b.db"), "deadbeef"}, exitFail, "inconnu"},
+		{[]string{"export", "--db", "/proc/nonexistent/x/hub.db"}, exitDB, "impossible d'ouvrir la base"},
+		{[]string{"serve", "--cert", "x.pem"}, exitUsage, "--cert et --key vont ensemble"},
+		{[]string{"--help"}, exitOK, ""},
+	} {
+		code, _, stderr := cli(t, "", c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/web"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("serve")
+	listen := fs.String("listen", ":8443", "adresse d'écoute HTTPS")
+	certFile := fs.String("cert", "", "certificat TLS (PEM); sans lui, un certificat autosigné est créé dans --data-dir")
+	keyFile := fs.String("key", "", "clé privée TLS (PEM)")
+	dataDir := fs.String("data-dir", "", "dossier des données (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
+	silent := fs.Int("silent-days", 30, "entités silencieuses au-delà de N jours")
+	minAgg := fs.Int("min-aggregate", 5, "nombre minimal d'entités pour afficher une statistique")
+	perHour := fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure")
+	var sans stringList
+	fs.Var(&sans, "san", "nom ou adresse IP supplémentaire du certificat autosigné (répétable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (*certFile == "") != (*keyFile == "") {
+		return usageError{"--cert et --key vont ensemble"}
+	}
+	if *dataDir == "" {
+		*dataDir = "/var/lib/vigie-hub"
+		if !store.IsPostgres(*db) {
+			*dataDir = filepath.Dir(*db)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	var cert tls.Certificate
+	var err error
+	if *certFile != "" {
+		cert, err = tls.LoadX509KeyPair(*certFile, *keyFile)
+		if err != nil {
+			return fmt.Errorf("lecture du certificat %s : %w", *certFile, err)
+		}
+	} else {
+		var created bool
+		cert, created, err = selfSigned(*dataDir, sans)
+		if err != nil {
+			return fmt.Errorf("certificat autosigné dans %s : %w", *dataDir, err)
+		}
+		if created {
+			fmt.Fprintf(stdout, "Certificat autosigné créé : %s\n", filepath.Join(*dataDir, "hub.crt"))
+		}
+	}
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return fmt.Errorf("certificat illisible : %w", err)
+	}
+	spki := SPKI(leaf)
+	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    vigie enroll --hub https://<ce-serveur>%s --token <JETON> --hub-fingerprint %s\n", spki, portOf(*listen), spki)
+
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	guidance, err := registry.Guidance()
+	if err != nil {
+		return fmt.Errorf("catalogue de conseils : %w", err)
+	}
+	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	api.New(api.Config{Store: st, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour}).Register(mux)
+	ui.Register(mux)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("écoute sur %s : %w", *listen, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "Hub à l'écoute sur https://%s\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serveur : %w", err)
+		}
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+func portOf(listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "443" {
+		return ""
+	}
+	return ":" + port
+}
+
+// SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what
+// agents pin. It survives a renewal that keeps the key.
+func SPKI(c *x509.Certificate) string {
+	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(h[:])
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// selfSigned loads hub.crt/hub.key from dir or creates them: ECDSA P-256,
+// valid ten years (agents pin its key, not a CA), for the host name,
+// localhost and the loopback addresses plus extra SANs.
+func selfSigned(dir string, extra []string) (tls.Certificate, bool, error) {
+	crt, key := filepath.Join(dir, "hub.crt"), filepath.Join(dir, "hub.key")
+	if c, err := tls.LoadX509KeyPair(crt, key); err == nil {
+		return c, false, nil
+	} else if _, statErr := os.Stat(crt); statErr == nil {
+		return tls.Certificate{}, false, fmt.Errorf("%s existe mais est illisible : %w", crt, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, false, err
+	}
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, false, err
+	}
+	host, _ := os.Hostname()
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "vigie-hub " + host, Organization: []string{"Vigie"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().AddDate(10, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	if host != "" {
+		tmpl.DNSNames = append(tmpl.DNSNames, host)
+	}
+	for _, s := range extra {
+		if ip := net.ParseIP(s); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, s)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		return tls.Certificate{}, false, err
+	}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return tls.Certificate{}, false, err
+	}
+	if err := report.WriteFileAtomic(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
+		return tls.Certificate{}, false, err
+	}
+	if err := report.WriteFileAtomic(crt, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return tls.Certificate{}, false, err
+	}
+	c, err := tls.LoadX509KeyPair(crt, key)
+	return c, true, err
+}

@@ -1,0 +1,447 @@
+// Package api implements the agent-facing HTTP API of the hub (the protocol
+// in docs/protocol.md): enrolment, signed scorecard ingestion and health.
+package api
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/hub/ratelimit"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// MaxEnrollSize bounds an enrolment request (64 KiB).
+const MaxEnrollSize = 64 << 10
+
+// Config holds the API's dependencies.
+type Config struct {
+	Store   store.Store
+	SPKI    string // hex SHA-256 of the hub leaf certificate's SubjectPublicKeyInfo
+	Version string
+	// UploadsPerHour is the per-agent limit on new scorecards (default 60,
+	// negative: unlimited).
+	UploadsPerHour int
+	// EnrollsPerMinute is the per-IP limit on enrolment attempts (default
+	// 10, burst 20; negative: unlimited). It slows token guessing.
+	EnrollsPerMinute int
+	Now              func() time.Time
+	Logger           *slog.Logger
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	uploads *ratelimit.Limiter
+	enrolls *ratelimit.Limiter
+	log     *slog.Logger
+	agents  sync.Map // agent ID -> cachedAgent
+}
+
+// agentTTL bounds how long a cached agent row is trusted for the early
+// checks (revoked, last sequence). The store re-decides both inside the
+// write transaction, so a stale entry can only delay a refusal to the
+// write, never let a revoked or replayed scorecard in.
+const agentTTL = 5 * time.Second
+
+type cachedAgent struct {
+	agent store.Agent
+	at    time.Time
+}
+
+func (s *Server) agent(ctx context.Context, id string) (store.Agent, error) {
+	if v, ok := s.agents.Load(id); ok {
+		c := v.(cachedAgent)
+		if time.Since(c.at) < agentTTL {
+			return c.agent, nil
+		}
+	}
+	a, err := s.cfg.Store.Agent(ctx, id)
+	if err == nil && !a.Revoked() {
+		s.agents.Store(id, cachedAgent{a, time.Now()})
+	}
+	return a, err
+}
+
+func (s *Server) noteSequence(id string, seq uint64) {
+	if v, ok := s.agents.Load(id); ok {
+		c := v.(cachedAgent)
+		if seq > c.agent.LastSequence {
+			c.agent.LastSequence = seq
+			s.agents.Store(id, c)
+		}
+	}
+}
+
+// New returns the API server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.UploadsPerHour == 0 {
+		cfg.UploadsPerHour = 60
+	}
+	if cfg.EnrollsPerMinute == 0 {
+		cfg.EnrollsPerMinute = 10
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.UploadsPerHour > 0 {
+		s.uploads = ratelimit.New(cfg.UploadsPerHour, time.Hour, cfg.UploadsPerHour, cfg.Now)
+	}
+	if cfg.EnrollsPerMinute > 0 {
+		s.enrolls = ratelimit.New(cfg.EnrollsPerMinute, time.Minute, 2*cfg.EnrollsPerMinute, cfg.Now)
+	}
+	return s
+}
+
+// Register adds the API routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/enroll", s.Enroll)
+	mux.HandleFunc("POST /api/v1/scorecards", s.Ingest)
+	mux.HandleFunc("GET /api/v1/health", s.Health)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "Adresse inconnue de l'API.", "Unknown API path.")
+	})
+}
+
+// Handler returns a mux serving only the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Register(mux)
+	return mux
+}
+
+// ErrorBody is the protocol's error shape.
+type ErrorBody struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		MessageEN string `json:"message_en"`
+	} `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, fr, en string) {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message, b.Error.MessageEN = code, fr, en
+	writeJSON(w, status, b)
+}
+
+func retryLater(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
+	writeError(w, http.StatusTooManyRequests, "rate_limited",
+		"Trop de requêtes : réessayez plus tard (voir l'en-tête Retry-After).",
+		"Too many requests: retry later (see the Retry-After header).")
+}
+
+func storageUnavailable(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, "storage_unavailable",
+		"Le stockage du hub est indisponible : réessayez plus tard.",
+		"The hub's storage is unavailable: retry later.")
+}
+
+func tooLarge(w http.ResponseWriter, limit int) {
+	writeError(w, http.StatusRequestEntityTooLarge, "request_too_large",
+		"Requête trop volumineuse (limite "+strconv.Itoa(limit)+" octets).",
+		"Request too large (limit "+strconv.Itoa(limit)+" bytes).")
+}
+
+// readBody reads at most limit bytes; ok is false when it already answered.
+func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
+	if r.ContentLength > int64(limit) {
+		tooLarge(w, limit)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			tooLarge(w, limit)
+		} else {
+			writeError(w, http.StatusBadRequest, "malformed_request", "Requête illisible.", "Unreadable request.")
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+func jsonContent(w http.ResponseWriter, r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"Le corps doit être du JSON (Content-Type: application/json).",
+			"The body must be JSON (Content-Type: application/json).")
+		return false
+	}
+	return true
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Health answers monitoring and `vigie status`.
+func (s *Server) Health(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
+}
+
+// EnrollRequest is the body of POST /api/v1/enroll.
+type EnrollRequest struct {
+	Token        string          `json:"token"`
+	PublicKey    string          `json:"public_key"` // base64 (standard) of the 32 raw bytes
+	Host         checks.HostInfo `json:"host"`
+	AgentVersion string          `json:"agent_version"`
+}
+
+// EnrollResponse is the 201 reply.
+type EnrollResponse struct {
+	AgentID       string `json:"agent_id"`
+	Entity        string `json:"entity"`
+	Sector        string `json:"sector"`
+	HubSPKISHA256 string `json:"hub_spki_sha256"`
+}
+
+// Enroll handles POST /api/v1/enroll.
+func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.enrolls.Allow(clientIP(r)); !ok {
+		retryLater(w, wait)
+		return
+	}
+	if !jsonContent(w, r) {
+		return
+	}
+	body, ok := readBody(w, r, MaxEnrollSize)
+	if !ok {
+		return
+	}
+	var req EnrollRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed_request", "Demande d'enrôlement illisible (JSON attendu).", "Unreadable enrolment request (JSON expected).")
+		return
+	}
+	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		writeError(w, http.StatusBadRequest, "malformed_request",
+			"Clé publique invalide : 32 octets Ed25519 encodés en base64 attendus.",
+			"Invalid public key: 32 Ed25519 bytes in base64 expected.")
+		return
+	}
+	if strings.TrimSpace(req.Token) == "" {
+		writeError(w, http.StatusBadRequest, "malformed_request", "Jeton d'enrôlement manquant.", "Enrolment token missing.")
+		return
+	}
+	id := report.KeyID(pub)
+	h := req.Host
+	agent := store.Agent{ID: id, PublicKey: pub, Hostname: clip(h.Hostname), OS: clip(h.OS), Platform: clip(h.Platform),
+		PlatformVersion: clip(h.PlatformVersion), AgentVersion: clip(req.AgentVersion)}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	a, err := s.cfg.Store.Enroll(ctx, HashToken(req.Token), agent, s.cfg.Now())
+	switch {
+	case errors.Is(err, store.ErrTokenUnknown):
+		writeError(w, http.StatusUnauthorized, "invalid_token", "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
+	case errors.Is(err, store.ErrTokenExpired):
+		writeError(w, http.StatusGone, "token_expired", "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à votre hub.", "This enrolment token has expired: ask your hub for a new one.")
+	case errors.Is(err, store.ErrTokenUsed):
+		writeError(w, http.StatusConflict, "token_used", "Ce jeton d'enrôlement a déjà servi : il n'est valable qu'une fois.", "This enrolment token was already used: it is valid once.")
+	case errors.Is(err, store.ErrKeyEnrolled):
+		writeError(w, http.StatusConflict, "key_enrolled", "Cet agent est déjà enrôlé pour une autre entité : il ne peut pas en changer.", "This agent is already enrolled for another entity: it cannot move.")
+	case err != nil:
+		s.log.Error("enrolment: storage", "err", err)
+		storageUnavailable(w)
+	default:
+		s.log.Info("agent enrolled", "agent", a.ID, "entity", a.Entity, "host", a.Hostname)
+		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname})
+		writeJSON(w, http.StatusCreated, EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200]
+	}
+	return s
+}
+
+// IngestResponse is the 200/201 reply to an upload.
+type IngestResponse struct {
+	Status      string `json:"status"` // stored, duplicate
+	ScorecardID string `json:"scorecard_id"`
+	Sequence    uint64 `json:"sequence"`
+}
+
+// Ingest handles POST /api/v1/scorecards in the protocol's order.
+func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
+	if !jsonContent(w, r) {
+		return
+	}
+	body, ok := readBody(w, r, report.MaxEnvelopeSize)
+	if !ok {
+		return
+	}
+	env, err := report.ParseEnvelope(body)
+	if err == nil && len(env.Signatures) != 1 {
+		err = errors.New("one signature expected")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed_envelope", "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
+		return
+	}
+	keyID := env.Signatures[0].KeyID
+	claimed := r.Header.Get("X-Vigie-Agent")
+	if claimed == "" {
+		writeError(w, http.StatusBadRequest, "malformed_request", "En-tête X-Vigie-Agent manquant.", "X-Vigie-Agent header missing.")
+		return
+	}
+	if claimed != keyID {
+		writeError(w, http.StatusUnprocessableEntity, "agent_mismatch", "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	agent, err := s.agent(ctx, keyID)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+		return
+	}
+	if err != nil {
+		s.log.Error("ingest: storage", "err", err)
+		storageUnavailable(w)
+		return
+	}
+	if agent.Revoked() {
+		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		return
+	}
+	payload, err := report.Verify(env, report.PayloadType, ed25519.PublicKey(agent.PublicKey))
+	if errors.Is(err, report.ErrMalformed) {
+		writeError(w, http.StatusBadRequest, "malformed_envelope", "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
+		return
+	}
+	if err != nil {
+		s.log.Warn("ingest: bad signature", "agent", keyID, "err", err)
+		writeError(w, http.StatusUnprocessableEntity, "bad_signature", "Signature invalide : le bilan a été modifié ou n'a pas été signé par cet agent.", "Invalid signature: the scorecard was altered or not signed by this agent.")
+		return
+	}
+	sc, err := report.Decode(payload)
+	if err == nil && sc.Sequence > math.MaxInt64 {
+		err = errors.New("sequence out of range")
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed_scorecard", "Bilan illisible ou invalide : "+err.Error()+".", "Unreadable or invalid scorecard: "+err.Error()+".")
+		return
+	}
+	if sc.AgentID != keyID {
+		writeError(w, http.StatusUnprocessableEntity, "agent_mismatch", "Le bilan porte l'identifiant d'un autre agent que celui qui l'a signé.", "The scorecard names another agent than the one that signed it.")
+		return
+	}
+	if sc.Sequence <= agent.LastSequence {
+		// Only now can it be a scorecard already stored: a sequence above
+		// the last one was never seen (the store decides again, atomically).
+		dup, err := s.cfg.Store.HasScorecard(ctx, keyID, sc.ID)
+		if err != nil {
+			storageUnavailable(w)
+			return
+		}
+		if dup {
+			writeJSON(w, http.StatusOK, IngestResponse{Status: "duplicate", ScorecardID: sc.ID, Sequence: sc.Sequence})
+			return
+		}
+		s.replayed(w, keyID, sc.Sequence, agent.LastSequence)
+		return
+	}
+	if ok, wait := s.uploads.Allow(keyID); !ok {
+		retryLater(w, wait)
+		return
+	}
+	rec := Record(sc, body, s.cfg.Now())
+	out, err := s.cfg.Store.SaveScorecard(ctx, rec)
+	if err != nil || out != store.Stored {
+		s.agents.Delete(keyID)
+	} else {
+		s.noteSequence(keyID, sc.Sequence)
+	}
+	switch {
+	case errors.Is(err, store.ErrRevoked):
+		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+	case err != nil:
+		s.log.Error("ingest: write failed", "agent", keyID, "err", err)
+		storageUnavailable(w)
+	case out == store.Duplicate:
+		writeJSON(w, http.StatusOK, IngestResponse{Status: "duplicate", ScorecardID: sc.ID, Sequence: sc.Sequence})
+	case out == store.Replayed:
+		s.replayed(w, keyID, sc.Sequence, 0)
+	default:
+		s.log.Debug("scorecard stored", "agent", keyID, "id", sc.ID, "seq", sc.Sequence)
+		writeJSON(w, http.StatusCreated, IngestResponse{Status: "stored", ScorecardID: sc.ID, Sequence: sc.Sequence})
+	}
+}
+
+func (s *Server) replayed(w http.ResponseWriter, agent string, seq, last uint64) {
+	s.log.Warn("ingest: replayed sequence", "agent", agent, "seq", seq, "last", last)
+	writeError(w, http.StatusConflict, "replayed_sequence",
+		"Numéro de séquence "+strconv.FormatUint(seq, 10)+" déjà dépassé pour cet agent : bilan rejoué, refusé.",
+		"Sequence number "+strconv.FormatUint(seq, 10)+" already passed for this agent: replayed scorecard refused.")
+}
+
+// Record turns a verified scorecard and its envelope into a storage row.
+func Record(sc *report.Scorecard, envelope []byte, received time.Time) *store.Scorecard {
+	rec := &store.Scorecard{
+		AgentID: sc.AgentID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: received,
+		StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt, Score: sc.Score, Level: int(sc.Level), Capped: sc.LevelCapped,
+		Hostname: clip(sc.Host.Hostname), OS: clip(sc.Host.OS), Platform: clip(sc.Host.Platform), AgentVersion: clip(sc.AgentVersion),
+		Envelope: envelope,
+	}
+	for i := range rec.DomainScores {
+		rec.DomainScores[i] = store.NoScore
+	}
+	for _, d := range sc.Domains {
+		for i, dom := range store.Domains {
+			if d.Domain == dom {
+				rec.DomainScores[i] = d.Score
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, res := range sc.Results {
+		if res.Status == checks.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n") {
+			seen[res.ID] = true
+			rec.Failed = append(rec.Failed, res.ID)
+		}
+	}
+	return rec
+}

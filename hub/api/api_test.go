@@ -1,0 +1,325 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/hubtest"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/store/pgtest"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+type hub struct {
+	url    string
+	spki   string
+	client *http.Client
+	st     store.Store
+	srv    *httptest.Server
+}
+
+// SPKI returns the hex SHA-256 of a certificate's SubjectPublicKeyInfo.
+func spkiOf(c *x509.Certificate) string {
+	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return hex.EncodeToString(h[:])
+}
+
+func newHub(t *testing.T, dsn string, tweak func(*api.Config)) *hub {
+	t.Helper()
+	st, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	h := &hub{url: srv.URL, spki: spkiOf(srv.Certificate()), st: st, srv: srv}
+	cfg := api.Config{Store: st, SPKI: h.spki, Version: "test", Now: func() time.Time { return t0 }, EnrollsPerMinute: -1}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv.Config.Handler = api.New(cfg).Handler()
+	// The client pins the SPKI as the agent does, instead of trusting a CA.
+	h.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+		InsecureSkipVerify: true, //nolint:gosec // verified by the pin below
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			c, err := x509.ParseCertificate(raw[0])
+			if err != nil {
+				return err
+			}
+			if spkiOf(c) != h.spki {
+				return errors.New("pin mismatch")
+			}
+			return nil
+		},
+	}}}
+	return h
+}
+
+func (h *hub) token(t *testing.T, entity string, expires time.Duration) string {
+	t.Helper()
+	e, err := h.st.EnsureEntity(context.Background(), entity, "commune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := api.NewToken()
+	if err := h.st.CreateToken(context.Background(), store.Token{Hash: api.HashToken(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(expires)}); err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func (h *hub) stored(t *testing.T, agentID string) int {
+	t.Helper()
+	hist, err := h.st.History(context.Background(), agentID, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(hist)
+}
+
+func backends(t *testing.T, f func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, filepath.Join(t.TempDir(), "hub.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		f(t, pgtest.DSN(t))
+	})
+}
+
+func expect(t *testing.T, what string, r hubtest.Response, err error, status int, code string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if r.Status != status || r.Code() != code {
+		t.Errorf("%s: got %d %q, want %d %q (%v)", what, r.Status, r.Code(), status, code, r.Body)
+	}
+	if code != "" {
+		e := r.Body["error"].(map[string]any)
+		if e["message"] == "" || e["message_en"] == "" {
+			t.Errorf("%s: error without messages: %v", what, e)
+		}
+	}
+}
+
+func TestEnrollEndToEnd(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, dsn string) {
+		h := newHub(t, dsn, nil)
+		ctx := context.Background()
+		a := hubtest.NewAgent(1, 0.7)
+		tok := h.token(t, "Mairie de Plouguerneau", 72*time.Hour)
+
+		r, err := a.Enroll(ctx, h.client, h.url, "WRONG-TOKEN")
+		expect(t, "unknown token", r, err, 401, "invalid_token")
+		r, err = a.Enroll(ctx, h.client, h.url, h.token(t, "Mairie de Plouguerneau", -time.Second))
+		expect(t, "expired token", r, err, 410, "token_expired")
+
+		// The token is typed in lower case with spaces: normalised.
+		r, err = a.Enroll(ctx, h.client, h.url, strings.ToLower(strings.ReplaceAll(tok, "-", " ")))
+		expect(t, "enrol", r, err, 201, "")
+		if r.Body["agent_id"] != a.ID || r.Body["entity"] != "Mairie de Plouguerneau" || r.Body["sector"] != "commune" || r.Body["hub_spki_sha256"] != h.spki {
+			t.Errorf("enrol reply %v", r.Body)
+		}
+		r, err = a.Enroll(ctx, h.client, h.url, tok)
+		expect(t, "retried enrolment, same key", r, err, 201, "")
+		r, err = hubtest.NewAgent(2, 0.5).Enroll(ctx, h.client, h.url, tok)
+		expect(t, "token reused by another key", r, err, 409, "token_used")
+		r, err = a.Enroll(ctx, h.client, h.url, h.token(t, "Port de Brest", time.Hour))
+		expect(t, "move to another entity", r, err, 409, "key_enrolled")
+
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/enroll", "", []byte(`{"token":`))
+		expect(t, "malformed JSON", r, err, 400, "malformed_request")
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/enroll", "", []byte(`{"token":"x","public_key":"AAAA"}`))
+		expect(t, "short key", r, err, 400, "malformed_request")
+		big := bytes.Repeat([]byte(" "), api.MaxEnrollSize+1)
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/enroll", "", big)
+		expect(t, "oversized", r, err, 413, "request_too_large")
+
+		ag, err := h.st.Agent(ctx, a.ID)
+		if err != nil || ag.Hostname != a.Host.Hostname || base64.StdEncoding.EncodeToString(ag.PublicKey) != a.Public() {
+			t.Errorf("stored agent %+v, %v", ag, err)
+		}
+	})
+}
+
+func TestIngestEndToEnd(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, dsn string) {
+		h := newHub(t, dsn, nil)
+		ctx := context.Background()
+		a := hubtest.NewAgent(10, 0.6)
+		r, err := a.Enroll(ctx, h.client, h.url, h.token(t, "CH de Morlaix", time.Hour))
+		expect(t, "enrol", r, err, 201, "")
+
+		sc := a.Next(t0)
+		env := a.Sign(sc)
+		r, err = a.Upload(ctx, h.client, h.url, env)
+		expect(t, "upload", r, err, 201, "")
+		if r.Body["status"] != "stored" || r.Body["scorecard_id"] != sc.ID || r.Body["sequence"] != float64(1) {
+			t.Errorf("upload reply %v", r.Body)
+		}
+		got, err := h.st.Scorecard(ctx, a.ID, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Envelope, env) || got.Score != sc.Score || got.Level != int(sc.Level) || got.Sequence != 1 {
+			t.Errorf("stored %+v", got)
+		}
+		r, err = a.Upload(ctx, h.client, h.url, env)
+		expect(t, "same upload again", r, err, 200, "")
+		if r.Body["status"] != "duplicate" {
+			t.Errorf("duplicate reply %v", r.Body)
+		}
+
+		// Every rejection below must leave the store as it is: one scorecard.
+		var e report.Envelope
+		json.Unmarshal(a.Sign(a.Next(t0.Add(time.Hour))), &e)
+		payload, _ := base64.StdEncoding.DecodeString(e.Payload)
+		e.Payload = base64.StdEncoding.EncodeToString(bytes.Replace(payload, []byte(`"score":`), []byte(`"score": `), 1))
+		tampered, _ := json.Marshal(e)
+		r, err = a.Upload(ctx, h.client, h.url, tampered)
+		expect(t, "tampered", r, err, 422, "bad_signature")
+
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Build(1, t0.Add(2*time.Hour))))
+		expect(t, "replayed sequence (new ID, old sequence)", r, err, 409, "replayed_sequence")
+
+		stranger := hubtest.NewAgent(99, 0.5)
+		r, err = stranger.Upload(ctx, h.client, h.url, stranger.Sign(stranger.Next(t0)))
+		expect(t, "unknown key", r, err, 401, "unknown_agent")
+
+		r, err = a.Upload(ctx, h.client, h.url, bytes.Repeat([]byte("x"), report.MaxEnvelopeSize+1))
+		expect(t, "oversized", r, err, 413, "request_too_large")
+		r, err = a.Upload(ctx, h.client, h.url, []byte(`{"payloadType":`))
+		expect(t, "malformed envelope", r, err, 400, "malformed_envelope")
+		r, err = a.Upload(ctx, h.client, h.url, a.SignPayload([]byte(`{"schema":"nope"}`)))
+		expect(t, "malformed scorecard", r, err, 400, "malformed_scorecard")
+		wrongType, _ := json.Marshal(report.Sign("text/plain", []byte("x"), a.Key))
+		r, err = a.Upload(ctx, h.client, h.url, wrongType)
+		expect(t, "wrong payload type", r, err, 422, "bad_signature")
+		other := a.Next(t0)
+		other.AgentID = stranger.ID
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(other))
+		expect(t, "scorecard names another agent", r, err, 422, "agent_mismatch")
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", stranger.ID, a.Sign(a.Next(t0)))
+		expect(t, "header names another agent", r, err, 422, "agent_mismatch")
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", "", a.Sign(a.Next(t0)))
+		expect(t, "header missing", r, err, 400, "malformed_request")
+		if n := h.stored(t, a.ID); n != 1 {
+			t.Fatalf("%d scorecards stored after rejections, want 1", n)
+		}
+
+		// A gap in sequences is fine (scans lost on the agent side).
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Next(t0.Add(24*time.Hour))))
+		expect(t, "next upload", r, err, 201, "")
+
+		if err := h.st.RevokeAgent(ctx, a.ID, "admin@csirt.example", t0); err != nil {
+			t.Fatal(err)
+		}
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Next(t0.Add(48*time.Hour))))
+		expect(t, "revoked", r, err, 403, "agent_revoked")
+		if n := h.stored(t, a.ID); n != 2 {
+			t.Fatalf("%d scorecards stored, want 2", n)
+		}
+
+		resp, err := h.client.Get(h.url + "/api/v1/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var health map[string]string
+		json.NewDecoder(resp.Body).Decode(&health)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || health["status"] != "ok" || health["version"] != "test" {
+			t.Errorf("health %d %v", resp.StatusCode, health)
+		}
+	})
+}
+
+func TestIngestRateLimit(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, filepath.Join(t.TempDir(), "hub.db"), func(c *api.Config) { c.UploadsPerHour = 2 })
+	ctx := context.Background()
+	a := hubtest.NewAgent(3, 0.5)
+	r, err := a.Enroll(ctx, h.client, h.url, h.token(t, "Mairie", time.Hour))
+	expect(t, "enrol", r, err, 201, "")
+	for i := range 2 {
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Next(t0)))
+		expect(t, fmt.Sprint("upload ", i), r, err, 201, "")
+	}
+	env := a.Sign(a.Next(t0))
+	r, err = a.Upload(ctx, h.client, h.url, env)
+	expect(t, "third upload within the hour", r, err, 429, "rate_limited")
+	if r.Header.Get("Retry-After") != "1800" {
+		t.Errorf("Retry-After = %q, want 1800 (2/hour)", r.Header.Get("Retry-After"))
+	}
+	// A duplicate of an acknowledged scorecard is still answered (harmless).
+	if n := h.stored(t, a.ID); n != 2 {
+		t.Errorf("%d stored, want 2", n)
+	}
+}
+
+func TestEnrollRateLimit(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, filepath.Join(t.TempDir(), "hub.db"), func(c *api.Config) { c.EnrollsPerMinute = 1 })
+	ctx := context.Background()
+	var last hubtest.Response
+	for i := range 3 {
+		r, err := hubtest.NewAgent(uint64(i), 0.5).Enroll(ctx, h.client, h.url, "GUESS-"+fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = r
+	}
+	expect(t, "third guess in a minute", last, nil, 429, "rate_limited")
+	if last.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}
+
+func TestStorageUnavailable(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, filepath.Join(t.TempDir(), "hub.db"), nil)
+	ctx := context.Background()
+	a := hubtest.NewAgent(4, 0.5)
+	r, err := a.Enroll(ctx, h.client, h.url, h.token(t, "Mairie", time.Hour))
+	expect(t, "enrol", r, err, 201, "")
+	h.st.Close()
+	r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Next(t0)))
+	expect(t, "upload with storage down", r, err, 503, "storage_unavailable")
+}
+
+func TestUnsupportedMediaType(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, filepath.Join(t.TempDir(), "hub.db"), nil)
+	req, _ := http.NewRequest(http.MethodPost, h.url+"/api/v1/scorecards", strings.NewReader("x"))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := h.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,197 @@
+// Package hubtest makes signed scorecards and test agents for the hub's
+// tests and benchmarks, with report.Sign as a real agent does (it never
+// imports agent/).
+package hubtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// Catalogue is a plausible set of checks across every domain (IDs follow the
+// families' naming); enough for realistic scorecards and aggregates.
+var Catalogue = []checks.Meta{
+	{ID: "patch.security-pending", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 3},
+	{ID: "patch.pending", Domain: checks.DomainPatch, Severity: checks.Medium},
+	{ID: "patch.last-update", Domain: checks.DomainPatch, Severity: checks.High},
+	{ID: "patch.reboot-pending", Domain: checks.DomainPatch, Severity: checks.Medium},
+	{ID: "patch.auto-updates", Domain: checks.DomainPatch, Severity: checks.High},
+	{ID: "patch.os-support", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 2},
+	{ID: "backup.recent", Domain: checks.DomainBackup, Severity: checks.Critical, Priority: 1},
+	{ID: "backup.offsite", Domain: checks.DomainBackup, Severity: checks.High},
+	{ID: "backup.offline-copy", Domain: checks.DomainBackup, Severity: checks.High, Declared: true},
+	{ID: "backup.restore-test", Domain: checks.DomainBackup, Severity: checks.Medium, Declared: true},
+	{ID: "hygiene.firewall", Domain: checks.DomainHygiene, Severity: checks.High, Priority: 5},
+	{ID: "hygiene.rdp-exposed", Domain: checks.DomainHygiene, Severity: checks.Critical},
+	{ID: "hygiene.smbv1", Domain: checks.DomainHygiene, Severity: checks.High},
+	{ID: "hygiene.ssh-password", Domain: checks.DomainHygiene, Severity: checks.Medium},
+	{ID: "hygiene.local-admins", Domain: checks.DomainHygiene, Severity: checks.Medium, Priority: 4},
+	{ID: "hygiene.disk-encryption", Domain: checks.DomainHygiene, Severity: checks.Medium},
+	{ID: "hygiene.antivirus", Domain: checks.DomainHygiene, Severity: checks.High},
+	{ID: "hygiene.time-sync", Domain: checks.DomainHygiene, Severity: checks.Low},
+	{ID: "hygiene.logging", Domain: checks.DomainHygiene, Severity: checks.Low},
+	{ID: "tls.protocol-legacy", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
+	{ID: "tls.cert-expiry", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
+	{ID: "tls.weak-ciphers", Domain: checks.DomainTLS, Severity: checks.Medium, Target: "mairie.example:443"},
+	{ID: "tls.hsts", Domain: checks.DomainTLS, Severity: checks.Low, Target: "mairie.example:443"},
+	{ID: "dns.dnssec", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
+	{ID: "dns.spf", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
+	{ID: "dns.dmarc", Domain: checks.DomainDNS, Severity: checks.High, Target: "mairie.example"},
+	{ID: "dns.ns-diversity", Domain: checks.DomainDNS, Severity: checks.Low, Target: "mairie.example"},
+	{ID: "organisation.incident-contact", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
+	{ID: "organisation.mfa-mail", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
+	{ID: "organisation.training", Domain: checks.DomainOrganisation, Severity: checks.Low, Declared: true},
+	{ID: "organisation.inventory", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
+}
+
+// Agent is a test agent: an Ed25519 key and its sequence counter.
+type Agent struct {
+	Key ed25519.PrivateKey
+	ID  string
+	Seq uint64
+	// Quality biases results: 0 fails most checks, 1 passes most.
+	Quality float64
+	Host    checks.HostInfo
+	rnd     *rand.Rand
+}
+
+// NewAgent makes an agent with a deterministic key from seed.
+func NewAgent(seed uint64, quality float64) *Agent {
+	var s [32]byte
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	for i := range s {
+		s[i] = byte(r.Uint32())
+	}
+	k := ed25519.NewKeyFromSeed(s[:])
+	a := &Agent{Key: k, ID: report.KeyID(k.Public().(ed25519.PublicKey)), Quality: quality, rnd: r}
+	a.Host = checks.HostInfo{Hostname: fmt.Sprintf("poste-%04d", seed%10000), OS: "linux", Platform: "debian",
+		PlatformFamily: "debian", PlatformVersion: "12.7", KernelVersion: "6.1.0-26-amd64", Arch: "amd64"}
+	if seed%3 == 0 {
+		a.Host = checks.HostInfo{Hostname: fmt.Sprintf("PC-ACCUEIL-%02d", seed%100), OS: "windows",
+			Platform: "Microsoft Windows 11 Professionnel", PlatformFamily: "Standalone Workstation", PlatformVersion: "10.0.22631 Build 22631", Arch: "amd64"}
+	}
+	return a
+}
+
+// Public returns the base64 public key as enrolment sends it.
+func (a *Agent) Public() string {
+	return base64.StdEncoding.EncodeToString(a.Key.Public().(ed25519.PublicKey))
+}
+
+// Next builds the agent's next scorecard (sequence incremented first, as
+// the agent does), finished at `at`.
+func (a *Agent) Next(at time.Time) *report.Scorecard {
+	a.Seq++
+	return a.Build(a.Seq, at)
+}
+
+// Build builds a scored scorecard with sequence seq.
+func (a *Agent) Build(seq uint64, at time.Time) *report.Scorecard {
+	cs := make([]checks.Check, len(Catalogue))
+	rs := make([]checks.Result, len(Catalogue))
+	for i, m := range Catalogue {
+		m := m
+		cs[i] = checks.Func{M: m}
+		var r checks.Result
+		x := a.rnd.Float64()
+		switch {
+		case x < a.Quality:
+			r = checks.Passed(checks.Textf("%s : conforme", "%s: compliant", m.ID), map[string]any{"observed": "ok"})
+		case x < a.Quality+(1-a.Quality)*0.3:
+			r = checks.Warned(checks.Textf("%s : à surveiller (%d jours)", "%s: to watch (%d days)", m.ID, 12), map[string]any{"days": 12})
+		case x < 0.97:
+			r = checks.Failed(checks.Textf("%s : non conforme, 23 paquets en attente dont 4 de sécurité", "%s: not compliant, 23 packages pending, 4 security", m.ID), map[string]any{"pending": 23, "security": 4})
+		default:
+			r = checks.Skipped(checks.Textf("sans objet sur ce poste", "not applicable on this host"))
+		}
+		r.ID, r.Version, r.Target, r.Declared = m.ID, 1, m.Target, m.Declared
+		r.Duration = 3 * time.Millisecond
+		rs[i] = r
+	}
+	sc := report.Build(report.Scan{Checks: cs, Results: rs, Host: a.Host, StartedAt: at.Add(-40 * time.Second), FinishedAt: at,
+		AgentID: a.ID, AgentVersion: "1.0.0", Sequence: seq,
+		Software: []report.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}})
+	return sc
+}
+
+// Sign returns the DSSE envelope JSON of sc signed by the agent.
+func (a *Agent) Sign(sc *report.Scorecard) []byte {
+	payload, err := json.Marshal(sc)
+	if err != nil {
+		panic(err)
+	}
+	return a.SignPayload(payload)
+}
+
+// SignPayload signs arbitrary bytes as a scorecard payload.
+func (a *Agent) SignPayload(payload []byte) []byte {
+	b, err := json.Marshal(report.Sign(report.PayloadType, payload, a.Key))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Response is a decoded API reply.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   map[string]any
+}
+
+// Code returns error.code of an error reply.
+func (r Response) Code() string {
+	if e, ok := r.Body["error"].(map[string]any); ok {
+		c, _ := e["code"].(string)
+		return c
+	}
+	return ""
+}
+
+// Post sends body to url with the agent header (when agentID is not empty).
+func Post(ctx context.Context, c *http.Client, url, agentID string, body []byte) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if agentID != "" {
+		req.Header.Set("X-Vigie-Agent", agentID)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Response{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Response{}, err
+	}
+	out := Response{Status: resp.StatusCode, Header: resp.Header}
+	if err := json.Unmarshal(data, &out.Body); err != nil {
+		return out, fmt.Errorf("reply %d is not JSON: %q", resp.StatusCode, data)
+	}
+	return out, nil
+}
+
+// Enroll enrols the agent with token at hub (base URL).
+func (a *Agent) Enroll(ctx context.Context, c *http.Client, hub, token string) (Response, error) {
+	body, _ := json.Marshal(map[string]any{"token": token, "public_key": a.Public(), "host": a.Host, "agent_version": "1.0.0"})
+	return Post(ctx, c, hub+"/api/v1/enroll", "", body)
+}
+
+// Upload posts a signed envelope.
+func (a *Agent) Upload(ctx context.Context, c *http.Client, hub string, envelope []byte) (Response, error) {
+	return Post(ctx, c, hub+"/api/v1/scorecards", a.ID, envelope)
+}

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order, each once, each in its own transaction;
+// schema_migrations records the highest applied. Never edit a released
+// migration: append a new one. "{{...}}" placeholders take dialect types.
+var migrations = []string{
+	// 1: initial schema.
+	`CREATE TABLE entities (
+		id {{serial}} PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		sector TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE tokens (
+		hash {{blob}} PRIMARY KEY,
+		entity_id BIGINT NOT NULL REFERENCES entities(id),
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		created_by TEXT NOT NULL DEFAULT '',
+		used_at BIGINT NOT NULL DEFAULT 0,
+		used_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE agents (
+		id TEXT PRIMARY KEY,
+		public_key {{blob}} NOT NULL,
+		entity_id BIGINT NOT NULL REFERENCES entities(id),
+		hostname TEXT NOT NULL DEFAULT '',
+		os TEXT NOT NULL DEFAULT '',
+		platform TEXT NOT NULL DEFAULT '',
+		platform_version TEXT NOT NULL DEFAULT '',
+		agent_version TEXT NOT NULL DEFAULT '',
+		enrolled_at BIGINT NOT NULL,
+		last_seen BIGINT NOT NULL DEFAULT 0,
+		last_seq BIGINT NOT NULL DEFAULT 0,
+		revoked_at BIGINT NOT NULL DEFAULT 0,
+		revoked_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX agents_entity ON agents(entity_id);
+	CREATE TABLE scorecards (
+		agent_id TEXT NOT NULL REFERENCES agents(id),
+		id TEXT NOT NULL,
+		seq BIGINT NOT NULL,
+		received_at BIGINT NOT NULL,
+		started_at BIGINT NOT NULL,
+		finished_at BIGINT NOT NULL,
+		score INTEGER NOT NULL,
+		level INTEGER NOT NULL,
+		capped INTEGER NOT NULL,
+		d_patch INTEGER NOT NULL, d_backup INTEGER NOT NULL, d_hygiene INTEGER NOT NULL,
+		d_tls INTEGER NOT NULL, d_dns INTEGER NOT NULL, d_organisation INTEGER NOT NULL,
+		failed TEXT NOT NULL,
+		hostname TEXT NOT NULL, os TEXT NOT NULL, platform TEXT NOT NULL, agent_version TEXT NOT NULL,
+		envelope {{blob}} NOT NULL,
+		PRIMARY KEY (agent_id, id)
+	);
+	CREATE UNIQUE INDEX scorecards_seq ON scorecards(agent_id, seq);
+	CREATE TABLE latest (
+		agent_id TEXT PRIMARY KEY REFERENCES agents(id),
+		id TEXT NOT NULL,
+		seq BIGINT NOT NULL,
+		received_at BIGINT NOT NULL,
+		started_at BIGINT NOT NULL,
+		finished_at BIGINT NOT NULL,
+		score INTEGER NOT NULL,
+		level INTEGER NOT NULL,
+		capped INTEGER NOT NULL,
+		d_patch INTEGER NOT NULL, d_backup INTEGER NOT NULL, d_hygiene INTEGER NOT NULL,
+		d_tls INTEGER NOT NULL, d_dns INTEGER NOT NULL, d_organisation INTEGER NOT NULL,
+		failed TEXT NOT NULL,
+		hostname TEXT NOT NULL, os TEXT NOT NULL, platform TEXT NOT NULL, agent_version TEXT NOT NULL
+	);
+	CREATE TABLE users (
+		id {{serial}} PRIMARY KEY,
+		email TEXT NOT NULL UNIQUE,
+		role TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		disabled INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE sessions (
+		hash {{blob}} PRIMARY KEY,
+		user_id BIGINT NOT NULL REFERENCES users(id),
+		csrf TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE TABLE audit (
+		id {{serial}} PRIMARY KEY,
+		at BIGINT NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX audit_at ON audit(at);`,
+}
+
+// migrate brings the schema up to date. On PostgreSQL an advisory lock keeps
+// two hub processes starting together from migrating twice; on SQLite the
+// immediate transaction does the same.
+func (s *sqlStore) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if s.pg {
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7316001)`); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			for _, stmt := range strings.Split(s.ddl(m), ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%s: %w", strings.TrimSpace(stmt)[:min(40, len(strings.TrimSpace(stmt)))], err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, toDB(now()))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+func (s *sqlStore) ddl(m string) string {
+	if s.pg {
+		return strings.NewReplacer("{{serial}}", "BIGSERIAL", "{{blob}}", "BYTEA").Replace(m)
+	}
+	return strings.NewReplacer("{{serial}}", "INTEGER", "{{blob}}", "BLOB").Replace(m)
+}

@@ -1,0 +1,255 @@
+// Package store keeps everything the hub knows: entities, enrolment tokens,
+// agents, every scorecard received (history) with a "latest scorecard per
+// agent" table for the overview, adviser accounts, sessions and the audit log.
+//
+// One interface, two implementations sharing the same SQL: SQLite (the
+// default, one file, pure Go) and PostgreSQL (pgx) for regions that outgrow
+// one machine. The same test suite (storetest) runs against both.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigie-cyber/vigie/checks"
+)
+
+// Errors the API and the UI map to statuses and sentences.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrTokenUnknown = errors.New("unknown enrolment token")
+	ErrTokenExpired = errors.New("enrolment token expired")
+	ErrTokenUsed    = errors.New("enrolment token already used")
+	ErrKeyEnrolled  = errors.New("key already enrolled for another entity")
+	ErrRevoked      = errors.New("agent revoked")
+	ErrExists       = errors.New("already exists")
+	ErrClosed       = errors.New("store closed")
+)
+
+// Domains is the column order of per-domain scores (checks.Domains).
+var Domains = checks.Domains
+
+// NoScore marks a domain with nothing applicable (or absent).
+const NoScore = -1
+
+// Entity is a public body of the region (commune, hospital, port...).
+type Entity struct {
+	ID     int64
+	Name   string
+	Sector string
+}
+
+// Token is a one-time enrolment token. Only its SHA-256 is stored.
+type Token struct {
+	Hash      []byte
+	EntityID  int64
+	Entity    string
+	Sector    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	CreatedBy string
+	UsedAt    time.Time // zero while unused
+	UsedBy    string    // agent ID
+}
+
+// Agent is an enrolled host, identified by its Ed25519 key.
+type Agent struct {
+	ID              string // report.KeyID(PublicKey)
+	PublicKey       []byte
+	EntityID        int64
+	Entity          string
+	Sector          string
+	Hostname        string
+	OS              string
+	Platform        string
+	PlatformVersion string
+	AgentVersion    string
+	EnrolledAt      time.Time
+	LastSeen        time.Time // last accepted scorecard
+	LastSequence    uint64
+	RevokedAt       time.Time // zero unless revoked
+	RevokedBy       string
+}
+
+// Revoked reports whether the agent's key is refused.
+func (a Agent) Revoked() bool { return !a.RevokedAt.IsZero() }
+
+// Scorecard is one stored scorecard: the verified envelope as received plus
+// the columns the UI aggregates without decoding it.
+type Scorecard struct {
+	AgentID      string
+	ID           string
+	Sequence     uint64
+	ReceivedAt   time.Time
+	StartedAt    time.Time
+	FinishedAt   time.Time
+	Score        int
+	Level        int
+	Capped       bool
+	DomainScores [6]int   // in Domains order; NoScore when not applicable
+	Failed       []string // IDs of failed checks (for regional campaigns)
+	Hostname     string
+	OS           string
+	Platform     string
+	AgentVersion string
+	Envelope     []byte // the DSSE envelope exactly as received
+}
+
+// Outcome is what SaveScorecard did.
+type Outcome int
+
+const (
+	Stored    Outcome = iota + 1 // written and committed durably
+	Duplicate                    // same scorecard ID already stored: nothing written
+	Replayed                     // sequence not above the last stored: nothing written
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Stored:
+		return "stored"
+	case Duplicate:
+		return "duplicate"
+	case Replayed:
+		return "replayed"
+	}
+	return "?"
+}
+
+// HostRow is one agent with its entity and, when it has reported, its latest
+// scorecard (without the envelope): the overview's unit.
+type HostRow struct {
+	Agent  Agent
+	Latest *Scorecard // nil if the agent never reported
+}
+
+// HostFilter narrows Hosts.
+type HostFilter struct {
+	EntityID       int64 // 0: all
+	IncludeRevoked bool
+}
+
+// Point is one scorecard in an agent's history (trend chart).
+type Point struct {
+	AgentID    string
+	ID         string
+	Sequence   uint64
+	FinishedAt time.Time
+	ReceivedAt time.Time
+	Score      int
+	Level      int
+}
+
+// Role of an adviser account.
+type Role string
+
+const (
+	RoleAdviser Role = "adviser"
+	RoleAdmin   Role = "admin"
+)
+
+// ParseRole accepts "adviser" or "admin".
+func ParseRole(s string) (Role, error) {
+	switch Role(s) {
+	case RoleAdviser, RoleAdmin:
+		return Role(s), nil
+	}
+	return "", fmt.Errorf("unknown role %q (adviser or admin)", s)
+}
+
+// User is an adviser or admin account.
+type User struct {
+	ID           int64
+	Email        string
+	Role         Role
+	PasswordHash string // argon2id, PHC string
+	CreatedAt    time.Time
+	Disabled     bool
+}
+
+// Session is a logged-in browser. Only the SHA-256 of the cookie is stored.
+type Session struct {
+	Hash      []byte
+	UserID    int64
+	CSRF      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// AuditEntry records who viewed or changed what.
+type AuditEntry struct {
+	ID     int64
+	At     time.Time
+	Actor  string // user e-mail, "cli", or "agent:<id>"
+	Action string // login, login_failed, token_create, agent_revoke, export, view_entity...
+	Target string
+	Detail string
+}
+
+// Store is the hub's storage. Every method is safe for concurrent use.
+type Store interface {
+	// EnsureEntity returns the entity named name, creating it (or updating
+	// its sector when sector is not empty).
+	EnsureEntity(ctx context.Context, name, sector string) (Entity, error)
+	Entity(ctx context.Context, id int64) (Entity, error)
+	Entities(ctx context.Context) ([]Entity, error)
+
+	CreateToken(ctx context.Context, t Token) error
+	Tokens(ctx context.Context) ([]Token, error)
+	// Enroll consumes the token whose hash is tokenHash and records the
+	// agent for the token's entity, atomically. Errors: ErrTokenUnknown,
+	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled. The same key presenting
+	// the token it already used gets its agent back (a retried enrolment).
+	Enroll(ctx context.Context, tokenHash []byte, a Agent, now time.Time) (Agent, error)
+	Agent(ctx context.Context, id string) (Agent, error)
+	RevokeAgent(ctx context.Context, id, by string, now time.Time) error
+
+	// HasScorecard reports whether the agent already stored this scorecard ID.
+	HasScorecard(ctx context.Context, agentID, id string) (bool, error)
+	// SaveScorecard stores sc durably (committed before it returns) unless
+	// it is a duplicate or a replay, decided atomically. ErrRevoked and
+	// ErrNotFound for an agent revoked or unknown meanwhile.
+	SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, error)
+	Scorecard(ctx context.Context, agentID, id string) (*Scorecard, error)
+	LatestScorecard(ctx context.Context, agentID string) (*Scorecard, error)
+	History(ctx context.Context, agentID string, limit int) ([]Point, error)
+	Hosts(ctx context.Context, f HostFilter) ([]HostRow, error)
+
+	CreateUser(ctx context.Context, u User) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+	Users(ctx context.Context) ([]User, error)
+	SetUserDisabled(ctx context.Context, id int64, disabled bool) error
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionUser(ctx context.Context, hash []byte, now time.Time) (Session, User, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+
+	Audit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
+
+	Close() error
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens (and migrates) the store named by dsn: a postgres:// URL, or
+// else the path of a SQLite file.
+func Open(ctx context.Context, dsn string) (Store, error) {
+	if IsPostgres(dsn) {
+		return OpenPostgres(ctx, dsn)
+	}
+	return OpenSQLite(ctx, dsn)
+}
+
+// Importer is implemented by stores that can load many scorecards in one
+// transaction, with the same duplicate and replay decisions as
+// SaveScorecard (migrations between backends, benchmarks).
+type Importer interface {
+	Import(ctx context.Context, scs []*Scorecard) ([]Outcome, error)
+}

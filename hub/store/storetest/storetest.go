@@ -1,0 +1,416 @@
+// Package storetest is the one behavioural test suite every store.Store
+// implementation passes (SQLite and PostgreSQL).
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigie-cyber/vigie/hub/store"
+)
+
+// NewDSN returns the DSN of a fresh empty database for one test.
+type NewDSN func(t *testing.T) string
+
+var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+
+// Open opens dsn and closes it when the test ends.
+func Open(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Run runs the whole suite.
+func Run(t *testing.T, newDSN NewDSN) {
+	tests := map[string]func(t *testing.T, s store.Store){
+		"Entities":        testEntities,
+		"Enroll":          testEnroll,
+		"Scorecards":      testScorecards,
+		"ConcurrentSaves": testConcurrentSaves,
+		"Users":           testUsers,
+		"Sessions":        testSessions,
+		"Audit":           testAudit,
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f(t, Open(t, newDSN(t)))
+		})
+	}
+	t.Run("MigrateTwice", func(t *testing.T) {
+		t.Parallel()
+		dsn := newDSN(t)
+		s := Open(t, dsn)
+		if _, err := s.EnsureEntity(context.Background(), "Mairie de Brest", "commune"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s2 := Open(t, dsn)
+		es, err := s2.Entities(context.Background())
+		if err != nil || len(es) != 1 {
+			t.Fatalf("after reopen: %v %v", es, err)
+		}
+	})
+}
+
+// Hash is the token hash the API stores.
+func Hash(token string) []byte { h := sha256.Sum256([]byte(token)); return h[:] }
+
+// Enrolled creates an entity, a token and an agent with id.
+func Enrolled(t testing.TB, s store.Store, entity, id string) store.Agent {
+	t.Helper()
+	ctx := context.Background()
+	e, err := s.EnsureEntity(ctx, entity, "commune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := "tok-" + entity + "-" + id
+	if err := s.CreateToken(ctx, store.Token{Hash: Hash(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour), CreatedBy: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Enroll(ctx, Hash(tok), store.Agent{ID: id, PublicKey: []byte("pk-" + id), Hostname: "srv-" + id, OS: "linux", Platform: "debian"}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Card returns a scorecard record for agent with sequence seq.
+func Card(agent string, seq uint64) *store.Scorecard {
+	return &store.Scorecard{
+		AgentID: agent, ID: fmt.Sprintf("%s-%d", agent, seq), Sequence: seq,
+		ReceivedAt: t0.Add(time.Duration(seq) * time.Hour), StartedAt: t0, FinishedAt: t0.Add(time.Minute),
+		Score: int(seq % 100), Level: int(seq % 5), DomainScores: [6]int{10, 20, 30, -1, 50, 60},
+		Failed: []string{"patch.security-pending", "backup.recent"}, Hostname: "srv", OS: "linux", Platform: "debian",
+		AgentVersion: "1.0.0", Envelope: []byte(`{"payloadType":"x"}`),
+	}
+}
+
+func testEntities(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, err := s.EnsureEntity(ctx, "Mairie de Plouguerneau", "commune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.EnsureEntity(ctx, "Mairie de Plouguerneau", "")
+	if err != nil || b != a {
+		t.Fatalf("second EnsureEntity = %+v, %v; want %+v", b, err, a)
+	}
+	c, err := s.EnsureEntity(ctx, "Mairie de Plouguerneau", "port")
+	if err != nil || c.ID != a.ID || c.Sector != "port" {
+		t.Fatalf("sector update = %+v, %v", c, err)
+	}
+	if _, err := s.EnsureEntity(ctx, "CH de Morlaix", "hospital"); err != nil {
+		t.Fatal(err)
+	}
+	es, err := s.Entities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"CH de Morlaix", "Mairie de Plouguerneau"}, []string{es[0].Name, es[1].Name}); diff != "" {
+		t.Error(diff)
+	}
+	if _, err := s.Entity(ctx, 9999); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Entity(9999) err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.EnsureEntity(ctx, "  ", ""); err == nil {
+		t.Error("empty entity name accepted")
+	}
+}
+
+func testEnroll(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	e, _ := s.EnsureEntity(ctx, "Mairie A", "commune")
+	other, _ := s.EnsureEntity(ctx, "Mairie B", "commune")
+	mk := func(tok string, ent int64, expires time.Time) {
+		t.Helper()
+		if err := s.CreateToken(ctx, store.Token{Hash: Hash(tok), EntityID: ent, CreatedAt: t0, ExpiresAt: expires, CreatedBy: "admin@x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("good", e.ID, t0.Add(time.Hour))
+	mk("old", e.ID, t0.Add(-time.Minute))
+	mk("fresh", e.ID, t0.Add(time.Hour))
+	mk("elsewhere", other.ID, t0.Add(time.Hour))
+	agent := store.Agent{ID: "aaaa", PublicKey: []byte("pub"), Hostname: "mairie-pc1", OS: "windows", AgentVersion: "1.0"}
+
+	if _, err := s.Enroll(ctx, Hash("nope"), agent, t0); !errors.Is(err, store.ErrTokenUnknown) {
+		t.Errorf("unknown token: %v", err)
+	}
+	if _, err := s.Enroll(ctx, Hash("old"), agent, t0); !errors.Is(err, store.ErrTokenExpired) {
+		t.Errorf("expired token: %v", err)
+	}
+	a, err := s.Enroll(ctx, Hash("good"), agent, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Entity != "Mairie A" || a.Sector != "commune" || a.Hostname != "mairie-pc1" || string(a.PublicKey) != "pub" || !a.EnrolledAt.Equal(t0) {
+		t.Errorf("enrolled agent = %+v", a)
+	}
+	if _, err := s.Enroll(ctx, Hash("good"), agent, t0); err != nil {
+		t.Errorf("retried enrolment with the same key: %v", err)
+	}
+	if _, err := s.Enroll(ctx, Hash("good"), store.Agent{ID: "bbbb", PublicKey: []byte("p2")}, t0); !errors.Is(err, store.ErrTokenUsed) {
+		t.Errorf("reused token: %v", err)
+	}
+	if _, err := s.Enroll(ctx, Hash("elsewhere"), agent, t0); !errors.Is(err, store.ErrKeyEnrolled) {
+		t.Errorf("move to another entity: %v", err)
+	}
+	// The refused move did not consume the token.
+	if _, err := s.Enroll(ctx, Hash("elsewhere"), store.Agent{ID: "cccc", PublicKey: []byte("p3")}, t0); err != nil {
+		t.Errorf("token after refused move: %v", err)
+	}
+	if err := s.RevokeAgent(ctx, "aaaa", "admin@x", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.Agent(ctx, "aaaa"); !a.Revoked() || a.RevokedBy != "admin@x" {
+		t.Errorf("after revoke: %+v", a)
+	}
+	if err := s.RevokeAgent(ctx, "zzzz", "x", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("revoke unknown: %v", err)
+	}
+	if _, err := s.SaveScorecard(ctx, Card("aaaa", 1)); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("save for revoked agent: %v", err)
+	}
+	a, err = s.Enroll(ctx, Hash("fresh"), agent, t0.Add(2*time.Minute))
+	if err != nil || a.Revoked() {
+		t.Errorf("re-enrolment with a fresh token: %+v %v", a, err)
+	}
+	toks, err := s.Tokens(ctx)
+	if err != nil || len(toks) != 4 {
+		t.Fatalf("Tokens = %d, %v", len(toks), err)
+	}
+	used := 0
+	for _, tk := range toks {
+		if !tk.UsedAt.IsZero() {
+			used++
+		}
+	}
+	if used != 3 {
+		t.Errorf("%d tokens used, want 3", used)
+	}
+	if _, err := s.Agent(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Agent(nobody): %v", err)
+	}
+}
+
+func testScorecards(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	Enrolled(t, s, "Mairie A", "a1")
+	Enrolled(t, s, "Mairie A", "a2")
+	Enrolled(t, s, "Port B", "b1")
+	for _, seq := range []uint64{1, 2, 5} {
+		if o, err := s.SaveScorecard(ctx, Card("a1", seq)); err != nil || o != store.Stored {
+			t.Fatalf("save a1/%d = %v, %v", seq, o, err)
+		}
+	}
+	if o, err := s.SaveScorecard(ctx, Card("a1", 5)); err != nil || o != store.Duplicate {
+		t.Errorf("same ID again = %v, %v; want duplicate", o, err)
+	}
+	replay := Card("a1", 4)
+	if o, err := s.SaveScorecard(ctx, replay); err != nil || o != store.Replayed {
+		t.Errorf("lower sequence = %v, %v; want replayed", o, err)
+	}
+	if ok, _ := s.HasScorecard(ctx, "a1", replay.ID); ok {
+		t.Error("replayed scorecard stored")
+	}
+	if ok, _ := s.HasScorecard(ctx, "a1", "a1-2"); !ok {
+		t.Error("HasScorecard(a1-2) = false")
+	}
+	if _, err := s.SaveScorecard(ctx, Card("ghost", 1)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown agent: %v", err)
+	}
+	got, err := s.Scorecard(ctx, "a1", "a1-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Card("a1", 2), got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	latest, err := s.LatestScorecard(ctx, "a1")
+	if err != nil || latest.Sequence != 5 {
+		t.Errorf("latest = %+v, %v", latest, err)
+	}
+	if _, err := s.LatestScorecard(ctx, "a2"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("latest of silent agent: %v", err)
+	}
+	if a, _ := s.Agent(ctx, "a1"); a.LastSequence != 5 || !a.LastSeen.Equal(Card("a1", 5).ReceivedAt) {
+		t.Errorf("agent after saves: seq %d seen %v", a.LastSequence, a.LastSeen)
+	}
+	hist, err := s.History(ctx, "a1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint64{2, 5}, []uint64{hist[0].Sequence, hist[1].Sequence}); diff != "" || len(hist) != 2 {
+		t.Errorf("history (last 2, oldest first): %s", diff)
+	}
+	rows, err := s.Hosts(ctx, store.HostFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d hosts, want 3", len(rows))
+	}
+	byID := map[string]store.HostRow{}
+	for _, r := range rows {
+		byID[r.Agent.ID] = r
+	}
+	if r := byID["a1"]; r.Latest == nil || r.Latest.Sequence != 5 || r.Agent.Entity != "Mairie A" || len(r.Latest.Failed) != 2 || r.Latest.Envelope != nil {
+		t.Errorf("host a1 = %+v latest %+v", r.Agent, r.Latest)
+	}
+	if byID["a2"].Latest != nil {
+		t.Error("a2 never reported but has a latest scorecard")
+	}
+	e, _ := s.EnsureEntity(ctx, "Port B", "")
+	rows, _ = s.Hosts(ctx, store.HostFilter{EntityID: e.ID})
+	if len(rows) != 1 || rows[0].Agent.ID != "b1" {
+		t.Errorf("filtered hosts = %v", rows)
+	}
+	s.RevokeAgent(ctx, "b1", "x", t0)
+	if rows, _ = s.Hosts(ctx, store.HostFilter{}); len(rows) != 2 {
+		t.Errorf("revoked agent listed: %d rows", len(rows))
+	}
+	if rows, _ = s.Hosts(ctx, store.HostFilter{IncludeRevoked: true}); len(rows) != 3 {
+		t.Errorf("IncludeRevoked: %d rows", len(rows))
+	}
+}
+
+// testConcurrentSaves drives the group committer: many agents saving at
+// once, several scorecards per agent, every one acknowledged as stored.
+func testConcurrentSaves(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const agents, per = 20, 10
+	for i := range agents {
+		Enrolled(t, s, fmt.Sprintf("Entité %02d", i), fmt.Sprintf("ag%02d", i))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, agents*per)
+	for i := range agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seq := uint64(1); seq <= per; seq++ {
+				o, err := s.SaveScorecard(ctx, Card(fmt.Sprintf("ag%02d", i), seq))
+				if err == nil && o != store.Stored {
+					err = fmt.Errorf("ag%02d/%d: %v", i, seq, o)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	rows, err := s.Hosts(ctx, store.HostFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Latest == nil || r.Latest.Sequence != per {
+			t.Errorf("%s latest = %+v", r.Agent.ID, r.Latest)
+		}
+	}
+}
+
+func testUsers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, store.User{Email: " Conseiller@CSIRT.example ", Role: store.RoleAdviser, PasswordHash: "$argon2id$x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "conseiller@csirt.example" || u.ID == 0 {
+		t.Errorf("created %+v", u)
+	}
+	if _, err := s.CreateUser(ctx, store.User{Email: "conseiller@csirt.example", Role: store.RoleAdmin, PasswordHash: "h"}); !errors.Is(err, store.ErrExists) {
+		t.Errorf("duplicate e-mail: %v", err)
+	}
+	if _, err := s.CreateUser(ctx, store.User{Email: "x@y", Role: "boss", PasswordHash: "h"}); err == nil {
+		t.Error("unknown role accepted")
+	}
+	got, err := s.UserByEmail(ctx, "CONSEILLER@csirt.example")
+	if err != nil || got.ID != u.ID || got.Role != store.RoleAdviser {
+		t.Errorf("UserByEmail = %+v, %v", got, err)
+	}
+	if _, err := s.UserByEmail(ctx, "nobody@x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown user: %v", err)
+	}
+	s.CreateUser(ctx, store.User{Email: "admin@csirt.example", Role: store.RoleAdmin, PasswordHash: "h"})
+	us, err := s.Users(ctx)
+	if err != nil || len(us) != 2 || us[0].Email != "admin@csirt.example" {
+		t.Errorf("Users = %+v, %v", us, err)
+	}
+	if err := s.SetUserDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.UserByEmail(ctx, u.Email); !got.Disabled {
+		t.Error("not disabled")
+	}
+}
+
+func testSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, store.User{Email: "a@b.fr", Role: store.RoleAdmin, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := store.Session{Hash: Hash("cookie"), UserID: u.ID, CSRF: "csrf123", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateSession(ctx, se); err != nil {
+		t.Fatal(err)
+	}
+	gs, gu, err := s.SessionUser(ctx, Hash("cookie"), t0.Add(time.Minute))
+	if err != nil || gu.Email != "a@b.fr" || gs.CSRF != "csrf123" {
+		t.Errorf("SessionUser = %+v %+v %v", gs, gu, err)
+	}
+	if _, _, err := s.SessionUser(ctx, Hash("cookie"), t0.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("expired session: %v", err)
+	}
+	if _, _, err := s.SessionUser(ctx, Hash("other"), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown session: %v", err)
+	}
+	if err := s.DeleteSession(ctx, Hash("cookie")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SessionUser(ctx, Hash("cookie"), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleted session: %v", err)
+	}
+	s.CreateSession(ctx, store.Session{Hash: Hash("c2"), UserID: u.ID, CSRF: "x", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	s.SetUserDisabled(ctx, u.ID, true)
+	if _, _, err := s.SessionUser(ctx, Hash("c2"), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("session of disabled user: %v", err)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, a := range []string{"login", "token_create", "agent_revoke"} {
+		if err := s.Audit(ctx, store.AuditEntry{At: t0.Add(time.Duration(i) * time.Second), Actor: "admin@x", Action: a, Target: "t", Detail: "d"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := s.AuditLog(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"agent_revoke", "token_create"}, []string{log[0].Action, log[1].Action}); diff != "" || len(log) != 2 {
+		t.Errorf("audit log newest first: %s", diff)
+	}
+	if !log[0].At.Equal(t0.Add(2 * time.Second)) {
+		t.Errorf("audit time %v", log[0].At)
+	}
+}

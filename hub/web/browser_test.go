@@ -1,0 +1,148 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+)
+
+// artefacts is where screenshots go: $VIGIE_ARTEFACTS, else
+// testdata/screenshots (git-ignored).
+func artefacts(t *testing.T) string {
+	dir := os.Getenv("VIGIE_ARTEFACTS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowser drives Debian's Chromium through the adviser's journey: log
+// in, read the heat map, open an entity and a host, export CSV; it writes a
+// screenshot of each page.
+func TestBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := checkstest.Need(t, "chromium")
+	e := newEnv(t, filepath.Join(t.TempDir(), "hub.db"), 5)
+	seed(t, e.st, 8, 2, 6)
+	shots := artefacts(t)
+	downloads := t.TempDir()
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-default-browser-check", true),
+		// The test hub's certificate is self-signed (httptest): accept it.
+		chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := e.srv.URL
+	do("open login", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#email`)))
+	shot("01-login")
+	do("log in",
+		chromedp.SendKeys(chromedp.CSS(`#email`), "conseiller@csirt.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "mot de passe très long"),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#heatmap`)))
+	heat := text(`#heatmap`)
+	rows, err := chromedp.Run(bctx, chromedp.Nodes(chromedp.CSSAll(`#heatmap tbody tr`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 8 || !strings.Contains(heat, "Mairie de Test 000") || !strings.Contains(heat, "Centre hospitalier 001") {
+		t.Errorf("heat map: %d rows, text %q", len(rows), heat)
+	}
+	shot("02-overview")
+	firstEntity := text(`#heatmap tbody tr:nth-child(2) th a`)
+	do("open entity", chromedp.Click(chromedp.CSS(`#heatmap tbody tr:nth-child(2) th a`)), chromedp.WaitVisible(chromedp.CSS(`#hosts`)))
+	if hosts := text(`#hosts`); !strings.Contains(hosts, "poste-") && !strings.Contains(hosts, "PC-ACCUEIL") {
+		t.Errorf("entity %q hosts table: %q", firstEntity, hosts)
+	}
+	shot("03-entity")
+	do("open host", chromedp.Click(chromedp.CSS(`#hosts tbody tr:first-child th a`)), chromedp.WaitVisible(chromedp.CSS(`#sigstatus`)))
+	if sig := text(`#sigstatus`); !strings.Contains(sig, "Signature Ed25519 valide") {
+		t.Errorf("signature status: %q", sig)
+	}
+	shot("04-host")
+	do("English", chromedp.Navigate(base+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS(`#heatmap`)))
+	shot("05-overview-en")
+	do("back to French", chromedp.Navigate(base+"/?lang=fr"), chromedp.WaitVisible(chromedp.CSS(`#heatmap`)))
+
+	// Export CSV by clicking the link, as an adviser does.
+	done := make(chan string, 1)
+	var once sync.Once
+	listen := func(ev any) {
+		if p, ok := ev.(*browser.EventDownloadProgress); ok && p.State == browser.DownloadProgressStateCompleted {
+			once.Do(func() { done <- p.GUID })
+		}
+	}
+	if err := chromedp.ListenBrowser(bctx, listen); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	if _, err := chromedp.CallBrowser(bctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	do("export", chromedp.Click(chromedp.CSS(`#export-csv`)))
+	select {
+	case guid := <-done:
+		data, err := os.ReadFile(filepath.Join(downloads, guid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(lines) != 1+16 || !strings.Contains(lines[0], "entity,sector,hostname") {
+			t.Errorf("downloaded CSV has %d lines: %q", len(lines), lines[0])
+		}
+	case <-ctx.Done():
+		t.Fatal("CSV download did not complete")
+	}
+	for _, n := range []string{"01-login", "02-overview", "03-entity", "04-host", "05-overview-en"} {
+		if fi, err := os.Stat(filepath.Join(shots, n+".png")); err != nil || fi.Size() < 5000 {
+			t.Errorf("screenshot %s missing or empty: %v", n, err)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package web
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/vigie-cyber/vigie/report"
+)
+
+// words is the UI's vocabulary, French first (the default) and English.
+var words = map[string][2]string{
+	"app":             {"Vigie — hub régional", "Vigie — regional hub"},
+	"skip":            {"Aller au contenu", "Skip to content"},
+	"overview":        {"Vue régionale", "Region overview"},
+	"audit":           {"Journal d'audit", "Audit log"},
+	"tokens":          {"Jetons d'enrôlement", "Enrolment tokens"},
+	"users":           {"Comptes", "Accounts"},
+	"agents":          {"Agents et révocation", "Agents and revocation"},
+	"logout":          {"Se déconnecter", "Log out"},
+	"login":           {"Connexion", "Log in"},
+	"email":           {"Adresse électronique", "E-mail address"},
+	"password":        {"Mot de passe", "Password"},
+	"loginbtn":        {"Se connecter", "Log in"},
+	"badlogin":        {"Adresse ou mot de passe incorrect.", "Wrong e-mail address or password."},
+	"toomany":         {"Trop de tentatives : réessayez dans quelques minutes.", "Too many attempts: try again in a few minutes."},
+	"entities":        {"Entités", "Entities"},
+	"entity":          {"Entité", "Entity"},
+	"sector":          {"Secteur", "Sector"},
+	"allsectors":      {"Tous les secteurs", "All sectors"},
+	"level":           {"Niveau", "Level"},
+	"alllevels":       {"Tous les niveaux", "All levels"},
+	"filter":          {"Filtrer", "Filter"},
+	"score":           {"Score", "Score"},
+	"hosts":           {"Postes", "Hosts"},
+	"host":            {"Poste", "Host"},
+	"lastseen":        {"Dernier bilan", "Last report"},
+	"never":           {"jamais", "never"},
+	"heatmap":         {"Carte de chaleur : entités × domaines", "Heat map: entities × domains"},
+	"heatmaphelp":     {"Score de 0 à 100 par domaine (moyenne des postes de l'entité) ; le niveau est celui du poste le plus faible.", "Score 0-100 per domain (mean over the entity's hosts); the level is the weakest host's."},
+	"distribution":    {"Répartition des niveaux de maturité", "Maturity level distribution"},
+	"silent":          {"Entités silencieuses depuis plus de %d jours", "Entities silent for more than %d days"},
+	"nosilent":        {"Aucune entité silencieuse.", "No silent entity."},
+	"topfailed":       {"Vérifications les plus souvent en échec (pour vos campagnes)", "Most frequently failed checks (for your campaigns)"},
+	"check":           {"Vérification", "Check"},
+	"nentities":       {"Entités concernées", "Entities affected"},
+	"nhosts":          {"Postes concernés", "Hosts affected"},
+	"hidden":          {"Statistiques masquées : moins de %d entités dans cette sélection (confidentialité).", "Statistics hidden: fewer than %d entities in this selection (privacy)."},
+	"export":          {"Exporter", "Export"},
+	"exportcsv":       {"Exporter en CSV", "Export as CSV"},
+	"exportjson":      {"Exporter en JSON", "Export as JSON"},
+	"trend":           {"Évolution du score", "Score trend"},
+	"actions":         {"Actions prioritaires", "Priority actions"},
+	"noactions":       {"Aucune action en attente.", "No pending action."},
+	"status":          {"Résultat", "Result"},
+	"severity":        {"Gravité", "Severity"},
+	"evidence":        {"Constat", "Evidence"},
+	"guidance":        {"Que faire", "What to do"},
+	"what":            {"De quoi s'agit-il", "What it means"},
+	"why":             {"Pourquoi c'est important", "Why it matters"},
+	"fix":             {"Comment faire", "How to fix"},
+	"effort":          {"Temps estimé", "Estimated time"},
+	"noguidance":      {"Pas de fiche de conseil pour cette vérification dans ce hub.", "No guidance for this check in this hub."},
+	"signature":       {"Signature", "Signature"},
+	"sigok":           {"Signature Ed25519 valide de l'agent %s : bilan authentique et intact.", "Valid Ed25519 signature by agent %s: the scorecard is genuine and intact."},
+	"sigbad":          {"Signature INVALIDE : %s", "INVALID signature: %s"},
+	"scanned":         {"Analysé le", "Scanned on"},
+	"received":        {"Reçu le", "Received on"},
+	"sequence":        {"Séquence", "Sequence"},
+	"system":          {"Système", "System"},
+	"agentversion":    {"Version de l'agent", "Agent version"},
+	"history":         {"Historique", "History"},
+	"results":         {"Toutes les vérifications", "All checks"},
+	"capped":          {"plafonné : une vérification critique a échoué", "capped: a critical check failed"},
+	"declared":        {"déclaré", "declared"},
+	"noreport":        {"Ce poste n'a encore envoyé aucun bilan.", "This host has not sent any report yet."},
+	"create":          {"Créer", "Create"},
+	"expires":         {"Expire", "Expires"},
+	"expiresin":       {"Validité", "Valid for"},
+	"created":         {"Créé", "Created"},
+	"createdby":       {"Créé par", "Created by"},
+	"used":            {"Utilisé", "Used"},
+	"unused":          {"non utilisé", "unused"},
+	"expired":         {"expiré", "expired"},
+	"newtoken":        {"Nouveau jeton (affiché une seule fois, transmettez-le à l'entité) :", "New token (shown once, give it to the entity):"},
+	"role":            {"Rôle", "Role"},
+	"adviser":         {"conseiller", "adviser"},
+	"admin":           {"administrateur", "administrator"},
+	"disabled":        {"désactivé", "disabled"},
+	"active":          {"actif", "active"},
+	"disable":         {"Désactiver", "Disable"},
+	"enable":          {"Réactiver", "Enable"},
+	"adduser":         {"Ajouter un compte", "Add an account"},
+	"useradded":       {"Compte créé.", "Account created."},
+	"revoke":          {"Révoquer", "Revoke"},
+	"revoked":         {"révoqué", "revoked"},
+	"revokedmsg":      {"Agent révoqué : ses bilans sont désormais refusés.", "Agent revoked: its reports are now refused."},
+	"agentid":         {"Identifiant d'agent", "Agent ID"},
+	"when":            {"Quand", "When"},
+	"who":             {"Qui", "Who"},
+	"action":          {"Action", "Action"},
+	"target":          {"Objet", "Target"},
+	"detail":          {"Détail", "Detail"},
+	"forbidden":       {"Accès réservé aux administrateurs.", "Administrators only."},
+	"notfound":        {"Page introuvable.", "Page not found."},
+	"badcsrf":         {"Formulaire expiré ou invalide : rechargez la page et recommencez.", "Expired or invalid form: reload the page and try again."},
+	"error":           {"Erreur interne : l'incident a été journalisé.", "Internal error: the incident was logged."},
+	"levels":          {"Niveaux : Insuffisant (0), Émergent (1), Intermédiaire (2), Confirmé (3), Optimal (4).", "Levels: Insufficient (0), Emerging (1), Intermediate (2), Established (3), Optimal (4)."},
+	"lang":            {"English", "Français"},
+	"weakpw":          {"Mot de passe trop court (12 caractères au moins).", "Password too short (at least 12 characters)."},
+	"exists":          {"Ce compte existe déjà.", "This account already exists."},
+	"badinput":        {"Saisie invalide : %s", "Invalid input: %s"},
+	"pass":            {"Réussi", "Passed"},
+	"fail":            {"Échec", "Failed"},
+	"warn":            {"Attention", "Warning"},
+	"not-applicable":  {"Sans objet", "Not applicable"},
+	"error-status":    {"Erreur", "Error"},
+	"critical":        {"critique", "critical"},
+	"high":            {"élevée", "high"},
+	"medium":          {"moyenne", "medium"},
+	"low":             {"faible", "low"},
+	"info":            {"information", "info"},
+	"noentities":      {"Aucune entité ne correspond.", "No entity matches."},
+	"hostsaffected":   {"postes", "hosts"},
+	"footer":          {"Vigie %s — les bilans sont signés par les agents et vérifiés à la réception.", "Vigie %s — reports are signed by the agents and verified on receipt."},
+	"signedinas":      {"Connecté : %s", "Signed in: %s"},
+	"chartnone":       {"Pas encore d'historique.", "No history yet."},
+	"chartlabel":      {"Évolution du score de chaque poste de 0 à 100", "Score of each host over time, 0 to 100"},
+	"days":            {"jours", "days"},
+	"hours":           {"heures", "hours"},
+	"ok":              {"Enregistré.", "Saved."},
+	"entitysectorhlp": {"commune, hopital, port, autre", "commune, hospital, port, other"},
+}
+
+// T translates key into lang (fr by default).
+func T(lang, key string) string {
+	w, ok := words[key]
+	if !ok {
+		return key
+	}
+	if lang == "en" {
+		return w[1]
+	}
+	return w[0]
+}
+
+// tr is the per-request translator handed to templates as .L.
+type tr struct{ Lang string }
+
+func (l tr) T(key string) string              { return T(l.Lang, key) }
+func (l tr) F(key string, args ...any) string { return fmt.Sprintf(T(l.Lang, key), args...) }
+func (l tr) Level(n int) string               { return report.Level(n).Name(l.Lang) }
+func (l tr) Status(s string) string {
+	if s == "error" {
+		return T(l.Lang, "error-status")
+	}
+	return T(l.Lang, s)
+}
+
+// Date formats a time in the page's language, in the hub's local zone
+// (UTC unless TZ is set).
+func (l tr) Date(t time.Time) string {
+	if t.IsZero() {
+		return T(l.Lang, "never")
+	}
+	if l.Lang == "en" {
+		return t.Local().Format("2006-01-02 15:04")
+	}
+	return t.Local().Format("02/01/2006 15:04")
+}
