@@ -372,7 +372,7 @@ func explainTLS(hub string, err error) error {
 	case errors.Is(err, ErrPinMismatch):
 		return err
 	case errors.As(err, &ua), errors.As(err, &ci):
-		return fmt.Errorf("%w: le certificat de %s n'est pas reconnu par ce système ; indiquez l'empreinte affichée par `vigie-hub serve` (--hub-fingerprint) ou l'autorité du hub (--ca) : %v", ErrUntrustedHub, hub, err)
+		return fmt.Errorf("%w: le certificat de %s n'est pas reconnu par ce système ; indiquez l'empreinte affichée par `vigie-hub serve` (--fingerprint) ou l'autorité du hub (--ca) : %v", ErrUntrustedHub, hub, err)
 	case errors.As(err, &hn):
 		return fmt.Errorf("%w: le certificat du hub ne porte pas le nom %s : %v", ErrUntrustedHub, hub, err)
 	}

@@ -61,7 +61,7 @@ func TestEnrollFailsClearly(t *testing.T) {
 		{"expired token", EnrollOptions{HubURL: hub.URL(), Token: "OLD-TOKEN", Fingerprint: hub.SPKI()}, ErrTokenExpired, "expiré"},
 		{"used token", EnrollOptions{HubURL: hub.URL(), Token: "USED-TOKEN", Fingerprint: hub.SPKI()}, ErrTokenUsed, "déjà utilisé"},
 		{"wrong fingerprint", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: strings.Repeat("ab", 32)}, ErrPinMismatch, "se fait passer pour le hub"},
-		{"untrusted self-signed hub", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN"}, ErrUntrustedHub, "--hub-fingerprint"},
+		{"untrusted self-signed hub", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN"}, ErrUntrustedHub, "--fingerprint"},
 		{"hub lies about its fingerprint", EnrollOptions{HubURL: liar.URL(), Token: "GOOD-TOKEN", CAFile: caFile}, ErrPinMismatch, "intermédiaire"},
 		{"missing CA file", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", CAFile: "/nonexistent/ca.pem"}, os.ErrNotExist, "illisible"},
 		{"plain http", EnrollOptions{HubURL: "http://127.0.0.1:1", Token: "GOOD-TOKEN"}, nil, "https://"},

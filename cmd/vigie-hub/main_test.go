@@ -65,31 +65,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("weak password: %d %q", code, stderr)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var sout, serr syncBuffer
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, &sout, &serr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	var addr, spki string
-	for i := 0; i < 200 && addr == ""; i++ {
-		if m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)\n`).FindStringSubmatch(sout.String()); m != nil {
-			addr = m[1]
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	if m := regexp.MustCompile(`--hub-fingerprint ([0-9a-f]{64})`).FindStringSubmatch(sout.String()); m != nil {
-		spki = m[1]
-	}
-	if addr == "" || spki == "" {
-		t.Fatalf("serve output: %q %q", sout.String(), serr.String())
-	}
+	ctx := context.Background()
+	addr, spki := startServe(t, db)
 	if _, err := os.Stat(filepath.Join(dir, "hub.key")); err != nil {
 		t.Fatalf("self-signed key not written: %v", err)
 	}
@@ -97,7 +74,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("hub.key mode %v", fi.Mode().Perm())
 	}
 
-	// The agent pins the printed fingerprint, as `vigie enroll --hub-fingerprint` does.
+	// The agent pins the printed fingerprint, as `vigie install --fingerprint` does.
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // pinned below
 		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
@@ -172,4 +149,36 @@ func TestExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d %q, want %d %q", c.args, code, stderr, c.code, c.msg)
 		}
 	}
+}
+
+// startServe runs the real `vigie-hub serve` on 127.0.0.1:0 with the
+// database db (a fresh data directory beside it) and returns its address and
+// the SPKI fingerprint it printed for agents to pin.
+func startServe(t *testing.T, db string) (addr, spki string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuffer
+	done := make(chan int)
+	go func() { done <- run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, &sout, &serr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	for i := 0; i < 200 && addr == ""; i++ {
+		if m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)\n`).FindStringSubmatch(sout.String()); m != nil {
+			addr = m[1]
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if m := regexp.MustCompile(`--fingerprint ([0-9a-f]{64})`).FindStringSubmatch(sout.String()); m != nil {
+		spki = m[1]
+	}
+	if addr == "" || spki == "" {
+		t.Fatalf("serve output: %q %q", sout.String(), serr.String())
+	}
+	return addr, spki
 }

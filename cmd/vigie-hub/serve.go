@@ -79,7 +79,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("certificat illisible : %w", err)
 	}
 	spki := SPKI(leaf)
-	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    vigie enroll --hub https://<ce-serveur>%s --token <JETON> --hub-fingerprint %s\n", spki, portOf(*listen), spki)
+	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    vigie install --hub https://<ce-serveur>%s --token <JETON> --fingerprint %s\n", spki, portOf(*listen), spki)
 
 	st, err := openStore(ctx, *db)
 	if err != nil {
