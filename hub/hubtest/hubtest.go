@@ -19,40 +19,40 @@ import (
 	"github.com/vigie-cyber/vigie/report"
 )
 
-// Catalogue is a plausible set of checks across every domain (IDs follow the
-// families' naming); enough for realistic scorecards and aggregates.
+// Catalogue is a plausible set of checks across every domain, with real
+// check IDs (TestCatalogueIDsAreRegistered) so pages show real guidance.
 var Catalogue = []checks.Meta{
 	{ID: "patch.security-pending", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 3},
-	{ID: "patch.pending", Domain: checks.DomainPatch, Severity: checks.Medium},
+	{ID: "patch.pending-updates", Domain: checks.DomainPatch, Severity: checks.Medium},
 	{ID: "patch.last-update", Domain: checks.DomainPatch, Severity: checks.High},
 	{ID: "patch.reboot-pending", Domain: checks.DomainPatch, Severity: checks.Medium},
 	{ID: "patch.auto-updates", Domain: checks.DomainPatch, Severity: checks.High},
 	{ID: "patch.os-support", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 2},
 	{ID: "backup.recent", Domain: checks.DomainBackup, Severity: checks.Critical, Priority: 1},
-	{ID: "backup.offsite", Domain: checks.DomainBackup, Severity: checks.High},
-	{ID: "backup.offline-copy", Domain: checks.DomainBackup, Severity: checks.High, Declared: true},
-	{ID: "backup.restore-test", Domain: checks.DomainBackup, Severity: checks.Medium, Declared: true},
+	{ID: "backup.separate-disk", Domain: checks.DomainBackup, Severity: checks.High},
+	{ID: "org.offline-backup", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
+	{ID: "org.restore-test", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
 	{ID: "hygiene.firewall", Domain: checks.DomainHygiene, Severity: checks.High, Priority: 5},
-	{ID: "hygiene.rdp-exposed", Domain: checks.DomainHygiene, Severity: checks.Critical},
-	{ID: "hygiene.smbv1", Domain: checks.DomainHygiene, Severity: checks.High},
-	{ID: "hygiene.ssh-password", Domain: checks.DomainHygiene, Severity: checks.Medium},
+	{ID: "hygiene.exposed-ports", Domain: checks.DomainHygiene, Severity: checks.Critical},
+	{ID: "hygiene.smb1", Domain: checks.DomainHygiene, Severity: checks.High},
+	{ID: "hygiene.ssh", Domain: checks.DomainHygiene, Severity: checks.Medium},
 	{ID: "hygiene.local-admins", Domain: checks.DomainHygiene, Severity: checks.Medium, Priority: 4},
 	{ID: "hygiene.disk-encryption", Domain: checks.DomainHygiene, Severity: checks.Medium},
 	{ID: "hygiene.antivirus", Domain: checks.DomainHygiene, Severity: checks.High},
 	{ID: "hygiene.time-sync", Domain: checks.DomainHygiene, Severity: checks.Low},
-	{ID: "hygiene.logging", Domain: checks.DomainHygiene, Severity: checks.Low},
+	{ID: "hygiene.logs-persistent", Domain: checks.DomainHygiene, Severity: checks.Low},
 	{ID: "tls.protocol-legacy", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
 	{ID: "tls.cert-expiry", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
-	{ID: "tls.weak-ciphers", Domain: checks.DomainTLS, Severity: checks.Medium, Target: "mairie.example:443"},
+	{ID: "tls.ciphers-weak", Domain: checks.DomainTLS, Severity: checks.Medium, Target: "mairie.example:443"},
 	{ID: "tls.hsts", Domain: checks.DomainTLS, Severity: checks.Low, Target: "mairie.example:443"},
-	{ID: "dns.dnssec", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
+	{ID: "dns.dnssec-chain", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
 	{ID: "dns.spf", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
 	{ID: "dns.dmarc", Domain: checks.DomainDNS, Severity: checks.High, Target: "mairie.example"},
 	{ID: "dns.ns-diversity", Domain: checks.DomainDNS, Severity: checks.Low, Target: "mairie.example"},
-	{ID: "organisation.incident-contact", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
-	{ID: "organisation.mfa-mail", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
-	{ID: "organisation.training", Domain: checks.DomainOrganisation, Severity: checks.Low, Declared: true},
-	{ID: "organisation.inventory", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
+	{ID: "org.incident-contact", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
+	{ID: "org.mfa-mail", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
+	{ID: "org.awareness", Domain: checks.DomainOrganisation, Severity: checks.Low, Declared: true},
+	{ID: "org.inventory", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
 }
 
 // Agent is a test agent: an Ed25519 key and its sequence counter.
