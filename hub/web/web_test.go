@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
@@ -68,16 +69,15 @@ func seed(t testing.TB, st store.Store, n, hosts, cards int) {
 	}
 }
 
-var guidance = checks.Catalogue{
-	"patch.security-pending": {
-		FR: checks.Advice{Title: "Mises à jour de sécurité en attente", What: "Des correctifs de sécurité publiés ne sont pas installés.", Why: "Les attaquants exploitent les failles connues dans les jours qui suivent.", Fix: "Lancez « apt upgrade » ou Windows Update.", Effort: "15 minutes"},
-		EN: checks.Advice{Title: "Security updates pending", What: "Published security fixes are not installed.", Why: "Attackers exploit known flaws within days.", Fix: "Run apt upgrade or Windows Update.", Effort: "15 minutes"},
-	},
-	"backup.recent": {
-		FR: checks.Advice{Title: "Sauvegarde récente", What: "La dernière sauvegarde est ancienne.", Why: "Sans sauvegarde récente, un rançongiciel efface des semaines de travail.", Fix: "Vérifiez la tâche de sauvegarde.", Effort: "30 minutes"},
-		EN: checks.Advice{Title: "Recent backup", What: "The last backup is old.", Why: "Without a recent backup ransomware wipes weeks of work.", Fix: "Check the backup job.", Effort: "30 minutes"},
-	},
-}
+// guidance is the real catalogue, so pages are tested with the advice
+// advisers will read.
+var guidance = func() checks.Catalogue {
+	c, err := registry.Guidance()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
 
 type env struct {
 	st     store.Store
