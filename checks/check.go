@@ -110,7 +110,7 @@ type Result struct {
 	Evidence Text           `json:"evidence"`
 	Facts    map[string]any `json:"facts,omitempty"`
 	Declared bool           `json:"declared,omitempty"`
-	Duration time.Duration  `json:"duration_ns"`
+	Duration time.Duration  `json:"duration_ns,format:nano"`
 }
 
 // Func adapts a function into a Check.

@@ -4,11 +4,12 @@
 package report
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/vigie-cyber/vigie/checks"
 )
@@ -91,8 +92,7 @@ func Decode(data []byte) (*Scorecard, error) {
 		return nil, fmt.Errorf("scorecard too large: %d bytes", len(data))
 	}
 	var s Scorecard
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&s); err != nil {
+	if err := jsonv2.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("scorecard: %w", err)
 	}
 	if err := s.Validate(); err != nil {

@@ -16,6 +16,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -108,10 +109,13 @@ func ping(dsn string) error {
 	return db.PingContext(ctx)
 }
 
-// startCluster starts Debian's default cluster unless its socket is there.
+// startCluster starts Debian's default cluster unless a server answers on
+// its socket. The socket file alone proves nothing: a server killed with its
+// session (or by the machine's snapshot) leaves it behind, and connecting to
+// it is refused.
 func startCluster() error {
 	sock := filepath.Join(socketDir, ".s.PGSQL.5432")
-	if _, err := os.Stat(sock); err == nil {
+	if listening(sock) {
 		return nil
 	}
 	ctl, err := exec.LookPath("pg_ctlcluster")
@@ -128,14 +132,25 @@ func startCluster() error {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, ctl, version, "main", "start").CombinedOutput()
 	// Another test process may be starting it at the same moment: wait for
-	// the socket whatever pg_ctlcluster said.
-	for i := 0; i < 100; i++ {
-		if _, serr := os.Stat(sock); serr == nil {
+	// a server to accept connections whatever pg_ctlcluster said.
+	for i := 0; i < 150; i++ {
+		if listening(sock) {
 			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	return fmt.Errorf("pg_ctlcluster %s main start: %v: %s", version, err, bytes.TrimSpace(out))
+	logTail, _ := exec.Command("tail", "-n", "5", "/var/log/postgresql/postgresql-"+version+"-main.log").CombinedOutput()
+	return fmt.Errorf("pg_ctlcluster %s main start: %v: %s; server log: %s", version, err, bytes.TrimSpace(out), bytes.TrimSpace(logTail))
+}
+
+// listening reports whether a server accepts connections on the socket.
+func listening(sock string) bool {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }
 
 // createRole makes a login role for the OS user so that peer authentication

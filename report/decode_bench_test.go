@@ -1,0 +1,35 @@
+package report
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"testing"
+)
+
+// BenchmarkParseVerifyDecode is the hub's per-scorecard cost before storage:
+// parse the envelope, verify Ed25519, decode and validate the scorecard
+// (a scorecard of 256 results, about 4 times a real one).
+func BenchmarkParseVerifyDecode(b *testing.B) {
+	sc, _ := sample()
+	for i := 0; i < 5; i++ {
+		sc.Results = append(sc.Results, sc.Results...)
+	}
+	payload, _ := sc.Encode()
+	k, _ := GenerateKey()
+	env, _ := json.Marshal(Sign(PayloadType, payload, k))
+	b.SetBytes(int64(len(env)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := ParseEnvelope(env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, err := Verify(e, PayloadType, k.Public().(ed25519.PublicKey))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Decode(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
