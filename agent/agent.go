@@ -185,11 +185,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*report.Scorecard, error) {
 		return nil, fmt.Errorf("analyse : %w", err)
 	}
 	sc.AgentID, sc.Sequence = a.AgentID(), seq
-	payload, err := sc.Encode()
-	if err != nil {
-		return nil, err
-	}
-	env, err := json.Marshal(report.Sign(report.PayloadType, payload, a.key))
+	env, err := report.SignScorecard(sc, a.key)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -121,5 +122,31 @@ func TestKeyFiles(t *testing.T) {
 	os.WriteFile(path, []byte("garbage"), 0o600)
 	if _, _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("corrupt key accepted")
+	}
+}
+
+func TestSignScorecard(t *testing.T) {
+	t.Parallel()
+	sc, _ := sample()
+	key, _ := GenerateKey()
+	raw, err := SignScorecard(sc, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := ParseEnvelope(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := Verify(env, PayloadType, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(payload)
+	if err != nil || back.ID != sc.ID || len(back.Results) != len(sc.Results) {
+		t.Fatalf("decoded %+v, %v", back, err)
+	}
+	// Compact: no indentation in what is uploaded and stored.
+	if bytes.ContainsAny(payload, "\n") || bytes.Contains(payload, []byte(`": `)) {
+		t.Errorf("payload is indented: %.200s", payload)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,13 +29,4 @@ func loadSigningKey(explicit, stateDir string) (key ed25519.PrivateKey, path str
 		return nil, path, false, fmt.Errorf("clé de l'agent : %w (indiquez une clé avec --key ou un dossier accessible avec --state-dir)", err)
 	}
 	return k, path, created, nil
-}
-
-// signScorecard encodes and signs a scorecard as a DSSE envelope.
-func signScorecard(sc *report.Scorecard, key ed25519.PrivateKey) ([]byte, error) {
-	payload, err := sc.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return json.MarshalIndent(report.Sign(report.PayloadType, payload, key), "", "  ")
 }

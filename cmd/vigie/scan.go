@@ -116,7 +116,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	}
 	if key != nil {
 		sc.AgentID = report.KeyID(key.Public().(ed25519.PublicKey))
-		data, err := signScorecard(sc, key)
+		data, err := report.SignScorecard(sc, key)
 		if err != nil {
 			return fmt.Errorf("signature du bilan : %w", err)
 		}

@@ -176,7 +176,17 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) 
 		tooLarge(w, limit)
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	var body []byte
+	var err error
+	if r.ContentLength >= 0 {
+		// The usual case: the length is announced (and enforced by
+		// net/http), so read into a buffer of exactly that size rather
+		// than growing one by doubling.
+		body = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

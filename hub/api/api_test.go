@@ -211,6 +211,8 @@ func TestIngestEndToEnd(t *testing.T) {
 
 		r, err = a.Upload(ctx, h.client, h.url, bytes.Repeat([]byte("x"), report.MaxEnvelopeSize+1))
 		expect(t, "oversized", r, err, 413, "request_too_large")
+		r, err = hubtest.PostChunked(ctx, h.client, h.url+"/api/v1/scorecards", a.ID, bytes.Repeat([]byte("x"), report.MaxEnvelopeSize+1))
+		expect(t, "oversized, without Content-Length", r, err, 413, "request_too_large")
 		r, err = a.Upload(ctx, h.client, h.url, []byte(`{"payloadType":`))
 		expect(t, "malformed envelope", r, err, 400, "malformed_envelope")
 		r, err = a.Upload(ctx, h.client, h.url, a.SignPayload([]byte(`{"schema":"nope"}`)))
@@ -230,9 +232,10 @@ func TestIngestEndToEnd(t *testing.T) {
 			t.Fatalf("%d scorecards stored after rejections, want 1", n)
 		}
 
-		// A gap in sequences is fine (scans lost on the agent side).
-		r, err = a.Upload(ctx, h.client, h.url, a.Sign(a.Next(t0.Add(24*time.Hour))))
-		expect(t, "next upload", r, err, 201, "")
+		// A gap in sequences is fine (scans lost on the agent side); a body
+		// streamed without Content-Length is read like any other.
+		r, err = hubtest.PostChunked(ctx, h.client, h.url+"/api/v1/scorecards", a.ID, a.Sign(a.Next(t0.Add(24*time.Hour))))
+		expect(t, "next upload, without Content-Length", r, err, 201, "")
 
 		if err := h.st.RevokeAgent(ctx, a.ID, "admin@csirt.example", t0); err != nil {
 			t.Fatal(err)

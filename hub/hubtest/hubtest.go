@@ -62,8 +62,11 @@ type Agent struct {
 	Seq uint64
 	// Quality biases results: 0 fails most checks, 1 passes most.
 	Quality float64
-	Host    checks.HostInfo
-	rnd     *rand.Rand
+	// Packages is the size of the software inventory in each scorecard:
+	// 2 by default; a Debian server reports 500 to 1,500.
+	Packages int
+	Host     checks.HostInfo
+	rnd      *rand.Rand
 }
 
 // NewAgent makes an agent with a deterministic key from seed.
@@ -121,17 +124,28 @@ func (a *Agent) Build(seq uint64, at time.Time) *report.Scorecard {
 	}
 	sc := report.Build(report.Scan{Checks: cs, Results: rs, Host: a.Host, StartedAt: at.Add(-40 * time.Second), FinishedAt: at,
 		AgentID: a.ID, AgentVersion: "1.0.0", Sequence: seq,
-		Software: []report.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}})
+		Software: a.inventory()})
 	return sc
+}
+
+// inventory is the agent's software list: openssl and openssh-server, then
+// as many packages with Debian-like names and versions as a.Packages asks.
+func (a *Agent) inventory() []report.Package {
+	pkgs := []report.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}
+	for i := len(pkgs); i < a.Packages; i++ {
+		pkgs = append(pkgs, report.Package{Name: fmt.Sprintf("lib%s%d-common", []string{"gnutls", "xml", "python3.11", "systemd", "perl"}[i%5], i),
+			Version: fmt.Sprintf("%d.%d.%d-%d+deb12u%d", i%7, i%13, i%29, i%4+1, i%3+1), Source: "dpkg"})
+	}
+	return pkgs
 }
 
 // Sign returns the DSSE envelope JSON of sc signed by the agent.
 func (a *Agent) Sign(sc *report.Scorecard) []byte {
-	payload, err := json.Marshal(sc)
+	env, err := report.SignScorecard(sc, a.Key)
 	if err != nil {
 		panic(err)
 	}
-	return a.SignPayload(payload)
+	return env
 }
 
 // SignPayload signs arbitrary bytes as a scorecard payload.
@@ -161,7 +175,17 @@ func (r Response) Code() string {
 
 // Post sends body to url with the agent header (when agentID is not empty).
 func Post(ctx context.Context, c *http.Client, url, agentID string, body []byte) (Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	return post(ctx, c, url, agentID, bytes.NewReader(body))
+}
+
+// PostChunked is Post without a Content-Length (chunked transfer), as a
+// client streaming its body would send it.
+func PostChunked(ctx context.Context, c *http.Client, url, agentID string, body []byte) (Response, error) {
+	return post(ctx, c, url, agentID, struct{ io.Reader }{bytes.NewReader(body)})
+}
+
+func post(ctx context.Context, c *http.Client, url, agentID string, body io.Reader) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
 		return Response{}, err
 	}

@@ -396,8 +396,9 @@ func (s *sqlStore) HasScorecard(ctx context.Context, agentID, id string) (bool, 
 }
 
 type saveReq struct {
-	sc   *Scorecard
-	done chan saveRes
+	sc     *Scorecard
+	stored []byte // sc.Envelope compressed (compress.go)
+	done   chan saveRes
 }
 
 type saveRes struct {
@@ -412,7 +413,7 @@ func (s *sqlStore) SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, e
 	if sc.Sequence > math.MaxInt64 {
 		return 0, fmt.Errorf("sequence %d out of range", sc.Sequence)
 	}
-	r := saveReq{sc: sc, done: make(chan saveRes, 1)}
+	r := saveReq{sc: sc, stored: compressEnvelope(sc.Envelope), done: make(chan saveRes, 1)}
 	select {
 	case s.saves <- r:
 	case <-ctx.Done():
@@ -480,7 +481,7 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 	outs := make([]saveRes, len(batch))
 	err := s.writeTx(func(w *writeStmts) error {
 		for i, r := range batch {
-			o, err := w.saveOne(r.sc)
+			o, err := w.saveOne(r.sc, r.stored)
 			if err != nil && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrNotFound) {
 				return err
 			}
@@ -585,7 +586,7 @@ func (s *sqlStore) closeWriter() {
 // saveOne decides and writes one scorecard inside the batch transaction.
 // Statements run without a cancellable context: the transaction's own
 // context bounds them, and the driver then needs no watcher per statement.
-func (w *writeStmts) saveOne(sc *Scorecard) (Outcome, error) {
+func (w *writeStmts) saveOne(sc *Scorecard, envelope []byte) (Outcome, error) {
 	var last, revoked int64
 	err := w.agent.QueryRow(sc.AgentID).Scan(&last, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -611,7 +612,7 @@ func (w *writeStmts) saveOne(sc *Scorecard) (Outcome, error) {
 		}
 		return Replayed, nil
 	}
-	res, err := w.insert.Exec(append(args, sc.Envelope)...)
+	res, err := w.insert.Exec(append(args, envelope)...)
 	if err != nil {
 		return 0, err
 	}
@@ -656,6 +657,9 @@ func (s *sqlStore) Scorecard(ctx context.Context, agentID, id string) (*Scorecar
 		return nil, err
 	}
 	finishScorecard(sc, tmp, failed)
+	if sc.Envelope, err = expandEnvelope(sc.Envelope); err != nil {
+		return nil, fmt.Errorf("scorecard %s of agent %s: %w", id, agentID, err)
+	}
 	return sc, nil
 }
 
@@ -891,7 +895,7 @@ func (s *sqlStore) Import(ctx context.Context, scs []*Scorecard) ([]Outcome, err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			o, err := w.saveOne(sc)
+			o, err := w.saveOne(sc, compressEnvelope(sc.Envelope))
 			if err != nil {
 				return fmt.Errorf("scorecard %s/%s: %w", sc.AgentID, sc.ID, err)
 			}
