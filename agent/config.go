@@ -3,6 +3,7 @@ package agent
 import (
 	"bufio"
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/registry"
+	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
 )
 
 // The configuration is TOML, read with github.com/BurntSushi/toml: it is
@@ -33,16 +35,21 @@ type Config struct {
 	// enrolment wins when both are set).
 	Entity string `toml:"entity"`
 	// Sector is commune, hospital, port or other.
-	Sector       string            `toml:"sector"`
-	Domains      []string          `toml:"domains"`
-	TLSEndpoints []string          `toml:"tls_endpoints"`
-	BackupPaths  []string          `toml:"backup_paths"`
-	Answers      map[string]string `toml:"answers"` // questionnaire answers by question ID
-	StateDir     string            `toml:"state_dir"`
-	Schedule     ScheduleConfig    `toml:"schedule"`
-	Hub          HubConfig         `toml:"hub"`
-	Spool        SpoolConfig       `toml:"spool"`
-	Scan         ScanConfig        `toml:"scan"`
+	Sector       string   `toml:"sector"`
+	Domains      []string `toml:"domains"`
+	TLSEndpoints []string `toml:"tls_endpoints"`
+	// TLSCAFile is a PEM file of the entity's own certificate authority,
+	// trusted beside the system roots when checking TLS certificates.
+	TLSCAFile   string            `toml:"tls_ca_file"`
+	BackupPaths []string          `toml:"backup_paths"`
+	Answers     map[string]string `toml:"answers"` // questionnaire answers by question ID
+	StateDir    string            `toml:"state_dir"`
+	Schedule    ScheduleConfig    `toml:"schedule"`
+	Hub         HubConfig         `toml:"hub"`
+	Spool       SpoolConfig       `toml:"spool"`
+	Scan        ScanConfig        `toml:"scan"`
+
+	tlsRoots *x509.CertPool // loaded from TLSCAFile by validate
 }
 
 // ScheduleConfig says when scans run.
@@ -225,6 +232,16 @@ func (c *Config) validate(name string, src []byte) error {
 			return bad(fmt.Sprintf("%q doit être de la forme hôte:port (exemple : webmail.mairie-exemple.fr:443)", ep), "tls_endpoints")
 		}
 	}
+	if c.TLSCAFile != "" {
+		if !filepath.IsAbs(c.TLSCAFile) && !strings.HasPrefix(c.TLSCAFile, "/") {
+			return bad(fmt.Sprintf("%q doit être un chemin absolu", c.TLSCAFile), "tls_ca_file")
+		}
+		roots, err := tlscheck.LoadRoots(c.TLSCAFile)
+		if err != nil {
+			return bad(err.Error(), "tls_ca_file")
+		}
+		c.tlsRoots = roots
+	}
 	for _, p := range c.BackupPaths {
 		if !filepath.IsAbs(p) && !strings.HasPrefix(p, "/") {
 			return bad(fmt.Sprintf("%q doit être un chemin absolu", p), "backup_paths")
@@ -312,6 +329,7 @@ func validDomain(d string) bool {
 func (c *Config) Targets() registry.Config {
 	return registry.Config{
 		TLSEndpoints: c.TLSEndpoints,
+		TLSRoots:     c.tlsRoots,
 		Domains:      c.Domains,
 		BackupPaths:  c.BackupPaths,
 		Sector:       c.Sector,
@@ -369,6 +387,9 @@ sector = "other"
 
 # Services TLS à contrôler, hôte:port.
 # tls_endpoints = ["webmail.mairie-exemple.fr:443"]
+# Autorité de certification propre à l'entité (intranet, messagerie), en PEM,
+# reconnue en plus de celles du système.
+# tls_ca_file = "/etc/vigie/ca-entite.pem"
 
 # Dossiers de sauvegarde à contrôler.
 # backup_paths = ["/srv/sauvegardes"]

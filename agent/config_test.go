@@ -1,14 +1,23 @@
 package agent
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const fullConfig = `# a real-looking configuration
@@ -59,7 +68,7 @@ func TestParseConfig(t *testing.T) {
 		Spool: SpoolConfig{MaxFiles: 50, MaxBytes: 10 << 20},
 		Scan:  ScanConfig{Timeout: 30 * time.Second},
 	}
-	if diff := cmp.Diff(want, c); diff != "" {
+	if diff := cmp.Diff(want, c, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if tg := c.Targets(); tg.Sector != "commune" || len(tg.Domains) != 2 || tg.Answers["org.offline-backup"] != "non" {
@@ -96,6 +105,8 @@ func TestConfigErrorsNameFieldAndLine(t *testing.T) {
 		{"bad domain", "domains = [\"mairie exemple.fr\"]\n", "f:1: domains : \"mairie exemple.fr\" n'est pas un nom de domaine"},
 		{"bad endpoint", "tls_endpoints = [\"webmail\"]\n", "f:1: tls_endpoints : \"webmail\" doit être de la forme hôte:port"},
 		{"relative backup path", "backup_paths = [\"sauvegardes\"]\n", "f:1: backup_paths"},
+		{"relative CA file", "tls_ca_file = \"ca.pem\"\n", "f:1: tls_ca_file : \"ca.pem\" doit être un chemin absolu"},
+		{"missing CA file", "entity = \"x\"\ntls_ca_file = \"/nonexistent/ca.pem\"\n", "f:2: tls_ca_file : autorité de certification : open /nonexistent/ca.pem"},
 		{"type error", "domains = \"mairie.fr\"\n", "f:1: domains : type incorrect"},
 		{"syntax error", "sector = \"commune\n", "f:1:"},
 		{"unknown question", "[answers]\n\"org.offline-backups\" = \"oui\"\n", "f:2: answers.org.offline-backup"},
@@ -165,4 +176,32 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("non-https hub accepted: %q", c.Hub.URL)
 		}
 	})
+}
+
+func TestConfigTLSCAFile(t *testing.T) {
+	t.Parallel()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "CA Mairie"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	cfg, err := ParseConfig("f", []byte("tls_ca_file = "+strconv.Quote(ca)+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := cfg.Targets().TLSRoots
+	cert, _ := x509.ParseCertificate(der)
+	if roots == nil {
+		t.Fatal("tls_ca_file not loaded into the scan targets")
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots}); err != nil {
+		t.Errorf("the configured CA is not trusted: %v", err)
+	}
+	if cfg0, _ := ParseConfig("f", nil); cfg0.Targets().TLSRoots != nil {
+		t.Error("without tls_ca_file the system roots (nil) must be used")
+	}
 }

@@ -3,6 +3,7 @@
 package registry
 
 import (
+	"crypto/x509"
 	"fmt"
 
 	"github.com/vigie-cyber/vigie/checks"
@@ -18,6 +19,7 @@ import (
 // command line or the agent's configuration file.
 type Config struct {
 	TLSEndpoints []string          // host:port, repeatable --tls
+	TLSRoots     *x509.CertPool    // nil: system roots; tlscheck.LoadRoots adds an entity's CA
 	Domains      []string          // entity domains, repeatable --domain
 	BackupPaths  []string          // backup destinations to inspect
 	Sector       string            // commune, hospital, port, other
@@ -41,7 +43,7 @@ func families() []family {
 		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
 		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
 		{"tls", func(c Config) []checks.Check {
-			return tlscheck.Checks(tlscheck.Config{Endpoints: c.TLSEndpoints, ScanListeners: len(c.TLSEndpoints) == 0})
+			return tlscheck.Checks(tlscheck.Config{Endpoints: c.TLSEndpoints, RootCAs: c.TLSRoots, ScanListeners: len(c.TLSEndpoints) == 0})
 		}, tlscheck.GuidanceTOML},
 	}
 }

@@ -2,6 +2,7 @@ package tls
 
 import (
 	gotls "crypto/tls"
+	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
 	"io"
@@ -431,4 +432,31 @@ func dh1024Params() []byte {
 		panic(err)
 	}
 	return der
+}
+
+// TestConfiguredCA: a server whose certificate comes from the entity's own
+// authority fails the chain check against the system roots and passes once
+// that authority's PEM file is configured (LoadRoots, --tls-ca).
+func TestConfiguredCA(t *testing.T) {
+	t.Parallel()
+	checkstest.Need(t, "openssl")
+	dir := t.TempDir()
+	_, certPath, keyPath := makeCert(t, dir, certSpec{})
+	port := startOpenSSL(t, certPath, keyPath)
+	target := fmt.Sprintf("mairie.example:%d", port)
+	caFile := filepath.Join(dir, "ca-mairie.pem")
+	writePEM(t, caFile, "CERTIFICATE", testCA().cert.Raw)
+	roots, err := LoadRoots(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		roots *x509.CertPool
+		want  checks.Status
+	}{{nil, checks.Fail}, {roots, checks.Pass}} {
+		rs := runChecks(t, testHost(), Config{Endpoints: []string{target}, RootCAs: c.roots})
+		if r := rs["tls.cert-chain"]; r.Status != c.want {
+			t.Errorf("with configured CA %v: tls.cert-chain %s (%s), want %s", c.roots != nil, r.Status, r.Evidence.EN, c.want)
+		}
+	}
 }

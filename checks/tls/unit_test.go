@@ -370,3 +370,31 @@ func TestJudgeOCSP(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRoots(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	writePEM(t, ca, "CERTIFICATE", testCA().cert.Raw)
+	pool, err := LoadRoots(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _, _ := makeCert(t, dir, certSpec{})
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, CurrentTime: now, DNSName: "mairie.example"}); err != nil {
+		t.Errorf("a certificate from the configured CA does not verify: %v", err)
+	}
+	empty := filepath.Join(dir, "empty.pem")
+	os.WriteFile(empty, []byte("pas un certificat\n"), 0o644)
+	garbled := filepath.Join(dir, "garbled.pem")
+	writePEM(t, garbled, "CERTIFICATE", []byte("not DER"))
+	for path, want := range map[string]string{
+		filepath.Join(dir, "absent.pem"): "no such file",
+		empty:                            "aucun certificat PEM",
+		garbled:                          "certificat 1 illisible",
+		dir:                              "fichier PEM ordinaire",
+	} {
+		if _, err := LoadRoots(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LoadRoots(%s) = %v, want %q", filepath.Base(path), err, want)
+		}
+	}
+}

@@ -114,6 +114,7 @@ func TestUsageErrors(t *testing.T) {
 		{"scan", "--lang", "de"},
 		{"scan", "--no-such-flag"},
 		{"scan", "--sector", "bakery"},
+		{"scan", "--tls-ca", "/nonexistent/ca.pem"},
 		{"verify"},
 		{"verify", "file.json"},
 	} {

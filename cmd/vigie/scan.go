@@ -15,6 +15,7 @@ import (
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/registry"
+	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -33,6 +34,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	now := fs.Bool("now", false, "fait un bilan hors calendrier par l'agent installé : signé, mis en file et envoyé au hub comme les bilans planifiés")
 	var tlsTargets, domains, backups multi
 	fs.Var(&tlsTargets, "tls", "point d'accès TLS à tester, hôte:port (répétable)")
+	tlsCA := fs.String("tls-ca", "", "fichier PEM de l'autorité de certification propre à l'entité, reconnue en plus de celles du système")
 	fs.Var(&domains, "domain", "nom de domaine de l'entité à tester (répétable)")
 	fs.Var(&backups, "backup-path", "dossier de sauvegarde à contrôler (répétable)")
 	sector := fs.String("sector", "", "secteur : commune, hospital, port ou other (défaut : celui de la configuration, sinon other)")
@@ -59,6 +61,13 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	targets.TLSEndpoints = append(targets.TLSEndpoints, tlsTargets...)
+	if *tlsCA != "" {
+		roots, err := tlscheck.LoadRoots(*tlsCA)
+		if err != nil {
+			return usagef("--tls-ca : %v", err)
+		}
+		targets.TLSRoots = roots
+	}
 	targets.Domains = append(targets.Domains, domains...)
 	targets.BackupPaths = append(targets.BackupPaths, backups...)
 	if *sector != "" {
@@ -74,7 +83,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if *now {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		for _, name := range []string{"out", "key", "tls", "domain", "backup-path", "sector", "state-dir"} {
+		for _, name := range []string{"out", "key", "tls", "tls-ca", "domain", "backup-path", "sector", "state-dir"} {
 			if set[name] {
 				return usagef("--%s ne s'utilise pas avec --now : le bilan suit la configuration de l'agent (%s) et est signé avec sa clé", name, agent.DefaultConfigPath())
 			}

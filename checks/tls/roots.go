@@ -1,0 +1,63 @@
+package tls
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+)
+
+// maxCAFile bounds a CA bundle read from the configuration.
+const maxCAFile = 1 << 20
+
+// LoadRoots returns the system's trusted roots plus the CA certificates of
+// pemFile: an entity whose intranet or webmail uses certificates from its own
+// authority gives its CA, and public sites keep verifying against the system
+// roots. The file must hold at least one PEM certificate.
+func LoadRoots(pemFile string) (*x509.CertPool, error) {
+	data, err := readBounded(pemFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	n := 0
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("autorité de certification %s : certificat %d illisible : %v", pemFile, n+1, err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("autorité de certification %s : aucun certificat PEM (« -----BEGIN CERTIFICATE----- ») dans ce fichier", pemFile)
+	}
+	return pool, nil
+}
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("autorité de certification : %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("autorité de certification : %w", err)
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxCAFile {
+		return nil, fmt.Errorf("autorité de certification %s : fichier PEM ordinaire de 1 Mio au plus attendu", path)
+	}
+	return os.ReadFile(path)
+}
