@@ -111,6 +111,13 @@ func TestToolDetection(t *testing.T) {
 		{name: "windows 2019 fr, veeam service disabled", os: "windows",
 			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
 			want: checks.Fail},
+		{name: "windows 11 workstation with File History on for one user", os: "windows",
+			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			files: fstest.MapFS{
+				"Users/secretariat/AppData/Local/Microsoft/Windows/FileHistory/Configuration/Config1.xml": {Data: []byte("<DataProtectionUserConfig/>")},
+				"Users/Public/Documents/x.txt": {Data: []byte("x")},
+			},
+			want: checks.Pass, tools: []string{"Historique des fichiers (File History)"}, ev: "File History) (enabled for secretariat)"},
 		{name: "nothing can be listed", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Code: 2}},
 			want: checks.Error},

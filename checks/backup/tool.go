@@ -178,6 +178,26 @@ func scheduled(fsys fs.FS) []string {
 	return out
 }
 
+// fileHistoryConfig is where Windows keeps each user's File History
+// configuration, on the system drive (h.FS is rooted there on Windows). It
+// exists once a user has turned File History on; its age or its last run
+// are not read here (backup_paths covers the destination's freshness).
+const fileHistoryConfig = "Users/*/AppData/Local/Microsoft/Windows/FileHistory/Configuration/Config1.xml"
+
+// fileHistoryUsers returns the users with a File History configuration.
+func fileHistoryUsers(fsys fs.FS) []sighting {
+	matches, _ := fs.Glob(fsys, fileHistoryConfig)
+	var out []sighting
+	for i, m := range matches {
+		if i >= 50 {
+			break
+		}
+		user := strings.Split(m, "/")[1]
+		out = append(out, sighting{"Historique des fichiers (File History)", "config", user})
+	}
+	return out
+}
+
 func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	var pkgs, svcs, procs []string
 	var problems []string
@@ -214,6 +234,8 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	var jobs []string
 	if h.OS != "windows" {
 		jobs = scheduled(h.FS)
+	} else if h.FS != nil {
+		seen = append(seen, fileHistoryUsers(h.FS)...)
 	}
 	var names []string
 	var fr, en []string
@@ -221,8 +243,8 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		if !slices.Contains(names, s.Tool) {
 			names = append(names, s.Tool)
 		}
-		fr = append(fr, fmt.Sprintf("%s (%s %s)", s.Tool, map[string]string{"package": "paquet", "service": "service", "process": "processus"}[s.Source], s.Name))
-		en = append(en, fmt.Sprintf("%s (%s %s)", s.Tool, s.Source, s.Name))
+		fr = append(fr, fmt.Sprintf("%s (%s %s)", s.Tool, sourceFR[s.Source], s.Name))
+		en = append(en, fmt.Sprintf("%s (%s %s)", s.Tool, sourceEN[s.Source], s.Name))
 	}
 	facts := map[string]any{"tools": names, "scheduled_jobs": len(jobs), "packages_seen": len(pkgs), "services_seen": len(svcs)}
 	if len(seen) > 0 {
@@ -245,3 +267,9 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	return checks.Failed(checks.Textf("aucun outil de sauvegarde détecté (%d paquets, %d services, %d processus examinés)",
 		"no backup tool detected (%d packages, %d services, %d processes examined)", len(pkgs), len(svcs), len(procs)), facts)
 }
+
+// How a sighting is named in the evidence.
+var (
+	sourceFR = map[string]string{"package": "paquet", "service": "service", "process": "processus", "config": "activé pour"}
+	sourceEN = map[string]string{"package": "package", "service": "service", "process": "process", "config": "enabled for"}
+)
