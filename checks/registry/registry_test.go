@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vigie-cyber/vigie/checks"
@@ -80,5 +81,30 @@ func TestChecksDoc(t *testing.T) {
 	want, err := os.ReadFile(path)
 	if err != nil || string(want) != string(got) {
 		t.Errorf("docs/checks.md is stale: run go test ./checks/registry -run TestChecksDoc -update (%v)", err)
+	}
+}
+
+// TestTitlesAreActions: a title is the measure to take ("Activer le
+// pare-feu", "Turn on automatic updates"). It is shown beside failed and
+// passed results and heads the list of actions, where a statement ("Le
+// résolveur valide DNSSEC") would read as the opposite of the verdict.
+func TestTitlesAreActions(t *testing.T) {
+	cat, err := Guidance()
+	if err != nil {
+		t.Fatal(err)
+	}
+	statementFR := []string{"Le ", "La ", "Les ", "L'", "Un ", "Une ", "Des ", "Aucun", "Pas ", "Tous ", "Même "}
+	statementEN := []string{"The ", "A ", "An ", "No ", "Every ", "Same "}
+	for id, g := range cat {
+		for _, p := range statementFR {
+			if strings.HasPrefix(g.FR.Title, p) {
+				t.Errorf("%s: French title %q is a statement; write the action (an infinitive)", id, g.FR.Title)
+			}
+		}
+		for _, p := range statementEN {
+			if strings.HasPrefix(g.EN.Title, p) {
+				t.Errorf("%s: English title %q is a statement; write the action (an imperative)", id, g.EN.Title)
+			}
+		}
 	}
 }
