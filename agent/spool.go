@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -167,7 +168,7 @@ func (s *Spool) List() ([]Item, error) {
 func (s *Spool) Read(it Item) ([]byte, *report.Scorecard, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data, err := readMax(filepath.Join(s.dir, it.Name), report.MaxEnvelopeSize)
+	data, err := checks.ReadFileMax(filepath.Join(s.dir, it.Name), report.MaxEnvelopeSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, err
@@ -283,22 +284,6 @@ func (s *Spool) Stats() (files int, bytes int64, quarantined int) {
 	}
 	q, _ := os.ReadDir(filepath.Join(s.dir, quarantineDir))
 	return len(items), bytes, len(q)
-}
-
-func readMax(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return data, nil
 }
 
 // syncDir makes a rename durable (best effort: not supported on Windows,

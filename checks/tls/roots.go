@@ -4,7 +4,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
+
+	"github.com/vigie-cyber/vigie/checks"
 )
 
 // maxCAFile bounds a CA bundle read from the configuration.
@@ -15,9 +16,9 @@ const maxCAFile = 1 << 20
 // authority gives its CA, and public sites keep verifying against the system
 // roots. The file must hold at least one PEM certificate.
 func LoadRoots(pemFile string) (*x509.CertPool, error) {
-	data, err := readBounded(pemFile)
+	data, err := checks.ReadFileMax(pemFile, maxCAFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("autorité de certification : %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
@@ -44,20 +45,4 @@ func LoadRoots(pemFile string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("autorité de certification %s : aucun certificat PEM (« -----BEGIN CERTIFICATE----- ») dans ce fichier", pemFile)
 	}
 	return pool, nil
-}
-
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("autorité de certification : %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("autorité de certification : %w", err)
-	}
-	if !st.Mode().IsRegular() || st.Size() > maxCAFile {
-		return nil, fmt.Errorf("autorité de certification %s : fichier PEM ordinaire de 1 Mio au plus attendu", path)
-	}
-	return os.ReadFile(path)
 }

@@ -385,13 +385,16 @@ func TestLoadRoots(t *testing.T) {
 	}
 	empty := filepath.Join(dir, "empty.pem")
 	os.WriteFile(empty, []byte("pas un certificat\n"), 0o644)
+	huge := filepath.Join(dir, "huge.pem")
+	os.WriteFile(huge, bytes.Repeat([]byte("A"), maxCAFile+1), 0o644)
 	garbled := filepath.Join(dir, "garbled.pem")
 	writePEM(t, garbled, "CERTIFICATE", []byte("not DER"))
 	for path, want := range map[string]string{
 		filepath.Join(dir, "absent.pem"): "no such file",
 		empty:                            "aucun certificat PEM",
 		garbled:                          "certificat 1 illisible",
-		dir:                              "fichier PEM ordinaire",
+		dir:                              "is a directory",
+		huge:                             "file too large",
 	} {
 		if _, err := LoadRoots(path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("LoadRoots(%s) = %v, want %q", filepath.Base(path), err, want)

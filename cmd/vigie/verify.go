@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -35,9 +36,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("clé %s invalide (attendu : clé publique Ed25519 PEM) : %w", *keyPath, err)
 	}
-	data, err := readLimited(pos[0], report.MaxEnvelopeSize)
+	data, err := checks.ReadFileMax(pos[0], report.MaxEnvelopeSize)
+	if errors.Is(err, checks.ErrFileTooLarge) {
+		return verifyError{fmt.Sprintf("%s dépasse la taille maximale d'un bilan (%d octets)", pos[0], report.MaxEnvelopeSize)}
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s illisible : %w", pos[0], err)
 	}
 	env, err := report.ParseEnvelope(data)
 	if err != nil {
@@ -67,21 +71,4 @@ func explainVerify(file string, err error) string {
 		return fmt.Sprintf("%s ne contient pas un bilan Vigie (%v).", file, err)
 	}
 	return fmt.Sprintf("%s refusé : %v", file, err)
-}
-
-// readLimited reads a file, refusing one larger than limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s illisible : %w", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s illisible : %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, verifyError{fmt.Sprintf("%s dépasse la taille maximale d'un bilan (%d octets)", path, limit)}
-	}
-	return data, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
+	"github.com/vigie-cyber/vigie/hub/store/storetest"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -324,5 +325,23 @@ func TestUnsupportedMediaType(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Errorf("status %d", resp.StatusCode)
+	}
+}
+
+// TestIngestTruncatedBody: a body shorter than its Content-Length (a
+// connection cut mid-upload) is a clear 400, never a partial scorecard.
+func TestIngestTruncatedBody(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, filepath.Join(t.TempDir(), "hub.db"))
+	a := hubtest.NewAgent(3, 0.5)
+	body := a.Sign(a.Next(t0))
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/scorecards", bytes.NewReader(body[:len(body)/2]))
+	req.ContentLength = int64(len(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Vigie-Agent", a.ID)
+	rec := httptest.NewRecorder()
+	api.New(api.Config{Store: st, UploadsPerHour: -1, Now: func() time.Time { return t0 }}).Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "malformed_request") {
+		t.Errorf("truncated body: %d %s", rec.Code, rec.Body)
 	}
 }

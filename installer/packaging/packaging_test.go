@@ -33,7 +33,7 @@ func TestBuildPackages(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := codeSigningCert(t, dir)
 	out := filepath.Join(dir, "out")
-	run(t, "", []string{"VIGIE_ARCHES=amd64", "VIGIE_SIGN_CERT=" + cert, "VIGIE_SIGN_KEY=" + key, "SOURCE_DATE_EPOCH=1790000000"},
+	run(t, []string{"VIGIE_ARCHES=amd64", "VIGIE_SIGN_CERT=" + cert, "VIGIE_SIGN_KEY=" + key, "SOURCE_DATE_EPOCH=1790000000"},
 		"bash", "build.sh", "v"+version, out)
 
 	deb := filepath.Join(out, "vigie_"+version+"-1_amd64.deb")
@@ -59,17 +59,17 @@ func TestBuildPackages(t *testing.T) {
 	})
 
 	t.Run("deb", func(t *testing.T) {
-		fields := run(t, "", nil, "dpkg-deb", "-f", deb, "Package", "Version", "Architecture")
+		fields := run(t, nil, "dpkg-deb", "-f", deb, "Package", "Version", "Architecture")
 		for _, want := range []string{"Package: vigie", "Version: " + version + "-1", "Architecture: amd64"} {
 			if !strings.Contains(fields, want) {
 				t.Errorf("control lacks %q:\n%s", want, fields)
 			}
 		}
 		// The settings are a conffile: an upgrade keeps the entity's edits.
-		if conffiles := run(t, "", nil, "dpkg-deb", "-I", deb, "conffiles"); strings.TrimSpace(conffiles) != "/etc/vigie/vigie.toml" {
+		if conffiles := run(t, nil, "dpkg-deb", "-I", deb, "conffiles"); strings.TrimSpace(conffiles) != "/etc/vigie/vigie.toml" {
 			t.Errorf("conffiles = %q", conffiles)
 		}
-		list := run(t, "", nil, "dpkg-deb", "-c", deb)
+		list := run(t, nil, "dpkg-deb", "-c", deb)
 		for _, re := range []string{
 			`-rwxr-xr-x root/root .* \./usr/bin/vigie\n`,
 			`-rw-r--r-- root/root .* \./usr/lib/systemd/system/vigie\.service\n`,
@@ -81,28 +81,28 @@ func TestBuildPackages(t *testing.T) {
 			}
 		}
 		root := filepath.Join(t.TempDir(), "root")
-		run(t, "", nil, "dpkg-deb", "-x", deb, root)
+		run(t, nil, "dpkg-deb", "-x", deb, root)
 		checkInstalledTree(t, root)
 		ctl := filepath.Join(t.TempDir(), "DEBIAN")
-		run(t, "", nil, "dpkg-deb", "-e", deb, ctl)
+		run(t, nil, "dpkg-deb", "-e", deb, ctl)
 		checkMaintainerScripts(t, ctl)
 	})
 
 	t.Run("rpm", func(t *testing.T) {
-		q := run(t, "", nil, "rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", rpm)
+		q := run(t, nil, "rpm", "-qp", "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH}", rpm)
 		if q != "vigie "+version+" 1 x86_64" {
 			t.Errorf("rpm header = %q", q)
 		}
-		if c := strings.TrimSpace(run(t, "", nil, "rpm", "-qpc", rpm)); c != "/etc/vigie/vigie.toml" {
+		if c := strings.TrimSpace(run(t, nil, "rpm", "-qpc", rpm)); c != "/etc/vigie/vigie.toml" {
 			t.Errorf("rpm config files = %q", c)
 		}
-		files := run(t, "", nil, "rpm", "-qpl", rpm)
+		files := run(t, nil, "rpm", "-qpl", rpm)
 		for _, f := range []string{"/usr/bin/vigie", "/usr/lib/systemd/system/vigie.service", "/var/lib/vigie"} {
 			if !strings.Contains(files, f+"\n") {
 				t.Errorf("rpm lacks %s:\n%s", f, files)
 			}
 		}
-		scripts := run(t, "", nil, "rpm", "-qp", "--scripts", rpm)
+		scripts := run(t, nil, "rpm", "-qp", "--scripts", rpm)
 		for _, s := range []string{"postinstall scriptlet", "preuninstall scriptlet", "postuninstall scriptlet"} {
 			if !strings.Contains(scripts, s) {
 				t.Errorf("rpm lacks its %s", s)
@@ -142,7 +142,7 @@ func TestBuildPackages(t *testing.T) {
 		}
 		signed := filepath.Join(t.TempDir(), "vigie.exe")
 		os.WriteFile(signed, exe, 0o644)
-		v := run(t, "", nil, "osslsigncode", "verify", "-in", signed, "-CAfile", cert)
+		v := run(t, nil, "osslsigncode", "verify", "-in", signed, "-CAfile", cert)
 		if !strings.Contains(v, "Signature verification: ok") {
 			t.Errorf("osslsigncode verify:\n%s", v)
 		}
@@ -161,7 +161,7 @@ func TestBuildPackages(t *testing.T) {
 // packaged settings, and settings the agent loads.
 func checkInstalledTree(t *testing.T, root string) {
 	t.Helper()
-	v := run(t, "", nil, filepath.Join(root, "usr/bin/vigie"), "version")
+	v := run(t, nil, filepath.Join(root, "usr/bin/vigie"), "version")
 	if !strings.Contains(v, version) {
 		t.Errorf("vigie version = %q, want %s", v, version)
 	}
@@ -185,7 +185,7 @@ func checkInstalledTree(t *testing.T, root string) {
 func checkMaintainerScripts(t *testing.T, ctl string) {
 	t.Helper()
 	for _, s := range []string{"postinst", "prerm", "postrm"} {
-		run(t, "", nil, "sh", "-n", filepath.Join(ctl, s))
+		run(t, nil, "sh", "-n", filepath.Join(ctl, s))
 	}
 	bin := t.TempDir()
 	calls := filepath.Join(bin, "calls")
@@ -213,7 +213,7 @@ func checkMaintainerScripts(t *testing.T, ctl string) {
 	}
 	for _, c := range cases {
 		os.Remove(calls)
-		msg := run(t, "", env, "sh", append([]string{filepath.Join(ctl, c.script)}, c.args...)...)
+		msg := run(t, env, "sh", append([]string{filepath.Join(ctl, c.script)}, c.args...)...)
 		raw, _ := os.ReadFile(calls)
 		got := strings.ReplaceAll(string(raw), "daemon-reload\n", "")
 		if got != c.want {
@@ -255,16 +255,15 @@ func TestBuildRefusesBadInput(t *testing.T) {
 func codeSigningCert(t *testing.T, dir string) (cert, key string) {
 	t.Helper()
 	cert, key = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	run(t, "", nil, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+	run(t, nil, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
 		"-subj", "/CN=Vigie test code signing", "-addext", "extendedKeyUsage=codeSigning",
 		"-keyout", key, "-out", cert)
 	return cert, key
 }
 
-func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+func run(t *testing.T, env []string, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
