@@ -51,16 +51,33 @@ var (
 // PAE is DSSE's pre-authentication encoding: what is actually signed, so the
 // payload type cannot be swapped without breaking the signature.
 func PAE(payloadType string, payload []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString("DSSEv1 ")
-	b.WriteString(strconv.Itoa(len(payloadType)))
-	b.WriteByte(' ')
-	b.WriteString(payloadType)
-	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(len(payload)))
-	b.WriteByte(' ')
-	b.Write(payload)
-	return b.Bytes()
+	b := paePrefix(make([]byte, 0, 32+len(payloadType)+len(payload)), payloadType, len(payload))
+	return append(b, payload...)
+}
+
+// paePrefix appends what PAE puts before a payload of n bytes.
+func paePrefix(b []byte, payloadType string, n int) []byte {
+	b = append(b, "DSSEv1 "...)
+	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
+	b = append(b, ' ')
+	b = append(b, payloadType...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, ' ')
+}
+
+// decodedLen is the length of padded standard base64 s once decoded, when
+// s holds no line breaks (the decoder skips them, which only makes it
+// shorter).
+func decodedLen(s string) int {
+	n := len(s) / 4 * 3
+	if len(s)%4 == 0 && len(s) > 0 && s[len(s)-1] == '=' {
+		n--
+		if s[len(s)-2] == '=' {
+			n--
+		}
+	}
+	return n
 }
 
 // KeyID derives the stable identifier of a public key: the first 16 bytes of
@@ -118,10 +135,23 @@ func Verify(e Envelope, payloadType string, pub ed25519.PublicKey) ([]byte, erro
 	if e.PayloadType != payloadType {
 		return nil, fmt.Errorf("%w: %q, want %q", ErrPayloadType, e.PayloadType, payloadType)
 	}
-	payload, err := base64.StdEncoding.Strict().DecodeString(e.Payload)
+	// The payload is decoded straight into the signed message (PAE), whose
+	// tail it is: one copy of it instead of two, on every upload the hub
+	// verifies.
+	n, max := decodedLen(e.Payload), base64.StdEncoding.DecodedLen(len(e.Payload))
+	pae := paePrefix(make([]byte, 0, 32+len(payloadType)+max), payloadType, n)
+	m, err := base64.StdEncoding.Strict().Decode(pae[len(pae):len(pae)+max], []byte(e.Payload))
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not base64: %v", ErrMalformed, err)
 	}
+	if m != n {
+		// Only when the payload carries line breaks (ignored by the
+		// decoder): sign what they decode to, as before.
+		pae = PAE(payloadType, pae[len(pae):len(pae)+m])
+	} else {
+		pae = pae[:len(pae)+n]
+	}
+	payload := pae[len(pae)-m:]
 	if len(e.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: %d signatures, want 1", ErrMalformed, len(e.Signatures))
 	}
@@ -133,7 +163,7 @@ func Verify(e Envelope, payloadType string, pub ed25519.PublicKey) ([]byte, erro
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return nil, fmt.Errorf("%w: signature is not a base64 Ed25519 signature", ErrMalformed)
 	}
-	if !ed25519.Verify(pub, PAE(e.PayloadType, payload), sig) {
+	if !ed25519.Verify(pub, pae, sig) {
 		return nil, ErrBadSignature
 	}
 	return payload, nil

@@ -101,29 +101,8 @@ func Decode(data []byte) (*Scorecard, error) {
 	return &s, nil
 }
 
-// Validate checks the invariants a consumer relies on.
+// Validate checks the invariants a consumer relies on (those of its
+// summary: the hub files a scorecard on DecodeSummary alone).
 func (s *Scorecard) Validate() error {
-	if s.Schema != Schema {
-		return fmt.Errorf("%w %q (want %q)", ErrSchema, s.Schema, Schema)
-	}
-	if s.ID == "" || len(s.ID) > 64 {
-		return errors.New("scorecard: id missing or too long")
-	}
-	if s.Level < 0 || s.Level > 4 {
-		return fmt.Errorf("scorecard: level %d out of range", s.Level)
-	}
-	if s.Score < 0 || s.Score > 100 {
-		return fmt.Errorf("scorecard: score %d out of range", s.Score)
-	}
-	for _, r := range s.Results {
-		if r.ID == "" {
-			return errors.New("scorecard: result without id")
-		}
-		switch r.Status {
-		case checks.Pass, checks.Fail, checks.Warn, checks.NotApplicable, checks.Error:
-		default:
-			return fmt.Errorf("scorecard: result %s has status %q", r.ID, r.Status)
-		}
-	}
-	return nil
+	return s.Summary().Validate()
 }

@@ -365,7 +365,9 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "bad_signature", "Signature invalide : le bilan a été modifié ou n'a pas été signé par cet agent.", "Invalid signature: the scorecard was altered or not signed by this agent.")
 		return
 	}
-	sc, err := report.Decode(payload)
+	// The summary is all the hub files; the page showing this scorecard
+	// decodes the rest (report.Summary says what that leaves unchecked).
+	sc, err := report.DecodeSummary(payload)
 	if err == nil && sc.Sequence > math.MaxInt64 {
 		err = errors.New("sequence out of range")
 	}
@@ -397,6 +399,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := Record(sc, body, s.cfg.Now())
+	rec.Payload, rec.PayloadBase64 = payload, env.Payload
 	out, err := s.cfg.Store.SaveScorecard(ctx, rec)
 	if err != nil || out != store.Stored {
 		s.agents.Delete(keyID)
@@ -428,8 +431,9 @@ func (s *Server) replayed(w http.ResponseWriter, agent string, seq, last uint64)
 		"Sequence number "+strconv.FormatUint(seq, 10)+" already passed for this agent: replayed scorecard refused.")
 }
 
-// Record turns a verified scorecard and its envelope into a storage row.
-func Record(sc *report.Scorecard, envelope []byte, received time.Time) *store.Scorecard {
+// Record turns a verified scorecard's summary and its envelope into a
+// storage row.
+func Record(sc *report.Summary, envelope []byte, received time.Time) *store.Scorecard {
 	rec := &store.Scorecard{
 		AgentID: sc.AgentID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: received,
 		StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt, Score: sc.Score, Level: int(sc.Level), Capped: sc.LevelCapped,

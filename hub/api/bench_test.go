@@ -20,9 +20,9 @@ import (
 
 // BenchmarkIngest measures the ingestion handler end to end below HTTP:
 // read the body, parse the DSSE envelope, look the agent up, verify the
-// Ed25519 signature, decode and validate the scorecard, check duplicate and
-// replay, and commit it durably (SQLite WAL synchronous=FULL, or a
-// PostgreSQL commit). 64 agents upload concurrently, as a region's agents
+// Ed25519 signature, decode and validate the scorecard's summary, check
+// duplicate and replay, compress, and commit it durably (SQLite WAL
+// synchronous=FULL, or a PostgreSQL commit). 64 agents upload concurrently, as a region's agents
 // do; each uploads its own scorecards in sequence order. Run with -cpu 2
 // (bench/hub.sh) to match the target (>= 5,000 scorecards/s with SQLite).
 func BenchmarkIngest(b *testing.B) {

@@ -3,22 +3,27 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
 	"github.com/vigie-cyber/vigie/hub/store/storetest"
+	"github.com/vigie-cyber/vigie/report"
 )
 
-// TestStoredEnvelopes: envelopes are stored compressed and read back byte
-// for byte; rows written raw (before compression) still read; a corrupted
-// row gives an error naming the scorecard, not a panic or wrong bytes.
+// TestStoredEnvelopes, on both backends: envelopes are stored compressed
+// and read back byte for byte; rows written raw (before compression) still
+// read; a corrupted row gives an error naming the scorecard, not a panic or
+// wrong bytes (the format's own cases: compress_internal_test.go).
 func TestStoredEnvelopes(t *testing.T) {
 	t.Parallel()
 	for _, b := range []struct {
@@ -47,21 +52,30 @@ func TestStoredEnvelopes(t *testing.T) {
 			dsn, rawDSN := b.dsn(t)
 			s := storetest.Open(t, dsn)
 			storetest.Enrolled(t, s, "Mairie", "a1")
-			// A realistic envelope: JSON whose payload is base64 of JSON.
-			var env bytes.Buffer
-			env.WriteString(`{"payloadType":"application/vnd.vigie.scorecard.v1+json","payload":"`)
-			for i := 0; env.Len() < 60000; i++ {
-				fmt.Fprintf(&env, "eyJuYW1lIjoibGlic3lzdGVtZDAiLCJ2ZXJzaW9uIjoiMjUyLjMwLTF%04d", i)
+			// A Debian server's envelope as the hub's ingestion saves it:
+			// with the payload it verified.
+			a := hubtest.NewAgent(5, 0.6)
+			a.Packages = 800
+			env := a.Sign(a.Next(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)))
+			e, err := report.ParseEnvelope(env)
+			if err != nil {
+				t.Fatal(err)
 			}
-			env.WriteString(`","signatures":[{"keyid":"a1","sig":"c2ln"}]}`)
 			sc := storetest.Card("a1", 1)
-			sc.Envelope = bytes.Clone(env.Bytes())
+			sc.Envelope = bytes.Clone(env)
+			if sc.Payload, err = report.Verify(e, report.PayloadType, a.Key.Public().(ed25519.PublicKey)); err != nil {
+				t.Fatal(err)
+			}
+			sc.PayloadBase64 = e.Payload
 			if out, err := s.SaveScorecard(ctx, sc); err != nil || out != store.Stored {
 				t.Fatalf("save: %v %v", out, err)
 			}
 			got, err := s.Scorecard(ctx, "a1", sc.ID)
-			if err != nil || !bytes.Equal(got.Envelope, env.Bytes()) {
-				t.Fatalf("read back %d bytes (want %d identical), %v", len(got.Envelope), env.Len(), err)
+			if err != nil || !bytes.Equal(got.Envelope, env) {
+				t.Fatalf("read back %d bytes (want %d identical), %v", len(got.Envelope), len(env), err)
+			}
+			if got.Payload != nil || got.PayloadBase64 != "" {
+				t.Error("Payload read back: it is only an input")
 			}
 
 			db, err := sql.Open(b.driver, rawDSN)
@@ -73,8 +87,8 @@ func TestStoredEnvelopes(t *testing.T) {
 			if err := db.QueryRowContext(ctx, b.bind(`SELECT envelope FROM scorecards WHERE id = ?`), sc.ID).Scan(&stored); err != nil {
 				t.Fatal(err)
 			}
-			if len(stored)*4 > env.Len() {
-				t.Errorf("stored %d bytes for a %d-byte envelope: not compressed", len(stored), env.Len())
+			if len(stored)*5 > len(env) {
+				t.Errorf("stored %d bytes for a %d-byte envelope: not compressed fivefold", len(stored), len(env))
 			}
 
 			// A row from before compression, then a corrupted one.

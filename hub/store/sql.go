@@ -397,7 +397,7 @@ func (s *sqlStore) HasScorecard(ctx context.Context, agentID, id string) (bool, 
 
 type saveReq struct {
 	sc     *Scorecard
-	stored []byte // sc.Envelope compressed (compress.go)
+	stored []byte // sc.Envelope packed (compress.go)
 	done   chan saveRes
 }
 
@@ -417,7 +417,7 @@ func (s *sqlStore) SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, e
 	if sc.Sequence > math.MaxInt64 {
 		return 0, fmt.Errorf("sequence %d out of range", sc.Sequence)
 	}
-	r := saveReq{sc: sc, stored: compressEnvelope(sc.Envelope), done: make(chan saveRes, 1)}
+	r := saveReq{sc: sc, stored: packEnvelope(sc), done: make(chan saveRes, 1)}
 	select {
 	case s.saves <- r:
 	case <-ctx.Done():
@@ -924,7 +924,7 @@ func (s *sqlStore) Import(ctx context.Context, scs []*Scorecard) ([]Outcome, err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			o, err := w.saveOne(sc, compressEnvelope(sc.Envelope))
+			o, err := w.saveOne(sc, packEnvelope(sc))
 			if err != nil {
 				return fmt.Errorf("scorecard %s/%s: %w", sc.AgentID, sc.ID, err)
 			}

@@ -96,6 +96,13 @@ type Scorecard struct {
 	Platform     string
 	AgentVersion string
 	Envelope     []byte // the DSSE envelope exactly as received
+	// Payload and PayloadBase64, set together by a caller that verified the
+	// envelope (the hub's ingestion), are its payload decoded and as the
+	// envelope carries it (strict standard base64). The store then keeps
+	// the payload in clear inside the envelope's compressed form, smaller
+	// and cheaper to make (compress.go). Optional; never read back.
+	Payload       []byte
+	PayloadBase64 string
 }
 
 // Outcome is what SaveScorecard did.

@@ -248,9 +248,11 @@ type hostData struct {
 	Scorecard *report.Scorecard
 	SigOK     bool
 	SigMsg    string
-	Results   []resultView
-	Domains   []domainView
-	History   []store.Point
+	// Unreadable says why a genuine scorecard's details cannot be shown.
+	Unreadable string
+	Results    []resultView
+	Domains    []domainView
+	History    []store.Point
 }
 
 type domainView struct {
@@ -294,8 +296,12 @@ func (s *Server) host(q *req) {
 			d.SigMsg = q.L.F("sigbad", err.Error())
 		} else {
 			d.SigOK, d.SigMsg = true, q.L.F("sigok", agent.ID)
+			// Only the summary was checked on receipt (report.Summary):
+			// a scorecard whose details do not decode is said so here.
 			if sc, err := report.Decode(payload); err == nil {
 				d.Scorecard = sc
+			} else {
+				d.Unreadable = q.L.F("unreadable", err.Error())
 			}
 		}
 		if d.Scorecard != nil {

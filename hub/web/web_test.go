@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -61,7 +62,7 @@ func seed(t testing.TB, st store.Store, n, hosts, cards int) {
 				at := end.Add(-time.Duration(cards-1-c) * 24 * time.Hour)
 				sc := a.Next(at)
 				env := a.Sign(sc)
-				if o, err := st.SaveScorecard(ctx, api.Record(sc, env, at.Add(time.Minute))); err != nil || o != store.Stored {
+				if o, err := st.SaveScorecard(ctx, api.Record(sc.Summary(), env, at.Add(time.Minute))); err != nil || o != store.Stored {
 					t.Fatalf("seed: %v %v", o, err)
 				}
 			}
@@ -442,5 +443,48 @@ func TestBuildOverviewPrivacy(t *testing.T) {
 	}
 	if got := web.BuildOverview(rows, web.Filter{Level: 2}, now, time.Hour, 0); got.Total != 4 {
 		t.Errorf("level filter: %d", got.Total)
+	}
+}
+
+// TestUnreadableDetails: a genuine scorecard whose details do not follow
+// the format (evidence as a number) is filed on its summary, as
+// report.Summary documents, and its host page says in words why the
+// details are missing instead of showing an empty page.
+func TestUnreadableDetails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, filepath.Join(t.TempDir(), "hub.db"), 5)
+	seed(t, e.st, 1, 1, 0)
+	rows, err := e.st.Hosts(ctx, store.HostFilter{})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("hosts: %v %v", rows, err)
+	}
+	a := hubtest.NewAgent(1, 0.05) // seed's first agent: same key
+	if a.ID != rows[0].Agent.ID {
+		t.Fatal("not the seeded agent")
+	}
+	sc := a.Next(now)
+	payload, _ := json.Marshal(sc)
+	mistyped := strings.Replace(string(payload), `"evidence":{`, `"evidence":42,"x":{`, 1)
+	r, err := a.Upload(ctx, e.srv.Client(), e.srv.URL, a.SignPayload([]byte(mistyped)))
+	if err != nil || r.Status != http.StatusCreated {
+		t.Fatalf("upload: %+v %v", r, err)
+	}
+	c, _ := e.login(t, "conseiller@csirt.example")
+	_, body := get(t, c, e.srv.URL+"/host/"+a.ID)
+	if !strings.Contains(body, `id="unreadable"`) || !strings.Contains(body, "ne suit pas le format des bilans") || !strings.Contains(body, "Signature Ed25519 valide") {
+		t.Errorf("host page of an unreadable scorecard lacks the explanation or the signature status:\n%s", body)
+	}
+	if !strings.Contains(body, fmt.Sprintf(`<span class="big hm hm%s">%d</span>`, web.Bucket(sc.Score), sc.Score)) {
+		t.Errorf("score %d read on receipt not shown", sc.Score)
+	}
+	// The next, well-formed scorecard shows whole.
+	r, err = a.Upload(ctx, e.srv.Client(), e.srv.URL, a.Sign(a.Next(now.Add(time.Hour))))
+	if err != nil || r.Status != http.StatusCreated {
+		t.Fatalf("upload: %+v %v", r, err)
+	}
+	_, body = get(t, c, e.srv.URL+"/host/"+a.ID)
+	if strings.Contains(body, `id="unreadable"`) || !strings.Contains(body, "Toutes les vérifications") {
+		t.Error("well-formed scorecard not shown whole")
 	}
 }
