@@ -5,11 +5,15 @@
 #    (hub/store/pgtest starts Debian's cluster, or set VIGIE_TEST_PG);
 #  - region overview with 2,000 entities and 200,000 stored scorecards:
 #    <= 200 ms per render.
-# Usage: bench/hub.sh [N]   (N scorecards per ingestion run, default 10000)
+# Usage: bench/hub.sh [N [AGENTS]]
+#   N scorecards per ingestion run (default 10000), uploaded by AGENTS agents
+#   at once (default 64), each waiting for its acknowledgement before its
+#   next upload.
 set -eu
 cd "$(dirname "$0")/.."
 n=${1:-10000}
-echo "== ingestion (scorecards/s), $n scorecards, 64 concurrent agents"
-go test -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -cpu 2 -count 1 ./hub/api/ | grep -E '^Benchmark|^ok|FAIL'
+agents=${2:-64}
+echo "== ingestion (scorecards/s), $n scorecards, $agents concurrent agents"
+VIGIE_BENCH_AGENTS=$agents go test -run '^$' -bench 'BenchmarkIngest' -benchtime "${n}x" -cpu 2 -count 1 ./hub/api/ | grep -E '^Benchmark|^ok|FAIL'
 echo "== region overview (ns/op = one render)"
 go test -run '^$' -bench 'BenchmarkOverview' -benchtime 20x -cpu 2 -count 1 ./hub/web/ | grep -E '^Benchmark|^ok|FAIL'

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -45,7 +47,14 @@ func benchIngest(b *testing.B, dsn string, packages int) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	const workers = 64
+	// 64 agents uploading at once, each waiting for its acknowledgement
+	// before the next upload, is the figure reported; VIGIE_BENCH_AGENTS
+	// sets another number (bench/hub.sh's second argument) to find where
+	// throughput stops growing.
+	workers := 64
+	if n, err := strconv.Atoi(os.Getenv("VIGIE_BENCH_AGENTS")); err == nil && n > 0 {
+		workers = n
+	}
 	e, _ := st.EnsureEntity(ctx, "Mairie", "commune")
 	agents := make([]*hubtest.Agent, workers)
 	for i := range agents {
