@@ -138,15 +138,15 @@ func Verify(e Envelope, payloadType string, pub ed25519.PublicKey) ([]byte, erro
 	// The payload is decoded straight into the signed message (PAE), whose
 	// tail it is: one copy of it instead of two, on every upload the hub
 	// verifies.
-	n, max := decodedLen(e.Payload), base64.StdEncoding.DecodedLen(len(e.Payload))
-	pae := paePrefix(make([]byte, 0, 32+len(payloadType)+max), payloadType, n)
-	m, err := base64.StdEncoding.Strict().Decode(pae[len(pae):len(pae)+max], []byte(e.Payload))
+	n, bound := decodedLen(e.Payload), base64.StdEncoding.DecodedLen(len(e.Payload))
+	pae := paePrefix(make([]byte, 0, 32+len(payloadType)+bound), payloadType, n)
+	m, err := base64.StdEncoding.Strict().Decode(pae[len(pae):len(pae)+bound], []byte(e.Payload))
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not base64: %v", ErrMalformed, err)
 	}
 	if m != n {
-		// Only when the payload carries line breaks (ignored by the
-		// decoder): sign what they decode to, as before.
+		// Only when the payload carries line breaks (which the decoder
+		// skips): the signed message holds what they decode to.
 		pae = PAE(payloadType, pae[len(pae):len(pae)+m])
 	} else {
 		pae = pae[:len(pae)+n]
