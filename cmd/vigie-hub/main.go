@@ -6,6 +6,7 @@
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
+//	vigie-hub backup --out FILE
 //
 // Exit codes: 0 success; 1 the operation failed (message on stderr);
 // 2 wrong usage; 3 the database could not be opened.
@@ -48,6 +49,7 @@ Utilisation :
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
   vigie-hub agent revoke ID_AGENT
   vigie-hub export [--format csv|json] [--sector SECTEUR] [--out FICHIER]
+  vigie-hub backup --out FICHIER   (copie cohérente de la base SQLite, hub en marche)
 
 Chaque commande accepte --db (défaut ` + defaultDB + `).
 Codes de sortie : 0 succès, 1 échec de l'opération, 2 mauvaise utilisation, 3 base de données inaccessible.
@@ -119,6 +121,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return agentRevoke(ctx, args[2:], stdout)
 	case "export":
 		return export(ctx, args[1:], stdout)
+	case "backup":
+		return backup(ctx, args[1:], stdout)
 	}
 	return usageError{fmt.Sprintf("commande inconnue %q", args[0])}
 }
@@ -297,5 +301,52 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("écriture de l'export : %w", err)
 	}
 	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "export", Target: *format, Detail: *sector})
+	return nil
+}
+
+func backup(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, db := newFlags("backup")
+	out := fs.String("out", "", "fichier de la sauvegarde (ne doit pas exister)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		return usageError{"attendu : vigie-hub backup --out FICHIER"}
+	}
+	if store.IsPostgres(*db) {
+		return errors.New("la base est PostgreSQL : sauvegardez-la avec pg_dump (voir le README, « Sauvegarde du hub »)")
+	}
+	// Opening a store creates a missing database: a backup must not.
+	if _, err := os.Stat(*db); errors.Is(err, os.ErrNotExist) {
+		return dbError{fmt.Errorf("%s n'existe pas", *db)}
+	} else if err != nil {
+		return dbError{err}
+	}
+	if fi, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !fi.IsDir() {
+		return fmt.Errorf("le dossier de %s n'existe pas", *out)
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	b, ok := st.(store.Backuper)
+	if !ok {
+		return errors.New("cette base ne sait pas se sauvegarder elle-même")
+	}
+	start := time.Now()
+	if err := b.Backup(ctx, *out); err != nil {
+		if errors.Is(err, store.ErrBackupExists) {
+			return fmt.Errorf("%s existe déjà : une sauvegarde n'écrase jamais un fichier, choisissez un autre nom", *out)
+		}
+		return fmt.Errorf("sauvegarde dans %s impossible, rien n'a été écrit : %w", *out, err)
+	}
+	size := int64(0)
+	if fi, err := os.Stat(*out); err == nil {
+		size = fi.Size()
+	}
+	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "backup", Target: *out})
+	fmt.Fprintf(stdout, "Sauvegarde écrite et vérifiée : %s (%.1f Mo, %s).\n", *out, float64(size)/1e6, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Pour restaurer : arrêter le hub, supprimer %s-wal et %s-shm s'ils existent, puis copier la sauvegarde à la place de %s.\n", *db, *db, *db)
 	return nil
 }

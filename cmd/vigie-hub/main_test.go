@@ -182,3 +182,61 @@ func startServe(t *testing.T, db string) (addr, spki string) {
 	}
 	return addr, spki
 }
+
+// TestBackupCommand: `backup` copies the database of a running hub into a
+// file that opens as a hub database, says how to restore it, is recorded in
+// the audit log, and refuses what it must: an existing file, a database
+// that does not exist (without creating it), PostgreSQL (pg_dump's job).
+func TestBackupCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	if code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lanildut", "--sector", "commune"); code != 0 {
+		t.Fatalf("token create: %d %q %q", code, out, stderr)
+	}
+	startServe(t, db) // the hub keeps running during the backup
+	copyPath := filepath.Join(dir, "sauvegarde.db")
+	code, out, stderr := cli(t, "", "backup", "--db", db, "--out", copyPath)
+	if code != 0 || !strings.Contains(out, "Sauvegarde écrite et vérifiée") || !strings.Contains(out, "Pour restaurer") {
+		t.Fatalf("backup: %d %q %q", code, out, stderr)
+	}
+	c, err := store.Open(context.Background(), copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entities, err := c.Entities(context.Background())
+	c.Close()
+	if err != nil || len(entities) != 1 || entities[0].Name != "Mairie de Lanildut" {
+		t.Errorf("backup holds %+v, %v", entities, err)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _ := st.AuditLog(context.Background(), 10)
+	st.Close()
+	if len(log) == 0 || log[0].Action != "backup" || log[0].Target != copyPath {
+		t.Errorf("audit log: %+v", log)
+	}
+
+	missing := filepath.Join(dir, "absente.db")
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"backup", "--db", db, "--out", copyPath}, exitFail, "existe déjà"},
+		{[]string{"backup", "--db", db}, exitUsage, "--out"},
+		{[]string{"backup", "--db", missing, "--out", filepath.Join(dir, "x.db")}, exitDB, "n'existe pas"},
+		{[]string{"backup", "--db", db, "--out", filepath.Join(dir, "absent", "x.db")}, exitFail, "n'existe pas"},
+		{[]string{"backup", "--db", "postgres://vigie@localhost/vigie", "--out", filepath.Join(dir, "y.db")}, exitFail, "pg_dump"},
+	} {
+		code, _, stderr := cli(t, "", c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d %q, want %d %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("backup of a missing database created it: %v", err)
+	}
+}

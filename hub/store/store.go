@@ -260,3 +260,12 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 type Importer interface {
 	Import(ctx context.Context, scs []*Scorecard) ([]Outcome, error)
 }
+
+// Backuper is implemented by stores that can copy themselves, consistently
+// and while the hub runs, into a new file: SQLite. A PostgreSQL database is
+// saved with PostgreSQL's own tools (pg_dump).
+type Backuper interface {
+	// Backup writes a consistent copy of the whole database to path, which
+	// must not exist yet; the copy is complete or absent, never partial.
+	Backup(ctx context.Context, path string) error
+}
