@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/ratelimit"
@@ -298,9 +299,16 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// clip makes an agent-supplied label fit any backend: at most 200 bytes,
+// cut between characters (PostgreSQL refuses a cut UTF-8 sequence), and
+// without NUL (PostgreSQL's text cannot hold it; JSON can).
 func clip(s string) string {
+	s = strings.ReplaceAll(s, "\x00", "")
 	if len(s) > 200 {
-		return s[:200]
+		s = s[:200]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
 	}
 	return s
 }
@@ -452,7 +460,7 @@ func Record(sc *report.Summary, envelope []byte, received time.Time) *store.Scor
 	}
 	seen := map[string]bool{}
 	for _, res := range sc.Results {
-		if res.Status == checks.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n") {
+		if res.Status == checks.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n\x00") {
 			seen[res.ID] = true
 			rec.Failed = append(rec.Failed, res.ID)
 		}

@@ -345,3 +345,30 @@ func TestIngestTruncatedBody(t *testing.T) {
 		t.Errorf("truncated body: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestIngestOddLabels: labels any JSON may carry but PostgreSQL's text may
+// not (NUL, a long name whose 200-byte cut falls inside a character) are
+// stored, cleaned, on both backends, instead of failing the upload for good.
+func TestIngestOddLabels(t *testing.T) {
+	t.Parallel()
+	backends(t, func(t *testing.T, dsn string) {
+		h := newHub(t, dsn, nil)
+		ctx := context.Background()
+		a := hubtest.NewAgent(11, 0.2)
+		r, err := a.Enroll(ctx, h.client, h.url, h.token(t, "Mairie de Plouézoc'h", time.Hour))
+		expect(t, "enrol", r, err, 201, "")
+		a.Host.Hostname = strings.Repeat("a", 199) + "éé" // byte 200 is inside the first é
+		a.Host.OS = "lin\x00ux"
+		sc := a.Next(t0)
+		sc.AgentVersion = "1.0\x00"
+		r, err = a.Upload(ctx, h.client, h.url, a.Sign(sc))
+		expect(t, "upload", r, err, 201, "")
+		got, err := h.st.Scorecard(ctx, a.ID, sc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Hostname != strings.Repeat("a", 199) || got.OS != "linux" || got.AgentVersion != "1.0" {
+			t.Errorf("stored labels %q %q %q", got.Hostname, got.OS, got.AgentVersion)
+		}
+	})
+}

@@ -34,6 +34,7 @@ type sqlStore struct {
 	wmu        sync.Mutex
 	wconn      *sql.Conn // the group committer's connection, under wmu
 	wstmts     [5]*sql.Stmt
+	pconn      *sql.Conn // PostgreSQL: the group committer's pipeline connection (pgwrite.go), under wmu
 	ckptDone   chan struct{}
 	closeOnce  sync.Once
 }
@@ -520,17 +521,23 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 		}
 		return cmp.Compare(a.sc.Sequence, b.sc.Sequence)
 	})
-	outs := make([]saveRes, len(batch))
-	err := s.writeTx(func(w *writeStmts) error {
-		for i, r := range batch {
-			o, err := w.saveOne(r.sc, r.stored)
-			if err != nil && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrNotFound) {
-				return err
+	var outs []saveRes
+	var err error
+	if s.pg {
+		outs, err = s.commitBatchPG(batch)
+	} else {
+		outs = make([]saveRes, len(batch))
+		err = s.writeTx(func(w *writeStmts) error {
+			for i, r := range batch {
+				o, err := w.saveOne(r.sc, r.stored)
+				if err != nil && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+				outs[i] = saveRes{o, err}
 			}
-			outs[i] = saveRes{o, err}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil && len(batch) > 1 {
 		for _, r := range batch {
 			s.commitBatch([]saveReq{r})
@@ -552,7 +559,9 @@ type writeStmts struct {
 }
 
 // The writer's statements are prepared once on a connection it keeps, so
-// each scorecard costs four executions and no SQL parsing.
+// each scorecard costs four executions and no SQL parsing. SQLite's group
+// commit and Import use them; PostgreSQL's group commit sends one
+// statement per scorecard in a pipeline instead (pgwrite.go).
 var writeSQL = [5]string{
 	`SELECT last_seq, revoked_at FROM agents WHERE id = ?`,
 	`INSERT INTO scorecards (agent_id, id, seq, received_at, started_at, finished_at, score, level, capped,
@@ -615,6 +624,10 @@ func (s *sqlStore) writeTx(f func(w *writeStmts) error) error {
 }
 
 func (s *sqlStore) closeWriter() {
+	if s.pconn != nil {
+		s.pconn.Close()
+		s.pconn = nil
+	}
 	if s.wconn == nil {
 		return
 	}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Enroll":          testEnroll,
 		"Scorecards":      testScorecards,
 		"ConcurrentSaves": testConcurrentSaves,
+		"OneAgentAtOnce":  testOneAgentAtOnce,
 		"Users":           testUsers,
 		"Sessions":        testSessions,
 		"Audit":           testAudit,
@@ -232,6 +233,13 @@ func testScorecards(t *testing.T, s store.Store) {
 	if _, err := s.SaveScorecard(ctx, Card("ghost", 1)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown agent: %v", err)
 	}
+	// A stored ID under a new, higher sequence (a faulty agent): a
+	// duplicate, and the agent's sequence does not move.
+	reused := Card("a1", 6)
+	reused.ID = "a1-5"
+	if o, err := s.SaveScorecard(ctx, reused); err != nil || o != store.Duplicate {
+		t.Errorf("stored ID with a higher sequence = %v, %v; want duplicate", o, err)
+	}
 	got, err := s.Scorecard(ctx, "a1", "a1-2")
 	if err != nil {
 		t.Fatal(err)
@@ -325,6 +333,60 @@ func testConcurrentSaves(t *testing.T, s store.Store) {
 		if r.Latest == nil || r.Latest.Sequence != per {
 			t.Errorf("%s latest = %+v", r.Agent.ID, r.Latest)
 		}
+	}
+}
+
+// testOneAgentAtOnce: one agent's scorecards sent all at once (they share
+// group commits, in any order) are each stored or refused as replayed,
+// never both, and the agent's last sequence, latest scorecard and history
+// agree afterwards.
+func testOneAgentAtOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	Enrolled(t, s, "Mairie", "c1")
+	const n = 16
+	outs := make([]store.Outcome, n+1)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for seq := uint64(1); seq <= n; seq++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			o, err := s.SaveScorecard(ctx, Card("c1", seq))
+			if err != nil {
+				t.Error(err)
+			}
+			outs[seq] = o
+		}()
+	}
+	close(start)
+	wg.Wait()
+	stored, maxSeq := 0, uint64(0)
+	for seq := uint64(1); seq <= n; seq++ {
+		switch outs[seq] {
+		case store.Stored:
+			stored++
+			maxSeq = seq
+		case store.Replayed:
+		default:
+			t.Errorf("seq %d: %v", seq, outs[seq])
+		}
+	}
+	a, err := s.Agent(ctx, "c1")
+	if err != nil || a.LastSequence != maxSeq || outs[n] != store.Stored {
+		t.Errorf("last sequence %d, highest stored %d, last one %v (%v)", a.LastSequence, maxSeq, outs[n], err)
+	}
+	hist, err := s.History(ctx, "c1", n)
+	if err != nil || len(hist) != stored {
+		t.Errorf("history holds %d scorecards, %d stored (%v)", len(hist), stored, err)
+	}
+	for i := 1; i < len(hist); i++ {
+		if hist[i].Sequence <= hist[i-1].Sequence {
+			t.Errorf("history out of order: %v", hist)
+		}
+	}
+	if latest, err := s.LatestScorecard(ctx, "c1"); err != nil || latest.Sequence != maxSeq {
+		t.Errorf("latest %+v, %v; want sequence %d", latest, err, maxSeq)
 	}
 }
 
