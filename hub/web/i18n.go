@@ -73,6 +73,7 @@ var words = map[string][2]string{
 	"capped":          {"plafonné : une vérification critique a échoué", "capped: a critical check failed"},
 	"declared":        {"déclaré", "declared"},
 	"noreport":        {"Ce poste n'a encore envoyé aucun bilan.", "This host has not sent any report yet."},
+	"unreadablehosts": {"Actions manquantes : le détail du dernier bilan de ces postes ne peut pas être lu (voir leur page) :", "Actions missing: the details of these hosts' latest scorecard cannot be read (see their page):"},
 	"unreadable":      {"Le détail de ce bilan ne peut pas être affiché : son contenu signé ne suit pas le format des bilans (%s). Le score, le niveau et les vérifications échouées ci-dessus ont été lus à la réception ; l'agent qui l'a produit est peut-être défectueux ou d'une autre version.", "This scorecard's details cannot be shown: its signed content does not follow the scorecard format (%s). The score, level and failed checks above were read on receipt; the agent that produced it may be faulty or of another version."},
 	"create":          {"Créer", "Create"},
 	"expires":         {"Expire", "Expires"},

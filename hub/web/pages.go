@@ -122,6 +122,9 @@ type entityData struct {
 	Hosts   []store.HostRow
 	Chart   Chart
 	Actions []actionView
+	// Unreadable lists the hosts whose latest scorecard's details do not
+	// decode (report.Summary): their actions are missing from the list.
+	Unreadable []string
 }
 
 func (s *Server) entity(q *req) {
@@ -165,6 +168,7 @@ func (s *Server) entity(q *req) {
 		}
 		sc, err := decodeStored(full.Envelope)
 		if err != nil {
+			d.Unreadable = append(d.Unreadable, hostLabel(h.Agent))
 			continue
 		}
 		for _, a := range sc.Actions {

@@ -478,6 +478,10 @@ func TestUnreadableDetails(t *testing.T) {
 	if !strings.Contains(body, fmt.Sprintf(`<span class="big hm hm%s">%d</span>`, web.Bucket(sc.Score), sc.Score)) {
 		t.Errorf("score %d read on receipt not shown", sc.Score)
 	}
+	_, body = get(t, c, fmt.Sprintf("%s/entity/%d", e.srv.URL, rows[0].Agent.EntityID))
+	if !regexp.MustCompile(`id="unreadable">Actions manquantes[^<]*` + a.Host.Hostname).MatchString(body) {
+		t.Error("entity page does not say which host's actions are missing")
+	}
 	// The next, well-formed scorecard shows whole.
 	r, err = a.Upload(ctx, e.srv.Client(), e.srv.URL, a.Sign(a.Next(now.Add(time.Hour))))
 	if err != nil || r.Status != http.StatusCreated {
@@ -486,5 +490,9 @@ func TestUnreadableDetails(t *testing.T) {
 	_, body = get(t, c, e.srv.URL+"/host/"+a.ID)
 	if strings.Contains(body, `id="unreadable"`) || !strings.Contains(body, "Toutes les vérifications") {
 		t.Error("well-formed scorecard not shown whole")
+	}
+	_, body = get(t, c, fmt.Sprintf("%s/entity/%d", e.srv.URL, rows[0].Agent.EntityID))
+	if strings.Contains(body, `id="unreadable"`) {
+		t.Error("entity page still reports missing actions")
 	}
 }
