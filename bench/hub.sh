@@ -3,6 +3,8 @@
 #  - ingestion of signed scorecards (parse, verify Ed25519, decode, store
 #    durably): >= 5,000/s with SQLite, and the PostgreSQL figure
 #    (hub/store/pgtest starts Debian's cluster, or set VIGIE_TEST_PG);
+#    BenchmarkIngestHTTPS: the same through a real HTTPS server, with the
+#    clients' TLS and HTTP on the same 2 CPUs;
 #  - region overview with 2,000 entities and 200,000 stored scorecards:
 #    <= 200 ms per render.
 # Usage: bench/hub.sh [N [AGENTS]]

@@ -35,12 +35,21 @@ func BenchmarkIngest(b *testing.B) {
 		name     string
 		packages int
 	}{{"poste", 2}, {"serveur", 800}} {
-		b.Run("sqlite/"+size.name, func(b *testing.B) { benchIngest(b, filepath.Join(b.TempDir(), "hub.db"), size.packages) })
-		b.Run("postgres/"+size.name, func(b *testing.B) { benchIngest(b, pgtest.DSN(b), size.packages) })
+		b.Run("sqlite/"+size.name, func(b *testing.B) { benchIngest(b, filepath.Join(b.TempDir(), "hub.db"), size.packages, false) })
+		b.Run("postgres/"+size.name, func(b *testing.B) { benchIngest(b, pgtest.DSN(b), size.packages, false) })
 	}
 }
 
-func benchIngest(b *testing.B, dsn string, packages int) {
+// BenchmarkIngestHTTPS is BenchmarkIngest for workstations' scorecards
+// with SQLite, through a real HTTPS server (TLS 1.3, kept-alive
+// connections) and HTTP clients in the same process: what the hub costs in
+// front of its agents, on 2 CPUs shared with the clients' own TLS and HTTP
+// work (cpu-µs counts both sides).
+func BenchmarkIngestHTTPS(b *testing.B) {
+	benchIngest(b, filepath.Join(b.TempDir(), "hub.db"), 2, true)
+}
+
+func benchIngest(b *testing.B, dsn string, packages int, overHTTPS bool) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
@@ -75,6 +84,30 @@ func benchIngest(b *testing.B, dsn string, packages int) {
 		bodies[w] = append(bodies[w], agents[w].Sign(agents[w].Next(t0.Add(time.Duration(i)*time.Second))))
 	}
 	size := len(bodies[0][0])
+	send := func(w int, body []byte) string {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/scorecards", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Vigie-Agent", agents[w].ID)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			return fmt.Sprintf("status %d: %s", rec.Code, rec.Body)
+		}
+		return ""
+	}
+	if overHTTPS {
+		srv := httptest.NewTLSServer(h)
+		b.Cleanup(srv.Close)
+		client := srv.Client()
+		client.Transport.(*http.Transport).MaxIdleConnsPerHost = workers
+		send = func(w int, body []byte) string {
+			r, err := hubtest.Post(ctx, client, srv.URL+"/api/v1/scorecards", agents[w].ID, body)
+			if err != nil || r.Status != http.StatusCreated {
+				return fmt.Sprintf("status %d: %v %v", r.Status, r.Body, err)
+			}
+			return ""
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()
@@ -85,13 +118,8 @@ func benchIngest(b *testing.B, dsn string, packages int) {
 		go func() {
 			defer wg.Done()
 			for _, body := range bodies[w] {
-				req := httptest.NewRequest(http.MethodPost, "/api/v1/scorecards", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Vigie-Agent", agents[w].ID)
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusCreated {
-					errs <- fmt.Sprintf("status %d: %s", rec.Code, rec.Body)
+				if msg := send(w, body); msg != "" {
+					errs <- msg
 					return
 				}
 			}
