@@ -160,8 +160,12 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*entity) == "" {
+	name := strings.TrimSpace(*entity)
+	if name == "" {
 		return usageError{"--entity est obligatoire"}
+	}
+	if err := web.CheckEntity(name, *sector); err != nil {
+		return usageError{strings.TrimPrefix(err.Error(), web.ErrBadInput.Error()+" : ")}
 	}
 	if *expires <= 0 || *expires > 30*24*time.Hour {
 		return usageError{"--expires doit être entre 1s et 720h"}
@@ -171,11 +175,11 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := web.CreateToken(ctx, st, *entity, *sector, *expires, "cli", time.Now())
+	tok, err := web.CreateToken(ctx, st, name, *sector, *expires, "cli", time.Now())
 	if err != nil {
 		return fmt.Errorf("création du jeton : %w", err)
 	}
-	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\nIl n'est pas conservé par le hub : transmettez-le maintenant à l'entité.\n", strings.TrimSpace(*entity), *expires, tok)
+	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\nIl n'est pas conservé par le hub : transmettez-le maintenant à l'entité.\n", name, *expires, tok)
 	return nil
 }
 
@@ -187,7 +191,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	role, err := store.ParseRole(*roleS)
-	if err != nil || !strings.Contains(*email, "@") {
+	if err != nil || web.CheckEmail(*email) != nil {
 		return usageError{"--email valide et --role adviser|admin sont obligatoires"}
 	}
 	pw, err := readPassword(stdin, stderr)

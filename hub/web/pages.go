@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/api"
@@ -491,7 +494,7 @@ func (s *Server) tokenList(q *req, d tokensData, status int) {
 		s.fail(q, err)
 		return
 	}
-	d.Tokens, d.Now, d.Sectors = toks, s.cfg.Now(), []string{"commune", "hospital", "port", "other"}
+	d.Tokens, d.Now, d.Sectors = toks, s.cfg.Now(), Sectors
 	s.render(q, status, "tokens", q.L.T("tokens"), d)
 }
 
@@ -501,7 +504,7 @@ func (s *Server) tokenCreate(q *req) {
 	f := q.R.PostForm
 	entity, sector := strings.TrimSpace(f.Get("entity")), strings.TrimSpace(f.Get("sector"))
 	hours, err := strconv.Atoi(f.Get("hours"))
-	if entity == "" || len(entity) > 200 || err != nil || hours < 1 || hours > 24*30 {
+	if CheckEntity(entity, sector) != nil || err != nil || hours < 1 || hours > 24*30 {
 		s.tokenList(q, tokensData{Err: q.L.F("badinput", q.L.T("entity")+" / "+q.L.T("expiresin"))}, http.StatusBadRequest)
 		return
 	}
@@ -513,10 +516,56 @@ func (s *Server) tokenCreate(q *req) {
 	s.tokenList(q, tokensData{NewToken: tok}, http.StatusCreated)
 }
 
+// Sectors are the kinds of entity a region's hub knows.
+var Sectors = []string{"commune", "hospital", "port", "other"}
+
+// ErrBadInput is an administrator's entry the hub refuses, with the reason
+// in French.
+var ErrBadInput = errors.New("saisie refusée")
+
+// CheckEntity refuses an entity name that is empty, longer than 200 bytes
+// or holds control characters or invalid UTF-8 (PostgreSQL refuses NUL and
+// invalid UTF-8; a line break would break the CSV export's rows and the
+// audit log's lines), and a sector outside Sectors, where a typo would
+// silently make a new sector in the region's statistics.
+func CheckEntity(name, sector string) error {
+	if name == "" || len(name) > 200 || !printable(name) {
+		return fmt.Errorf("%w : nom d'entité vide, trop long (200 octets au plus) ou avec des caractères de contrôle", ErrBadInput)
+	}
+	if !slices.Contains(Sectors, sector) {
+		return fmt.Errorf("%w : secteur %q inconnu (attendu : %s)", ErrBadInput, sector, strings.Join(Sectors, ", "))
+	}
+	return nil
+}
+
+// CheckEmail refuses an account address without "@", longer than 200
+// bytes, or with control characters or invalid UTF-8.
+func CheckEmail(email string) error {
+	if !strings.Contains(email, "@") || len(email) > 200 || !printable(email) {
+		return fmt.Errorf("%w : adresse électronique invalide", ErrBadInput)
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // CreateToken makes a one-time enrolment token for entity (created when
 // new) and records it in the audit log; it returns the token, which is
 // stored only as a hash. Used by the UI and by `vigie-hub token create`.
 func CreateToken(ctx context.Context, st store.Store, entity, sector string, validity time.Duration, by string, now time.Time) (string, error) {
+	if err := CheckEntity(entity, sector); err != nil {
+		return "", err
+	}
 	e, err := st.EnsureEntity(ctx, entity, sector)
 	if err != nil {
 		return "", err
@@ -555,7 +604,7 @@ func (s *Server) userAdd(q *req) {
 	f := q.R.PostForm
 	email := strings.TrimSpace(f.Get("email"))
 	role, err := store.ParseRole(f.Get("role"))
-	if err != nil || !strings.Contains(email, "@") || len(email) > 200 {
+	if err != nil || CheckEmail(email) != nil {
 		s.userList(q, usersData{Err: q.L.F("badinput", q.L.T("email")+" / "+q.L.T("role"))}, http.StatusBadRequest)
 		return
 	}

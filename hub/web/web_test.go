@@ -374,10 +374,29 @@ func TestAdminPages(t *testing.T) {
 	if err != nil || r.Status != 201 || r.Body["entity"] != "Mairie de Plouguerneau" {
 		t.Fatalf("enrol with the UI token: %v %v", r, err)
 	}
-	if code, _ := post("/admin/tokens", url.Values{"csrf": {csrf}, "entity": {""}, "hours": {"72"}}); code != http.StatusBadRequest {
-		t.Errorf("empty entity: %d", code)
+	before, _ := e.st.Entities(context.Background())
+	for name, v := range map[string]url.Values{
+		"empty entity":        {"entity": {""}, "sector": {"commune"}},
+		"NUL in the name":     {"entity": {"Mairie\x00de X"}, "sector": {"commune"}},
+		"line break":          {"entity": {"Mairie\nde X"}, "sector": {"commune"}},
+		"invalid UTF-8":       {"entity": {"Mairie \xff"}, "sector": {"commune"}},
+		"unknown sector":      {"entity": {"Mairie de X"}, "sector": {"comune"}},
+		"no sector":           {"entity": {"Mairie de X"}},
+		"name over 200 bytes": {"entity": {strings.Repeat("é", 101)}, "sector": {"commune"}},
+	} {
+		v.Set("csrf", csrf)
+		v.Set("hours", "72")
+		if code, _ := post("/admin/tokens", v); code != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, code)
+		}
+	}
+	if es, _ := e.st.Entities(context.Background()); len(es) != len(before) {
+		t.Errorf("refused entries created entities: %+v", es)
 	}
 
+	if code, _ := post("/admin/users", url.Values{"csrf": {csrf}, "email": {"nou\x00veau@csirt.example"}, "role": {"adviser"}, "password": {"une phrase de passe longue"}}); code != http.StatusBadRequest {
+		t.Errorf("NUL in an address: %d", code)
+	}
 	code, body = post("/admin/users", url.Values{"csrf": {csrf}, "email": {"nouveau@csirt.example"}, "role": {"adviser"}, "password": {"court"}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "trop court") {
 		t.Errorf("weak password: %d", code)
