@@ -7,6 +7,7 @@ package dns
 
 import (
 	"context"
+	"crypto/x509"
 	_ "embed"
 	"net"
 	"net/netip"
@@ -40,6 +41,11 @@ type Config struct {
 	QueryTimeout time.Duration
 	// ServerPort is where a DNS server on this host would listen (53).
 	ServerPort int
+	// HTTPSPort is where MTA-STS policies are fetched (443 when zero).
+	HTTPSPort int
+	// RootCAs verify the MTA-STS policy servers' certificates (nil: the
+	// system roots).
+	RootCAs *x509.CertPool
 	// SignedProbe and BogusProbe are the names resolver-validates asks: one
 	// correctly signed (its answer must carry the AD bit), one deliberately
 	// broken (a validating resolver answers SERVFAIL). Defaults: "." and
@@ -66,6 +72,9 @@ func Checks(cfg Config) []checks.Check {
 	}
 	if f.cfg.ServerPort == 0 {
 		f.cfg.ServerPort = 53
+	}
+	if f.cfg.HTTPSPort == 0 {
+		f.cfg.HTTPSPort = 443
 	}
 	if f.cfg.SignedProbe == "" {
 		f.cfg.SignedProbe = "."

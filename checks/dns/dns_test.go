@@ -19,7 +19,8 @@ func testHost() *checks.Host {
 }
 
 func testConfig(u *universe, domains ...string) Config {
-	return Config{Domains: domains, Resolver: u.resolver, TrustAnchors: u.anchors, RootHints: u.hints(), QueryTimeout: time.Second}
+	return Config{Domains: domains, Resolver: u.resolver, TrustAnchors: u.anchors, RootHints: u.hints(), QueryTimeout: time.Second,
+		HTTPSPort: u.stsPort, RootCAs: u.stsRoots}
 }
 
 // runDomain runs every check of one domain and indexes the results by ID.
@@ -50,7 +51,7 @@ func TestFixtureDomains(t *testing.T) {
 			"dns.ns-count": P, "dns.ns-diversity": P, "dns.lame-delegation": P, "dns.soa-serial": P,
 			"dns.dnssec-signed": P, "dns.dnssec-chain": P, "dns.dnssec-expiry": P, "dns.dnssec-algorithm": P, "dns.nsec": P,
 			"dns.mx": P, "dns.spf": P, "dns.dmarc": P, "dns.mta-sts": P, "dns.tls-rpt": P, "dns.caa": P,
-		}, map[string]string{"dns.dnssec-chain": ". → test. → valid.test.", "dns.nsec": "NSEC", "dns.spf": "-all"}},
+		}, map[string]string{"dns.dnssec-chain": ". → test. → valid.test.", "dns.nsec": "NSEC", "dns.spf": "-all", "dns.mta-sts": "mode enforce (id=20260101T000000, max_age 7 days)"}},
 		{"expired.test", map[string]checks.Status{
 			"dns.dnssec-signed": P, "dns.dnssec-chain": F, "dns.dnssec-expiry": F,
 		}, map[string]string{"dns.dnssec-chain": "not at", "dns.dnssec-expiry": "expired"}},
@@ -76,6 +77,13 @@ func TestFixtureDomains(t *testing.T) {
 		{"nomx.test", map[string]checks.Status{"dns.mx": F, "dns.spf": F, "dns.dmarc": F}, map[string]string{"dns.spf": "more than 10 DNS lookups"}},
 		{"spfloop.test", map[string]checks.Status{"dns.spf": F}, map[string]string{"dns.spf": "more than 10"}},
 		{"spfbad.test", map[string]checks.Status{"dns.spf": F}, map[string]string{"dns.spf": "invalid"}},
+		{"stsmx.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": "does not cover the mail servers mail.stsmx.test"}},
+		{"ststest.test", map[string]checks.Status{"dns.mta-sts": W}, map[string]string{"dns.mta-sts": "mode testing"}},
+		{"stsgone.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": "mta-sts.stsgone.test has no address"}},
+		{"sts404.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": "HTTP 404"}},
+		{"stsv2.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": `version "STSv2"`}},
+		{"stshtml.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": "not text/plain"}},
+		{"stscert.test", map[string]checks.Status{"dns.mta-sts": F}, map[string]string{"dns.mta-sts": "certificate"}},
 		{"absent.test", map[string]checks.Status{"dns.ns-count": E, "dns.dnssec-chain": E, "dns.mx": E, "dns.spf": E, "dns.dmarc": E, "dns.caa": E, "dns.mta-sts": E},
 			map[string]string{"dns.ns-count": "does not exist"}},
 	}

@@ -328,7 +328,41 @@ func checkMTASTS(ctx context.Context, s *session) checks.Result {
 	if !stsID.MatchString(id) {
 		return checks.Failed(textf("MTA-STS « %s » : identifiant id= absent ou invalide", "MTA-STS \"%s\": missing or invalid id=", recs[0]), facts)
 	}
-	return checks.Passed(textf("MTA-STS publié (id=%s) ; la politique elle-même est servie en HTTPS sur mta-sts.%s", "MTA-STS published (id=%s); the policy itself is served over HTTPS at mta-sts.%s", id, s.domain), facts)
+	pol, err := s.stsPolicy(ctx)
+	if err != nil {
+		facts["policy_error"] = err.Error()
+		return checks.Failed(textf("MTA-STS annoncé (id=%s) mais sa politique, https://mta-sts.%s/.well-known/mta-sts.txt, est inutilisable : %v ; les expéditeurs l'ignorent, les courriels ne sont pas protégés",
+			"MTA-STS announced (id=%s) but its policy, https://mta-sts.%s/.well-known/mta-sts.txt, is unusable: %v; senders ignore it, mail is not protected", id, s.domain, err), facts)
+	}
+	facts["mode"], facts["policy_mx"], facts["max_age"] = pol.Mode, pol.MX, pol.MaxAge
+	m, _ := s.mx(ctx)
+	var uncovered []string
+	for _, rr := range m.MX {
+		if !stsMatch(rr.Mx, pol.MX) {
+			uncovered = append(uncovered, strings.TrimSuffix(rr.Mx, "."))
+		}
+	}
+	uncovered = sortedUnique(uncovered)
+	switch {
+	case pol.Mode == "none":
+		return checks.Warned(textf("MTA-STS désactivé : la politique est en mode none", "MTA-STS switched off: the policy is in mode none"), facts)
+	case len(uncovered) > 0 && pol.Mode == "enforce":
+		facts["uncovered_mx"] = uncovered
+		return checks.Failed(textf("la politique MTA-STS (mode enforce) ne couvre pas les serveurs de messagerie %s : les expéditeurs qui appliquent MTA-STS refusent de leur livrer vos courriels",
+			"the MTA-STS policy (mode enforce) does not cover the mail servers %s: senders applying MTA-STS refuse to deliver your mail to them", strings.Join(uncovered, ", ")), facts)
+	case len(uncovered) > 0:
+		facts["uncovered_mx"] = uncovered
+		return checks.Warned(textf("la politique MTA-STS (mode testing) ne couvre pas les serveurs de messagerie %s : à corriger avant de passer en enforce",
+			"the MTA-STS policy (mode testing) does not cover the mail servers %s: fix it before moving to enforce", strings.Join(uncovered, ", ")), facts)
+	case pol.Mode == "testing":
+		return checks.Warned(textf("MTA-STS en mode testing : les expéditeurs signalent les échecs sans protéger la livraison ; passer en enforce",
+			"MTA-STS in mode testing: senders report failures without protecting delivery; move to enforce"), facts)
+	case pol.MaxAge < 86400:
+		return checks.Warned(textf("MTA-STS en mode enforce mais max_age=%d s : les expéditeurs oublient la politique en moins d'un jour (une à plusieurs semaines recommandées)",
+			"MTA-STS in mode enforce but max_age=%d s: senders forget the policy within a day (one to several weeks recommended)", pol.MaxAge), facts)
+	}
+	return checks.Passed(textf("MTA-STS en mode enforce (id=%s, max_age %d jours), serveurs de messagerie couverts par la politique",
+		"MTA-STS in mode enforce (id=%s, max_age %d days), mail servers covered by the policy", id, pol.MaxAge/86400), facts)
 }
 
 // checkTLSRPT: TLS-RPT (RFC 8460) sends reports when senders fail to

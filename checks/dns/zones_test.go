@@ -8,6 +8,7 @@ package dns
 
 import (
 	"crypto"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"slices"
@@ -36,6 +37,7 @@ const (
 	ipValid    = "127.7.0.3" // validating resolver
 	ipSilent   = "127.8.0.1" // never answers
 	ipGarbage  = "127.8.0.2" // answers garbage
+	ipPolicy   = "127.9.0.1" // HTTPS server of the MTA-STS policies
 )
 
 type tkey struct {
@@ -372,11 +374,16 @@ type child struct {
 	mx       string // "" = default, "-" = none
 	extra    []string
 	bogus    bool
+	// sts is the MTA-STS policy served at mta-sts.<label>.test (policyServer
+	// reads prefixes "404", "html:" and "nocert:"); empty: no such host.
+	sts string
 }
 
 // universe is a running set of servers.
 type universe struct {
 	port     string
+	stsPort  int            // the MTA-STS policy server's (policyServer)
+	stsRoots *x509.CertPool // its CA
 	anchors  []dns.RR
 	zones    map[string]*tzone
 	resolver string
@@ -388,6 +395,8 @@ func (u *universe) hints() []string { return []string{net.JoinHostPort(ipRoot, u
 
 var nsIP = map[string]string{"ns1": ipNS1, "ns2": ipNS2, "lame": ipLame, "samenet": ipSameNet, "nsbind": ipBind}
 
+const stsTXT = `_mta-sts 300 IN TXT "v=STSv1; id=1"`
+
 // fixtures are the child zones every test can use.
 func fixtures(now time.Time) []child {
 	day := 24 * time.Hour
@@ -396,7 +405,8 @@ func fixtures(now time.Time) []child {
 		{label: "valid", signed: true, alg: dns.ECDSAP256SHA256, from: from, to: to, ns: []string{"ns1", "ns2"},
 			spf: "v=spf1 mx ip4:192.0.2.0/24 -all", dmarc: "v=DMARC1; p=reject; rua=mailto:dmarc@valid.test",
 			extra: []string{`_mta-sts 300 IN TXT "v=STSv1; id=20260101T000000"`, `_smtp._tls 300 IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@valid.test"`,
-				`@ 300 IN CAA 0 issue "letsencrypt.org"`}},
+				`@ 300 IN CAA 0 issue "letsencrypt.org"`},
+			sts: "version: STSv1\nmode: enforce\nmx: mail.valid.test\nmax_age: 604800\n"},
 		{label: "expired", signed: true, alg: dns.ECDSAP256SHA256, from: now.Add(-30 * day), to: now.Add(-day), ns: []string{"ns1", "ns2"}, bogus: true},
 		{label: "soon", signed: true, alg: dns.ECDSAP256SHA256, from: from, to: now.Add(3 * day), ns: []string{"ns1", "ns2"}},
 		{label: "dsbad", signed: true, alg: dns.ECDSAP256SHA256, from: from, to: to, dsBad: true, ns: []string{"ns1", "ns2"}, bogus: true},
@@ -410,6 +420,16 @@ func fixtures(now time.Time) []child {
 		{label: "nomx", ns: []string{"ns1", "ns2"}, mx: "-", spf: "v=spf1 include:many1.test -all"},
 		{label: "spfloop", ns: []string{"ns1", "ns2"}, spf: "v=spf1 include:spfloop.test -all"},
 		{label: "spfbad", ns: []string{"ns1", "ns2"}, spf: "v=spf1 ip4:300.1.2.3 -all"},
+		// MTA-STS policies: MX not covered, testing (CRLF, wildcard), no
+		// policy host, 404, wrong version, wrong media type, certificate
+		// for another name.
+		{label: "stsmx", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv1\nmode: enforce\nmx: mx.elsewhere.test\nmax_age: 604800\n"},
+		{label: "ststest", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv1\r\nmode: testing\r\nmx: *.ststest.test\r\nmax_age: 86400\r\n"},
+		{label: "stsgone", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}},
+		{label: "sts404", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "404"},
+		{label: "stsv2", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv2\nmode: enforce\nmx: mail.stsv2.test\nmax_age: 604800\n"},
+		{label: "stshtml", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "html:version: STSv1\nmode: enforce\nmx: mail.stshtml.test\nmax_age: 604800\n"},
+		{label: "stscert", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "nocert:version: STSv1\nmode: enforce\nmx: mail.stscert.test\nmax_age: 604800\n"},
 	}
 }
 
@@ -468,6 +488,9 @@ func buildUniverse(t testing.TB, kids []child, extraDS map[string][]dns.RR) *uni
 		}
 		if c.dmarc != "" {
 			cz.rrs = append(cz.rrs, rr(t, fmt.Sprintf(`_dmarc.%s 300 IN TXT "%s"`, origin, c.dmarc)))
+		}
+		if c.sts != "" {
+			cz.rrs = append(cz.rrs, rr(t, fmt.Sprintf("mta-sts.%s 300 IN A %s", origin, ipPolicy)))
 		}
 		for _, e := range c.extra {
 			r, err := dns.NewZoneParser(strings.NewReader(e+"\n"), origin, "").Next()
@@ -533,6 +556,7 @@ func buildUniverse(t testing.TB, kids []child, extraDS map[string][]dns.RR) *uni
 	}
 	u.start(t, handlers)
 	u.resolver = net.JoinHostPort(ipResolver, u.port)
+	u.stsPort, u.stsRoots = policyServer(t, kids)
 	return u
 }
 

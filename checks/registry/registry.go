@@ -38,7 +38,9 @@ type family struct {
 func families() []family {
 	return []family{
 		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
-		{"dns", func(c Config) []checks.Check { return dnscheck.Checks(dnscheck.Config{Domains: c.Domains}) }, dnscheck.GuidanceTOML},
+		{"dns", func(c Config) []checks.Check {
+			return dnscheck.Checks(dnscheck.Config{Domains: c.Domains, RootCAs: c.TLSRoots})
+		}, dnscheck.GuidanceTOML},
 		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
 		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
 		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
