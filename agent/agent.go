@@ -294,10 +294,14 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *report.Scorecard) (res
 		case Delivered:
 			a.attempt, a.notBefore = 0, time.Time{}
 			res.Delivered++
+			a.log.Info("bilan livré au hub", "sequence", seq)
 			return false, true
 		case Rejected:
 			res.Quarantined++
 			res.Err = err
+			// Kept in the spool's quarantine when it came from disk;
+			// vigie status counts them.
+			a.log.Error("bilan refusé par le hub, il ne sera pas renvoyé ; les suivants continuent", "sequence", seq, "err", err)
 			return false, false
 		case Blocked:
 			res.Blocked = err.Error()
@@ -350,9 +354,6 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *report.Scorecard) (res
 		p := a.pending[0]
 		stop, delivered := send(p.data, p.seq)
 		if delivered || !stop {
-			if !delivered {
-				a.log.Warn("bilan refusé par le hub (en mémoire, abandonné)", "sequence", p.seq, "err", res.Err)
-			}
 			a.pending = a.pending[1:]
 		}
 		if stop {

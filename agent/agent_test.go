@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -150,7 +151,8 @@ func TestDeliveryExactlyOnceInOrder(t *testing.T) {
 func TestRejectedQuarantinedBlockedKept(t *testing.T) {
 	t.Parallel()
 	hub := newTestHub(t, nil)
-	a, cfg := enrolledAgent(t, hub, Options{})
+	var logs strings.Builder
+	a, cfg := enrolledAgent(t, hub, Options{Log: slogTo(&logs)})
 	// Sequence 1 delivered; then the counter is rolled back so the next
 	// scorecard replays sequence 1: 409 replayed_sequence -> quarantine.
 	a.Cycle(context.Background())
@@ -158,6 +160,11 @@ func TestRejectedQuarantinedBlockedKept(t *testing.T) {
 	a.Cycle(context.Background())
 	if files, _, q := a.Spool().Stats(); files != 0 || q != 1 {
 		t.Fatalf("replayed: %d files, %d quarantined", files, q)
+	}
+	// An unattended service says both in its log.
+	if l := logs.String(); !strings.Contains(l, `msg="bilan livré au hub" sequence=1`) ||
+		!regexp.MustCompile(`level=ERROR msg="bilan refusé par le hub[^"]*" sequence=1 err=.*replayed_sequence`).MatchString(l) {
+		t.Errorf("delivery and refusal not logged:\n%s", l)
 	}
 	hub.mu.Lock()
 	hub.revoked[a.AgentID()] = true

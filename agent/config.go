@@ -50,6 +50,7 @@ type Config struct {
 	Scan        ScanConfig        `toml:"scan"`
 
 	tlsRoots *x509.CertPool // loaded from TLSCAFile by validate
+	splaySet bool           // schedule.splay written in the file, even as 0
 }
 
 // ScheduleConfig says when scans run.
@@ -170,6 +171,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		return nil, &ConfigError{name, lineOf(data, key), key.String(), "clé inconnue (faute de frappe ?)"}
 	}
+	// An explicit splay = "0s" (every agent on time, one server) is kept;
+	// only an absent one takes the default.
+	c.splaySet = md.IsDefined("schedule", "splay")
 	c.applyDefaults()
 	if err := c.validate(name, data); err != nil {
 		return nil, err
@@ -187,7 +191,7 @@ func (c *Config) applyDefaults() {
 	if c.Schedule.Interval == 0 {
 		c.Schedule.Interval = DefaultInterval
 	}
-	if c.Schedule.Splay == 0 {
+	if c.Schedule.Splay == 0 && !c.splaySet {
 		c.Schedule.Splay = DefaultSplay
 		if c.Schedule.Interval < 4*DefaultSplay {
 			c.Schedule.Splay = c.Schedule.Interval / 4

@@ -83,6 +83,11 @@ func TestParseConfig(t *testing.T) {
 		d.Spool.MaxFiles != DefaultMaxFiles || d.StateDir != DefaultStateDir() {
 		t.Errorf("defaults %+v", d)
 	}
+	// splay = "0s" written in the file means no splay, not the default.
+	z, err := ParseConfig("zero.toml", []byte("[schedule]\nsplay = \"0s\"\n"))
+	if err != nil || z.Schedule.Splay != 0 {
+		t.Errorf("explicit zero splay: %v, %v", z.Schedule.Splay, err)
+	}
 }
 
 // TestConfigErrorsNameFieldAndLine: a secretary's typo is pointed at.

@@ -106,6 +106,19 @@ func printUsage(w io.Writer) {
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() { // the flag package's own help is in English
+		w := fs.Output()
+		fmt.Fprintf(w, "Utilisation : vigie %s [options]\nOptions :\n", name)
+		fs.VisitAll(func(f *flag.Flag) {
+			kind, usage := flag.UnquoteUsage(f)
+			kind = map[string]string{"string": "texte", "value": "valeur", "duration": "durée", "int": "entier"}[kind]
+			fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, kind, usage)
+			if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && d != "[]" {
+				fmt.Fprintf(w, " (défaut : %s)", d)
+			}
+			fmt.Fprintln(w)
+		})
+	}
 	return fs
 }
 

@@ -125,4 +125,13 @@ func TestUsageErrors(t *testing.T) {
 	if code, out, _ := vigie(t, "help"); code != exitOK || !strings.Contains(out, "scan") {
 		t.Errorf("help: exit %d", code)
 	}
+	// A command's own help is in French too, defaults included.
+	for _, cmd := range []string{"scan", "enroll", "install", "status"} {
+		_, out, errOut := vigie(t, cmd, "-h")
+		help := out + errOut
+		if !strings.Contains(help, "Utilisation : vigie "+cmd) || !strings.Contains(help, "(défaut : ") ||
+			strings.Contains(help, "Usage of") || strings.Contains(help, "(default") {
+			t.Errorf("vigie %s -h is not in French:\n%s", cmd, help)
+		}
+	}
 }
