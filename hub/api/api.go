@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,8 +41,15 @@ type Config struct {
 	// EnrollsPerMinute is the per-IP limit on enrolment attempts (default
 	// 10, burst 20; negative: unlimited). It slows token guessing.
 	EnrollsPerMinute int
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// MaxConcurrentUploads bounds the uploads read and verified at once
+	// (default 128; negative: unbounded), and with them the memory they
+	// hold: at most 1 MiB of body each. An upload waits up to UploadWait
+	// (default 10 s) for its turn, then gets 503 hub_busy with Retry-After,
+	// which agents honour.
+	MaxConcurrentUploads int
+	UploadWait           time.Duration
+	Now                  func() time.Time
+	Logger               *slog.Logger
 }
 
 // Server serves the API.
@@ -50,7 +58,8 @@ type Server struct {
 	uploads *ratelimit.Limiter
 	enrolls *ratelimit.Limiter
 	log     *slog.Logger
-	agents  sync.Map // agent ID -> cachedAgent
+	agents  sync.Map      // agent ID -> cachedAgent
+	slots   chan struct{} // uploads in progress (MaxConcurrentUploads); nil: unbounded
 }
 
 // agentTTL bounds how long a cached agent row is trusted for the early
@@ -102,7 +111,16 @@ func New(cfg Config) *Server {
 	if cfg.EnrollsPerMinute == 0 {
 		cfg.EnrollsPerMinute = 10
 	}
+	if cfg.MaxConcurrentUploads == 0 {
+		cfg.MaxConcurrentUploads = 128
+	}
+	if cfg.UploadWait <= 0 {
+		cfg.UploadWait = 10 * time.Second
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.MaxConcurrentUploads > 0 {
+		s.slots = make(chan struct{}, cfg.MaxConcurrentUploads)
+	}
 	if cfg.UploadsPerHour > 0 {
 		s.uploads = ratelimit.New(cfg.UploadsPerHour, time.Hour, cfg.UploadsPerHour, cfg.Now)
 	}
@@ -313,6 +331,42 @@ func clip(s string) string {
 	return s
 }
 
+// agentIDPattern is report.KeyID's form: 32 lowercase hex digits.
+var agentIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// takeSlot waits for one of the MaxConcurrentUploads slots; false when it
+// answered 503 hub_busy instead.
+func (s *Server) takeSlot(w http.ResponseWriter, ctx context.Context) bool {
+	if s.slots == nil {
+		return true
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(s.cfg.UploadWait)
+	defer t.Stop()
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	s.log.Warn("ingest: hub saturated, upload deferred", "in_progress", cap(s.slots))
+	w.Header().Set("Retry-After", "60")
+	writeError(w, http.StatusServiceUnavailable, "hub_busy",
+		"Le hub reçoit trop de bilans en même temps : réessayez dans une minute (l'agent le fait seul).",
+		"The hub is receiving too many scorecards at once: retry in a minute (the agent does so by itself).")
+	return false
+}
+
+func (s *Server) releaseSlot() {
+	if s.slots != nil {
+		<-s.slots
+	}
+}
+
 // IngestResponse is the 200/201 reply to an upload.
 type IngestResponse struct {
 	Status      string `json:"status"` // stored, duplicate
@@ -320,11 +374,43 @@ type IngestResponse struct {
 	Sequence    uint64 `json:"sequence"`
 }
 
-// Ingest handles POST /api/v1/scorecards in the protocol's order.
+// Ingest handles POST /api/v1/scorecards in the protocol's order. Whatever
+// can be refused from the headers is refused before the body is read: an
+// unknown or revoked agent, or an announced size above the limit, costs
+// the hub no memory.
 func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	if !jsonContent(w, r) {
 		return
 	}
+	claimed := r.Header.Get("X-Vigie-Agent")
+	if !agentIDPattern.MatchString(claimed) {
+		writeError(w, http.StatusBadRequest, "malformed_request", "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	agent, err := s.agent(ctx, claimed)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+		return
+	}
+	if err != nil {
+		s.log.Error("ingest: storage", "err", err)
+		storageUnavailable(w)
+		return
+	}
+	if agent.Revoked() {
+		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		return
+	}
+	if r.ContentLength > report.MaxEnvelopeSize {
+		tooLarge(w, report.MaxEnvelopeSize)
+		return
+	}
+	if !s.takeSlot(w, r.Context()) {
+		return
+	}
+	defer s.releaseSlot()
 	body, ok := readBody(w, r, report.MaxEnvelopeSize)
 	if !ok {
 		return
@@ -338,29 +424,8 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyID := env.Signatures[0].KeyID
-	claimed := r.Header.Get("X-Vigie-Agent")
-	if claimed == "" {
-		writeError(w, http.StatusBadRequest, "malformed_request", "En-tête X-Vigie-Agent manquant.", "X-Vigie-Agent header missing.")
-		return
-	}
 	if claimed != keyID {
 		writeError(w, http.StatusUnprocessableEntity, "agent_mismatch", "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
-	defer cancel()
-	agent, err := s.agent(ctx, keyID)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
-		return
-	}
-	if err != nil {
-		s.log.Error("ingest: storage", "err", err)
-		storageUnavailable(w)
-		return
-	}
-	if agent.Revoked() {
-		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
 		return
 	}
 	payload, err := report.Verify(env, report.PayloadType, ed25519.PublicKey(agent.PublicKey))

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,10 +12,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -226,9 +229,16 @@ func TestIngestEndToEnd(t *testing.T) {
 		r, err = a.Upload(ctx, h.client, h.url, a.Sign(other))
 		expect(t, "scorecard names another agent", r, err, 422, "agent_mismatch")
 		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", stranger.ID, a.Sign(a.Next(t0)))
-		expect(t, "header names another agent", r, err, 422, "agent_mismatch")
+		expect(t, "header names an unknown agent", r, err, 401, "unknown_agent")
+		neighbour := hubtest.NewAgent(12, 0.6)
+		r, err = neighbour.Enroll(ctx, h.client, h.url, h.token(t, "CH de Morlaix", time.Hour))
+		expect(t, "enrol a second agent", r, err, 201, "")
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", neighbour.ID, a.Sign(a.Next(t0)))
+		expect(t, "header names another enrolled agent", r, err, 422, "agent_mismatch")
 		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", "", a.Sign(a.Next(t0)))
 		expect(t, "header missing", r, err, 400, "malformed_request")
+		r, err = hubtest.Post(ctx, h.client, h.url+"/api/v1/scorecards", "../../etc", a.Sign(a.Next(t0)))
+		expect(t, "header not an agent ID", r, err, 400, "malformed_request")
 		if n := h.stored(t, a.ID); n != 1 {
 			t.Fatalf("%d scorecards stored after rejections, want 1", n)
 		}
@@ -334,6 +344,7 @@ func TestIngestTruncatedBody(t *testing.T) {
 	t.Parallel()
 	st := storetest.Open(t, filepath.Join(t.TempDir(), "hub.db"))
 	a := hubtest.NewAgent(3, 0.5)
+	storetest.Enrolled(t, st, "Mairie", a.ID)
 	body := a.Sign(a.Next(t0))
 	req := httptest.NewRequest(http.MethodPost, "/api/v1/scorecards", bytes.NewReader(body[:len(body)/2]))
 	req.ContentLength = int64(len(body))
@@ -371,4 +382,75 @@ func TestIngestOddLabels(t *testing.T) {
 			t.Errorf("stored labels %q %q %q", got.Hostname, got.OS, got.AgentVersion)
 		}
 	})
+}
+
+// countingReader counts what the handler reads of a body.
+type countingReader struct {
+	n atomic.Int64
+	r io.Reader
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestIngestBoundsMemory: what the headers already condemn (unknown agent,
+// announced size over the limit) is refused without reading the body; and
+// no more than MaxConcurrentUploads bodies are read at once: the next
+// upload waits, then gets 503 hub_busy with Retry-After, and goes through
+// once a slot is free.
+func TestIngestBoundsMemory(t *testing.T) {
+	t.Parallel()
+	st := storetest.Open(t, filepath.Join(t.TempDir(), "hub.db"))
+	a := hubtest.NewAgent(4, 0.5)
+	e, _ := st.EnsureEntity(context.Background(), "Mairie", "commune")
+	st.CreateToken(context.Background(), store.Token{Hash: api.HashToken("t"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if _, err := st.Enroll(context.Background(), api.HashToken("t"), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
+		t.Fatal(err)
+	}
+	h := api.New(api.Config{Store: st, UploadsPerHour: -1, MaxConcurrentUploads: 1, UploadWait: 50 * time.Millisecond, Now: func() time.Time { return t0 }}).Handler()
+	post := func(agent string, body io.Reader, length int64) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/scorecards", body)
+		req.ContentLength = length
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Vigie-Agent", agent)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	stranger := hubtest.NewAgent(5, 0.5)
+	for name, c := range map[string]struct {
+		agent  string
+		length int64
+		status int
+	}{
+		"unknown agent":  {stranger.ID, 1000, http.StatusUnauthorized},
+		"announced size": {a.ID, report.MaxEnvelopeSize + 1, http.StatusRequestEntityTooLarge},
+	} {
+		body := &countingReader{r: bytes.NewReader(make([]byte, 1000))}
+		if rec := post(c.agent, body, c.length); rec.Code != c.status || body.n.Load() != 0 {
+			t.Errorf("%s: %d after reading %d bytes, want %d before reading any", name, rec.Code, body.n.Load(), c.status)
+		}
+	}
+
+	// One upload holds the only slot, its body still arriving.
+	first := a.Sign(a.Next(t0))
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() { done <- post(a.ID, pr, int64(len(first))).Code }()
+	pw.Write(first[:100]) // the handler is now reading it, in the slot
+	busy := post(a.ID, bytes.NewReader(a.Sign(a.Next(t0.Add(time.Minute)))), -1)
+	if busy.Code != http.StatusServiceUnavailable || !strings.Contains(busy.Body.String(), "hub_busy") || busy.Header().Get("Retry-After") != "60" {
+		t.Errorf("second upload while the slot is taken: %d %s (Retry-After %q)", busy.Code, busy.Body, busy.Header().Get("Retry-After"))
+	}
+	pw.Write(first[100:])
+	pw.Close()
+	if code := <-done; code != http.StatusCreated {
+		t.Errorf("first upload: %d", code)
+	}
+	if rec := post(a.ID, bytes.NewReader(a.Sign(a.Next(t0.Add(2*time.Minute)))), -1); rec.Code != http.StatusCreated {
+		t.Errorf("upload once the slot is free: %d %s", rec.Code, rec.Body)
+	}
 }
