@@ -33,3 +33,30 @@ func BenchmarkParseVerifyDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeSummary compares what the hub decodes on receipt (the
+// summary) with the whole decode a page does, on the sample scorecard
+// repeated to 256 results.
+func BenchmarkDecodeSummary(b *testing.B) {
+	sc, _ := sample()
+	for i := 0; i < 5; i++ {
+		sc.Results = append(sc.Results, sc.Results...)
+	}
+	payload, _ := json.Marshal(sc)
+	b.Run("summary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeSummary(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Decode(payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -88,17 +88,26 @@ var ErrSchema = errors.New("unknown scorecard schema")
 
 // Decode parses and validates a scorecard.
 func Decode(data []byte) (*Scorecard, error) {
+	return decodeValid[Scorecard](data)
+}
+
+// decodeValid parses a bounded scorecard document into a T (the whole
+// scorecard or its summary) and validates it.
+func decodeValid[T any, PT interface {
+	*T
+	Validate() error
+}](data []byte) (*T, error) {
 	if len(data) > MaxScorecardSize {
 		return nil, fmt.Errorf("scorecard too large: %d bytes", len(data))
 	}
-	var s Scorecard
-	if err := jsonv2.Unmarshal(data, &s); err != nil {
+	v := new(T)
+	if err := jsonv2.Unmarshal(data, v); err != nil {
 		return nil, fmt.Errorf("scorecard: %w", err)
 	}
-	if err := s.Validate(); err != nil {
+	if err := PT(v).Validate(); err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return v, nil
 }
 
 // Validate checks the invariants a consumer relies on (those of its

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/vigie-cyber/vigie/checks"
 )
 
@@ -15,9 +13,10 @@ import (
 // evidence, facts, references, actions and software inventory, which only a
 // page showing that one scorecard needs.
 //
-// DecodeSummary reads a payload about twice as fast as Decode and with a
-// tenth of the allocations (BenchmarkDecodeSummary), which is a tenth of
-// the hub's cost per upload. The whole document is still checked as JSON
+// DecodeSummary reads a payload 1.4 to 1.7 times as fast as Decode, with a
+// tenth of the allocations or fewer (BenchmarkDecodeSummary; 38 µs instead
+// of 65 for a workstation's 31 results), a tenth of the hub's CPU per
+// upload. The whole document is still checked as JSON
 // (UTF-8, no duplicate names, nothing after it) and every field read here
 // is checked for its type and range; the fields skipped are not typed, so a
 // signed scorecard with, say, a number where evidence should be is filed
@@ -63,17 +62,7 @@ func (s *Scorecard) Summary() *Summary {
 // DecodeSummary parses a scorecard's summary and validates it as Decode
 // validates a whole scorecard.
 func DecodeSummary(data []byte) (*Summary, error) {
-	if len(data) > MaxScorecardSize {
-		return nil, fmt.Errorf("scorecard too large: %d bytes", len(data))
-	}
-	var s Summary
-	if err := jsonv2.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("scorecard: %w", err)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return decodeValid[Summary](data)
 }
 
 // Validate checks the invariants a consumer relies on.

@@ -21,8 +21,8 @@ import (
 // policyServer serves each child's MTA-STS policy over HTTPS on ipPolicy,
 // chosen by the request's host name, with a certificate from a CA made
 // here for every mta-sts.<label>.test name (except "nocert:" policies).
-// Prefixes of child.sts: "404" answers 404; "html:" serves the policy as
-// text/html.
+// Special values of child.sts: "404" answers 404, "redirect" redirects to
+// valid.test's policy; prefix "html:" serves the policy as text/html.
 func policyServer(t testing.TB, kids []child) (int, *x509.CertPool) {
 	t.Helper()
 	policies := map[string]string{}
@@ -67,6 +67,8 @@ func policyServer(t testing.TB, kids []child) (int, *x509.CertPool) {
 		switch {
 		case !ok || r.URL.Path != "/.well-known/mta-sts.txt" || pol == "404":
 			http.NotFound(w, r)
+		case pol == "redirect": // to a valid policy, which senders must not follow
+			http.Redirect(w, r, "https://mta-sts.valid.test/.well-known/mta-sts.txt", http.StatusMovedPermanently)
 		case strings.HasPrefix(pol, "html:"):
 			w.Header().Set("Content-Type", "text/html")
 			w.Write([]byte(strings.TrimPrefix(pol, "html:")))

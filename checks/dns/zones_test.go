@@ -429,6 +429,10 @@ func fixtures(now time.Time) []child {
 		{label: "sts404", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "404"},
 		{label: "stsv2", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv2\nmode: enforce\nmx: mail.stsv2.test\nmax_age: 604800\n"},
 		{label: "stshtml", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "html:version: STSv1\nmode: enforce\nmx: mail.stshtml.test\nmax_age: 604800\n"},
+		{label: "stsnone", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv1\nmode: none\nmax_age: 86400\n"},
+		{label: "stsshort", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv1\nmode: enforce\nmx: mail.stsshort.test\nmax_age: 3600\n"},
+		{label: "ststestmx", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "version: STSv1\nmode: testing\nmx: mx.elsewhere.test\nmax_age: 604800\n"},
+		{label: "stsmoved", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "redirect"},
 		{label: "stscert", ns: []string{"ns1", "ns2"}, extra: []string{stsTXT}, sts: "nocert:version: STSv1\nmode: enforce\nmx: mail.stscert.test\nmax_age: 604800\n"},
 	}
 }

@@ -1,13 +1,6 @@
 package store
 
-import (
-	"crypto/ed25519"
-	"testing"
-	"time"
-
-	"github.com/vigie-cyber/vigie/hub/hubtest"
-	"github.com/vigie-cyber/vigie/report"
-)
+import "testing"
 
 // BenchmarkCompressEnvelope measures the stored form of a workstation's and
 // a server's envelope, made as the hub's ingestion makes it (from the
@@ -15,18 +8,8 @@ import (
 // envelope as received.
 func BenchmarkCompressEnvelope(b *testing.B) {
 	for _, n := range []int{2, 800} {
-		a := hubtest.NewAgent(1, 0.6)
-		a.Packages = n
-		env := a.Sign(a.Next(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)))
-		e, err := report.ParseEnvelope(env)
-		if err != nil {
-			b.Fatal(err)
-		}
-		payload, err := report.Verify(e, report.PayloadType, a.Key.Public().(ed25519.PublicKey))
-		if err != nil {
-			b.Fatal(err)
-		}
-		sc := &Scorecard{Envelope: env, Payload: payload, PayloadBase64: e.Payload}
+		sc := signed(b, n)
+		env := sc.Envelope
 		b.Run(map[int]string{2: "poste", 800: "serveur"}[n], func(b *testing.B) {
 			b.SetBytes(int64(len(env)))
 			var out []byte

@@ -450,30 +450,25 @@ func WriteJSON(w io.Writer, rows []ExportRow, f Filter, now time.Time) error {
 	return enc.Encode(map[string]any{"exported_at": now.UTC(), "filter": map[string]any{"sector": f.Sector, "level": f.Level}, "hosts": rows})
 }
 
-func (s *Server) exportCSV(q *req) {
-	f := parseFilter(q.R)
-	rows, err := ExportRows(q.R.Context(), s.cfg.Store, f, q.L.Lang, s.cfg.Now())
-	if err != nil {
-		s.fail(q, err)
-		return
-	}
-	s.record(q.R.Context(), q.User.Email, "export", "csv", filterQuery(f))
-	q.W.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	q.W.Header().Set("Content-Disposition", `attachment; filename="vigie-export.csv"`)
-	WriteCSV(q.W, rows)
-}
+func (s *Server) exportCSV(q *req)  { s.export(q, "csv", "text/csv") }
+func (s *Server) exportJSON(q *req) { s.export(q, "json", "application/json") }
 
-func (s *Server) exportJSON(q *req) {
+// export answers the filtered host list as a download in format.
+func (s *Server) export(q *req, format, mediaType string) {
 	f := parseFilter(q.R)
 	rows, err := ExportRows(q.R.Context(), s.cfg.Store, f, q.L.Lang, s.cfg.Now())
 	if err != nil {
 		s.fail(q, err)
 		return
 	}
-	s.record(q.R.Context(), q.User.Email, "export", "json", filterQuery(f))
-	q.W.Header().Set("Content-Type", "application/json; charset=utf-8")
-	q.W.Header().Set("Content-Disposition", `attachment; filename="vigie-export.json"`)
-	WriteJSON(q.W, rows, f, s.cfg.Now())
+	s.record(q.R.Context(), q.User.Email, "export", format, filterQuery(f))
+	q.W.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	q.W.Header().Set("Content-Disposition", `attachment; filename="vigie-export.`+format+`"`)
+	if format == "json" {
+		WriteJSON(q.W, rows, f, s.cfg.Now())
+	} else {
+		WriteCSV(q.W, rows)
+	}
 }
 
 // ---- admin: tokens ----
