@@ -13,8 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Options are the agent's injected dependencies; zero values are the real ones.
@@ -25,9 +26,9 @@ type Options struct {
 	// Host is the machine to scan (default checks.Live()).
 	Host *checks.Host
 	// Scan replaces the scan (tests, benchmarks); default runs Scan.
-	Scan func(ctx context.Context, opt ScanOptions) (*report.Scorecard, error)
+	Scan func(ctx context.Context, opt ScanOptions) (*protocol.Scorecard, error)
 	// Inventory collects the software inventory (optional).
-	Inventory func(ctx context.Context, h *checks.Host) ([]report.Package, error)
+	Inventory func(ctx context.Context, h *checks.Host) ([]protocol.Package, error)
 	// UploadTimeout bounds one upload request (default 60 s).
 	UploadTimeout time.Duration
 	// Backoff overrides the retry policy (default 30 s to 6 h).
@@ -87,7 +88,7 @@ func New(cfg *Config, opt Options) (*Agent, error) {
 		return nil, fmt.Errorf("dossier d'état %s : %w", cfg.StateDir, err)
 	}
 	keyPath := filepath.Join(cfg.StateDir, KeyFile)
-	key, created, err := report.LoadOrCreateKey(keyPath)
+	key, created, err := keystore.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("clé de l'agent : %w", err)
 	}
@@ -112,7 +113,7 @@ func New(cfg *Config, opt Options) (*Agent, error) {
 }
 
 // AgentID is the agent's ID (derived from its key).
-func (a *Agent) AgentID() string { return report.KeyID(a.key.Public().(ed25519.PublicKey)) }
+func (a *Agent) AgentID() string { return protocol.KeyID(a.key.Public().(ed25519.PublicKey)) }
 
 // Spool exposes the agent's spool (status, tests).
 func (a *Agent) Spool() *Spool { return a.spool }
@@ -121,7 +122,7 @@ func (a *Agent) Spool() *Spool { return a.spool }
 // tries to deliver everything spooled. It is what the schedule triggers and
 // what `vigie scan --now` calls. The scorecard is returned even when
 // delivery failed (it stays in the spool).
-func (a *Agent) Cycle(ctx context.Context) (*report.Scorecard, error) {
+func (a *Agent) Cycle(ctx context.Context) (*protocol.Scorecard, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	sc, err := a.scanSignSpool(ctx)
@@ -132,7 +133,7 @@ func (a *Agent) Cycle(ctx context.Context) (*report.Scorecard, error) {
 	return sc, nil
 }
 
-func (a *Agent) scanSignSpool(ctx context.Context) (*report.Scorecard, error) {
+func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) {
 	st, err := LoadState(a.cfg.StateDir)
 	if err != nil {
 		return nil, err
@@ -161,7 +162,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*report.Scorecard, error) {
 		so.Targets.Sector = st.Sector
 	}
 	start := a.opt.Clock.Now()
-	var sc *report.Scorecard
+	var sc *protocol.Scorecard
 	if a.opt.Scan != nil {
 		sc, err = a.opt.Scan(ctx, so)
 	} else {
@@ -185,7 +186,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*report.Scorecard, error) {
 		return nil, fmt.Errorf("analyse : %w", err)
 	}
 	sc.AgentID, sc.Sequence = a.AgentID(), seq
-	env, err := report.SignScorecard(sc, a.key)
+	env, err := protocol.SignScorecard(sc, a.key)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func (a *Agent) Flush(ctx context.Context) FlushResult {
 // flushLocked delivers spooled scorecards in sequence order. After a scan
 // (scanned not nil) it ignores the backoff, a fresh scan being worth one
 // attempt, and records the scan in the state.
-func (a *Agent) flushLocked(ctx context.Context, scanned *report.Scorecard) (res FlushResult) {
+func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (res FlushResult) {
 	force := scanned != nil
 	now := a.opt.Clock.Now()
 	a.spoolOrKeep(pendingCard{})
@@ -329,14 +330,14 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *report.Scorecard) (res
 		if ctx.Err() != nil {
 			return res
 		}
-		data, sc, err := a.spool.Read(it)
+		data, seq, err := a.spool.Read(it)
 		if err != nil {
 			if errors.Is(err, ErrCorrupt) {
 				res.Quarantined++
 			}
 			continue
 		}
-		stop, delivered := send(data, sc.Sequence)
+		stop, delivered := send(data, seq)
 		if delivered {
 			if err := a.spool.Delete(it); err != nil {
 				a.log.Error("bilan livré mais non supprimé de la file (il sera renvoyé, sans effet côté hub)", "file", it.Name, "err", err)
@@ -444,5 +445,5 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 func decodeJSON(r io.Reader, v any) error {
-	return json.NewDecoder(io.LimitReader(r, maxReplyBody)).Decode(v)
+	return json.NewDecoder(io.LimitReader(r, protocol.MaxReplySize)).Decode(v)
 }

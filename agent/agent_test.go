@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -31,12 +32,12 @@ func testConfig(t testing.TB) *Config {
 }
 
 // fakeScan builds a real scorecard from a few results, instantly.
-func fakeScan(_ context.Context, o ScanOptions) (*report.Scorecard, error) {
+func fakeScan(_ context.Context, o ScanOptions) (*protocol.Scorecard, error) {
 	list := []checks.Check{
-		checks.Func{M: checks.Meta{ID: "test.a", Version: 1, Domain: checks.DomainPatch, Severity: checks.High}},
-		checks.Func{M: checks.Meta{ID: "test.b", Version: 1, Domain: checks.DomainHygiene, Severity: checks.Medium}},
+		checks.Func{M: checks.Meta{ID: "test.a", Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High}},
+		checks.Func{M: checks.Meta{ID: "test.b", Version: 1, Domain: protocol.DomainHygiene, Severity: protocol.Medium}},
 	}
-	res := []checks.Result{checks.Passed(checks.Text{FR: "ok", EN: "ok"}, nil), checks.Failed(checks.Text{FR: "non", EN: "no"}, map[string]any{"n": 3})}
+	res := []protocol.Result{checks.Passed(protocol.Text{FR: "ok", EN: "ok"}, nil), checks.Failed(protocol.Text{FR: "non", EN: "no"}, map[string]any{"n": 3})}
 	for i := range res {
 		res[i].ID = list[i].Meta().ID
 	}

@@ -9,8 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/BurntSushi/toml"
-
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/agent/keystore"
 )
 
 // AnswersFile is where `vigie questionnaire` keeps the answers, in the state
@@ -52,7 +51,7 @@ func SaveAnswers(stateDir string, answers map[string]string) error {
 	}{answers}); err != nil {
 		return err
 	}
-	return report.WriteFileAtomic(filepath.Join(stateDir, AnswersFile), b.Bytes(), 0o600)
+	return keystore.WriteFileAtomic(filepath.Join(stateDir, AnswersFile), b.Bytes(), 0o600)
 }
 
 // MergeAnswers returns the configuration file's answers overridden by the

@@ -14,29 +14,30 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
 // realisticScan returns a scorecard the size of a real one (80 results with
 // evidence, 1500 inventory packages), built once: the benchmark measures
 // what the cycle adds to the scan, not the scan.
-func realisticScan(b *testing.B) func(context.Context, ScanOptions) (*report.Scorecard, error) {
+func realisticScan(b *testing.B) func(context.Context, ScanOptions) (*protocol.Scorecard, error) {
 	var list []checks.Check
-	var res []checks.Result
+	var res []protocol.Result
 	for i := 0; i < 80; i++ {
-		m := checks.Meta{ID: fmt.Sprintf("fam.check-%02d", i), Version: 1, Domain: checks.DomainHygiene, Severity: checks.Medium}
+		m := checks.Meta{ID: fmt.Sprintf("fam.check-%02d", i), Version: 1, Domain: protocol.DomainHygiene, Severity: protocol.Medium}
 		list = append(list, checks.Func{M: m})
-		r := checks.Failed(checks.Textf("%d paquets en attente, dont %d de sécurité", "%d packages pending, %d security", i, i/2), map[string]any{"pending": i})
+		r := checks.Failed(protocol.Textf("%d paquets en attente, dont %d de sécurité", "%d packages pending, %d security", i, i/2), map[string]any{"pending": i})
 		r.ID = m.ID
 		res = append(res, r)
 	}
-	var sw []report.Package
+	var sw []protocol.Package
 	for i := 0; i < 1500; i++ {
-		sw = append(sw, report.Package{Name: fmt.Sprintf("lib-package-%d", i), Version: "1.2.3-4+deb12u1", Source: "debian"})
+		sw = append(sw, protocol.Package{Name: fmt.Sprintf("lib-package-%d", i), Version: "1.2.3-4+deb12u1", Source: "debian"})
 	}
 	now := time.Now()
 	tpl := report.Build(report.Scan{Checks: list, Results: res, StartedAt: now, FinishedAt: now, Software: sw})
-	return func(_ context.Context, o ScanOptions) (*report.Scorecard, error) {
+	return func(_ context.Context, o ScanOptions) (*protocol.Scorecard, error) {
 		sc := *tpl
 		sc.ID = report.NewID()
 		sc.Sequence = o.Sequence

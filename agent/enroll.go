@@ -8,7 +8,6 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,40 +22,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/agent/keystore"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// API paths (docs/protocol.md).
-const (
-	PathEnroll     = "/api/v1/enroll"
-	PathScorecards = "/api/v1/scorecards"
-	PathHealth     = "/api/v1/health"
-	// HeaderAgent carries the agent ID on uploads.
-	HeaderAgent = "X-Vigie-Agent"
-	// MaxEnrollBody bounds an enrolment request and reply.
-	MaxEnrollBody = 64 << 10
-	maxReplyBody  = 64 << 10
-)
-
-// Errors a caller can test with errors.Is; the hub's error codes map onto
-// them (HubError.Is).
+// Errors of the agent's own making; the hub's refusals are protocol's
+// sentinels (protocol.ErrInvalidToken...), which HubError matches.
 var (
-	ErrInvalidToken   = errors.New("enrolment token unknown")
-	ErrTokenExpired   = errors.New("enrolment token expired")
-	ErrTokenUsed      = errors.New("enrolment token already used")
-	ErrKeyEnrolled    = errors.New("key enrolled for another entity")
-	ErrPinMismatch    = errors.New("hub identity does not match the pinned one")
-	ErrUntrustedHub   = errors.New("hub certificate not trusted")
-	ErrNotEnrolled    = errors.New("agent not enrolled")
-	ErrUnknownAgent   = errors.New("agent unknown to the hub")
-	ErrAgentRevoked   = errors.New("agent revoked by the hub")
-	ErrRateLimited    = errors.New("rate limited by the hub")
-	errCodeSentinelOf = map[string]error{
-		"invalid_token": ErrInvalidToken, "token_expired": ErrTokenExpired, "token_used": ErrTokenUsed,
-		"key_enrolled": ErrKeyEnrolled, "unknown_agent": ErrUnknownAgent, "agent_revoked": ErrAgentRevoked,
-		"rate_limited": ErrRateLimited,
-	}
+	ErrPinMismatch  = errors.New("hub identity does not match the pinned one")
+	ErrUntrustedHub = errors.New("hub certificate not trusted")
+	ErrNotEnrolled  = errors.New("agent not enrolled")
 )
 
 // HubError is an error reply of the hub: {"error":{"code","message","message_en"}}.
@@ -76,10 +51,10 @@ func (e *HubError) Error() string {
 	return fmt.Sprintf("le hub a répondu %d %s : %s", e.Status, e.Code, msg)
 }
 
-// Is maps the hub's error code onto this package's sentinel errors.
+// Is maps the hub's error code onto the protocol's sentinel errors.
 func (e *HubError) Is(target error) bool {
-	s, ok := errCodeSentinelOf[e.Code]
-	return ok && s == target
+	s := protocol.ErrorForCode(e.Code)
+	return s != nil && s == target
 }
 
 func fallbackMessage(status int, code string) string {
@@ -102,34 +77,15 @@ func fallbackMessage(status int, code string) string {
 // readHubError builds a HubError from a non-2xx reply.
 func readHubError(resp *http.Response, now time.Time) *HubError {
 	e := &HubError{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), now)}
-	var body struct {
-		Error struct {
-			Code      string `json:"code"`
-			Message   string `json:"message"`
-			MessageEN string `json:"message_en"`
-		} `json:"error"`
-	}
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxReplyBody))
+	var body protocol.ErrorBody
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, protocol.MaxReplySize))
 	if json.Unmarshal(data, &body) == nil {
-		e.Code, e.Message, e.MessageEN = clip(body.Error.Code, 64), clip(body.Error.Message, 500), clip(body.Error.MessageEN, 500)
+		e.Code, e.Message, e.MessageEN = protocol.Clip(body.Error.Code, 64), protocol.Clip(body.Error.Message, 500), protocol.Clip(body.Error.MessageEN, 500)
 	}
 	if e.Code == "" {
 		e.Code = strings.ReplaceAll(strings.ToLower(http.StatusText(resp.StatusCode)), " ", "_")
 	}
 	return e
-}
-
-func clip(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // SPKIFingerprint is the hex SHA-256 of a certificate's SubjectPublicKeyInfo:
@@ -245,7 +201,7 @@ type EnrollOptions struct {
 	CAFile      string
 	Proxy       string
 	StateDir    string
-	Host        checks.HostInfo
+	Host        protocol.HostInfo
 	Timeout     time.Duration // whole exchange, default 60 s
 	Now         func() time.Time
 }
@@ -288,7 +244,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, fmt.Errorf("dossier d'état %s : %w", o.StateDir, err)
 	}
 	keyPath := filepath.Join(o.StateDir, KeyFile)
-	key, created, err := report.LoadOrCreateKey(keyPath)
+	key, created, err := keystore.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("clé de l'agent : %w", err)
 	}
@@ -308,11 +264,8 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, err
 	}
 	defer client.CloseIdleConnections()
-	body, _ := json.Marshal(map[string]any{
-		"token":         token,
-		"public_key":    base64.StdEncoding.EncodeToString(pub),
-		"host":          o.Host,
-		"agent_version": Version,
+	body, _ := json.Marshal(protocol.EnrollRequest{
+		Token: token, PublicKey: protocol.EncodePublicKey(pub), Host: o.Host, AgentVersion: Version,
 	})
 	timeout := o.Timeout
 	if timeout <= 0 {
@@ -320,7 +273,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(o.HubURL, "/")+PathEnroll, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(o.HubURL, "/")+protocol.PathEnroll, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -334,26 +287,21 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("inscription refusée : %w", readHubError(resp, now()))
 	}
-	var reply struct {
-		AgentID string `json:"agent_id"`
-		Entity  string `json:"entity"`
-		Sector  string `json:"sector"`
-		HubSPKI string `json:"hub_spki_sha256"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxReplyBody)).Decode(&reply); err != nil {
+	var reply protocol.EnrollResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, protocol.MaxEnrollSize)).Decode(&reply); err != nil {
 		return nil, fmt.Errorf("réponse d'inscription du hub illisible : %w", err)
 	}
 	mu.Lock()
 	got := seen
 	mu.Unlock()
-	if want := report.KeyID(pub); reply.AgentID != want {
+	if want := protocol.KeyID(pub); reply.AgentID != want {
 		return nil, fmt.Errorf("le hub a attribué l'identifiant %q, attendu %q (dérivé de la clé) : hub incompatible", reply.AgentID, want)
 	}
-	if got == "" || NormalizeFingerprint(reply.HubSPKI) != got {
-		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrPinMismatch, reply.HubSPKI, got)
+	if got == "" || NormalizeFingerprint(reply.HubSPKISHA256) != got {
+		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrPinMismatch, reply.HubSPKISHA256, got)
 	}
 	if _, err := UpdateState(o.StateDir, func(s *State) error {
-		s.AgentID, s.Entity, s.Sector = reply.AgentID, clip(reply.Entity, 200), clip(reply.Sector, 32)
+		s.AgentID, s.Entity, s.Sector = reply.AgentID, protocol.Clip(reply.Entity, protocol.MaxLabel), protocol.Clip(reply.Sector, 32)
 		s.HubURL, s.HubSPKI, s.EnrolledAt = strings.TrimSuffix(o.HubURL, "/"), got, now().UTC()
 		s.Blocked = ""
 		return nil

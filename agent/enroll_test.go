@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func TestEnroll(t *testing.T) {
@@ -37,7 +39,7 @@ func TestEnroll(t *testing.T) {
 	}
 	// The token is one-time: a second agent using it is refused.
 	_, err = Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: hub.SPKI(), StateDir: t.TempDir()})
-	if !errors.Is(err, ErrTokenUsed) {
+	if !errors.Is(err, protocol.ErrTokenUsed) {
 		t.Errorf("reused token: %v", err)
 	}
 }
@@ -57,9 +59,9 @@ func TestEnrollFailsClearly(t *testing.T) {
 		want   error
 		advice string
 	}{
-		{"wrong token", EnrollOptions{HubURL: hub.URL(), Token: "NOPE", Fingerprint: hub.SPKI()}, ErrInvalidToken, "jeton inconnu"},
-		{"expired token", EnrollOptions{HubURL: hub.URL(), Token: "OLD-TOKEN", Fingerprint: hub.SPKI()}, ErrTokenExpired, "expiré"},
-		{"used token", EnrollOptions{HubURL: hub.URL(), Token: "USED-TOKEN", Fingerprint: hub.SPKI()}, ErrTokenUsed, "déjà utilisé"},
+		{"wrong token", EnrollOptions{HubURL: hub.URL(), Token: "NOPE", Fingerprint: hub.SPKI()}, protocol.ErrInvalidToken, "jeton inconnu"},
+		{"expired token", EnrollOptions{HubURL: hub.URL(), Token: "OLD-TOKEN", Fingerprint: hub.SPKI()}, protocol.ErrTokenExpired, "expiré"},
+		{"used token", EnrollOptions{HubURL: hub.URL(), Token: "USED-TOKEN", Fingerprint: hub.SPKI()}, protocol.ErrTokenUsed, "déjà utilisé"},
 		{"wrong fingerprint", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: strings.Repeat("ab", 32)}, ErrPinMismatch, "se fait passer pour le hub"},
 		{"untrusted self-signed hub", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN"}, ErrUntrustedHub, "--fingerprint"},
 		{"hub lies about its fingerprint", EnrollOptions{HubURL: liar.URL(), Token: "GOOD-TOKEN", CAFile: caFile}, ErrPinMismatch, "intermédiaire"},

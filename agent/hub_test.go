@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // testHub implements the hub side of docs/protocol.md minimally, in memory,
@@ -34,7 +34,7 @@ type testHub struct {
 	tokens   map[string]string // token -> "valid", "expired", "used"
 	agents   map[string]ed25519.PublicKey
 	revoked  map[string]bool
-	stored   []*report.Scorecard
+	stored   []*protocol.Scorecard
 	ids      map[string]bool
 	lastSeq  map[string]uint64
 	requests int
@@ -61,9 +61,9 @@ func newTestHub(t testing.TB, cert *tls.Certificate) *testHub {
 	h := &testHub{t: t, tokens: map[string]string{"GOOD-TOKEN": "valid", "OLD-TOKEN": "expired", "USED-TOKEN": "used"},
 		agents: map[string]ed25519.PublicKey{}, revoked: map[string]bool{}, ids: map[string]bool{}, lastSeq: map[string]uint64{}}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+PathEnroll, h.enroll)
-	mux.HandleFunc("POST "+PathScorecards, h.upload)
-	mux.HandleFunc("GET "+PathHealth, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+protocol.PathEnroll, h.enroll)
+	mux.HandleFunc("POST "+protocol.PathScorecards, h.upload)
+	mux.HandleFunc("GET "+protocol.PathHealth, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]string{"status": "ok", "version": "test"})
 	})
 	h.srv = httptest.NewUnstartedServer(mux)
@@ -104,7 +104,7 @@ func (h *testHub) enroll(w http.ResponseWriter, r *http.Request) {
 		Token     string `json:"token"`
 		PublicKey string `json:"public_key"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, MaxEnrollBody)).Decode(&req); err != nil {
+	if err := json.NewDecoder(io.LimitReader(r.Body, protocol.MaxEnrollSize)).Decode(&req); err != nil {
 		hubErr(w, 400, "malformed_request", "requête illisible")
 		return
 	}
@@ -127,7 +127,7 @@ func (h *testHub) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.tokens[req.Token] = "used"
-	id := report.KeyID(pub)
+	id := protocol.KeyID(pub)
 	h.agents[id] = pub
 	spki := h.SPKI()
 	if h.lieSPKI {
@@ -168,22 +168,22 @@ func (h *testHub) upload(w http.ResponseWriter, r *http.Request) {
 	case reset:
 		panic(http.ErrAbortHandler)
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, report.MaxEnvelopeSize+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, protocol.MaxEnvelopeSize+1))
 	if err != nil {
 		return
 	}
-	if len(data) > report.MaxEnvelopeSize {
+	if len(data) > protocol.MaxEnvelopeSize {
 		hubErr(w, 413, "request_too_large", "trop gros")
 		return
 	}
-	env, err := report.ParseEnvelope(data)
+	env, err := protocol.ParseEnvelope(data)
 	if err != nil {
 		hubErr(w, 400, "malformed_envelope", err.Error())
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := r.Header.Get(HeaderAgent)
+	id := r.Header.Get(protocol.HeaderAgent)
 	pub, ok := h.agents[id]
 	if !ok || env.Signatures[0].KeyID != id {
 		hubErr(w, 401, "unknown_agent", "agent inconnu")
@@ -193,12 +193,12 @@ func (h *testHub) upload(w http.ResponseWriter, r *http.Request) {
 		hubErr(w, 403, "agent_revoked", "agent révoqué")
 		return
 	}
-	payload, err := report.Verify(env, report.PayloadType, pub)
+	payload, err := protocol.Verify(env, protocol.PayloadType, pub)
 	if err != nil {
 		hubErr(w, 422, "bad_signature", err.Error())
 		return
 	}
-	sc, err := report.Decode(payload)
+	sc, err := protocol.Decode(payload)
 	if err != nil {
 		hubErr(w, 400, "malformed_scorecard", err.Error())
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/patch"
 	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -23,18 +24,18 @@ type ScanOptions struct {
 	Entity   string
 	Sequence uint64
 	// Inventory, when set, collects the software inventory.
-	Inventory func(ctx context.Context, h *checks.Host) ([]report.Package, error)
+	Inventory func(ctx context.Context, h *checks.Host) ([]protocol.Package, error)
 }
 
 // Scan runs every registered check on h and assembles the scorecard. It is
 // the one scan pipeline shared by `vigie scan` and the service, so that a
 // scan on demand and a scheduled one produce the same scorecard.
-func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *report.Scorecard {
+func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorecard {
 	start := h.Now()
 	list := registry.Checks(opt.Targets)
 	results := checks.RunAll(ctx, h, list, opt.Run)
 	info, _ := h.Facts.Info(ctx) // best effort: a scorecard without host facts is still a scorecard
-	var sw []report.Package
+	var sw []protocol.Package
 	if opt.Inventory != nil {
 		ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		sw, _ = opt.Inventory(ictx, h)
@@ -57,11 +58,11 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *report.Scorecar
 
 // Software collects the host's software inventory for the scorecard, so a
 // region can find every entity running a product named in a CERT-FR alert.
-func Software(ctx context.Context, h *checks.Host) ([]report.Package, error) {
+func Software(ctx context.Context, h *checks.Host) ([]protocol.Package, error) {
 	pkgs, err := patch.Software(ctx, h)
-	out := make([]report.Package, len(pkgs))
+	out := make([]protocol.Package, len(pkgs))
 	for i, p := range pkgs {
-		out[i] = report.Package{Name: p.Name, Version: p.Version, Source: p.Source}
+		out[i] = protocol.Package{Name: p.Name, Version: p.Version, Source: p.Source}
 	}
 	return out, err
 }

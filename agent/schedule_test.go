@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -163,7 +162,7 @@ func TestRunLoopCatchUpAndInterval(t *testing.T) {
 	hub := newTestHub(t, nil)
 	clock := newFakeClock(t0)
 	var scans atomic.Int32
-	a, cfg := enrolledAgent(t, hub, Options{Clock: clock, Rand: half, Scan: func(ctx context.Context, o ScanOptions) (*report.Scorecard, error) {
+	a, cfg := enrolledAgent(t, hub, Options{Clock: clock, Rand: half, Scan: func(ctx context.Context, o ScanOptions) (*protocol.Scorecard, error) {
 		scans.Add(1)
 		return fakeScan(ctx, o)
 	}})

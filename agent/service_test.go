@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestProgramStopsWithinFiveSeconds: Stop during a long scan cancels it,
@@ -19,7 +19,7 @@ func TestProgramStopsWithinFiveSeconds(t *testing.T) {
 	t.Parallel()
 	hub := newTestHub(t, nil)
 	started := make(chan struct{})
-	a, _ := enrolledAgent(t, hub, Options{Rand: zero, Scan: func(ctx context.Context, o ScanOptions) (*report.Scorecard, error) {
+	a, _ := enrolledAgent(t, hub, Options{Rand: zero, Scan: func(ctx context.Context, o ScanOptions) (*protocol.Scorecard, error) {
 		close(started)
 		<-ctx.Done() // a scan that runs until told to stop
 		return fakeScan(ctx, o)

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Spool is the disk queue of signed scorecards waiting for the hub. Every
@@ -96,6 +96,16 @@ func fileName(seq uint64, id string) string {
 	return fmt.Sprintf("%020d-%s%s", seq, id, spoolExt)
 }
 
+// parseFileName returns the sequence number fileName put in name.
+func parseFileName(name string) (uint64, bool) {
+	digits, rest, ok := strings.Cut(name, "-")
+	if !ok || len(digits) != 20 || !strings.HasSuffix(rest, spoolExt) {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(digits, 10, 64)
+	return seq, err == nil
+}
+
 // Put writes a signed envelope for scorecard seq/id durably, then drops the
 // oldest files if the spool is over its bounds. On error nothing is left
 // behind (no partial file) and the caller still holds the data.
@@ -162,51 +172,48 @@ func (s *Spool) List() ([]Item, error) {
 	return items, nil
 }
 
-// Read returns a spooled envelope after checking it is whole: it parses,
-// carries a valid signature by the agent's key and a valid scorecard. A file
-// that fails is quarantined and ErrCorrupt returned; the caller moves on.
-func (s *Spool) Read(it Item) ([]byte, *report.Scorecard, error) {
+// Read returns a spooled envelope and its sequence number after checking
+// the file is whole: the envelope parses and, when the spool knows the
+// agent's key, its signature verifies. The sequence comes from the file
+// name (fileName), so the scorecard itself is not decoded: the hub decodes
+// it. A file that fails is quarantined and ErrCorrupt returned; the caller
+// moves on.
+func (s *Spool) Read(it Item) ([]byte, uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	data, err := checks.ReadFileMax(filepath.Join(s.dir, it.Name), report.MaxEnvelopeSize)
+	seq, ok := parseFileName(it.Name)
+	if !ok {
+		s.quarantine(it.Name, "nom de fichier inattendu")
+		return nil, 0, fmt.Errorf("%w: %s: unexpected name", ErrCorrupt, it.Name)
+	}
+	data, err := checks.ReadFileMax(filepath.Join(s.dir, it.Name), protocol.MaxEnvelopeSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, err
+			return nil, 0, err
 		}
 		s.quarantine(it.Name, err.Error())
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Name, err)
+		return nil, 0, fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Name, err)
 	}
-	sc, err := s.check(data)
-	if err != nil {
+	if err := s.check(data); err != nil {
 		s.quarantine(it.Name, err.Error())
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Name, err)
+		return nil, 0, fmt.Errorf("%w: %s: %v", ErrCorrupt, it.Name, err)
 	}
-	return data, sc, nil
+	return data, seq, nil
 }
 
-func (s *Spool) check(data []byte) (*report.Scorecard, error) {
-	env, err := report.ParseEnvelope(data)
+// check verifies a spooled envelope: with the key when the spool has it;
+// without, its form only (the hub verifies for real).
+func (s *Spool) check(data []byte) error {
+	env, err := protocol.ParseEnvelope(data)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(env.Signatures) != 1 {
-		return nil, fmt.Errorf("%d signatures", len(env.Signatures))
+	if s.pub == nil {
+		_, err = protocol.OpenUnverified(env, protocol.PayloadType)
+	} else {
+		_, err = protocol.Verify(env, protocol.PayloadType, s.pub)
 	}
-	pub := s.pub
-	if pub == nil {
-		// Without the key we can still check the signature is well formed
-		// and the payload decodes; the hub verifies for real.
-		payload, err := decodePayload(env)
-		if err != nil {
-			return nil, err
-		}
-		return report.Decode(payload)
-	}
-	payload, err := report.Verify(env, report.PayloadType, pub)
-	if err != nil {
-		return nil, err
-	}
-	return report.Decode(payload)
+	return err
 }
 
 // Delete removes a delivered file.
@@ -293,20 +300,4 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// decodePayload decodes an envelope's payload without verifying it.
-func decodePayload(env report.Envelope) ([]byte, error) {
-	if env.PayloadType != report.PayloadType {
-		return nil, fmt.Errorf("%w: %q", report.ErrPayloadType, env.PayloadType)
-	}
-	sig, err := base64.StdEncoding.Strict().DecodeString(env.Signatures[0].Sig)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("%w: bad signature encoding", report.ErrMalformed)
-	}
-	p, err := base64.StdEncoding.Strict().DecodeString(env.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64", report.ErrMalformed)
-	}
-	return p, nil
 }

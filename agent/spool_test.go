@@ -10,17 +10,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
-func signedCard(t testing.TB, key ed25519.PrivateKey, seq uint64) (*report.Scorecard, []byte) {
+func signedCard(t testing.TB, key ed25519.PrivateKey, seq uint64) (*protocol.Scorecard, []byte) {
 	t.Helper()
-	sc, _ := fakeScan(context.Background(), ScanOptions{AgentID: report.KeyID(key.Public().(ed25519.PublicKey)), Sequence: seq})
+	sc, _ := fakeScan(context.Background(), ScanOptions{AgentID: protocol.KeyID(key.Public().(ed25519.PublicKey)), Sequence: seq})
 	payload, err := sc.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, _ := json.Marshal(report.Sign(report.PayloadType, payload, key))
+	env, _ := json.Marshal(protocol.Sign(protocol.PayloadType, payload, key))
 	return sc, env
 }
 
@@ -30,7 +30,7 @@ func signedCard(t testing.TB, key ed25519.PrivateKey, seq uint64) (*report.Score
 // temporary file from a crash mid-write is quarantined at open.
 func TestSpoolTruncatedAtEveryOffset(t *testing.T) {
 	t.Parallel()
-	key, _ := report.GenerateKey()
+	key, _ := protocol.GenerateKey()
 	pub := key.Public().(ed25519.PublicKey)
 	_, env := signedCard(t, key, 7)
 	dir := t.TempDir()
@@ -74,8 +74,8 @@ func TestSpoolTruncatedAtEveryOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	items, _ = sp.List()
-	data, sc, err := sp.Read(items[0])
-	if err != nil || string(data) != string(env) || sc.Sequence != 7 {
+	data, seq, err := sp.Read(items[0])
+	if err != nil || string(data) != string(env) || seq != 7 {
 		t.Fatalf("whole file: %v", err)
 	}
 	// A crash mid-write leaves a temporary file: quarantined at next open.
@@ -120,7 +120,7 @@ func TestTruncatedFileNeverUploaded(t *testing.T) {
 // log line, never the newest.
 func TestSpoolBounds(t *testing.T) {
 	t.Parallel()
-	key, _ := report.GenerateKey()
+	key, _ := protocol.GenerateKey()
 	var logs strings.Builder
 	sp, err := OpenSpool(t.TempDir(), 3, 64<<20, nil, slogTo(&logs))
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/agent/keystore"
 )
 
 // File names inside the state directory.
@@ -20,7 +20,7 @@ const (
 )
 
 // State is what the agent remembers between runs. It is small, JSON, and
-// always replaced atomically (report.WriteFileAtomic) under the state lock, so
+// always replaced atomically (keystore.WriteFileAtomic) under the state lock, so
 // the service and a `vigie scan --now` never interleave their updates.
 type State struct {
 	AgentID    string    `json:"agent_id,omitempty"`
@@ -78,7 +78,7 @@ func SaveState(dir string, s *State) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create state dir: %w", err)
 	}
-	if err := report.WriteFileAtomic(filepath.Join(dir, StateFile), append(data, '\n'), 0o600); err != nil {
+	if err := keystore.WriteFileAtomic(filepath.Join(dir, StateFile), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil

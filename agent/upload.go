@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Outcome is how the agent reacts to one upload attempt (docs/protocol.md).
@@ -49,7 +51,7 @@ func NewUploader(st *State, proxy string, timeout time.Duration) (*Uploader, err
 	if err != nil {
 		return nil, err
 	}
-	return &Uploader{client: c, url: strings.TrimSuffix(st.HubURL, "/") + PathScorecards, agentID: st.AgentID, now: time.Now}, nil
+	return &Uploader{client: c, url: strings.TrimSuffix(st.HubURL, "/") + protocol.PathScorecards, agentID: st.AgentID, now: time.Now}, nil
 }
 
 // Close releases idle connections.
@@ -64,7 +66,7 @@ func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retr
 		return Retry, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderAgent, u.agentID)
+	req.Header.Set(protocol.HeaderAgent, u.agentID)
 	req.Header.Set("User-Agent", "vigie-agent/"+Version)
 	resp, err := u.client.Do(req)
 	if err != nil {
@@ -77,7 +79,7 @@ func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retr
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated:
 		// Read the body so the connection is reused; the ack is the status.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxReplyBody))
+		io.Copy(io.Discard, io.LimitReader(resp.Body, protocol.MaxReplySize))
 		return Delivered, 0, nil
 	}
 	he := readHubError(resp, u.now())
@@ -96,7 +98,7 @@ func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retr
 func (u *Uploader) Health(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(u.url, PathScorecards)+PathHealth, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(u.url, protocol.PathScorecards)+protocol.PathHealth, nil)
 	if err != nil {
 		return "", err
 	}
@@ -108,10 +110,7 @@ func (u *Uploader) Health(ctx context.Context) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", readHubError(resp, u.now())
 	}
-	var h struct {
-		Status  string `json:"status"`
-		Version string `json:"version"`
-	}
+	var h protocol.Health
 	if err := decodeJSON(resp.Body, &h); err != nil || h.Status != "ok" {
 		return "", fmt.Errorf("réponse de santé du hub inattendue (%v)", err)
 	}

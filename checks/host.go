@@ -7,6 +7,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // ErrNotFound means a command or registry key is not on this host; checks turn
@@ -74,18 +76,6 @@ type Registry interface {
 	SubKeys(key string) ([]string, error)
 }
 
-// HostInfo describes the operating system.
-type HostInfo struct {
-	Hostname        string    `json:"hostname"`
-	OS              string    `json:"os"`               // linux, windows
-	Platform        string    `json:"platform"`         // debian, ubuntu, rocky, Microsoft Windows Server 2022 Standard
-	PlatformFamily  string    `json:"platform_family"`  // debian, rhel, Server, Standalone Workstation
-	PlatformVersion string    `json:"platform_version"` // 12.7, 9.4, 10.0.20348 Build 20348
-	KernelVersion   string    `json:"kernel_version"`
-	Arch            string    `json:"arch"`
-	BootTime        time.Time `json:"boot_time"`
-}
-
 // Listener is a listening socket.
 type Listener struct {
 	Proto   string `json:"proto"` // tcp, tcp6, udp, udp6
@@ -104,7 +94,7 @@ type Process struct {
 
 // Facts gives host facts (gopsutil in production).
 type Facts interface {
-	Info(ctx context.Context) (HostInfo, error)
+	Info(ctx context.Context) (protocol.HostInfo, error)
 	Listeners(ctx context.Context) ([]Listener, error)
 	Processes(ctx context.Context) ([]Process, error)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shirou/gopsutil/v3/host"
 	gnet "github.com/shirou/gopsutil/v3/net"
 	"github.com/shirou/gopsutil/v3/process"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Live returns the Host of the machine this program runs on.
@@ -109,12 +110,12 @@ func (c *capped) String() string { return c.buf.String() }
 
 type liveFacts struct{}
 
-func (liveFacts) Info(ctx context.Context) (HostInfo, error) {
+func (liveFacts) Info(ctx context.Context) (protocol.HostInfo, error) {
 	i, err := host.InfoWithContext(ctx)
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("host info: %w", err)
+		return protocol.HostInfo{}, fmt.Errorf("host info: %w", err)
 	}
-	return HostInfo{
+	return protocol.HostInfo{
 		Hostname:        i.Hostname,
 		OS:              i.OS,
 		Platform:        i.Platform,

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // RunOptions tunes the runner.
@@ -26,7 +28,7 @@ var DefaultRunOptions = RunOptions{Timeout: 20 * time.Second, Concurrency: 8, Gr
 // RunAll runs every check and returns one result per check, in the order of
 // list. A check that panics, errors or hangs yields an error result for that
 // check alone: a scorecard never has a hole where a check should be.
-func RunAll(ctx context.Context, h *Host, list []Check, opt RunOptions) []Result {
+func RunAll(ctx context.Context, h *Host, list []Check, opt RunOptions) []protocol.Result {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultRunOptions.Timeout
 	}
@@ -36,7 +38,7 @@ func RunAll(ctx context.Context, h *Host, list []Check, opt RunOptions) []Result
 	if opt.Grace <= 0 {
 		opt.Grace = DefaultRunOptions.Grace
 	}
-	out := make([]Result, len(list))
+	out := make([]protocol.Result, len(list))
 	sem := make(chan struct{}, opt.Concurrency)
 	var wg sync.WaitGroup
 	for i, c := range list {
@@ -47,7 +49,7 @@ func RunAll(ctx context.Context, h *Host, list []Check, opt RunOptions) []Result
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
 			case <-ctx.Done():
-				out[i] = stamp(c.Meta(), Errored(Text{FR: "scan interrompu", EN: "scan interrupted"}, ctx.Err()), 0)
+				out[i] = stamp(c.Meta(), Errored(protocol.Text{FR: "scan interrompu", EN: "scan interrupted"}, ctx.Err()), 0)
 				return
 			}
 			out[i] = runOne(ctx, h, c, opt)
@@ -57,10 +59,10 @@ func RunAll(ctx context.Context, h *Host, list []Check, opt RunOptions) []Result
 	return out
 }
 
-func runOne(ctx context.Context, h *Host, c Check, opt RunOptions) Result {
+func runOne(ctx context.Context, h *Host, c Check, opt RunOptions) protocol.Result {
 	m := c.Meta()
 	if len(m.OS) > 0 && !slices.Contains(m.OS, h.OS) {
-		return stamp(m, Skipped(Textf("ne s'applique pas à %s", "does not apply to %s", h.OS)), 0)
+		return stamp(m, Skipped(protocol.Textf("ne s'applique pas à %s", "does not apply to %s", h.OS)), 0)
 	}
 	timeout := opt.Timeout
 	if m.Timeout > 0 {
@@ -69,11 +71,11 @@ func runOne(ctx context.Context, h *Host, c Check, opt RunOptions) Result {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	done := make(chan Result, 1) // buffered: a hung check that returns late does not leak a blocked goroutine
+	done := make(chan protocol.Result, 1) // buffered: a hung check that returns late does not leak a blocked goroutine
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- Errored(Text{FR: "erreur interne de la vérification", EN: "internal error in the check"},
+				done <- Errored(protocol.Text{FR: "erreur interne de la vérification", EN: "internal error in the check"},
 					fmt.Errorf("panic: %v\n%s", p, firstLines(debug.Stack(), 12)))
 			}
 		}()
@@ -84,20 +86,20 @@ func runOne(ctx context.Context, h *Host, c Check, opt RunOptions) Result {
 	select {
 	case r := <-done:
 		if r.Status == "" {
-			r = Errored(Text{FR: "résultat vide", EN: "empty result"}, fmt.Errorf("check %s returned no status", m.ID))
+			r = Errored(protocol.Text{FR: "résultat vide", EN: "empty result"}, fmt.Errorf("check %s returned no status", m.ID))
 		}
-		if r.Status != Error && cctx.Err() != nil && ctx.Err() == nil {
+		if r.Status != protocol.Error && cctx.Err() != nil && ctx.Err() == nil {
 			// Finished, but only because its I/O was cut at the deadline.
-			r = Errored(Textf("délai de %s dépassé", "deadline of %s exceeded", timeout), cctx.Err())
+			r = Errored(protocol.Textf("délai de %s dépassé", "deadline of %s exceeded", timeout), cctx.Err())
 		}
 		return stamp(m, r, time.Since(start))
 	case <-timer.C:
-		return stamp(m, Errored(Textf("délai de %s dépassé", "deadline of %s exceeded", timeout),
+		return stamp(m, Errored(protocol.Textf("délai de %s dépassé", "deadline of %s exceeded", timeout),
 			fmt.Errorf("check %s did not stop", m.ID)), time.Since(start))
 	}
 }
 
-func stamp(m Meta, r Result, d time.Duration) Result {
+func stamp(m Meta, r protocol.Result, d time.Duration) protocol.Result {
 	r.ID, r.Version, r.Target, r.Duration = m.ID, m.Version, m.Target, d
 	if m.Declared {
 		r.Declared = true

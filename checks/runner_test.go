@@ -8,10 +8,11 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
-func fn(id string, f func(ctx context.Context, h *checks.Host) checks.Result) checks.Check {
-	return checks.Func{M: checks.Meta{ID: id, Version: 1, Domain: checks.DomainPatch, Severity: checks.High}, F: f}
+func fn(id string, f func(ctx context.Context, h *checks.Host) protocol.Result) checks.Check {
+	return checks.Func{M: checks.Meta{ID: id, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High}, F: f}
 }
 
 func TestRunAllIsolatesPanicsAndHangs(t *testing.T) {
@@ -19,21 +20,21 @@ func TestRunAllIsolatesPanicsAndHangs(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	list := []checks.Check{
-		fn("t.ok", func(context.Context, *checks.Host) checks.Result {
-			return checks.Passed(checks.Textf("bien", "fine"), nil)
+		fn("t.ok", func(context.Context, *checks.Host) protocol.Result {
+			return checks.Passed(protocol.Textf("bien", "fine"), nil)
 		}),
-		fn("t.panic", func(context.Context, *checks.Host) checks.Result { panic("boom") }),
+		fn("t.panic", func(context.Context, *checks.Host) protocol.Result { panic("boom") }),
 		// Ignores its context entirely: the runner must give up on it.
-		fn("t.hang", func(context.Context, *checks.Host) checks.Result { <-release; return checks.Result{} }),
+		fn("t.hang", func(context.Context, *checks.Host) protocol.Result { <-release; return protocol.Result{} }),
 		// Honours its context: returns when the deadline cuts its I/O.
-		fn("t.slow", func(ctx context.Context, _ *checks.Host) checks.Result {
+		fn("t.slow", func(ctx context.Context, _ *checks.Host) protocol.Result {
 			<-ctx.Done()
-			return checks.Passed(checks.Textf("trop tard", "too late"), nil)
+			return checks.Passed(protocol.Textf("trop tard", "too late"), nil)
 		}),
-		fn("t.empty", func(context.Context, *checks.Host) checks.Result { return checks.Result{} }),
-		checks.Func{M: checks.Meta{ID: "t.windows", OS: []string{"windows"}}, F: func(context.Context, *checks.Host) checks.Result {
+		fn("t.empty", func(context.Context, *checks.Host) protocol.Result { return protocol.Result{} }),
+		checks.Func{M: checks.Meta{ID: "t.windows", OS: []string{"windows"}}, F: func(context.Context, *checks.Host) protocol.Result {
 			t.Error("a Windows-only check ran on Linux")
-			return checks.Result{}
+			return protocol.Result{}
 		}},
 	}
 	start := time.Now()
@@ -41,9 +42,9 @@ func TestRunAllIsolatesPanicsAndHangs(t *testing.T) {
 	if el := time.Since(start); el > 5*time.Second {
 		t.Fatalf("RunAll took %s: a hung check blocked the scan", el)
 	}
-	want := map[string]checks.Status{
-		"t.ok": checks.Pass, "t.panic": checks.Error, "t.hang": checks.Error, "t.slow": checks.Error,
-		"t.empty": checks.Error, "t.windows": checks.NotApplicable,
+	want := map[string]protocol.Status{
+		"t.ok": protocol.Pass, "t.panic": protocol.Error, "t.hang": protocol.Error, "t.slow": protocol.Error,
+		"t.empty": protocol.Error, "t.windows": protocol.NotApplicable,
 	}
 	if len(res) != len(list) {
 		t.Fatalf("got %d results for %d checks", len(res), len(list))
@@ -70,7 +71,7 @@ func TestRunAllBoundsConcurrency(t *testing.T) {
 	mu := make(chan struct{}, 1)
 	var list []checks.Check
 	for i := 0; i < 20; i++ {
-		list = append(list, fn("t.c", func(context.Context, *checks.Host) checks.Result {
+		list = append(list, fn("t.c", func(context.Context, *checks.Host) protocol.Result {
 			mu <- struct{}{}
 			running++
 			if running > peak {
@@ -81,7 +82,7 @@ func TestRunAllBoundsConcurrency(t *testing.T) {
 			mu <- struct{}{}
 			running--
 			<-mu
-			return checks.Passed(checks.Text{}, nil)
+			return checks.Passed(protocol.Text{}, nil)
 		}))
 	}
 	checks.RunAll(context.Background(), checkstest.Host(), list, checks.RunOptions{Concurrency: 3, Timeout: time.Second})
@@ -94,8 +95,8 @@ func TestRunAllCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := checks.RunAll(ctx, checkstest.Host(), []checks.Check{fn("t.x", func(ctx context.Context, _ *checks.Host) checks.Result {
-		return checks.Passed(checks.Text{}, nil)
+	res := checks.RunAll(ctx, checkstest.Host(), []checks.Check{fn("t.x", func(ctx context.Context, _ *checks.Host) protocol.Result {
+		return checks.Passed(protocol.Text{}, nil)
 	})}, checks.RunOptions{Concurrency: 1})
 	if len(res) != 1 || res[0].ID != "t.x" {
 		t.Fatalf("cancelled scan lost its result: %+v", res)

@@ -19,12 +19,13 @@ import (
 	"github.com/kardianos/service"
 
 	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // hostInfo collects the host facts sent at enrolment (best effort).
-func hostInfo(ctx context.Context) checks.HostInfo {
+func hostInfo(ctx context.Context) protocol.HostInfo {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	info, _ := checks.Live().Facts.Info(ctx)
@@ -219,7 +220,7 @@ func writeConfig(o Options) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return false, fmt.Errorf("dossier de configuration : %w", err)
 	}
-	if err := report.WriteFileAtomic(p, agent.DefaultConfig(o.HubURL, agent.NormalizeFingerprint(o.Fingerprint), o.StateDir), 0o640); err != nil {
+	if err := keystore.WriteFileAtomic(p, agent.DefaultConfig(o.HubURL, agent.NormalizeFingerprint(o.Fingerprint), o.StateDir), 0o640); err != nil {
 		return false, fmt.Errorf("écriture de la configuration : %w", err)
 	}
 	return true, nil
@@ -235,7 +236,7 @@ func installUnitFiles(o Options) error {
 	if err := os.MkdirAll(filepath.Dir(l), 0o755); err != nil {
 		return err
 	}
-	if err := report.WriteFileAtomic(u, []byte(SystemdUnit(o.Executable, o.ConfigPath)), 0o644); err != nil {
+	if err := keystore.WriteFileAtomic(u, []byte(SystemdUnit(o.Executable, o.ConfigPath)), 0o644); err != nil {
 		return err
 	}
 	os.Remove(l)

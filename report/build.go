@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Scan is everything a scorecard is assembled from.
 type Scan struct {
-	Checks       []checks.Check  // as run, same order as Results
-	Results      []checks.Result // from checks.RunAll
-	Host         checks.HostInfo
+	Checks       []checks.Check    // as run, same order as Results
+	Results      []protocol.Result // from checks.RunAll
+	Host         protocol.HostInfo
 	StartedAt    time.Time
 	FinishedAt   time.Time
 	AgentID      string
@@ -20,39 +21,39 @@ type Scan struct {
 	Sector       string
 	AgentVersion string
 	Sequence     uint64
-	Software     []Package
+	Software     []protocol.Package
 }
 
 // Build assembles, scores and prioritises a scorecard.
-func Build(s Scan) *Scorecard {
+func Build(s Scan) *protocol.Scorecard {
 	prio := map[string]int{}
-	results := make([]Result, len(s.Results))
+	results := make([]protocol.Result, len(s.Results))
 	for i, r := range s.Results {
 		m := s.Checks[i].Meta()
-		results[i] = Result{Result: r, Domain: m.Domain, Severity: m.Severity, Refs: m.Refs}
+		r.Domain, r.Severity, r.Refs = m.Domain, m.Severity, m.Refs
+		results[i] = r
 		if m.Priority > 0 {
 			prio[m.ID] = m.Priority
 		}
 	}
 	domains, overall, level, capped := Score(results)
-	return &Scorecard{
-		Schema:       Schema,
-		ID:           NewID(),
-		AgentID:      s.AgentID,
-		Entity:       s.Entity,
-		Sector:       s.Sector,
-		Sequence:     s.Sequence,
-		AgentVersion: s.AgentVersion,
-		Host:         s.Host,
-		StartedAt:    s.StartedAt.UTC(),
-		FinishedAt:   s.FinishedAt.UTC(),
-		Results:      results,
-		Domains:      domains,
-		Score:        overall,
-		Level:        level,
-		LevelCapped:  capped,
-		Actions:      Prioritise(results, func(id string) int { return prio[id] }),
-		Software:     s.Software,
+	return &protocol.Scorecard{
+		Header: protocol.Header{
+			Schema:       protocol.Schema,
+			ID:           NewID(),
+			AgentID:      s.AgentID,
+			Entity:       s.Entity,
+			Sector:       s.Sector,
+			Sequence:     s.Sequence,
+			AgentVersion: s.AgentVersion,
+			Host:         s.Host,
+			StartedAt:    s.StartedAt.UTC(),
+			FinishedAt:   s.FinishedAt.UTC(),
+		},
+		Results:  results,
+		Scores:   protocol.Scores{Domains: domains, Score: overall, Level: level, LevelCapped: capped},
+		Actions:  Prioritise(results, func(id string) int { return prio[id] }),
+		Software: s.Software,
 	}
 }
 

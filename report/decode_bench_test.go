@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"testing"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // BenchmarkParseVerifyDecode is the hub's per-scorecard cost before storage:
@@ -15,20 +17,20 @@ func BenchmarkParseVerifyDecode(b *testing.B) {
 		sc.Results = append(sc.Results, sc.Results...)
 	}
 	payload, _ := sc.Encode()
-	k, _ := GenerateKey()
-	env, _ := json.Marshal(Sign(PayloadType, payload, k))
+	k, _ := protocol.GenerateKey()
+	env, _ := json.Marshal(protocol.Sign(protocol.PayloadType, payload, k))
 	b.SetBytes(int64(len(env)))
 	b.ReportAllocs()
 	for b.Loop() {
-		e, err := ParseEnvelope(env)
+		e, err := protocol.ParseEnvelope(env)
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := Verify(e, PayloadType, k.Public().(ed25519.PublicKey))
+		p, err := protocol.Verify(e, protocol.PayloadType, k.Public().(ed25519.PublicKey))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Decode(p); err != nil {
+		if _, err := protocol.Decode(p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,7 +48,7 @@ func BenchmarkDecodeSummary(b *testing.B) {
 	b.Run("summary", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := DecodeSummary(payload); err != nil {
+			if _, err := protocol.DecodeSummary(payload); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -54,7 +56,7 @@ func BenchmarkDecodeSummary(b *testing.B) {
 	b.Run("whole", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := Decode(payload); err != nil {
+			if _, err := protocol.Decode(payload); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -3,145 +3,28 @@ package report
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
-
-func TestSignVerify(t *testing.T) {
-	t.Parallel()
-	key, _ := GenerateKey()
-	other, _ := GenerateKey()
-	pub := key.Public().(ed25519.PublicKey)
-	payload := []byte(`{"schema":"vigie.scorecard/v1","id":"x"}`)
-	env := Sign(PayloadType, payload, key)
-	raw, _ := json.Marshal(env)
-
-	parsed, err := ParseEnvelope(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := Verify(parsed, PayloadType, pub)
-	if err != nil || string(got) != string(payload) {
-		t.Fatalf("Verify untouched = %q, %v", got, err)
-	}
-	if env.Signatures[0].KeyID != KeyID(pub) || len(KeyID(pub)) != 32 {
-		t.Errorf("keyid %q, want KeyID(pub)", env.Signatures[0].KeyID)
-	}
-
-	// Every single flipped byte of the payload or of the signature is caught.
-	for i := range payload {
-		p := append([]byte(nil), payload...)
-		p[i] ^= 0x01
-		e := env
-		e.Payload = base64.StdEncoding.EncodeToString(p)
-		if _, err := Verify(e, PayloadType, pub); !errors.Is(err, ErrBadSignature) {
-			t.Fatalf("payload byte %d flipped: err = %v, want ErrBadSignature", i, err)
-		}
-	}
-	sig, _ := base64.StdEncoding.DecodeString(env.Signatures[0].Sig)
-	for i := range sig {
-		s := append([]byte(nil), sig...)
-		s[i] ^= 0x80
-		e := env
-		e.Signatures = []Signature{{KeyID: env.Signatures[0].KeyID, Sig: base64.StdEncoding.EncodeToString(s)}}
-		if _, err := Verify(e, PayloadType, pub); !errors.Is(err, ErrBadSignature) {
-			t.Fatalf("signature byte %d flipped: err = %v", i, err)
-		}
-	}
-	if _, err := Verify(env, PayloadType, other.Public().(ed25519.PublicKey)); !errors.Is(err, ErrUnknownKey) {
-		t.Errorf("wrong key: err = %v, want ErrUnknownKey", err)
-	}
-	// Same key id but the signature made by another key (forged keyid).
-	forged := Sign(PayloadType, payload, other)
-	forged.Signatures[0].KeyID = KeyID(pub)
-	if _, err := Verify(forged, PayloadType, pub); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("forged keyid: err = %v", err)
-	}
-	e := env
-	e.PayloadType = "application/json"
-	if _, err := Verify(e, PayloadType, pub); !errors.Is(err, ErrPayloadType) {
-		t.Errorf("wrong payload type: err = %v", err)
-	}
-	// The payload type is inside the signature: relabelling it breaks it.
-	relabelled := Sign("application/json", payload, key)
-	relabelled.PayloadType = PayloadType
-	if _, err := Verify(relabelled, PayloadType, pub); !errors.Is(err, ErrBadSignature) {
-		t.Errorf("relabelled payload type: err = %v", err)
-	}
-	two := env
-	two.Signatures = append(two.Signatures, env.Signatures[0])
-	if _, err := Verify(two, PayloadType, pub); !errors.Is(err, ErrMalformed) {
-		t.Errorf("two signatures: err = %v", err)
-	}
-}
-
-func TestParseEnvelopeRejects(t *testing.T) {
-	t.Parallel()
-	for name, in := range map[string]string{
-		"empty":     ``,
-		"not json":  `hello`,
-		"no sig":    `{"payloadType":"a","payload":"YQ==","signatures":[]}`,
-		"unknown":   `{"payloadType":"a","payload":"YQ==","signatures":[{"keyid":"k","sig":"YQ=="}],"x":1}`,
-		"trailing":  `{"payloadType":"a","payload":"YQ==","signatures":[{"keyid":"k","sig":"YQ=="}]} {}`,
-		"too large": `{"payloadType":"` + string(make([]byte, MaxEnvelopeSize)) + `"}`,
-	} {
-		if _, err := ParseEnvelope([]byte(in)); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
-func TestKeyFiles(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "agent.key")
-	k, created, err := LoadOrCreateKey(path)
-	if err != nil || !created {
-		t.Fatalf("create: %v %v", created, err)
-	}
-	if runtime.GOOS != "windows" {
-		fi, err := os.Stat(path)
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("private key mode %v, want 0600 (%v)", fi.Mode().Perm(), err)
-		}
-	}
-	k2, created, err := LoadOrCreateKey(path)
-	if err != nil || created || !k.Equal(k2) {
-		t.Fatalf("reload: created=%v err=%v equal=%v", created, err, k.Equal(k2))
-	}
-	pubData, _ := os.ReadFile(PublicKeyPath(path))
-	pub, err := ParsePublicKey(pubData)
-	if err != nil || !pub.Equal(k.Public()) {
-		t.Fatalf("public key file: %v", err)
-	}
-	os.WriteFile(path, []byte("garbage"), 0o600)
-	if _, _, err := LoadOrCreateKey(path); err == nil {
-		t.Fatal("corrupt key accepted")
-	}
-}
 
 func TestSignScorecard(t *testing.T) {
 	t.Parallel()
 	sc, _ := sample()
-	key, _ := GenerateKey()
-	raw, err := SignScorecard(sc, key)
+	key, _ := protocol.GenerateKey()
+	raw, err := protocol.SignScorecard(sc, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := ParseEnvelope(raw)
+	env, err := protocol.ParseEnvelope(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := Verify(env, PayloadType, key.Public().(ed25519.PublicKey))
+	payload, err := protocol.Verify(env, protocol.PayloadType, key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := Decode(payload)
+	back, err := protocol.Decode(payload)
 	if err != nil || back.ID != sc.ID || len(back.Results) != len(sc.Results) {
 		t.Fatalf("decoded %+v, %v", back, err)
 	}

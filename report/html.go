@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 //go:embed report.html.tmpl
@@ -13,13 +14,13 @@ var htmlTemplate string
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"w":         word,
-	"domain":    DomainName,
-	"severity":  SeverityName,
-	"status":    StatusName,
+	"domain":    func(d protocol.Domain, lg string) string { return d.Name(lg) },
+	"severity":  func(s protocol.Severity, lg string) string { return s.Name(lg) },
+	"status":    func(s protocol.Status, lg string) string { return s.Label(lg) },
 	"time":      FormatTime,
 	"duration":  formatDuration,
-	"levelname": func(l Level, lg string) string { return l.Name(lg) },
-	"text":      func(t checks.Text, lg string) string { return t.In(lg) },
+	"levelname": func(l protocol.Level, lg string) string { return l.Name(lg) },
+	"text":      func(t protocol.Text, lg string) string { return t.In(lg) },
 	"advice": func(cat checks.Catalogue, id, lg string) checks.Advice {
 		return cat[id].In(lang(lg))
 	},
@@ -29,20 +30,20 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(htmlTemplate))
 
 type htmlData struct {
-	S        *Scorecard
+	S        *protocol.Scorecard
 	Cat      checks.Catalogue
 	Lang     string
-	Findings []Result
-	Others   []Result
-	Actions  []Action
+	Findings []protocol.Result
+	Others   []protocol.Result
+	Actions  []protocol.Action
 	Version  string
 }
 
 // WriteHTML renders a single self-contained HTML page (inline CSS, no script,
 // no external resource) that prints well on A4 for elected officials.
-func WriteHTML(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error {
+func WriteHTML(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string) error {
 	d := htmlData{S: s, Cat: cat, Lang: lang(l), Version: s.AgentVersion}
-	for _, st := range []checks.Status{checks.Fail, checks.Warn, checks.Error} {
+	for _, st := range []protocol.Status{protocol.Fail, protocol.Warn, protocol.Error} {
 		for _, r := range s.Results {
 			if r.Status == st {
 				d.Findings = append(d.Findings, r)
@@ -50,7 +51,7 @@ func WriteHTML(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error 
 		}
 	}
 	for _, r := range s.Results {
-		if r.Status == checks.Pass || r.Status == checks.NotApplicable {
+		if r.Status == protocol.Pass || r.Status == protocol.NotApplicable {
 			d.Others = append(d.Others, r)
 		}
 	}

@@ -11,80 +11,70 @@ import (
 // the guidance catalogue and the results' evidence.
 var words = map[string]map[string]string{
 	"fr": {
-		"title":       "Bilan de cybersécurité",
-		"domain":      "Domaine",
-		"host":        "Hôte",
-		"system":      "Système",
-		"scanned":     "Analysé le",
-		"duration":    "durée",
-		"level":       "Niveau de maturité",
-		"score":       "Score global",
-		"capped":      "plafonné : au moins une vérification critique a échoué",
-		"domains":     "Scores par domaine",
-		"findings":    "Points à corriger",
-		"nofindings":  "Aucun échec ni avertissement.",
-		"actions":     "Les actions à mener en priorité",
-		"seen":        "Constaté",
-		"why":         "Pourquoi",
-		"todo":        "À faire",
-		"effort":      "Temps estimé",
-		"na":          "non évalué",
-		"passed":      "réussie(s)",
-		"warned":      "avertissement(s)",
-		"failed":      "échec(s)",
-		"errored":     "erreur(s)",
-		"notapp":      "sans objet",
-		"all":         "Toutes les vérifications",
-		"check":       "Vérification",
-		"status":      "Résultat",
-		"evidence":    "Ce qui a été constaté",
-		"footer":      "Rapport produit par Vigie %s. Niveaux de maturité : Insuffisant (0), Émergent (1), Intermédiaire (2), Confirmé (3), Optimal (4).",
-		"agent":       "Agent",
-		"entity":      "Entité",
-		"declared":    "déclaré",
-		"statuspass":  "RÉUSSI",
-		"statusfail":  "ÉCHEC",
-		"statuswarn":  "ATTENTION",
-		"statusna":    "SANS OBJET",
-		"statuserror": "ERREUR",
+		"title":      "Bilan de cybersécurité",
+		"domain":     "Domaine",
+		"host":       "Hôte",
+		"system":     "Système",
+		"scanned":    "Analysé le",
+		"duration":   "durée",
+		"level":      "Niveau de maturité",
+		"score":      "Score global",
+		"capped":     "plafonné : au moins une vérification critique a échoué",
+		"domains":    "Scores par domaine",
+		"findings":   "Points à corriger",
+		"nofindings": "Aucun échec ni avertissement.",
+		"actions":    "Les actions à mener en priorité",
+		"seen":       "Constaté",
+		"why":        "Pourquoi",
+		"todo":       "À faire",
+		"effort":     "Temps estimé",
+		"na":         "non évalué",
+		"passed":     "réussie(s)",
+		"warned":     "avertissement(s)",
+		"failed":     "échec(s)",
+		"errored":    "erreur(s)",
+		"notapp":     "sans objet",
+		"all":        "Toutes les vérifications",
+		"check":      "Vérification",
+		"status":     "Résultat",
+		"evidence":   "Ce qui a été constaté",
+		"footer":     "Rapport produit par Vigie %s. Niveaux de maturité : Insuffisant (0), Émergent (1), Intermédiaire (2), Confirmé (3), Optimal (4).",
+		"agent":      "Agent",
+		"entity":     "Entité",
+		"declared":   "déclaré",
 	},
 	"en": {
-		"title":       "Cybersecurity report",
-		"domain":      "Domain",
-		"host":        "Host",
-		"system":      "System",
-		"scanned":     "Scanned on",
-		"duration":    "took",
-		"level":       "Maturity level",
-		"score":       "Overall score",
-		"capped":      "capped: at least one critical check failed",
-		"domains":     "Scores by domain",
-		"findings":    "Issues to fix",
-		"nofindings":  "No failure and no warning.",
-		"actions":     "Actions to take first",
-		"seen":        "Seen",
-		"why":         "Why",
-		"todo":        "What to do",
-		"effort":      "Estimated time",
-		"na":          "not assessed",
-		"passed":      "passed",
-		"warned":      "warning(s)",
-		"failed":      "failed",
-		"errored":     "error(s)",
-		"notapp":      "not applicable",
-		"all":         "All checks",
-		"check":       "Check",
-		"status":      "Result",
-		"evidence":    "What was seen",
-		"footer":      "Report produced by Vigie %s. Maturity levels: Insufficient (0), Emerging (1), Intermediate (2), Established (3), Optimal (4).",
-		"agent":       "Agent",
-		"entity":      "Entity",
-		"declared":    "declared",
-		"statuspass":  "PASS",
-		"statusfail":  "FAIL",
-		"statuswarn":  "WARNING",
-		"statusna":    "N/A",
-		"statuserror": "ERROR",
+		"title":      "Cybersecurity report",
+		"domain":     "Domain",
+		"host":       "Host",
+		"system":     "System",
+		"scanned":    "Scanned on",
+		"duration":   "took",
+		"level":      "Maturity level",
+		"score":      "Overall score",
+		"capped":     "capped: at least one critical check failed",
+		"domains":    "Scores by domain",
+		"findings":   "Issues to fix",
+		"nofindings": "No failure and no warning.",
+		"actions":    "Actions to take first",
+		"seen":       "Seen",
+		"why":        "Why",
+		"todo":       "What to do",
+		"effort":     "Estimated time",
+		"na":         "not assessed",
+		"passed":     "passed",
+		"warned":     "warning(s)",
+		"failed":     "failed",
+		"errored":    "error(s)",
+		"notapp":     "not applicable",
+		"all":        "All checks",
+		"check":      "Check",
+		"status":     "Result",
+		"evidence":   "What was seen",
+		"footer":     "Report produced by Vigie %s. Maturity levels: Insufficient (0), Emerging (1), Intermediate (2), Established (3), Optimal (4).",
+		"agent":      "Agent",
+		"entity":     "Entity",
+		"declared":   "declared",
 	},
 }
 
@@ -96,59 +86,6 @@ func lang(l string) string {
 }
 
 func word(l, key string) string { return words[lang(l)][key] }
-
-var domainNames = map[checks.Domain][2]string{
-	checks.DomainPatch:        {"Mises à jour", "Updates"},
-	checks.DomainBackup:       {"Sauvegardes", "Backups"},
-	checks.DomainHygiene:      {"Hygiène du poste", "Host hygiene"},
-	checks.DomainTLS:          {"Chiffrement (TLS)", "Encryption (TLS)"},
-	checks.DomainDNS:          {"Nom de domaine et messagerie", "Domain name and mail"},
-	checks.DomainOrganisation: {"Organisation (déclaratif)", "Organisation (declared)"},
-}
-
-// DomainName is the plain-language name of a domain.
-func DomainName(d checks.Domain, l string) string {
-	n, ok := domainNames[d]
-	if !ok {
-		return string(d)
-	}
-	if lang(l) == "en" {
-		return n[1]
-	}
-	return n[0]
-}
-
-var severityNames = map[checks.Severity][2]string{
-	checks.Critical: {"critique", "critical"},
-	checks.High:     {"élevée", "high"},
-	checks.Medium:   {"moyenne", "medium"},
-	checks.Low:      {"faible", "low"},
-	checks.Info:     {"information", "info"},
-}
-
-// SeverityName is the severity in lang.
-func SeverityName(s checks.Severity, l string) string {
-	n := severityNames[s]
-	if lang(l) == "en" {
-		return n[1]
-	}
-	return n[0]
-}
-
-// StatusName is the status label in lang.
-func StatusName(s checks.Status, l string) string {
-	switch s {
-	case checks.Pass:
-		return word(l, "statuspass")
-	case checks.Fail:
-		return word(l, "statusfail")
-	case checks.Warn:
-		return word(l, "statuswarn")
-	case checks.NotApplicable:
-		return word(l, "statusna")
-	}
-	return word(l, "statuserror")
-}
 
 // FormatTime prints a time as French or English readers expect, in the
 // scorecard's own zone (UTC) so reports are reproducible.

@@ -11,37 +11,38 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // sample is a fixed scorecard with one result of each status, including
 // characters that must be escaped in HTML.
-func sample() (*Scorecard, checks.Catalogue) {
+func sample() (*protocol.Scorecard, checks.Catalogue) {
 	start := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
-	m := func(id string, d checks.Domain, sev checks.Severity, prio int) checks.Meta {
+	m := func(id string, d protocol.Domain, sev protocol.Severity, prio int) checks.Meta {
 		return checks.Meta{ID: id, Version: 1, Domain: d, Severity: sev, Priority: prio}
 	}
 	metas := []checks.Meta{
-		m("patch.os-support", checks.DomainPatch, checks.Critical, 4),
-		m("patch.security-pending", checks.DomainPatch, checks.High, 4),
-		m("patch.reboot-pending", checks.DomainPatch, checks.Medium, 0),
-		m("backup.recent", checks.DomainBackup, checks.High, 5),
-		m("tls.cert-expiry", checks.DomainTLS, checks.High, 0),
-		m("tls.hsts", checks.DomainTLS, checks.Low, 0),
-		m("hygiene.firewall", checks.DomainHygiene, checks.High, 0),
-		m("dns.spf", checks.DomainDNS, checks.Medium, 0),
+		m("patch.os-support", protocol.DomainPatch, protocol.Critical, 4),
+		m("patch.security-pending", protocol.DomainPatch, protocol.High, 4),
+		m("patch.reboot-pending", protocol.DomainPatch, protocol.Medium, 0),
+		m("backup.recent", protocol.DomainBackup, protocol.High, 5),
+		m("tls.cert-expiry", protocol.DomainTLS, protocol.High, 0),
+		m("tls.hsts", protocol.DomainTLS, protocol.Low, 0),
+		m("hygiene.firewall", protocol.DomainHygiene, protocol.High, 0),
+		m("dns.spf", protocol.DomainDNS, protocol.Medium, 0),
 	}
 	metas[4].Target = "mairie.example:443"
-	results := []checks.Result{
-		checks.Failed(checks.Textf("Debian 11 : support LTS terminé le 31/08/2026", "Debian 11: LTS support ended 2026-08-31"), nil),
-		checks.Failed(checks.Textf("4 mises à jour de sécurité en attente <openssl>", "4 security updates pending <openssl>"), map[string]any{"pending": 4}),
-		checks.Passed(checks.Textf("aucun redémarrage en attente", "no reboot pending"), nil),
-		checks.Skipped(checks.Textf("aucun dossier de sauvegarde configuré", "no backup folder configured")),
-		checks.Failed(checks.Textf("certificat expiré depuis 3 jours", "certificate expired 3 days ago"), nil),
-		{Status: checks.Error, Evidence: checks.Textf("délai dépassé", "deadline exceeded")},
-		checks.Passed(checks.Textf("pare-feu actif (nftables, 12 règles)", "firewall active (nftables, 12 rules)"), nil),
-		checks.Passed(checks.Textf("SPF présent, se termine par -all", "SPF present, ends with -all"), nil),
+	results := []protocol.Result{
+		checks.Failed(protocol.Textf("Debian 11 : support LTS terminé le 31/08/2026", "Debian 11: LTS support ended 2026-08-31"), nil),
+		checks.Failed(protocol.Textf("4 mises à jour de sécurité en attente <openssl>", "4 security updates pending <openssl>"), map[string]any{"pending": 4}),
+		checks.Passed(protocol.Textf("aucun redémarrage en attente", "no reboot pending"), nil),
+		checks.Skipped(protocol.Textf("aucun dossier de sauvegarde configuré", "no backup folder configured")),
+		checks.Failed(protocol.Textf("certificat expiré depuis 3 jours", "certificate expired 3 days ago"), nil),
+		{Status: protocol.Error, Evidence: protocol.Textf("délai dépassé", "deadline exceeded")},
+		checks.Passed(protocol.Textf("pare-feu actif (nftables, 12 règles)", "firewall active (nftables, 12 rules)"), nil),
+		checks.Passed(protocol.Textf("SPF présent, se termine par -all", "SPF present, ends with -all"), nil),
 	}
 	for i := range results {
 		results[i].ID, results[i].Version, results[i].Target = metas[i].ID, 1, metas[i].Target
@@ -52,7 +53,7 @@ func sample() (*Scorecard, checks.Catalogue) {
 	}
 	sc := Build(Scan{
 		Checks: list, Results: results,
-		Host:      checks.HostInfo{Hostname: "mairie-srv01", OS: "linux", Platform: "debian", PlatformVersion: "12.7"},
+		Host:      protocol.HostInfo{Hostname: "mairie-srv01", OS: "linux", Platform: "debian", PlatformVersion: "12.7"},
 		StartedAt: start, FinishedAt: start.Add(1300 * time.Millisecond),
 		AgentID: "0123456789abcdef0123456789abcdef", Entity: "Mairie d'Exemple & environs", AgentVersion: "1.0.0",
 	})
@@ -148,7 +149,7 @@ func TestRenderContent(t *testing.T) {
 	}
 	// Round trip: a rendered scorecard decodes and validates.
 	js, _ := sc.Encode()
-	back, err := Decode(js)
+	back, err := protocol.Decode(js)
 	if err != nil {
 		t.Fatalf("round trip: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 //go:embed scorecard.schema.json
@@ -78,7 +79,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{}`))
 	s := compileSchema(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, err := Decode(data)
+		sc, err := protocol.Decode(data)
 		if err != nil {
 			return
 		}
@@ -86,7 +87,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Decode(out); err != nil {
+		if _, err := protocol.Decode(out); err != nil {
 			t.Fatalf("re-decode: %v", err)
 		}
 		_ = validate(s, out) // partial documents may lack fields; must not panic
@@ -96,17 +97,17 @@ func FuzzDecode(f *testing.F) {
 // FuzzParseEnvelope: never panics, and whatever parses and verifies under a
 // fresh key must have been signed by it (which random input never is).
 func FuzzParseEnvelope(f *testing.F) {
-	key, _ := GenerateKey()
-	good, _ := json.Marshal(Sign(PayloadType, []byte(`{"a":1}`), key))
+	key, _ := protocol.GenerateKey()
+	good, _ := json.Marshal(protocol.Sign(protocol.PayloadType, []byte(`{"a":1}`), key))
 	f.Add(good)
 	f.Add([]byte(`{"payloadType":"x","payload":"","signatures":[]}`))
-	other, _ := GenerateKey()
+	other, _ := protocol.GenerateKey()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		e, err := ParseEnvelope(data)
+		e, err := protocol.ParseEnvelope(data)
 		if err != nil {
 			return
 		}
-		if _, err := Verify(e, PayloadType, other.Public().(ed25519.PublicKey)); err == nil {
+		if _, err := protocol.Verify(e, protocol.PayloadType, other.Public().(ed25519.PublicKey)); err == nil {
 			t.Fatal("random envelope verified under an unrelated key")
 		}
 	})

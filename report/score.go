@@ -4,35 +4,13 @@ import (
 	"math"
 	"slices"
 
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// Level is the maturity level 0-4, named as ANSSI's maturity test names them.
-type Level int
-
-var levelNames = [5][2]string{
-	{"Insuffisant", "Insufficient"},
-	{"Émergent", "Emerging"},
-	{"Intermédiaire", "Intermediate"},
-	{"Confirmé", "Established"},
-	{"Optimal", "Optimal"},
-}
-
-// Name returns the level's name in lang.
-func (l Level) Name(lang string) string {
-	if l < 0 || l > 4 {
-		return "?"
-	}
-	if lang == "en" {
-		return levelNames[l][1]
-	}
-	return levelNames[l][0]
-}
 
 // Weights per severity: a critical check weighs ten low ones. Published in
 // the README; info checks are shown but do not score.
-var Weights = map[checks.Severity]float64{
-	checks.Critical: 10, checks.High: 5, checks.Medium: 3, checks.Low: 1, checks.Info: 0,
+var Weights = map[protocol.Severity]float64{
+	protocol.Critical: 10, protocol.High: 5, protocol.Medium: 3, protocol.Low: 1, protocol.Info: 0,
 }
 
 // Level thresholds on the overall score (0-100): below 20 Insuffisant, below
@@ -41,46 +19,58 @@ var levelThresholds = []int{20, 40, 60, 80}
 
 // CriticalCap is the highest level a host with a failed critical check can
 // reach: one end-of-support OS or open SSLv3 outweighs any number of passes.
-const CriticalCap Level = 1
+const CriticalCap protocol.Level = 1
 
 // Score computes domain scores, the overall score and the maturity level. A
 // pass earns the check's weight, a warning half of it, a failure nothing;
 // not-applicable and error results leave the denominator.
-func Score(results []Result) (domains []DomainScore, overall int, level Level, capped bool) {
-	earned := map[checks.Domain]float64{}
-	total := map[checks.Domain]float64{}
-	counts := map[checks.Domain]*DomainScore{}
+func Score(results []protocol.Result) (domains []protocol.DomainScore, overall int, level protocol.Level, capped bool) {
+	earned := map[protocol.Domain]float64{}
+	total := map[protocol.Domain]float64{}
+	counts := map[protocol.Domain]*protocol.DomainScore{}
 	criticalFailed := false
 	for _, r := range results {
 		d := counts[r.Domain]
 		if d == nil {
-			d = &DomainScore{Domain: r.Domain}
+			d = &protocol.DomainScore{Domain: r.Domain}
 			counts[r.Domain] = d
 		}
 		w := Weights[r.Severity]
-		switch r.Status {
-		case checks.Pass:
+		// A status from a newer agent that this version does not know
+		// counts as an error (protocol.Status.Effective): out of the score.
+		switch r.Status.Effective() {
+		case protocol.Pass:
 			d.Pass++
 			earned[r.Domain] += w
 			total[r.Domain] += w
-		case checks.Warn:
+		case protocol.Warn:
 			d.Warn++
 			earned[r.Domain] += w / 2
 			total[r.Domain] += w
-		case checks.Fail:
+		case protocol.Fail:
 			d.Fail++
 			total[r.Domain] += w
-			if r.Severity == checks.Critical {
+			if r.Severity == protocol.Critical {
 				criticalFailed = true
 			}
-		case checks.NotApplicable:
+		case protocol.NotApplicable:
 			d.NA++
 		default:
 			d.Errors++
 		}
 	}
 	sum, n := 0, 0
-	for _, dom := range checks.Domains {
+	// Known domains in display order, then any a newer agent added, by ID:
+	// they are kept and counted, shown under their ID.
+	order := slices.Clone(protocol.Domains)
+	var extra []protocol.Domain
+	for dom := range counts {
+		if !dom.Known() {
+			extra = append(extra, dom)
+		}
+	}
+	slices.Sort(extra)
+	for _, dom := range append(order, extra...) {
 		d := counts[dom]
 		if d == nil {
 			continue
@@ -107,16 +97,16 @@ func Score(results []Result) (domains []DomainScore, overall int, level Level, c
 // Prioritise orders failed and warning results into actions: failures before
 // warnings, then by severity, then in MonAideCyber's priority order (the
 // order advisers already use), then by ID for a stable result.
-func Prioritise(results []Result, priority func(id string) int) []Action {
-	var out []Action
+func Prioritise(results []protocol.Result, priority func(id string) int) []protocol.Action {
+	var out []protocol.Action
 	for _, r := range results {
-		if r.Status != checks.Fail && r.Status != checks.Warn {
+		if r.Status != protocol.Fail && r.Status != protocol.Warn {
 			continue
 		}
-		if r.Severity == checks.Info {
+		if r.Severity == protocol.Info {
 			continue
 		}
-		out = append(out, Action{ID: r.ID, Target: r.Target, Status: r.Status, Severity: r.Severity, Domain: r.Domain})
+		out = append(out, protocol.Action{ID: r.ID, Target: r.Target, Status: r.Status, Severity: r.Severity, Domain: r.Domain})
 	}
 	rank := func(id string) int {
 		if p := priority(id); p > 0 {
@@ -124,9 +114,9 @@ func Prioritise(results []Result, priority func(id string) int) []Action {
 		}
 		return math.MaxInt32
 	}
-	slices.SortStableFunc(out, func(a, b Action) int {
+	slices.SortStableFunc(out, func(a, b protocol.Action) int {
 		if a.Status != b.Status {
-			if a.Status == checks.Fail {
+			if a.Status == protocol.Fail {
 				return -1
 			}
 			return 1

@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TopActions is how many actions the terminal report lists.
 const TopActions = 5
 
 // WriteText renders the scorecard for a terminal, in lang.
-func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error {
+func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string) error {
 	var b strings.Builder
 	c := colon(l)
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
@@ -33,7 +34,7 @@ func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error 
 
 	p("%s\n", word(l, "domains"))
 	for _, d := range s.Domains {
-		name := DomainName(d.Domain, l)
+		name := d.Domain.Name(l)
 		pad := strings.Repeat(" ", max(0, 30-len([]rune(name))))
 		if d.Score < 0 {
 			p("  %s%s %s\n", name, pad, word(l, "na"))
@@ -44,7 +45,7 @@ func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error 
 
 	p("\n%s\n", word(l, "findings"))
 	n := 0
-	for _, st := range []checks.Status{checks.Fail, checks.Warn, checks.Error} {
+	for _, st := range []protocol.Status{protocol.Fail, protocol.Warn, protocol.Error} {
 		for _, r := range s.Results {
 			if r.Status != st {
 				continue
@@ -54,7 +55,7 @@ func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error 
 			if r.Target != "" {
 				target = " — " + r.Target
 			}
-			p("  %-10s [%s] %s%s\n", StatusName(r.Status, l), SeverityName(r.Severity, l), titleOf(cat, r.ID, l), target)
+			p("  %-10s [%s] %s%s\n", r.Status.Label(l), r.Severity.Name(l), titleOf(cat, r.ID, l), target)
 			p("             %s%s%s\n", word(l, "seen"), c, oneLine(r.Evidence.In(l)))
 		}
 	}
@@ -86,11 +87,11 @@ func WriteText(w io.Writer, s *Scorecard, cat checks.Catalogue, l string) error 
 	return err
 }
 
-func systemLine(s *Scorecard) string {
+func systemLine(s *protocol.Scorecard) string {
 	return strings.TrimSpace(strings.Join(strings.Fields(s.Host.Platform+" "+s.Host.PlatformVersion), " "))
 }
 
-func counts(d DomainScore, l string) string {
+func counts(d protocol.DomainScore, l string) string {
 	var parts []string
 	add := func(n int, key string) {
 		if n > 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (French and English).
@@ -36,7 +37,7 @@ const (
 	maxEntries = 20000
 )
 
-var refs = checks.Refs{ANSSI: []int{37}, CIS: []string{"11.1", "11.2", "11.3", "11.4"}, NIS2: []string{"c"}}
+var refs = protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.1", "11.2", "11.3", "11.4"}, NIS2: []string{"c"}}
 
 // Checks returns the backup checks for the configured backup locations
 // (absolute paths: /srv/backup, D:\Sauvegardes, \\nas\backup).
@@ -51,24 +52,24 @@ func Checks(paths []string) []checks.Check {
 	}
 }
 
-func meta(id string, sev checks.Severity, prio int) checks.Meta {
-	return checks.Meta{ID: id, Version: 1, Domain: checks.DomainBackup, Severity: sev, Refs: refs, Priority: prio}
+func meta(id string, sev protocol.Severity, prio int) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainBackup, Severity: sev, Refs: refs, Priority: prio}
 }
 
 // ageStatus judges the age of the newest backup.
-func ageStatus(age time.Duration) checks.Status {
+func ageStatus(age time.Duration) protocol.Status {
 	switch {
 	case age > failAge:
-		return checks.Fail
+		return protocol.Fail
 	case age > warnAge:
-		return checks.Warn
+		return protocol.Warn
 	}
-	return checks.Pass
+	return protocol.Pass
 }
 
 // worse returns the more serious of two statuses (fail > warn > pass > n/a).
-func worse(a, b checks.Status) checks.Status {
-	rank := map[checks.Status]int{checks.Fail: 4, checks.Error: 3, checks.Warn: 2, checks.Pass: 1, checks.NotApplicable: 0}
+func worse(a, b protocol.Status) protocol.Status {
+	rank := map[protocol.Status]int{protocol.Fail: 4, protocol.Error: 3, protocol.Warn: 2, protocol.Pass: 1, protocol.NotApplicable: 0}
 	if rank[b] > rank[a] {
 		return b
 	}
@@ -95,30 +96,30 @@ func fsPath(p string) (string, error) {
 
 // result assembles per-path lines into one result of the worst status.
 type collector struct {
-	status checks.Status
+	status protocol.Status
 	fr, en []string
 	facts  map[string]any
 }
 
 func newCollector() *collector {
-	return &collector{status: checks.NotApplicable, facts: map[string]any{}}
+	return &collector{status: protocol.NotApplicable, facts: map[string]any{}}
 }
 
-func (c *collector) add(s checks.Status, t checks.Text) {
+func (c *collector) add(s protocol.Status, t protocol.Text) {
 	c.status = worse(c.status, s)
 	c.fr = append(c.fr, t.FR)
 	c.en = append(c.en, t.EN)
 }
 
-func (c *collector) result() checks.Result {
-	ev := checks.Text{FR: strings.Join(c.fr, " ; "), EN: strings.Join(c.en, "; ")}
-	if c.status == checks.Error {
-		return checks.Result{Status: checks.Error, Evidence: ev, Facts: c.facts}
+func (c *collector) result() protocol.Result {
+	ev := protocol.Text{FR: strings.Join(c.fr, " ; "), EN: strings.Join(c.en, "; ")}
+	if c.status == protocol.Error {
+		return protocol.Result{Status: protocol.Error, Evidence: ev, Facts: c.facts}
 	}
-	return checks.Result{Status: c.status, Evidence: ev, Facts: c.facts}
+	return protocol.Result{Status: c.status, Evidence: ev, Facts: c.facts}
 }
 
-var noPaths = checks.Text{
+var noPaths = protocol.Text{
 	FR: "aucun emplacement de sauvegarde configuré (backup.paths)",
 	EN: "no backup location configured (backup.paths)",
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const td = "../../testdata/backup/"
@@ -33,7 +34,7 @@ func ago(d time.Duration) time.Time { return now.Add(-d) }
 
 const day = 24 * time.Hour
 
-func run(t *testing.T, c checks.Check, h *checks.Host) checks.Result {
+func run(t *testing.T, c checks.Check, h *checks.Host) protocol.Result {
 	t.Helper()
 	return checks.RunAll(context.Background(), h, []checks.Check{c}, checks.RunOptions{})[0]
 }
@@ -56,7 +57,7 @@ func TestGuidanceCoversChecks(t *testing.T) {
 	var ids []string
 	for _, c := range Checks(nil) {
 		ids = append(ids, c.Meta().ID)
-		if c.Meta().Domain != checks.DomainBackup {
+		if c.Meta().Domain != protocol.DomainBackup {
 			t.Errorf("%s: domain %s", c.Meta().ID, c.Meta().Domain)
 		}
 	}
@@ -85,42 +86,42 @@ func TestToolDetection(t *testing.T) {
 		cmds  map[string]checkstest.Cmd
 		procs []checks.Process
 		files fstest.MapFS
-		want  checks.Status
+		want  protocol.Status
 		tools []string
 		ev    string
 	}{
 		{name: "debian with restic and borg", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
-			want: checks.Pass, tools: []string{"restic", "BorgBackup"}, ev: "restic (package restic)"},
+			want: protocol.Pass, tools: []string{"restic", "BorgBackup"}, ev: "restic (package restic)"},
 		{name: "debian without backup: nothing at all", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
-			want: checks.Fail, ev: "no backup tool detected (764 packages"},
+			want: protocol.Fail, ev: "no backup tool detected (764 packages"},
 		{name: "debian without package but a cron job", os: "linux",
 			cmds:  map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
 			files: fstest.MapFS{"etc/cron.d/sauvegarde": {Data: []byte("0 21 * * * root rsync -a /srv/ /mnt/backup/\n")}},
-			want:  checks.Warn, ev: "etc/cron.d/sauvegarde"},
+			want:  protocol.Warn, ev: "etc/cron.d/sauvegarde"},
 		{name: "rocky falls back to rpm", os: "linux",
 			cmds: map[string]checkstest.Cmd{"rpm -qa --qf %{NAME}": {Out: string(fixture(t, "rocky9/rpm-qa.txt"))}},
-			want: checks.Pass, tools: []string{"rsnapshot"}},
+			want: protocol.Pass, tools: []string{"rsnapshot"}},
 		{name: "process only (restic running from a script)", os: "linux",
 			procs: []checks.Process{{PID: 42, Name: "restic"}},
-			want:  checks.Pass, tools: []string{"restic"}, ev: "restic (process restic)"},
+			want:  protocol.Pass, tools: []string{"restic"}, ev: "restic (process restic)"},
 		{name: "windows 2022 veeam agent", os: "windows",
 			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2022-services.json"))}},
-			want: checks.Pass, tools: []string{"Veeam"}},
+			want: protocol.Pass, tools: []string{"Veeam"}},
 		{name: "windows 2019 fr, veeam service disabled", os: "windows",
 			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
-			want: checks.Fail},
+			want: protocol.Fail},
 		{name: "windows 11 workstation with File History on for one user", os: "windows",
 			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
 			files: fstest.MapFS{
 				"Users/secretariat/AppData/Local/Microsoft/Windows/FileHistory/Configuration/Config1.xml": {Data: []byte("<DataProtectionUserConfig/>")},
 				"Users/Public/Documents/x.txt": {Data: []byte("x")},
 			},
-			want: checks.Pass, tools: []string{"Historique des fichiers (File History)"}, ev: "File History) (enabled for secretariat)"},
+			want: protocol.Pass, tools: []string{"Historique des fichiers (File History)"}, ev: "File History) (enabled for secretariat)"},
 		{name: "nothing can be listed", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Code: 2}},
-			want: checks.Error},
+			want: protocol.Error},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,7 +150,7 @@ func TestToolDetection(t *testing.T) {
 			}
 		})
 	}
-	if m := (toolCheck{}).Meta(); m.Severity != checks.High {
+	if m := (toolCheck{}).Meta(); m.Severity != protocol.High {
 		t.Errorf("backup.tool severity %s, want high", m.Severity)
 	}
 }
@@ -177,28 +178,28 @@ func TestRecentAndSize(t *testing.T) {
 		name       string
 		paths      []string
 		files      map[string]file
-		recent     checks.Status
-		size       checks.Status
+		recent     protocol.Status
+		size       protocol.Status
 		recentText string
 		sizeText   string
 	}{
-		{name: "no paths", recent: checks.NotApplicable, size: checks.NotApplicable, recentText: "backup.paths"},
+		{name: "no paths", recent: protocol.NotApplicable, size: protocol.NotApplicable, recentText: "backup.paths"},
 		{name: "daily archives, fresh and consistent", paths: []string{"/srv/backup"},
 			files: map[string]file{
 				"srv/backup/mairie-2026-11-21.tar.gz": {2*day + time.Hour, 1000},
 				"srv/backup/mairie-2026-11-22.tar.gz": {day + time.Hour, 1010},
 				"srv/backup/mairie-2026-11-23.tar.gz": {time.Hour, 1020},
 			},
-			recent: checks.Pass, size: checks.Pass, recentText: "newest file 0.0 days old (mairie-2026-11-23.tar.gz", sizeText: "mairie-2026-11-23.tar.gz (1020 B) / mairie-2026-11-22.tar.gz (1010 B)"},
+			recent: protocol.Pass, size: protocol.Pass, recentText: "newest file 0.0 days old (mairie-2026-11-23.tar.gz", sizeText: "mairie-2026-11-23.tar.gz (1020 B) / mairie-2026-11-22.tar.gz (1010 B)"},
 		{name: "three days old, newest much smaller", paths: []string{"/srv/backup"},
 			files: map[string]file{
 				"srv/backup/mairie-2026-11-19.tar.gz": {4 * day, 1000},
 				"srv/backup/mairie-2026-11-20.tar.gz": {3 * day, 200},
 			},
-			recent: checks.Warn, size: checks.Warn, recentText: "3.0 days", sizeText: "is 20% of the previous one mairie-2026-11-19.tar.gz"},
+			recent: protocol.Warn, size: protocol.Warn, recentText: "3.0 days", sizeText: "is 20% of the previous one mairie-2026-11-19.tar.gz"},
 		{name: "ten days old", paths: []string{"/srv/backup"},
 			files:  map[string]file{"srv/backup/x/y/z.bak": {10 * day, 5}},
-			recent: checks.Fail, size: checks.NotApplicable, recentText: "10.0 days"},
+			recent: protocol.Fail, size: protocol.NotApplicable, recentText: "10.0 days"},
 		{name: "rsnapshot dirs compare by kind, full vs incremental kept apart", paths: []string{"/var/cache/rsnapshot"},
 			files: map[string]file{
 				"var/cache/rsnapshot/daily.0/srv/a":  {time.Hour, 600},
@@ -208,20 +209,20 @@ func TestRecentAndSize(t *testing.T) {
 				"var/cache/rsnapshot/incr-0002.tar":  {2 * time.Hour, 10},
 				"var/cache/rsnapshot/incr-0001.tar":  {3 * day, 12},
 			},
-			recent: checks.Pass, size: checks.Pass},
+			recent: protocol.Pass, size: protocol.Pass},
 		{name: "empty location", paths: []string{"/srv/backup"},
 			files:  map[string]file{"srv/backup/.keep/": {day, 0}},
-			recent: checks.Fail, size: checks.NotApplicable, recentText: "no backup file"},
+			recent: protocol.Fail, size: protocol.NotApplicable, recentText: "no backup file"},
 		{name: "unplugged disk", paths: []string{"/media/usb"},
-			recent: checks.Warn, size: checks.NotApplicable, recentText: "/media/usb absent"},
+			recent: protocol.Warn, size: protocol.NotApplicable, recentText: "/media/usb absent"},
 		{name: "relative path is an error", paths: []string{"backup"},
-			recent: checks.Error, size: checks.Error, recentText: "not absolute"},
+			recent: protocol.Error, size: protocol.Error, recentText: "not absolute"},
 		{name: "restic repository: size not compared", paths: []string{"/srv/restic"},
 			files: map[string]file{
 				"srv/restic/config": {10 * day, 155}, "srv/restic/keys/k": {10 * day, 400},
 				"srv/restic/data/00/aa": {time.Hour, 4000}, "srv/restic/snapshots/s1": {time.Hour, 300},
 			},
-			recent: checks.Pass, size: checks.NotApplicable, sizeText: "restic repository"},
+			recent: protocol.Pass, size: protocol.NotApplicable, sizeText: "restic repository"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +244,7 @@ func TestRecentAndSize(t *testing.T) {
 			if rs.Status != tt.size || !strings.Contains(rs.Evidence.EN, tt.sizeText) {
 				t.Errorf("size = %s %q, want %s containing %q", rs.Status, rs.Evidence.EN, tt.size, tt.sizeText)
 			}
-			if rr.Evidence.FR == rr.Evidence.EN && rr.Status != checks.Error {
+			if rr.Evidence.FR == rr.Evidence.EN && rr.Status != protocol.Error {
 				t.Errorf("French evidence not translated: %q", rr.Evidence.FR)
 			}
 		})
@@ -343,12 +344,12 @@ func TestWindowsListing(t *testing.T) {
 	}}
 	cs := Checks([]string{`E:\Sauvegardes`, `F:\`})
 	rr := run(t, find(cs, "backup.recent"), h)
-	if rr.Status != checks.Warn || !strings.Contains(rr.Evidence.EN, `E:\Sauvegardes: newest file 0.6 days old (WindowsImageBackup/SRV-MAIRIE/Backup 2026-11-22 200012/`) ||
+	if rr.Status != protocol.Warn || !strings.Contains(rr.Evidence.EN, `E:\Sauvegardes: newest file 0.6 days old (WindowsImageBackup/SRV-MAIRIE/Backup 2026-11-22 200012/`) ||
 		!strings.Contains(rr.Evidence.EN, `F:\ absent`) {
 		t.Errorf("recent = %s %q", rr.Status, rr.Evidence.EN)
 	}
 	rs := run(t, find(cs, "backup.size"), h)
-	if rs.Status != checks.Warn || !strings.Contains(rs.Evidence.EN, "export-compta-2026-11-22.zip (5.0 MiB) is 5% of the previous one export-compta-2026-11-15.zip (100.0 MiB)") {
+	if rs.Status != protocol.Warn || !strings.Contains(rs.Evidence.EN, "export-compta-2026-11-22.zip (5.0 MiB) is 5% of the previous one export-compta-2026-11-15.zip (100.0 MiB)") {
 		t.Errorf("size = %s %q", rs.Status, rs.Evidence.EN)
 	}
 	if !strings.Contains(walkScript(`D:\l'archive`), `'D:\l''archive'`) {
@@ -398,15 +399,15 @@ func TestSeparateDisk(t *testing.T) {
 	tests := []struct {
 		path string
 		cmds map[string]checkstest.Cmd
-		want checks.Status
+		want protocol.Status
 		ev   string
 	}{
-		{"/srv/backup", lsblk, checks.Warn, "/srv/backup is on the same file system as /srv (device 254:1"},
-		{"/var/backups/local", lsblk, checks.Warn, "same physical disk (sda) as /"},
-		{"/var/backups/local", nil, checks.Pass, "another disk (/dev/mapper/vg0-backup)"}, // without lsblk only file systems compare
-		{"/mnt/backup disk", lsblk, checks.Pass, "another disk (sdb)"},
-		{"/mnt/nas", lsblk, checks.Pass, "network share nas.mairie.local:/export/backup (nfs4)"},
-		{"/media/usb", lsblk, checks.NotApplicable, "absent"},
+		{"/srv/backup", lsblk, protocol.Warn, "/srv/backup is on the same file system as /srv (device 254:1"},
+		{"/var/backups/local", lsblk, protocol.Warn, "same physical disk (sda) as /"},
+		{"/var/backups/local", nil, protocol.Pass, "another disk (/dev/mapper/vg0-backup)"}, // without lsblk only file systems compare
+		{"/mnt/backup disk", lsblk, protocol.Pass, "another disk (sdb)"},
+		{"/mnt/nas", lsblk, protocol.Pass, "network share nas.mairie.local:/export/backup (nfs4)"},
+		{"/media/usb", lsblk, protocol.NotApplicable, "absent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -428,8 +429,8 @@ func TestSeparateDiskWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for p, want := range map[string]checks.Status{`C:\Backup`: checks.Warn, `D:\Backup`: checks.Warn, `e:\WindowsImageBackup`: checks.Pass,
-		`\\nas\sauvegardes`: checks.Pass, `Z:\`: checks.Pass, `Backup`: checks.Error} {
+	for p, want := range map[string]protocol.Status{`C:\Backup`: protocol.Warn, `D:\Backup`: protocol.Warn, `e:\WindowsImageBackup`: protocol.Pass,
+		`\\nas\sauvegardes`: protocol.Pass, `Z:\`: protocol.Pass, `Backup`: protocol.Error} {
 		if got, ev := judgeWinDisk(p, parts); got != want {
 			t.Errorf("%s: %s (%s), want %s", p, got, ev.EN, want)
 		}
@@ -438,7 +439,7 @@ func TestSeparateDiskWindows(t *testing.T) {
 	h.OS = "windows"
 	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + partitionsScript: {Out: string(fixture(t, "windows/server2022-partitions.json"))}}}
 	r := run(t, diskCheck{paths: []string{`D:\Backup`}}, h)
-	if r.Status != checks.Warn || !strings.Contains(r.Evidence.FR, "même disque physique (disque 0) que le système C:") {
+	if r.Status != protocol.Warn || !strings.Contains(r.Evidence.FR, "même disque physique (disque 0) que le système C:") {
 		t.Errorf("%s %q", r.Status, r.Evidence.FR)
 	}
 }
@@ -496,37 +497,37 @@ func TestSnapshotCheck(t *testing.T) {
 		os    string
 		paths []string
 		cmds  map[string]checkstest.Cmd
-		want  checks.Status
+		want  protocol.Status
 		ev    []string
 	}{
 		{name: "restic readable", paths: []string{"/srv/restic"},
 			cmds: map[string]checkstest.Cmd{"restic -r /srv/restic snapshots --json --no-lock --no-cache": {Out: string(fixture(t, "debian12/restic-snapshots.json"))}},
-			want: checks.Pass, ev: []string{"restic /srv/restic: latest 0.0 days ago (2026-11-23 12:36 UTC, 2 snapshots)"}},
+			want: protocol.Pass, ev: []string{"restic /srv/restic: latest 0.0 days ago (2026-11-23 12:36 UTC, 2 snapshots)"}},
 		{name: "restic without password falls back on file dates", paths: []string{"/srv/restic"},
 			cmds: map[string]checkstest.Cmd{"restic -r /srv/restic snapshots --json --no-lock --no-cache": {Code: 1}},
-			want: checks.Warn, ev: []string{"latest 3.0 days ago", "2 snapshots) (read from the repository's file dates"}},
+			want: protocol.Warn, ev: []string{"latest 3.0 days ago", "2 snapshots) (read from the repository's file dates"}},
 		{name: "borg without passphrase falls back on index date", paths: []string{"/srv/borg"},
 			cmds: map[string]checkstest.Cmd{"borg --bypass-lock list --json /srv/borg": {Code: 2}},
-			want: checks.Fail, ev: []string{"borg /srv/borg: latest 8.0 days ago", "count unknown"}},
-		{name: "nothing to read", paths: []string{"/srv/other"}, want: checks.NotApplicable, ev: []string{"no readable backup repository"}},
+			want: protocol.Fail, ev: []string{"borg /srv/borg: latest 8.0 days ago", "count unknown"}},
+		{name: "nothing to read", paths: []string{"/srv/other"}, want: protocol.NotApplicable, ev: []string{"no readable backup repository"}},
 		{name: "windows 2022: wbadmin and shadow copies", os: "windows",
 			cmds: map[string]checkstest.Cmd{
 				"wbadmin get versions": {Out: string(fixture(t, "windows/server2022-wbadmin-en.txt"))},
 				ps + shadowScript:      {Out: string(fixture(t, "windows/server2022-shadowcopies.json"))},
 			},
-			want: checks.Pass, ev: []string{"wbadmin: latest 0.6 days ago (2026-11-22 20:00 UTC, 2 snapshots)", "shadow copies: latest"}},
+			want: protocol.Pass, ev: []string{"wbadmin: latest 0.6 days ago (2026-11-22 20:00 UTC, 2 snapshots)", "shadow copies: latest"}},
 		{name: "windows 2019 fr: old wbadmin backup", os: "windows",
 			cmds: map[string]checkstest.Cmd{
 				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin.txt"))},
 				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
 			},
-			want: checks.Fail, ev: []string{"wbadmin: latest 20.6 days ago"}},
+			want: protocol.Fail, ev: []string{"wbadmin: latest 20.6 days ago"}},
 		{name: "windows 2019 fr: shadow copies only", os: "windows",
 			cmds: map[string]checkstest.Cmd{
 				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin-none.txt")), Code: 1},
 				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
 			},
-			want: checks.Warn, ev: []string{"only shadow copies"}},
+			want: protocol.Warn, ev: []string{"only shadow copies"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

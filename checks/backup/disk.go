@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // diskCheck: each backup location lives on another disk (or another host)
@@ -21,7 +22,7 @@ import (
 // CIS 11.4, NIS2 21(2)(c)).
 type diskCheck struct{ paths []string }
 
-func (diskCheck) Meta() checks.Meta { return meta("backup.separate-disk", checks.Medium, 8) }
+func (diskCheck) Meta() checks.Meta { return meta("backup.separate-disk", protocol.Medium, 8) }
 
 // dataDirs are where a host's data usually lives; a backup location on the
 // same file system or disk as any of them protects nothing against its loss.
@@ -136,7 +137,7 @@ type place struct {
 	Disks []string
 }
 
-func (c diskCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c diskCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(c.paths) == 0 {
 		return checks.Skipped(noPaths)
 	}
@@ -145,7 +146,7 @@ func (c diskCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	}
 	mi, err := fs.ReadFile(h.FS, "proc/self/mountinfo")
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "table des montages illisible", EN: "mount table unreadable"}, err)
+		return checks.Errored(protocol.Text{FR: "table des montages illisible", EN: "mount table unreadable"}, err)
 	}
 	mounts := parseMountinfo(mi)
 	var disks map[string][]string
@@ -188,11 +189,11 @@ func (c diskCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	for _, p := range c.paths {
 		bp, err := locate(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			col.add(checks.NotApplicable, checks.Textf("%s absent (disque débranché ?)", "%s absent (disk unplugged?)", p))
+			col.add(protocol.NotApplicable, protocol.Textf("%s absent (disque débranché ?)", "%s absent (disk unplugged?)", p))
 			continue
 		}
 		if err != nil {
-			col.add(checks.Error, checks.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
+			col.add(protocol.Error, protocol.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
 			continue
 		}
 		st, t := judgeDisk(bp, data)
@@ -202,21 +203,21 @@ func (c diskCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 }
 
 // judgeDisk compares a backup location with the data locations (pure).
-func judgeDisk(bp place, data []place) (checks.Status, checks.Text) {
+func judgeDisk(bp place, data []place) (protocol.Status, protocol.Text) {
 	if slices.Contains(networkFS, bp.Mount.FSType) {
-		return checks.Pass, checks.Textf("%s : partage réseau %s (%s), sur une autre machine",
+		return protocol.Pass, protocol.Textf("%s : partage réseau %s (%s), sur une autre machine",
 			"%s: network share %s (%s), on another host", bp.Path, bp.Mount.Source, bp.Mount.FSType)
 	}
 	for _, d := range data {
 		if d.Dev != "" && d.Dev == bp.Dev {
-			return checks.Warn, checks.Textf("%s est sur le même système de fichiers que %s (périphérique %s, %s)",
+			return protocol.Warn, protocol.Textf("%s est sur le même système de fichiers que %s (périphérique %s, %s)",
 				"%s is on the same file system as %s (device %s, %s)", bp.Path, d.Path, bp.Dev, bp.Mount.Source)
 		}
 	}
 	for _, d := range data {
 		for _, disk := range bp.Disks {
 			if slices.Contains(d.Disks, disk) {
-				return checks.Warn, checks.Textf("%s est sur le même disque physique (%s) que %s",
+				return protocol.Warn, protocol.Textf("%s est sur le même disque physique (%s) que %s",
 					"%s is on the same physical disk (%s) as %s", bp.Path, disk, d.Path)
 			}
 		}
@@ -225,7 +226,7 @@ func judgeDisk(bp place, data []place) (checks.Status, checks.Text) {
 	if len(bp.Disks) > 0 {
 		where = strings.Join(bp.Disks, "+")
 	}
-	return checks.Pass, checks.Textf("%s est sur un autre disque (%s) que les données", "%s is on another disk (%s) than the data", bp.Path, where)
+	return protocol.Pass, protocol.Textf("%s est sur un autre disque (%s) que les données", "%s is on another disk (%s) than the data", bp.Path, where)
 }
 
 // partitionsScript maps drive letters to physical disk numbers (numbers and
@@ -249,12 +250,12 @@ func parseWinPartitions(b []byte) (winPartitions, error) {
 }
 
 // judgeWinDisk compares a Windows backup path with the system drive (pure).
-func judgeWinDisk(p string, w winPartitions) (checks.Status, checks.Text) {
+func judgeWinDisk(p string, w winPartitions) (protocol.Status, protocol.Text) {
 	if strings.HasPrefix(p, `\\`) {
-		return checks.Pass, checks.Textf("%s : partage réseau, sur une autre machine", "%s: network share, on another host", p)
+		return protocol.Pass, protocol.Textf("%s : partage réseau, sur une autre machine", "%s: network share, on another host", p)
 	}
 	if len(p) < 2 || p[1] != ':' {
-		return checks.Error, checks.Textf("%s : chemin sans lettre de lecteur", "%s: path without a drive letter", p)
+		return protocol.Error, protocol.Textf("%s : chemin sans lettre de lecteur", "%s: path without a drive letter", p)
 	}
 	letter := strings.ToUpper(p[:1])
 	sys := strings.ToUpper(strings.TrimSuffix(w.System, ":"))
@@ -262,7 +263,7 @@ func judgeWinDisk(p string, w winPartitions) (checks.Status, checks.Text) {
 		sys = "C"
 	}
 	if letter == sys {
-		return checks.Warn, checks.Textf("%s est sur le lecteur système %s:", "%s is on the system drive %s:", p, sys)
+		return protocol.Warn, protocol.Textf("%s est sur le lecteur système %s:", "%s is on the system drive %s:", p, sys)
 	}
 	disk := map[string]int{}
 	for _, pt := range w.Partitions {
@@ -271,23 +272,23 @@ func judgeWinDisk(p string, w winPartitions) (checks.Status, checks.Text) {
 	d, ok := disk[letter]
 	sd, sok := disk[sys]
 	if !ok {
-		return checks.Pass, checks.Textf("%s : lecteur %s: hors des disques locaux (réseau ou amovible)", "%s: drive %s: is not a local disk (network or removable)", p, letter)
+		return protocol.Pass, protocol.Textf("%s : lecteur %s: hors des disques locaux (réseau ou amovible)", "%s: drive %s: is not a local disk (network or removable)", p, letter)
 	}
 	if sok && d == sd {
-		return checks.Warn, checks.Textf("%s est sur le même disque physique (disque %d) que le système %s:",
+		return protocol.Warn, protocol.Textf("%s est sur le même disque physique (disque %d) que le système %s:",
 			"%s is on the same physical disk (disk %d) as the system %s:", p, d, sys)
 	}
-	return checks.Pass, checks.Textf("%s est sur le disque %d, le système sur le disque %d", "%s is on disk %d, the system on disk %d", p, d, sd)
+	return protocol.Pass, protocol.Textf("%s est sur le disque %d, le système sur le disque %d", "%s is on disk %d, the system on disk %d", p, d, sd)
 }
 
-func (c diskCheck) runWindows(ctx context.Context, h *checks.Host) checks.Result {
+func (c diskCheck) runWindows(ctx context.Context, h *checks.Host) protocol.Result {
 	out, err := powershell(ctx, h, partitionsScript)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "liste des partitions impossible", EN: "cannot list partitions"}, err)
+		return checks.Errored(protocol.Text{FR: "liste des partitions impossible", EN: "cannot list partitions"}, err)
 	}
 	w, err := parseWinPartitions(out)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "liste des partitions illisible", EN: "unreadable partition list"}, err)
+		return checks.Errored(protocol.Text{FR: "liste des partitions illisible", EN: "unreadable partition list"}, err)
 	}
 	col := newCollector()
 	for _, p := range c.paths {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // liveHost is the real machine with a chosen environment for commands.
@@ -53,7 +54,7 @@ func TestResticRepositoryIntegration(t *testing.T) {
 	h := liveHost(env)
 	before := time.Now()
 	r := checks.RunAll(ctx, h, []checks.Check{snapshotCheck{paths: []string{repo}}}, checks.RunOptions{})[0]
-	if r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "restic "+repo+": latest 0.0 days ago") ||
+	if r.Status != protocol.Pass || !strings.Contains(r.Evidence.EN, "restic "+repo+": latest 0.0 days ago") ||
 		!strings.Contains(r.Evidence.EN, "2 snapshots)") || strings.Contains(r.Evidence.EN, "file dates") {
 		t.Errorf("with password: %s %q", r.Status, r.Evidence.EN)
 	}
@@ -68,7 +69,7 @@ func TestResticRepositoryIntegration(t *testing.T) {
 		}
 	}
 	r = checks.RunAll(ctx, liveHost(noPass), []checks.Check{snapshotCheck{paths: []string{repo}}}, checks.RunOptions{})[0]
-	if r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "file dates") || !strings.Contains(r.Evidence.EN, "2 snapshots") {
+	if r.Status != protocol.Pass || !strings.Contains(r.Evidence.EN, "file dates") || !strings.Contains(r.Evidence.EN, "2 snapshots") {
 		t.Errorf("without password: %s %q", r.Status, r.Evidence.EN)
 	}
 	if time.Since(before) > 30*time.Second {
@@ -80,20 +81,20 @@ func TestResticRepositoryIntegration(t *testing.T) {
 	// same file system as the data (t.TempDir() is on / or /tmp).
 	all := Checks([]string{repo})
 	rs := checks.RunAll(ctx, h, all, checks.RunOptions{})
-	got := map[string]checks.Result{}
+	got := map[string]protocol.Result{}
 	for _, r := range rs {
 		got[r.ID] = r
 	}
-	if r := got["backup.recent"]; r.Status != checks.Pass {
+	if r := got["backup.recent"]; r.Status != protocol.Pass {
 		t.Errorf("recent: %s %q", r.Status, r.Evidence.EN)
 	}
-	if r := got["backup.size"]; r.Status != checks.NotApplicable || !strings.Contains(r.Evidence.EN, "restic repository") {
+	if r := got["backup.size"]; r.Status != protocol.NotApplicable || !strings.Contains(r.Evidence.EN, "restic repository") {
 		t.Errorf("size: %s %q", r.Status, r.Evidence.EN)
 	}
-	if r := got["backup.separate-disk"]; r.Status == checks.Error {
+	if r := got["backup.separate-disk"]; r.Status == protocol.Error {
 		t.Errorf("separate-disk: %s %q", r.Status, r.Evidence.EN)
 	}
-	if r := got["backup.tool"]; r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "restic") {
+	if r := got["backup.tool"]; r.Status != protocol.Pass || !strings.Contains(r.Evidence.EN, "restic") {
 		t.Errorf("tool: %s %q", r.Status, r.Evidence.EN)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // recentCheck: the newest file in each configured backup location is less
@@ -17,9 +18,9 @@ type recentCheck struct {
 	w     *walker
 }
 
-func (c recentCheck) Meta() checks.Meta { return meta("backup.recent", checks.High, 5) }
+func (c recentCheck) Meta() checks.Meta { return meta("backup.recent", protocol.High, 5) }
 
-func (c recentCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c recentCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(c.paths) == 0 {
 		return checks.Skipped(noPaths)
 	}
@@ -30,28 +31,28 @@ func (c recentCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		s, err := c.w.walk(ctx, h, p)
 		switch {
 		case errors.Is(err, errAbsent):
-			col.add(checks.Warn, checks.Textf("%s absent (disque débranché ou partage non monté ?)",
+			col.add(protocol.Warn, protocol.Textf("%s absent (disque débranché ou partage non monté ?)",
 				"%s absent (disk unplugged or share not mounted?)", p))
 			continue
 		case err != nil:
-			col.add(checks.Error, checks.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
+			col.add(protocol.Error, protocol.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
 			continue
 		}
 		present++
 		if s.Files == 0 {
-			col.add(checks.Fail, checks.Textf("%s : aucun fichier de sauvegarde", "%s: no backup file", p))
+			col.add(protocol.Fail, protocol.Textf("%s : aucun fichier de sauvegarde", "%s: no backup file", p))
 			continue
 		}
 		age := now.Sub(s.Newest.Mod)
 		if age < 0 {
 			age = 0
 		}
-		more := checks.Text{}
+		more := protocol.Text{}
 		if s.Truncated {
-			more = checks.Textf(" (parcours arrêté à %d entrées)", " (walk stopped at %d entries)", maxEntries)
+			more = protocol.Textf(" (parcours arrêté à %d entrées)", " (walk stopped at %d entries)", maxEntries)
 		}
 		when := s.Newest.Mod.UTC().Format("2006-01-02 15:04 UTC")
-		col.add(ageStatus(age), checks.Text{
+		col.add(ageStatus(age), protocol.Text{
 			FR: fmt.Sprintf("%s : fichier le plus récent il y a %s jours (%s, %s)%s", p, days(age), s.Newest.Rel, when, more.FR),
 			EN: fmt.Sprintf("%s: newest file %s days old (%s, %s)%s", p, days(age), s.Newest.Rel, when, more.EN),
 		})

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // sizeCheck: the newest backup is not much smaller than the previous one of
@@ -21,9 +22,9 @@ type sizeCheck struct {
 // shrink is the ratio below which the newest backup is "much smaller".
 const shrink = 0.5
 
-func (c sizeCheck) Meta() checks.Meta { return meta("backup.size", checks.Medium, 5) }
+func (c sizeCheck) Meta() checks.Meta { return meta("backup.size", protocol.Medium, 5) }
 
-func (c sizeCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c sizeCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(c.paths) == 0 {
 		return checks.Skipped(noPaths)
 	}
@@ -32,10 +33,10 @@ func (c sizeCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		s, err := c.w.walk(ctx, h, p)
 		switch {
 		case errors.Is(err, errAbsent):
-			col.add(checks.NotApplicable, checks.Textf("%s absent", "%s absent", p))
+			col.add(protocol.NotApplicable, protocol.Textf("%s absent", "%s absent", p))
 			continue
 		case err != nil:
-			col.add(checks.Error, checks.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
+			col.add(protocol.Error, protocol.Textf("%s illisible : %v", "%s unreadable: %v", p, err))
 			continue
 		}
 		st, t := judgeSize(p, s)
@@ -46,13 +47,13 @@ func (c sizeCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 
 // judgeSize compares the newest backup unit with the previous one of the
 // same kind (pure, tested apart).
-func judgeSize(p string, s summary) (checks.Status, checks.Text) {
+func judgeSize(p string, s summary) (protocol.Status, protocol.Text) {
 	if s.Repo != "" {
-		return checks.NotApplicable, checks.Textf("%s : dépôt %s (déduplication : la taille ne se compare pas)",
+		return protocol.NotApplicable, protocol.Textf("%s : dépôt %s (déduplication : la taille ne se compare pas)",
 			"%s: %s repository (deduplicated: sizes do not compare)", p, s.Repo)
 	}
 	if len(s.Units) == 0 {
-		return checks.NotApplicable, checks.Textf("%s : aucune sauvegarde", "%s: no backup", p)
+		return protocol.NotApplicable, protocol.Textf("%s : aucune sauvegarde", "%s: no backup", p)
 	}
 	// Units are sorted newest first: the first unit of each kind is its
 	// newest backup, the second the previous one.
@@ -79,16 +80,16 @@ func judgeSize(p string, s summary) (checks.Status, checks.Text) {
 		}
 		ratio := float64(pr.newest.Size) / float64(pr.prev.Size)
 		if ratio < shrink {
-			return checks.Warn, checks.Textf("%s : la dernière sauvegarde %s (%s) fait %.0f %% de la précédente %s (%s)",
+			return protocol.Warn, protocol.Textf("%s : la dernière sauvegarde %s (%s) fait %.0f %% de la précédente %s (%s)",
 				"%s: the newest backup %s (%s) is %.0f%% of the previous one %s (%s)",
 				p, pr.newest.Name, human(pr.newest.Size), ratio*100, pr.prev.Name, human(pr.prev.Size))
 		}
 		compared = append(compared, fmt.Sprintf("%s (%s) / %s (%s)", pr.newest.Name, human(pr.newest.Size), pr.prev.Name, human(pr.prev.Size)))
 	}
 	if len(compared) > 0 {
-		return checks.Pass, checks.Textf("%s : dernière / précédente sauvegarde : %s", "%s: newest / previous backup: %s", p, strings.Join(compared, ", "))
+		return protocol.Pass, protocol.Textf("%s : dernière / précédente sauvegarde : %s", "%s: newest / previous backup: %s", p, strings.Join(compared, ", "))
 	}
 	newest := s.Units[0]
-	return checks.NotApplicable, checks.Textf("%s : une seule sauvegarde de ce type (%s), rien à comparer",
+	return protocol.NotApplicable, protocol.Textf("%s : une seule sauvegarde de ce type (%s), rien à comparer",
 		"%s: a single backup of its kind (%s), nothing to compare", p, newest.Name)
 }

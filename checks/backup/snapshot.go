@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // snapshotCheck: the latest snapshot of each backup repository the host can
@@ -20,7 +21,7 @@ import (
 type snapshotCheck struct{ paths []string }
 
 func (snapshotCheck) Meta() checks.Meta {
-	m := meta("backup.snapshot", checks.High, 5)
+	m := meta("backup.snapshot", protocol.High, 5)
 	m.Timeout = 90 * time.Second
 	return m
 }
@@ -34,8 +35,8 @@ type latest struct {
 	Source string // "restic /srv/restic", "wbadmin", "shadow copies"
 	Time   time.Time
 	Count  int
-	How    checks.Text // how it was read, when not from the tool itself
-	Real   bool        // a real backup (not a shadow copy)
+	How    protocol.Text // how it was read, when not from the tool itself
+	Real   bool          // a real backup (not a shadow copy)
 }
 
 // parseResticSnapshots reads `restic snapshots --json`.
@@ -180,7 +181,7 @@ func newestIn(fsys fs.FS, dir, prefix string) (time.Time, int) {
 	return t, n
 }
 
-var byFileDates = checks.Text{
+var byFileDates = protocol.Text{
 	FR: " (lu d'après les dates des fichiers du dépôt : mot de passe non disponible)",
 	EN: " (read from the repository's file dates: no password available)",
 }
@@ -265,18 +266,18 @@ func (c snapshotCheck) collect(ctx context.Context, h *checks.Host) ([]latest, [
 	return found, problems
 }
 
-func (c snapshotCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c snapshotCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	found, problems := c.collect(ctx, h)
 	return judgeSnapshots(found, problems, h.Now())
 }
 
 // judgeSnapshots turns what was found into a result (pure).
-func judgeSnapshots(found []latest, problems []string, now time.Time) checks.Result {
+func judgeSnapshots(found []latest, problems []string, now time.Time) protocol.Result {
 	if len(found) == 0 {
 		if len(problems) > 0 {
-			return checks.Errored(checks.Text{FR: "lecture des sauvegardes impossible", EN: "cannot read backups"}, errors.New(strings.Join(problems, "; ")))
+			return checks.Errored(protocol.Text{FR: "lecture des sauvegardes impossible", EN: "cannot read backups"}, errors.New(strings.Join(problems, "; ")))
 		}
-		return checks.Skipped(checks.Text{FR: "aucun dépôt de sauvegarde lisible (restic, borg, Windows Server Backup)",
+		return checks.Skipped(protocol.Text{FR: "aucun dépôt de sauvegarde lisible (restic, borg, Windows Server Backup)",
 			EN: "no readable backup repository (restic, borg, Windows Server Backup)"})
 	}
 	col := newCollector()
@@ -284,7 +285,7 @@ func judgeSnapshots(found []latest, problems []string, now time.Time) checks.Res
 	real := false
 	for _, f := range found {
 		if f.Time.IsZero() {
-			col.add(checks.Fail, checks.Textf("%s : aucun instantané", "%s: no snapshot", f.Source))
+			col.add(protocol.Fail, protocol.Textf("%s : aucun instantané", "%s: no snapshot", f.Source))
 			real = real || f.Real
 			continue
 		}
@@ -292,16 +293,16 @@ func judgeSnapshots(found []latest, problems []string, now time.Time) checks.Res
 		if age < 0 {
 			age = 0
 		}
-		count := checks.Textf("%d instantanés", "%d snapshots", f.Count)
+		count := protocol.Textf("%d instantanés", "%d snapshots", f.Count)
 		if f.Count < 0 {
-			count = checks.Text{FR: "nombre inconnu", EN: "count unknown"}
+			count = protocol.Text{FR: "nombre inconnu", EN: "count unknown"}
 		}
-		line := checks.Text{
+		line := protocol.Text{
 			FR: fmt.Sprintf("%s : dernier il y a %s jours (%s, %s)%s", f.Source, days(age), f.Time.UTC().Format("2006-01-02 15:04 UTC"), count.FR, f.How.FR),
 			EN: fmt.Sprintf("%s: latest %s days ago (%s, %s)%s", f.Source, days(age), f.Time.UTC().Format("2006-01-02 15:04 UTC"), count.EN, f.How.EN),
 		}
 		if !f.Real {
-			col.add(checks.NotApplicable, line)
+			col.add(protocol.NotApplicable, line)
 			continue
 		}
 		real = true
@@ -311,7 +312,7 @@ func judgeSnapshots(found []latest, problems []string, now time.Time) checks.Res
 		}
 	}
 	if !real {
-		col.status = checks.Warn
+		col.status = protocol.Warn
 		col.fr = append(col.fr, "seulement des clichés instantanés (VSS), sur le même disque : ce n'est pas une sauvegarde")
 		col.en = append(col.en, "only shadow copies (VSS), on the same disk: not a backup")
 	}

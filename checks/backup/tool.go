@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // toolCheck: at least one backup tool is present on the host, seen in the
@@ -18,7 +19,7 @@ import (
 // ransomware (ANSSI 37, CIS 11.1, NIS2 21(2)(c); MonAideCyber rank 5).
 type toolCheck struct{}
 
-func (toolCheck) Meta() checks.Meta { return meta("backup.tool", checks.High, 5) }
+func (toolCheck) Meta() checks.Meta { return meta("backup.tool", protocol.High, 5) }
 
 // tool is a backup product and the names it shows as a package, a service
 // or a process (lower case; a trailing "*" is a prefix).
@@ -198,7 +199,7 @@ func fileHistoryUsers(fsys fs.FS) []sighting {
 	return out
 }
 
-func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	var pkgs, svcs, procs []string
 	var problems []string
 	if h.OS == "windows" {
@@ -248,7 +249,7 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	}
 	facts := map[string]any{"tools": names, "scheduled_jobs": len(jobs), "packages_seen": len(pkgs), "services_seen": len(svcs)}
 	if len(seen) > 0 {
-		ev := checks.Textf("outil(s) de sauvegarde détecté(s) : %s", "backup tool(s) detected: %s", "")
+		ev := protocol.Textf("outil(s) de sauvegarde détecté(s) : %s", "backup tool(s) detected: %s", "")
 		ev.FR += strings.Join(fr, ", ")
 		ev.EN += strings.Join(en, ", ")
 		if len(jobs) > 0 {
@@ -258,13 +259,13 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		return checks.Passed(ev, facts)
 	}
 	if len(jobs) > 0 {
-		return checks.Warned(checks.Textf("aucun outil de sauvegarde connu, mais des tâches planifiées semblent en faire : %s",
+		return checks.Warned(protocol.Textf("aucun outil de sauvegarde connu, mais des tâches planifiées semblent en faire : %s",
 			"no known backup tool, but scheduled jobs seem to make backups: %s", strings.Join(jobs, ", ")), facts)
 	}
 	if len(pkgs)+len(svcs)+len(procs) == 0 && len(problems) > 0 {
-		return checks.Errored(checks.Text{FR: "inventaire impossible", EN: "inventory impossible"}, errors.New(strings.Join(problems, "; ")))
+		return checks.Errored(protocol.Text{FR: "inventaire impossible", EN: "inventory impossible"}, errors.New(strings.Join(problems, "; ")))
 	}
-	return checks.Failed(checks.Textf("aucun outil de sauvegarde détecté (%d paquets, %d services, %d processus examinés)",
+	return checks.Failed(protocol.Textf("aucun outil de sauvegarde détecté (%d paquets, %d services, %d processus examinés)",
 		"no backup tool detected (%d packages, %d services, %d processes examined)", len(pkgs), len(svcs), len(procs)), facts)
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Cmd is a canned command result.
@@ -123,13 +124,13 @@ func (r Registry) SubKeys(key string) ([]string, error) {
 
 // Facts returns fixed host facts.
 type Facts struct {
-	HostInfo checks.HostInfo
+	HostInfo protocol.HostInfo
 	Listen   []checks.Listener
 	Procs    []checks.Process
 	Err      error
 }
 
-func (f Facts) Info(context.Context) (checks.HostInfo, error)        { return f.HostInfo, f.Err }
+func (f Facts) Info(context.Context) (protocol.HostInfo, error)      { return f.HostInfo, f.Err }
 func (f Facts) Listeners(context.Context) ([]checks.Listener, error) { return f.Listen, f.Err }
 func (f Facts) Processes(context.Context) ([]checks.Process, error)  { return f.Procs, f.Err }
 

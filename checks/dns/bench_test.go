@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // BenchmarkDomain runs every check of one fully configured, signed domain
@@ -20,7 +21,7 @@ func BenchmarkDomain(b *testing.B) {
 	for b.Loop() {
 		res := checks.RunAll(context.Background(), h, Checks(testConfig(u, "valid.test")), checks.DefaultRunOptions)
 		for _, r := range res {
-			if r.Status == checks.Error {
+			if r.Status == protocol.Error {
 				b.Fatalf("%s: %s", r.ID, r.Evidence.EN)
 			}
 		}
@@ -55,7 +56,7 @@ func BenchmarkHundredDomains(b *testing.B) {
 	for b.Loop() {
 		res := checks.RunAll(context.Background(), h, Checks(testConfig(u, names...)), checks.DefaultRunOptions)
 		for _, r := range res {
-			if r.Status == checks.Error {
+			if r.Status == protocol.Error {
 				b.Fatalf("%s %s: %s", r.ID, r.Target, r.Evidence.EN)
 			}
 		}
@@ -80,7 +81,7 @@ func TestHundredDomainsConcurrently(t *testing.T) {
 	res := checks.RunAll(context.Background(), h, Checks(testConfig(u100, names...)), checks.DefaultRunOptions)
 	all := time.Since(start)
 	for _, r := range res {
-		if r.Status == checks.Error {
+		if r.Status == protocol.Error {
 			t.Fatalf("%s %s: %s", r.ID, r.Target, r.Evidence.EN)
 		}
 	}

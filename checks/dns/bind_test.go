@@ -23,6 +23,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 type bindEnv struct {
@@ -209,11 +210,11 @@ func TestBindSignedZone(t *testing.T) {
 	cfg := testConfig(e.u, "bind.test")
 	cfg.Resolver = e.named
 	got := runDomain(t, cfg, testHost())
-	want := map[string]checks.Status{
-		"dns.ns-count": checks.Fail, "dns.lame-delegation": checks.Pass, "dns.soa-serial": checks.Pass,
-		"dns.dnssec-signed": checks.Pass, "dns.dnssec-chain": checks.Pass, "dns.dnssec-expiry": checks.Pass,
-		"dns.dnssec-algorithm": checks.Pass, "dns.nsec": checks.Pass,
-		"dns.mx": checks.Pass, "dns.spf": checks.Pass, "dns.dmarc": checks.Pass, "dns.caa": checks.Pass,
+	want := map[string]protocol.Status{
+		"dns.ns-count": protocol.Fail, "dns.lame-delegation": protocol.Pass, "dns.soa-serial": protocol.Pass,
+		"dns.dnssec-signed": protocol.Pass, "dns.dnssec-chain": protocol.Pass, "dns.dnssec-expiry": protocol.Pass,
+		"dns.dnssec-algorithm": protocol.Pass, "dns.nsec": protocol.Pass,
+		"dns.mx": protocol.Pass, "dns.spf": protocol.Pass, "dns.dmarc": protocol.Pass, "dns.caa": protocol.Pass,
 	}
 	for id, st := range want {
 		if got[id].Status != st {
@@ -239,18 +240,18 @@ func TestBindResolver(t *testing.T) {
 	base.Resolver, base.ServerPort, base.loopbackIsOutside = e.named, port, true
 	tests := []struct {
 		signed string
-		want   checks.Status
+		want   protocol.Status
 		says   string
 	}{
-		{"valid.test.", checks.Pass, "AD bit"},
-		{"unsigned.test.", checks.Pass, "SERVFAIL"}, // no AD there, but the bogus probe is refused
+		{"valid.test.", protocol.Pass, "AD bit"},
+		{"unsigned.test.", protocol.Pass, "SERVFAIL"}, // no AD there, but the bogus probe is refused
 	}
 	for _, tc := range tests {
 		cfg := base
 		cfg.SignedProbe, cfg.BogusProbe = tc.signed, "expired.test."
 		h := testHost()
 		h.Facts = checkstest.Facts{Listen: []checks.Listener{{Proto: "udp", Address: ipBind, Port: port}, {Proto: "tcp", Address: ipBind, Port: port}}}
-		res := map[string]checks.Result{}
+		res := map[string]protocol.Result{}
 		for _, r := range checks.RunAll(context.Background(), h, Checks(cfg), checks.RunOptions{Timeout: 15 * time.Second}) {
 			if r.Target == "" {
 				res[r.ID] = r
@@ -259,10 +260,10 @@ func TestBindResolver(t *testing.T) {
 		if r := res["dns.resolver-validates"]; r.Status != tc.want || !strings.Contains(r.Evidence.EN, tc.says) {
 			t.Errorf("resolver-validates with %s = %s %q, want %s saying %q", tc.signed, r.Status, r.Evidence.EN, tc.want, tc.says)
 		}
-		if r := res["dns.zone-transfer"]; r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "bind.test.") {
+		if r := res["dns.zone-transfer"]; r.Status != protocol.Pass || !strings.Contains(r.Evidence.EN, "bind.test.") {
 			t.Errorf("zone-transfer = %s %q, want pass naming bind.test.", r.Status, r.Evidence.EN)
 		}
-		if r := res["dns.open-resolver"]; r.Status != checks.Fail {
+		if r := res["dns.open-resolver"]; r.Status != protocol.Fail {
 			t.Errorf("open-resolver = %s %q, want fail (allow-recursion any)", r.Status, r.Evidence.EN)
 		}
 	}
@@ -293,7 +294,7 @@ func TestDelvAgrees(t *testing.T) {
 			cfg := testConfig(e.u, zone)
 			cfg.Resolver = e.named
 			r := runDomain(t, cfg, testHost())["dns.dnssec-chain"]
-			ours := map[checks.Status]string{checks.Pass: secSecure, checks.Fail: secBogus, checks.NotApplicable: secInsecure, checks.Warn: secInsecure}[r.Status]
+			ours := map[protocol.Status]string{protocol.Pass: secSecure, protocol.Fail: secBogus, protocol.NotApplicable: secInsecure, protocol.Warn: secInsecure}[r.Status]
 			t.Logf("delv: %s; Vigie: %s (%s)", theirs, r.Status, r.Evidence.EN)
 			if ours != theirs {
 				t.Errorf("Vigie says %s (%s: %s), delv says %s:\n%s", ours, r.Status, r.Evidence.EN, theirs, out)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var errBadDomain = errors.New("not a valid domain name")
@@ -19,7 +20,7 @@ var whatDeleg = textf("délégation du domaine", "delegation of the domain")
 
 // zoneOf returns the domain's delegation, or a result explaining why the
 // checks that need it cannot run.
-func zoneOf(ctx context.Context, s *session) (*delegation, *checks.Result) {
+func zoneOf(ctx context.Context, s *session) (*delegation, *protocol.Result) {
 	d, err := s.delegation(ctx)
 	if err != nil {
 		r := checks.Errored(whatDeleg, err)
@@ -35,7 +36,7 @@ func zoneOf(ctx context.Context, s *session) (*delegation, *checks.Result) {
 
 // checkNSCount: a zone with one name server disappears with it. Two at least
 // (RFC 1034 §4.1, RFC 2182). NIS2 21(2)(c), CIS 4.1.
-func checkNSCount(ctx context.Context, s *session) checks.Result {
+func checkNSCount(ctx context.Context, s *session) protocol.Result {
 	d, r := zoneOf(ctx, s)
 	if r != nil {
 		return *r
@@ -68,7 +69,7 @@ func prefixOf(a netip.Addr) netip.Prefix {
 
 // checkNSDiversity: name servers in one network share one outage (RFC 2182
 // §3.1). At least two /24 (IPv4) or /48 (IPv6) networks. NIS2 21(2)(c).
-func checkNSDiversity(ctx context.Context, s *session) checks.Result {
+func checkNSDiversity(ctx context.Context, s *session) protocol.Result {
 	d, r := zoneOf(ctx, s)
 	if r != nil {
 		return *r
@@ -154,7 +155,7 @@ func (p nsProbe) label() string {
 }
 
 // problem says why a probe shows a lame server, "" when it answered well.
-func (p nsProbe) problem() checks.Text {
+func (p nsProbe) problem() protocol.Text {
 	switch {
 	case p.Err != nil && errors.Is(p.Err, ErrTimeout):
 		return textf("ne répond pas", "does not answer")
@@ -167,12 +168,12 @@ func (p nsProbe) problem() checks.Text {
 	case !p.HasSOA:
 		return textf("ne donne pas le SOA de la zone", "does not give the zone's SOA")
 	}
-	return checks.Text{}
+	return protocol.Text{}
 }
 
 // checkLame: a delegated name server that does not answer for the zone
 // (lame delegation, RFC 8499) slows or breaks resolution. NIS2 21(2)(c).
-func checkLame(ctx context.Context, s *session) checks.Result {
+func checkLame(ctx context.Context, s *session) protocol.Result {
 	if _, r := zoneOf(ctx, s); r != nil {
 		return *r
 	}
@@ -195,7 +196,7 @@ func checkLame(ctx context.Context, s *session) checks.Result {
 	if len(bad) == 0 {
 		return checks.Passed(textf("les %d adresses de serveurs de noms répondent avec autorité", "all %d name server addresses answer authoritatively", ok), facts)
 	}
-	return checks.Failed(checks.Text{
+	return checks.Failed(protocol.Text{
 		FR: fmt.Sprintf("%d sur %d adresses de serveurs de noms en défaut : %s", len(bad), len(probes), strings.Join(bad, " ; ")),
 		EN: fmt.Sprintf("%d of %d name server addresses at fault: %s", len(bad), len(probes), strings.Join(badEN, "; ")),
 	}, facts)
@@ -203,7 +204,7 @@ func checkLame(ctx context.Context, s *session) checks.Result {
 
 // checkSOASerial: name servers giving different serials serve different
 // versions of the zone (a secondary no longer updated). NIS2 21(2)(c).
-func checkSOASerial(ctx context.Context, s *session) checks.Result {
+func checkSOASerial(ctx context.Context, s *session) protocol.Result {
 	if _, r := zoneOf(ctx, s); r != nil {
 		return *r
 	}

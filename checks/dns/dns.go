@@ -16,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (FR and EN).
@@ -97,7 +98,7 @@ func Checks(cfg Config) []checks.Check {
 			m := dc.meta
 			m.Target = d
 			run := dc.run
-			out = append(out, checks.Func{M: m, F: func(ctx context.Context, h *checks.Host) checks.Result {
+			out = append(out, checks.Func{M: m, F: func(ctx context.Context, h *checks.Host) protocol.Result {
 				if _, ok := dns.IsDomainName(d); !ok {
 					return checks.Errored(textf("nom de domaine invalide %q", "invalid domain name %q", d), errBadDomain)
 				}
@@ -107,7 +108,7 @@ func Checks(cfg Config) []checks.Check {
 	}
 	for _, hc := range hostChecks {
 		run := hc.run
-		out = append(out, checks.Func{M: hc.meta, F: func(ctx context.Context, h *checks.Host) checks.Result {
+		out = append(out, checks.Func{M: hc.meta, F: func(ctx context.Context, h *checks.Host) protocol.Result {
 			return run(ctx, f, h)
 		}})
 	}
@@ -116,16 +117,16 @@ func Checks(cfg Config) []checks.Check {
 
 type domainCheck struct {
 	meta checks.Meta
-	run  func(ctx context.Context, s *session) checks.Result
+	run  func(ctx context.Context, s *session) protocol.Result
 }
 
 type hostCheck struct {
 	meta checks.Meta
-	run  func(ctx context.Context, f *family, h *checks.Host) checks.Result
+	run  func(ctx context.Context, f *family, h *checks.Host) protocol.Result
 }
 
-func meta(id string, sev checks.Severity, refs checks.Refs) checks.Meta {
-	return checks.Meta{ID: id, Version: 1, Domain: checks.DomainDNS, Severity: sev, Refs: refs, Timeout: 30 * time.Second}
+func meta(id string, sev protocol.Severity, refs protocol.Refs) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainDNS, Severity: sev, Refs: refs, Timeout: 30 * time.Second}
 }
 
 // References: ANSSI hygiene guide v2 measure 24 covers mail (MX, SPF, DKIM,
@@ -133,37 +134,37 @@ func meta(id string, sev checks.Severity, refs checks.Refs) checks.Meta {
 // cryptography, 21(2)(h); secure configuration is CIS 4.1; DNS filtering and
 // the resolvers in use, CIS 9.2.
 var (
-	refDeleg  = checks.Refs{CIS: []string{"4.1"}, NIS2: []string{"c"}}
-	refDNSSEC = checks.Refs{CIS: []string{"4.1"}, NIS2: []string{"h"}}
-	refMail   = checks.Refs{ANSSI: []int{24}, CIS: []string{"4.1"}, NIS2: []string{"j"}}
-	refCAA    = checks.Refs{CIS: []string{"4.1"}, NIS2: []string{"h"}}
-	refHost   = checks.Refs{CIS: []string{"4.1", "9.2"}, NIS2: []string{"e"}}
-	refServer = checks.Refs{CIS: []string{"4.1", "4.4"}, NIS2: []string{"e"}}
+	refDeleg  = protocol.Refs{CIS: []string{"4.1"}, NIS2: []string{"c"}}
+	refDNSSEC = protocol.Refs{CIS: []string{"4.1"}, NIS2: []string{"h"}}
+	refMail   = protocol.Refs{ANSSI: []int{24}, CIS: []string{"4.1"}, NIS2: []string{"j"}}
+	refCAA    = protocol.Refs{CIS: []string{"4.1"}, NIS2: []string{"h"}}
+	refHost   = protocol.Refs{CIS: []string{"4.1", "9.2"}, NIS2: []string{"e"}}
+	refServer = protocol.Refs{CIS: []string{"4.1", "4.4"}, NIS2: []string{"e"}}
 )
 
 var domainChecks = []domainCheck{
-	{meta("dns.ns-count", checks.High, refDeleg), checkNSCount},
-	{meta("dns.ns-diversity", checks.Medium, refDeleg), checkNSDiversity},
-	{meta("dns.lame-delegation", checks.High, refDeleg), checkLame},
-	{meta("dns.soa-serial", checks.Low, refDeleg), checkSOASerial},
-	{meta("dns.dnssec-signed", checks.Medium, refDNSSEC), checkDNSSECSigned},
-	{meta("dns.dnssec-chain", checks.High, refDNSSEC), checkDNSSECChain},
-	{meta("dns.dnssec-expiry", checks.High, refDNSSEC), checkDNSSECExpiry},
-	{meta("dns.dnssec-algorithm", checks.Medium, refDNSSEC), checkDNSSECAlgorithm},
-	{meta("dns.nsec", checks.Info, refDNSSEC), checkNSEC},
-	{meta("dns.mx", checks.Medium, refMail), checkMX},
-	{meta("dns.spf", checks.High, refMail), checkSPF},
-	{meta("dns.dmarc", checks.High, refMail), checkDMARC},
-	{meta("dns.mta-sts", checks.Low, refMail), checkMTASTS},
-	{meta("dns.tls-rpt", checks.Low, refMail), checkTLSRPT},
-	{meta("dns.caa", checks.Low, refCAA), checkCAA},
+	{meta("dns.ns-count", protocol.High, refDeleg), checkNSCount},
+	{meta("dns.ns-diversity", protocol.Medium, refDeleg), checkNSDiversity},
+	{meta("dns.lame-delegation", protocol.High, refDeleg), checkLame},
+	{meta("dns.soa-serial", protocol.Low, refDeleg), checkSOASerial},
+	{meta("dns.dnssec-signed", protocol.Medium, refDNSSEC), checkDNSSECSigned},
+	{meta("dns.dnssec-chain", protocol.High, refDNSSEC), checkDNSSECChain},
+	{meta("dns.dnssec-expiry", protocol.High, refDNSSEC), checkDNSSECExpiry},
+	{meta("dns.dnssec-algorithm", protocol.Medium, refDNSSEC), checkDNSSECAlgorithm},
+	{meta("dns.nsec", protocol.Info, refDNSSEC), checkNSEC},
+	{meta("dns.mx", protocol.Medium, refMail), checkMX},
+	{meta("dns.spf", protocol.High, refMail), checkSPF},
+	{meta("dns.dmarc", protocol.High, refMail), checkDMARC},
+	{meta("dns.mta-sts", protocol.Low, refMail), checkMTASTS},
+	{meta("dns.tls-rpt", protocol.Low, refMail), checkTLSRPT},
+	{meta("dns.caa", protocol.Low, refCAA), checkCAA},
 }
 
 var hostChecks = []hostCheck{
-	{meta("dns.resolvers", checks.Low, refHost), checkResolvers},
-	{meta("dns.resolver-validates", checks.Medium, refHost), checkResolverValidates},
-	{meta("dns.open-resolver", checks.High, refServer), checkOpenResolver},
-	{meta("dns.zone-transfer", checks.Medium, refServer), checkZoneTransfer},
+	{meta("dns.resolvers", protocol.Low, refHost), checkResolvers},
+	{meta("dns.resolver-validates", protocol.Medium, refHost), checkResolverValidates},
+	{meta("dns.open-resolver", protocol.High, refServer), checkOpenResolver},
+	{meta("dns.zone-transfer", protocol.Medium, refServer), checkZoneTransfer},
 }
 
 func interfaceAddrs() ([]netip.Addr, error) {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Security states of a zone, as RFC 4033 §5 names them.
@@ -20,9 +20,9 @@ const (
 // chain is the outcome of validating the domain's zone from the trust anchor.
 type chain struct {
 	State  string
-	Reason checks.Text // why bogus or insecure
-	At     string      // zone where the chain broke or ended
-	Zones  []string    // zones validated, root first
+	Reason protocol.Text // why bogus or insecure
+	At     string        // zone where the chain broke or ended
+	Zones  []string      // zones validated, root first
 
 	// The domain's own zone, for the other DNSSEC checks.
 	Zone   string
@@ -32,7 +32,7 @@ type chain struct {
 	Signed bool          // DNSKEY records at the apex
 }
 
-func bogus(at string, why checks.Text) (*chain, error) {
+func bogus(at string, why protocol.Text) (*chain, error) {
 	return &chain{State: secBogus, At: at, Reason: why}, nil
 }
 
@@ -300,5 +300,5 @@ func algName(a uint8) string {
 	return fmt.Sprintf("ALG%d", a)
 }
 
-// textf is checks.Textf, shortened for the many messages here.
-func textf(fr, en string, args ...any) checks.Text { return checks.Textf(fr, en, args...) }
+// textf is protocol.Textf, shortened for the many messages here.
+func textf(fr, en string, args ...any) protocol.Text { return protocol.Textf(fr, en, args...) }

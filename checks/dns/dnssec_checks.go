@@ -10,11 +10,12 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var whatDNSSEC = textf("validation DNSSEC", "DNSSEC validation")
 
-func chainOf(ctx context.Context, s *session) (*chain, *checks.Result) {
+func chainOf(ctx context.Context, s *session) (*chain, *protocol.Result) {
 	if _, r := zoneOf(ctx, s); r != nil {
 		return nil, r
 	}
@@ -31,7 +32,7 @@ var notSigned = textf("la zone n'est pas signée avec DNSSEC (voir dns.dnssec-si
 // checkDNSSECSigned: without DNSSEC a resolver cannot tell forged answers
 // from real ones (cache poisoning sends citizens and mail elsewhere).
 // Not signed is a finding (warn) with guidance, not an error. NIS2 21(2)(h).
-func checkDNSSECSigned(ctx context.Context, s *session) checks.Result {
+func checkDNSSECSigned(ctx context.Context, s *session) protocol.Result {
 	c, r := chainOf(ctx, s)
 	if r != nil {
 		return *r
@@ -54,7 +55,7 @@ func checkDNSSECSigned(ctx context.Context, s *session) checks.Result {
 // checkDNSSECChain: a broken chain of trust (DS that matches no key,
 // invalid or expired signatures) makes the domain unreachable for every
 // validating resolver. Validated from the root trust anchor. NIS2 21(2)(h).
-func checkDNSSECChain(ctx context.Context, s *session) checks.Result {
+func checkDNSSECChain(ctx context.Context, s *session) protocol.Result {
 	c, r := chainOf(ctx, s)
 	if r != nil {
 		return *r
@@ -68,7 +69,7 @@ func checkDNSSECChain(ctx context.Context, s *session) checks.Result {
 		return checks.Passed(textf("chaîne de confiance valide depuis l'ancre de la racine : %s", "valid chain of trust from the root anchor: %s",
 			strings.Join(c.Zones, " → ")), facts)
 	case secBogus:
-		return checks.Failed(checks.Text{
+		return checks.Failed(protocol.Text{
 			FR: fmt.Sprintf("chaîne de confiance cassée à %s : %s", c.At, c.Reason.FR),
 			EN: fmt.Sprintf("chain of trust broken at %s: %s", c.At, c.Reason.EN),
 		}, facts)
@@ -85,7 +86,7 @@ func checkDNSSECChain(ctx context.Context, s *session) checks.Result {
 
 // checkDNSSECExpiry: signatures have an end date; a signer that stopped
 // re-signing takes the whole domain down when they expire. Warn under 7 days.
-func checkDNSSECExpiry(ctx context.Context, s *session) checks.Result {
+func checkDNSSECExpiry(ctx context.Context, s *session) protocol.Result {
 	c, r := chainOf(ctx, s)
 	if r != nil {
 		return *r
@@ -136,7 +137,7 @@ var deprecatedAlg = map[uint8]bool{
 
 // checkDNSSECAlgorithm: signatures with RSA/MD5 or RSA/SHA-1 can be forged
 // or are being dropped by validators (RFC 8624, RFC 9157). NIS2 21(2)(h).
-func checkDNSSECAlgorithm(ctx context.Context, s *session) checks.Result {
+func checkDNSSECAlgorithm(ctx context.Context, s *session) protocol.Result {
 	c, r := chainOf(ctx, s)
 	if r != nil {
 		return *r
@@ -183,7 +184,7 @@ const nxProbe = "vigie-nx-probe"
 
 // checkNSEC: NSEC lets anyone list every name of the zone (zone walking);
 // NSEC3 hashes them, and RFC 9276 asks for 0 extra iterations. Info.
-func checkNSEC(ctx context.Context, s *session) checks.Result {
+func checkNSEC(ctx context.Context, s *session) protocol.Result {
 	c, r := chainOf(ctx, s)
 	if r != nil {
 		return *r

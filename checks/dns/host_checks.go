@@ -13,13 +13,14 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var whatResolvers = textf("résolveurs DNS de la machine", "the host's DNS resolvers")
 
 // checkResolvers: the resolvers decide which sites the host reaches; one
 // resolver alone is a single point of failure. CIS 9.2.
-func checkResolvers(ctx context.Context, f *family, h *checks.Host) checks.Result {
+func checkResolvers(ctx context.Context, f *family, h *checks.Host) protocol.Result {
 	rs, err := hostResolvers(ctx, h)
 	if errors.Is(err, checks.ErrNotFound) {
 		return checks.Skipped(textf("configuration des résolveurs introuvable (%s)", "resolver configuration not found (%s)", rs.Source))
@@ -46,7 +47,7 @@ func checkResolvers(ctx context.Context, f *family, h *checks.Host) checks.Resul
 // checkResolverValidates: a resolver that does not validate DNSSEC hands
 // forged answers to the host. The signed probe must come back with the AD
 // bit; otherwise a deliberately broken name must give SERVFAIL. CIS 9.2.
-func checkResolverValidates(ctx context.Context, f *family, h *checks.Host) checks.Result {
+func checkResolverValidates(ctx context.Context, f *family, h *checks.Host) protocol.Result {
 	var servers []string
 	if f.cfg.Resolver != "" {
 		servers = []string{f.cfg.Resolver}
@@ -107,7 +108,7 @@ func checkResolverValidates(ctx context.Context, f *family, h *checks.Host) chec
 // localServer finds the addresses from which to test a DNS server running
 // on this host: the non-loopback addresses it listens on, or the host's
 // non-loopback addresses when it listens on a wildcard.
-func localServer(ctx context.Context, f *family, h *checks.Host) (outside []netip.Addr, listening bool, skip *checks.Result) {
+func localServer(ctx context.Context, f *family, h *checks.Host) (outside []netip.Addr, listening bool, skip *protocol.Result) {
 	ls, err := h.Facts.Listeners(ctx)
 	if err != nil {
 		r := checks.Errored(textf("ports en écoute", "listening ports"), err)
@@ -164,7 +165,7 @@ const openProbe = "example.com."
 // checkOpenResolver: a DNS server that recurses for anyone is used to
 // amplify denial-of-service attacks and to poison its cache. The test asks
 // from one of the host's own non-loopback addresses. CIS 4.1, 4.4.
-func checkOpenResolver(ctx context.Context, f *family, h *checks.Host) checks.Result {
+func checkOpenResolver(ctx context.Context, f *family, h *checks.Host) protocol.Result {
 	addrs, _, skip := localServer(ctx, f, h)
 	if skip != nil {
 		return *skip
@@ -240,7 +241,7 @@ func localZones(h *checks.Host) []string {
 // checkZoneTransfer: a zone transfer (AXFR) open to anyone hands over the
 // whole list of the entity's names and addresses, a map for attackers.
 // Asked from a non-loopback address of the host. CIS 4.1.
-func checkZoneTransfer(ctx context.Context, f *family, h *checks.Host) checks.Result {
+func checkZoneTransfer(ctx context.Context, f *family, h *checks.Host) protocol.Result {
 	addrs, _, skip := localServer(ctx, f, h)
 	if skip != nil {
 		return *skip

@@ -13,10 +13,11 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // runHost runs the host checks of cfg and returns them by ID.
-func runHost(t *testing.T, cfg Config, h *checks.Host) map[string]checks.Result {
+func runHost(t *testing.T, cfg Config, h *checks.Host) map[string]protocol.Result {
 	t.Helper()
 	cfg.Domains = nil
 	return runDomain(t, cfg, h)
@@ -36,16 +37,16 @@ func TestResolversCheck(t *testing.T) {
 		name string
 		fs   fstest.MapFS
 		h    *checks.Host
-		want checks.Status
+		want protocol.Status
 		says string
 	}{
-		{"static", fstest.MapFS{"etc/resolv.conf": read("resolvconf/debian12-static.conf")}, nil, checks.Pass, "192.168.1.1, 9.9.9.9, 2620:fe::fe"},
+		{"static", fstest.MapFS{"etc/resolv.conf": read("resolvconf/debian12-static.conf")}, nil, protocol.Pass, "192.168.1.1, 9.9.9.9, 2620:fe::fe"},
 		{"systemd stub", fstest.MapFS{"etc/resolv.conf": read("resolvconf/ubuntu2404-stub.conf"),
-			"run/systemd/resolve/resolv.conf": read("resolvconf/ubuntu2404-upstream.conf")}, nil, checks.Pass, "systemd-resolved"},
-		{"single", fstest.MapFS{"etc/resolv.conf": {Data: []byte("nameserver 192.168.1.254\n")}}, nil, checks.Warn, "single DNS resolver (192.168.1.254"},
-		{"none", fstest.MapFS{"etc/resolv.conf": {Data: []byte("# empty\n")}}, nil, checks.Fail, "no DNS resolver"},
-		{"missing", fstest.MapFS{}, nil, checks.NotApplicable, "not found"},
-		{"windows", nil, win, checks.Pass, "10.1.0.10, 10.1.0.11, fd00::10"},
+			"run/systemd/resolve/resolv.conf": read("resolvconf/ubuntu2404-upstream.conf")}, nil, protocol.Pass, "systemd-resolved"},
+		{"single", fstest.MapFS{"etc/resolv.conf": {Data: []byte("nameserver 192.168.1.254\n")}}, nil, protocol.Warn, "single DNS resolver (192.168.1.254"},
+		{"none", fstest.MapFS{"etc/resolv.conf": {Data: []byte("# empty\n")}}, nil, protocol.Fail, "no DNS resolver"},
+		{"missing", fstest.MapFS{}, nil, protocol.NotApplicable, "not found"},
+		{"windows", nil, win, protocol.Pass, "10.1.0.10, 10.1.0.11, fd00::10"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,13 +80,13 @@ func TestResolverValidates(t *testing.T) {
 	tests := []struct {
 		name     string
 		resolver string
-		want     checks.Status
+		want     protocol.Status
 		says     string
 	}{
-		{"validating", at(ipValid), checks.Pass, "AD bit"},
-		{"not validating", at(ipResolver), checks.Fail, "does not validate"},
-		{"broken", at(ipServfail), checks.Error, "answered SERVFAIL"},
-		{"silent", at(ipSilent), checks.Error, "no answer before the deadline"},
+		{"validating", at(ipValid), protocol.Pass, "AD bit"},
+		{"not validating", at(ipResolver), protocol.Fail, "does not validate"},
+		{"broken", at(ipServfail), protocol.Error, "answered SERVFAIL"},
+		{"silent", at(ipSilent), protocol.Error, "no answer before the deadline"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,16 +113,16 @@ func TestLocalServerChecks(t *testing.T) {
 		facts    checks.Facts
 		outside  bool
 		addrs    []netip.Addr
-		open     checks.Status
-		transfer checks.Status
+		open     protocol.Status
+		transfer protocol.Status
 		says     string
 	}{
-		{"no server", checkstest.Facts{Listen: []checks.Listener{{Proto: "tcp", Address: "0.0.0.0", Port: 22}}}, true, nil, checks.NotApplicable, checks.NotApplicable, "no DNS server"},
-		{"loopback only", listen("127.2.0.1"), false, nil, checks.NotApplicable, checks.NotApplicable, "no non-loopback address"},
-		{"open resolver", listen(ipResolver), true, nil, checks.Fail, checks.NotApplicable, "open resolver"},
-		{"authoritative only", listen(ipNS1), true, nil, checks.Pass, checks.Pass, "refused"},
+		{"no server", checkstest.Facts{Listen: []checks.Listener{{Proto: "tcp", Address: "0.0.0.0", Port: 22}}}, true, nil, protocol.NotApplicable, protocol.NotApplicable, "no DNS server"},
+		{"loopback only", listen("127.2.0.1"), false, nil, protocol.NotApplicable, protocol.NotApplicable, "no non-loopback address"},
+		{"open resolver", listen(ipResolver), true, nil, protocol.Fail, protocol.NotApplicable, "open resolver"},
+		{"authoritative only", listen(ipNS1), true, nil, protocol.Pass, protocol.Pass, "refused"},
 		{"wildcard, transfer open", checkstest.Facts{Listen: []checks.Listener{{Proto: "udp", Address: "0.0.0.0", Port: port}}}, true,
-			[]netip.Addr{netip.MustParseAddr(ipAXFR), netip.MustParseAddr("127.0.0.1")}, checks.Pass, checks.Fail, "valid.test. @127.6.0.1"},
+			[]netip.Addr{netip.MustParseAddr(ipAXFR), netip.MustParseAddr("127.0.0.1")}, protocol.Pass, protocol.Fail, "valid.test. @127.6.0.1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +143,7 @@ func TestLocalServerChecks(t *testing.T) {
 			h := testHost()
 			h.Facts = tc.facts
 			list := Checks(cfg)
-			var got = map[string]checks.Result{}
+			var got = map[string]protocol.Result{}
 			for _, r := range checks.RunAll(context.Background(), h, list, checks.RunOptions{Timeout: 10 * time.Second}) {
 				if r.Target == "" {
 					got[r.ID] = r
@@ -172,17 +173,17 @@ func TestFaults(t *testing.T) {
 		resolver string
 		hints    []string
 		id       string
-		want     checks.Status
+		want     protocol.Status
 		says     string
 	}{
-		{"truncated UDP, TCP retry", at(ipTrunc), nil, "dns.mx", checks.Pass, "10 mail.valid.test."},
-		{"SERVFAIL", at(ipServfail), nil, "dns.spf", checks.Error, "answered SERVFAIL"},
-		{"timeout", at(ipSilent), nil, "dns.dmarc", checks.Error, "no answer before the deadline"},
-		{"garbage", at(ipGarbage), nil, "dns.mx", checks.Error, "malformed DNS answer"},
-		{"root unreachable, cuts through the resolver", u.resolver, []string{at(ipSilent)}, "dns.ns-count", checks.Pass, "2 name servers"},
-		{"root unreachable, chain through the resolver", u.resolver, []string{at(ipSilent)}, "dns.dnssec-chain", checks.Pass, ". → test. → valid.test."},
-		{"root unreachable, lame check direct", u.resolver, []string{at(ipSilent)}, "dns.lame-delegation", checks.Pass, "authoritatively"},
-		{"root and resolver unreachable", at(ipSilent), []string{at(ipSilent)}, "dns.ns-count", checks.Error, "no answer before the deadline"},
+		{"truncated UDP, TCP retry", at(ipTrunc), nil, "dns.mx", protocol.Pass, "10 mail.valid.test."},
+		{"SERVFAIL", at(ipServfail), nil, "dns.spf", protocol.Error, "answered SERVFAIL"},
+		{"timeout", at(ipSilent), nil, "dns.dmarc", protocol.Error, "no answer before the deadline"},
+		{"garbage", at(ipGarbage), nil, "dns.mx", protocol.Error, "malformed DNS answer"},
+		{"root unreachable, cuts through the resolver", u.resolver, []string{at(ipSilent)}, "dns.ns-count", protocol.Pass, "2 name servers"},
+		{"root unreachable, chain through the resolver", u.resolver, []string{at(ipSilent)}, "dns.dnssec-chain", protocol.Pass, ". → test. → valid.test."},
+		{"root unreachable, lame check direct", u.resolver, []string{at(ipSilent)}, "dns.lame-delegation", protocol.Pass, "authoritatively"},
+		{"root and resolver unreachable", at(ipSilent), []string{at(ipSilent)}, "dns.ns-count", protocol.Error, "no answer before the deadline"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func fqdn(s *session, prefix string) string {
@@ -45,7 +46,7 @@ var whatMail = textf("enregistrements de messagerie", "mail records")
 
 // missing returns an error result when the domain itself does not exist:
 // every record check would otherwise report a misleading "absent".
-func missing(ctx context.Context, s *session) *checks.Result {
+func missing(ctx context.Context, s *session) *protocol.Result {
 	m, err := s.mx(ctx)
 	if err != nil {
 		r := checks.Errored(whatMail, err)
@@ -60,7 +61,7 @@ func missing(ctx context.Context, s *session) *checks.Result {
 
 // checkMX: without MX (or a null MX saying "no mail here") senders fall
 // back to the A record and mail goes astray. ANSSI 24.
-func checkMX(ctx context.Context, s *session) checks.Result {
+func checkMX(ctx context.Context, s *session) protocol.Result {
 	if r := missing(ctx, s); r != nil {
 		return *r
 	}
@@ -182,7 +183,7 @@ func (s *session) spfRecord(ctx context.Context, name string) (string, error) {
 
 // checkSPF: without SPF, or with "+all"/"?all", anyone can send mail in
 // the domain's name (phishing of citizens and suppliers). ANSSI 24.
-func checkSPF(ctx context.Context, s *session) checks.Result {
+func checkSPF(ctx context.Context, s *session) protocol.Result {
 	if r := missing(ctx, s); r != nil {
 		return *r
 	}
@@ -225,7 +226,7 @@ func checkSPF(ctx context.Context, s *session) checks.Result {
 
 // checkDMARC: DMARC tells receivers what to do with mail failing SPF/DKIM
 // alignment; p=none protects no one. ANSSI 24, CIS 9.5 (IG2).
-func checkDMARC(ctx context.Context, s *session) checks.Result {
+func checkDMARC(ctx context.Context, s *session) protocol.Result {
 	if r := missing(ctx, s); r != nil {
 		return *r
 	}
@@ -272,7 +273,7 @@ func checkDMARC(ctx context.Context, s *session) checks.Result {
 
 // mailReceiver returns a not-applicable result when the domain receives no
 // mail (no MX or null MX), for MTA-STS and TLS-RPT.
-func mailReceiver(ctx context.Context, s *session) *checks.Result {
+func mailReceiver(ctx context.Context, s *session) *protocol.Result {
 	if r := missing(ctx, s); r != nil {
 		return r
 	}
@@ -300,7 +301,7 @@ func tagList(rec string) map[string]string {
 
 // checkMTASTS: MTA-STS (RFC 8461) stops an attacker on the path from
 // downgrading mail delivery to plain text. Low.
-func checkMTASTS(ctx context.Context, s *session) checks.Result {
+func checkMTASTS(ctx context.Context, s *session) protocol.Result {
 	if r := mailReceiver(ctx, s); r != nil {
 		return *r
 	}
@@ -367,7 +368,7 @@ func checkMTASTS(ctx context.Context, s *session) checks.Result {
 
 // checkTLSRPT: TLS-RPT (RFC 8460) sends reports when senders fail to
 // deliver over TLS, so a broken certificate is noticed. Low.
-func checkTLSRPT(ctx context.Context, s *session) checks.Result {
+func checkTLSRPT(ctx context.Context, s *session) protocol.Result {
 	if r := mailReceiver(ctx, s); r != nil {
 		return *r
 	}
@@ -407,7 +408,7 @@ func checkTLSRPT(ctx context.Context, s *session) checks.Result {
 
 // checkCAA: CAA (RFC 8659) names the certificate authorities allowed to
 // issue for the domain, so another CA refuses a fraudulent request. Low.
-func checkCAA(ctx context.Context, s *session) checks.Result {
+func checkCAA(ctx context.Context, s *session) protocol.Result {
 	if r := missing(ctx, s); r != nil {
 		return *r
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // uid0Check: only root has user ID 0. Another UID 0 account is a second,
@@ -18,7 +19,7 @@ import (
 type uid0Check struct{}
 
 func (uid0Check) Meta() checks.Meta {
-	return meta("hygiene.uid0", checks.High, checks.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "linux")
+	return meta("hygiene.uid0", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "linux")
 }
 
 // parseUID0 returns the line numbers of UID 0 accounts other than root.
@@ -48,21 +49,21 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ", ")
 }
 
-func (uid0Check) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (uid0Check) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "linux" {
 		return otherOS(h)
 	}
 	b, err := fs.ReadFile(h.FS, "etc/passwd")
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "etc/passwd illisible", EN: "etc/passwd unreadable"}, err)
+		return checks.Errored(protocol.Text{FR: "etc/passwd illisible", EN: "etc/passwd unreadable"}, err)
 	}
 	lines, n := parseUID0(b)
 	facts := map[string]any{"extra_uid0": len(lines), "accounts": n}
 	if len(lines) > 0 {
-		return checks.Failed(checks.Textf("%d compte(s) d'UID 0 en plus de root (etc/passwd, ligne(s) %s)",
+		return checks.Failed(protocol.Textf("%d compte(s) d'UID 0 en plus de root (etc/passwd, ligne(s) %s)",
 			"%d UID 0 account(s) besides root (etc/passwd, line(s) %s)", len(lines), joinInts(lines)), facts)
 	}
-	return checks.Passed(checks.Textf("seul root a l'UID 0 (%d comptes)", "only root has UID 0 (%d accounts)", n), facts)
+	return checks.Passed(protocol.Textf("seul root a l'UID 0 (%d comptes)", "only root has UID 0 (%d accounts)", n), facts)
 }
 
 // emptyPasswordsCheck: no account has an empty password in etc/shadow; such
@@ -71,7 +72,7 @@ func (uid0Check) Run(ctx context.Context, h *checks.Host) checks.Result {
 type emptyPasswordsCheck struct{}
 
 func (emptyPasswordsCheck) Meta() checks.Meta {
-	return meta("hygiene.empty-passwords", checks.Critical, checks.Refs{ANSSI: []int{10}, CIS: []string{"5.2"}, NIS2: []string{"i"}}, 0, "linux")
+	return meta("hygiene.empty-passwords", protocol.Critical, protocol.Refs{ANSSI: []int{10}, CIS: []string{"5.2"}, NIS2: []string{"i"}}, 0, "linux")
 }
 
 // parseEmptyPasswords returns the line numbers of accounts whose password
@@ -93,24 +94,24 @@ func parseEmptyPasswords(b []byte) (lines []int, accounts int) {
 	return lines, accounts
 }
 
-func (emptyPasswordsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (emptyPasswordsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "linux" {
 		return otherOS(h)
 	}
 	b, err := fs.ReadFile(h.FS, "etc/shadow")
 	if errors.Is(err, fs.ErrPermission) {
-		return checks.Skipped(checks.Text{FR: "etc/shadow illisible sans droits root", EN: "etc/shadow unreadable without root"})
+		return checks.Skipped(protocol.Text{FR: "etc/shadow illisible sans droits root", EN: "etc/shadow unreadable without root"})
 	}
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "etc/shadow illisible", EN: "etc/shadow unreadable"}, err)
+		return checks.Errored(protocol.Text{FR: "etc/shadow illisible", EN: "etc/shadow unreadable"}, err)
 	}
 	lines, n := parseEmptyPasswords(b)
 	facts := map[string]any{"empty_passwords": len(lines), "accounts": n}
 	if len(lines) > 0 {
-		return checks.Failed(checks.Textf("%d compte(s) sans mot de passe (etc/shadow, ligne(s) %s)",
+		return checks.Failed(protocol.Textf("%d compte(s) sans mot de passe (etc/shadow, ligne(s) %s)",
 			"%d account(s) without a password (etc/shadow, line(s) %s)", len(lines), joinInts(lines)), facts)
 	}
-	return checks.Passed(checks.Textf("aucun compte sans mot de passe (%d comptes)", "no account without a password (%d accounts)", n), facts)
+	return checks.Passed(protocol.Textf("aucun compte sans mot de passe (%d comptes)", "no account without a password (%d accounts)", n), facts)
 }
 
 // sudoCheck: no sudo rule grants every command without a password
@@ -119,7 +120,7 @@ func (emptyPasswordsCheck) Run(ctx context.Context, h *checks.Host) checks.Resul
 type sudoCheck struct{}
 
 func (sudoCheck) Meta() checks.Meta {
-	return meta("hygiene.sudo-nopasswd", checks.Medium, checks.Refs{ANSSI: []int{27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 10, "linux")
+	return meta("hygiene.sudo-nopasswd", protocol.Medium, protocol.Refs{ANSSI: []int{27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 10, "linux")
 }
 
 var nopasswdAll = regexp.MustCompile(`NOPASSWD\s*:\s*(\([^)]*\)\s*)?ALL\s*$`)
@@ -174,7 +175,7 @@ func parseSudoers(name string, b []byte) []sudoFinding {
 	return out
 }
 
-func (sudoCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (sudoCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "linux" {
 		return otherOS(h)
 	}
@@ -196,25 +197,25 @@ func (sudoCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 			continue
 		}
 		if errors.Is(err, fs.ErrPermission) {
-			return checks.Skipped(checks.Text{FR: "règles sudo illisibles sans droits root", EN: "sudo rules unreadable without root"})
+			return checks.Skipped(protocol.Text{FR: "règles sudo illisibles sans droits root", EN: "sudo rules unreadable without root"})
 		}
 		if err != nil {
-			return checks.Errored(checks.Textf("%s illisible", "%s unreadable", f), err)
+			return checks.Errored(protocol.Textf("%s illisible", "%s unreadable", f), err)
 		}
 		read++
 		found = append(found, parseSudoers(f, b)...)
 	}
 	if read == 0 {
-		return checks.Skipped(checks.Text{FR: "sudo n'est pas configuré", EN: "sudo is not configured"})
+		return checks.Skipped(protocol.Text{FR: "sudo n'est pas configuré", EN: "sudo is not configured"})
 	}
 	facts := map[string]any{"nopasswd_all": len(found), "files": read}
 	if len(found) == 0 {
-		return checks.Passed(checks.Textf("aucune règle « NOPASSWD: ALL » (%d fichier(s) sudoers)", "no \"NOPASSWD: ALL\" rule (%d sudoers file(s))", read), facts)
+		return checks.Passed(protocol.Textf("aucune règle « NOPASSWD: ALL » (%d fichier(s) sudoers)", "no \"NOPASSWD: ALL\" rule (%d sudoers file(s))", read), facts)
 	}
 	var where []string
 	for _, f := range found {
 		where = append(where, fmt.Sprintf("%s:%d (%s)", f.File, f.Line, f.Who))
 	}
-	return checks.Warned(checks.Textf("%d règle(s) donnant tous les droits sans mot de passe : %s",
+	return checks.Warned(protocol.Textf("%d règle(s) donnant tous les droits sans mot de passe : %s",
 		"%d rule(s) granting every right without a password: %s", len(found), strings.Join(where, ", ")), facts)
 }

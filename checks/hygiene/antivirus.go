@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // antivirusCheck: an antivirus or EDR runs, with fresh signatures. It is
@@ -14,7 +15,7 @@ import (
 type antivirusCheck struct{ procs *procCache }
 
 func (antivirusCheck) Meta() checks.Meta {
-	return meta("hygiene.antivirus", checks.High, checks.Refs{ANSSI: []int{14}, CIS: []string{"10.1", "10.2"}, NIS2: []string{"g"}}, 3)
+	return meta("hygiene.antivirus", protocol.High, protocol.Refs{ANSSI: []int{14}, CIS: []string{"10.1", "10.2"}, NIS2: []string{"g"}}, 3)
 }
 
 // avProcesses maps process names (lower case) of antivirus and EDR agents
@@ -63,7 +64,7 @@ type defenderStatus struct {
 
 // judgeDefender: real-time protection on and signatures at most 3 days old
 // pass; 4-7 days warn; older or off fails, unless another product runs.
-func judgeDefender(d *defenderStatus, others []string) checks.Result {
+func judgeDefender(d *defenderStatus, others []string) protocol.Result {
 	facts := map[string]any{"products": others}
 	if d != nil {
 		facts["defender_realtime"] = d.RealTimeProtectionEnabled
@@ -76,23 +77,23 @@ func judgeDefender(d *defenderStatus, others []string) checks.Result {
 		}
 	}
 	if len(third) > 0 {
-		return checks.Passed(checks.Textf("protection active : %s", "protection running: %s", strings.Join(third, ", ")), facts)
+		return checks.Passed(protocol.Textf("protection active : %s", "protection running: %s", strings.Join(third, ", ")), facts)
 	}
 	switch {
 	case d == nil:
-		return checks.Failed(checks.Text{FR: "ni Microsoft Defender ni autre antivirus détecté", EN: "neither Microsoft Defender nor another antivirus detected"}, facts)
+		return checks.Failed(protocol.Text{FR: "ni Microsoft Defender ni autre antivirus détecté", EN: "neither Microsoft Defender nor another antivirus detected"}, facts)
 	case !d.AntivirusEnabled || !d.RealTimeProtectionEnabled:
-		return checks.Failed(checks.Textf("Microsoft Defender : protection en temps réel désactivée (antivirus %v, temps réel %v)",
+		return checks.Failed(protocol.Textf("Microsoft Defender : protection en temps réel désactivée (antivirus %v, temps réel %v)",
 			"Microsoft Defender: real-time protection off (antivirus %v, real time %v)", d.AntivirusEnabled, d.RealTimeProtectionEnabled), facts)
 	case d.AntivirusSignatureAge > 7:
-		return checks.Failed(checks.Textf("Microsoft Defender : signatures vieilles de %d jours", "Microsoft Defender: signatures %d days old", d.AntivirusSignatureAge), facts)
+		return checks.Failed(protocol.Textf("Microsoft Defender : signatures vieilles de %d jours", "Microsoft Defender: signatures %d days old", d.AntivirusSignatureAge), facts)
 	case d.AntivirusSignatureAge > 3:
-		return checks.Warned(checks.Textf("Microsoft Defender : signatures vieilles de %d jours", "Microsoft Defender: signatures %d days old", d.AntivirusSignatureAge), facts)
+		return checks.Warned(protocol.Textf("Microsoft Defender : signatures vieilles de %d jours", "Microsoft Defender: signatures %d days old", d.AntivirusSignatureAge), facts)
 	}
-	return checks.Passed(checks.Textf("Microsoft Defender actif en temps réel, signatures de %d jour(s)", "Microsoft Defender real-time on, signatures %d day(s) old", d.AntivirusSignatureAge), facts)
+	return checks.Passed(protocol.Textf("Microsoft Defender actif en temps réel, signatures de %d jour(s)", "Microsoft Defender real-time on, signatures %d day(s) old", d.AntivirusSignatureAge), facts)
 }
 
-func (c antivirusCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c antivirusCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	procs, perr := c.procs.processNames(ctx, h)
 	found := products(procs)
 	switch h.OS {
@@ -104,20 +105,20 @@ func (c antivirusCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 			}
 		}
 		if d == nil && perr != nil {
-			return checks.Errored(checks.Text{FR: "état de l'antivirus inconnu", EN: "antivirus state unknown"}, perr)
+			return checks.Errored(protocol.Text{FR: "état de l'antivirus inconnu", EN: "antivirus state unknown"}, perr)
 		}
 		return judgeDefender(d, found)
 	case "linux":
 		if perr != nil {
-			return checks.Errored(checks.Text{FR: "liste des processus impossible", EN: "cannot list processes"}, perr)
+			return checks.Errored(protocol.Text{FR: "liste des processus impossible", EN: "cannot list processes"}, perr)
 		}
 		facts := map[string]any{"products": found}
 		if len(found) > 0 {
-			return checks.Passed(checks.Textf("protection active : %s", "protection running: %s", strings.Join(found, ", ")), facts)
+			return checks.Passed(protocol.Textf("protection active : %s", "protection running: %s", strings.Join(found, ", ")), facts)
 		}
 		// On a Linux server an antivirus is advice rather than a rule; a
 		// workstation or a file server for Windows clients needs one.
-		return checks.Warned(checks.Textf("aucun antivirus ni EDR en cours d'exécution (%d processus examinés)",
+		return checks.Warned(protocol.Textf("aucun antivirus ni EDR en cours d'exécution (%d processus examinés)",
 			"no antivirus or EDR running (%d processes examined)", len(procs)), facts)
 	}
 	return otherOS(h)

@@ -15,6 +15,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/backup"
 	"github.com/vigie-cyber/vigie/checks/hygiene"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // families is what the performance budget covers: the whole backup and
@@ -23,7 +24,7 @@ func families(backupDir string) []checks.Check {
 	return append(backup.Checks([]string{backupDir}), hygiene.Checks(hygiene.SectorCommune)...)
 }
 
-func runFamilies(backupDir string) (time.Duration, []checks.Result) {
+func runFamilies(backupDir string) (time.Duration, []protocol.Result) {
 	start := time.Now()
 	rs := checks.RunAll(context.Background(), checks.Live(), families(backupDir), checks.RunOptions{})
 	return time.Since(start), rs

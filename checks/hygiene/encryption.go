@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // encryptionCheck: the system disk is encrypted (LUKS on Linux, BitLocker
@@ -15,7 +16,7 @@ import (
 type encryptionCheck struct{}
 
 func (encryptionCheck) Meta() checks.Meta {
-	return meta("hygiene.disk-encryption", checks.Medium, checks.Refs{ANSSI: []int{31}, CIS: []string{"3.6"}, NIS2: []string{"h"}}, 0)
+	return meta("hygiene.disk-encryption", protocol.Medium, protocol.Refs{ANSSI: []int{31}, CIS: []string{"3.6"}, NIS2: []string{"h"}}, 0)
 }
 
 type blockDev struct {
@@ -62,18 +63,18 @@ func parseLsblkCrypt(b []byte) (luksState, error) {
 	return st, nil
 }
 
-func judgeLUKS(st luksState) checks.Result {
+func judgeLUKS(st luksState) protocol.Result {
 	facts := map[string]any{"luks_devices": len(st.LUKS), "root_encrypted": st.RootCrypt}
 	switch {
 	case st.RootCrypt:
-		return checks.Passed(checks.Textf("le système (/) est chiffré par LUKS (%s)", "the system (/) is LUKS-encrypted (%s)", strings.Join(st.LUKS, ", ")), facts)
+		return checks.Passed(protocol.Textf("le système (/) est chiffré par LUKS (%s)", "the system (/) is LUKS-encrypted (%s)", strings.Join(st.LUKS, ", ")), facts)
 	case len(st.LUKS) > 0:
-		return checks.Warned(checks.Textf("volumes LUKS (%s) mais le système (/) n'est pas chiffré (%s)",
+		return checks.Warned(protocol.Textf("volumes LUKS (%s) mais le système (/) n'est pas chiffré (%s)",
 			"LUKS volumes (%s) but the system (/) is not encrypted (%s)", strings.Join(st.LUKS, ", "), st.RootDevice), facts)
 	case !st.RootFound:
-		return checks.Skipped(checks.Text{FR: "disque système introuvable (conteneur ?)", EN: "system disk not found (container?)"})
+		return checks.Skipped(protocol.Text{FR: "disque système introuvable (conteneur ?)", EN: "system disk not found (container?)"})
 	}
-	return checks.Warned(checks.Textf("aucun disque chiffré (LUKS) ; système sur %s", "no encrypted disk (LUKS); system on %s", st.RootDevice), facts)
+	return checks.Warned(protocol.Textf("aucun disque chiffré (LUKS) ; système sur %s", "no encrypted disk (LUKS); system on %s", st.RootDevice), facts)
 }
 
 // bitlockerScript lists BitLocker volumes with numeric enums: VolumeType 0
@@ -88,7 +89,7 @@ type bitlockerVolume struct {
 	EncryptionPercentage float64
 }
 
-func judgeBitLocker(vs []bitlockerVolume) checks.Result {
+func judgeBitLocker(vs []bitlockerVolume) protocol.Result {
 	var osOn, osOff, dataOff []string
 	for _, v := range vs {
 		switch {
@@ -103,37 +104,37 @@ func judgeBitLocker(vs []bitlockerVolume) checks.Result {
 	facts := map[string]any{"volumes": len(vs), "os_protected": len(osOn) > 0, "data_unprotected": len(dataOff)}
 	switch {
 	case len(osOff) > 0:
-		return checks.Failed(checks.Textf("BitLocker n'est pas actif sur le volume système %s", "BitLocker is not on for the system volume %s", strings.Join(osOff, ", ")), facts)
+		return checks.Failed(protocol.Textf("BitLocker n'est pas actif sur le volume système %s", "BitLocker is not on for the system volume %s", strings.Join(osOff, ", ")), facts)
 	case len(osOn) == 0:
-		return checks.Warned(checks.Textf("aucun volume système BitLocker parmi %d volumes", "no BitLocker system volume among %d volumes", len(vs)), facts)
+		return checks.Warned(protocol.Textf("aucun volume système BitLocker parmi %d volumes", "no BitLocker system volume among %d volumes", len(vs)), facts)
 	case len(dataOff) > 0:
-		return checks.Warned(checks.Textf("système %s chiffré, mais pas les volumes de données %s", "system %s encrypted, but not the data volumes %s",
+		return checks.Warned(protocol.Textf("système %s chiffré, mais pas les volumes de données %s", "system %s encrypted, but not the data volumes %s",
 			strings.Join(osOn, ", "), strings.Join(dataOff, ", ")), facts)
 	}
-	return checks.Passed(checks.Textf("BitLocker actif sur %s", "BitLocker on for %s", strings.Join(osOn, ", ")), facts)
+	return checks.Passed(protocol.Textf("BitLocker actif sur %s", "BitLocker on for %s", strings.Join(osOn, ", ")), facts)
 }
 
-func (encryptionCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (encryptionCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	switch h.OS {
 	case "windows":
 		out, err := powershell(ctx, h, bitlockerScript)
 		if err != nil {
 			// Windows Server without the BitLocker feature has no cmdlet.
-			return checks.Warned(checks.Textf("BitLocker indisponible, chiffrement non vérifiable (%v)", "BitLocker unavailable, encryption cannot be verified (%v)", err), nil)
+			return checks.Warned(protocol.Textf("BitLocker indisponible, chiffrement non vérifiable (%v)", "BitLocker unavailable, encryption cannot be verified (%v)", err), nil)
 		}
 		vs, err := unmarshalList[bitlockerVolume](out)
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "sortie BitLocker illisible", EN: "unreadable BitLocker output"}, err)
+			return checks.Errored(protocol.Text{FR: "sortie BitLocker illisible", EN: "unreadable BitLocker output"}, err)
 		}
 		return judgeBitLocker(vs)
 	case "linux":
 		out, err := h.Exec.Run(ctx, "lsblk", "-J", "-o", "NAME,TYPE,FSTYPE,MOUNTPOINT")
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "lsblk", EN: "lsblk"}, err)
+			return checks.Errored(protocol.Text{FR: "lsblk", EN: "lsblk"}, err)
 		}
 		st, err := parseLsblkCrypt(out)
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "sortie lsblk illisible", EN: "unreadable lsblk output"}, err)
+			return checks.Errored(protocol.Text{FR: "sortie lsblk illisible", EN: "unreadable lsblk output"}, err)
 		}
 		return judgeLUKS(st)
 	}

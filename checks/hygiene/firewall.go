@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // firewallCheck: a host firewall filters incoming traffic. Without it every
@@ -17,7 +18,7 @@ import (
 type firewallCheck struct{}
 
 func (firewallCheck) Meta() checks.Meta {
-	return meta("hygiene.firewall", checks.High, checks.Refs{ANSSI: []int{17, 21}, CIS: []string{"4.4", "4.5"}, NIS2: []string{"g"}}, 0)
+	return meta("hygiene.firewall", protocol.High, protocol.Refs{ANSSI: []int{17, 21}, CIS: []string{"4.4", "4.5"}, NIS2: []string{"g"}}, 0)
 }
 
 // nftSummary is what a ruleset shows: how many rules, and whether anything
@@ -177,18 +178,18 @@ func collectLinuxFirewall(ctx context.Context, h *checks.Host) linuxFirewall {
 }
 
 // judgeLinuxFirewall turns the collected views into a result (pure).
-func judgeLinuxFirewall(fw linuxFirewall) checks.Result {
+func judgeLinuxFirewall(fw linuxFirewall) protocol.Result {
 	facts := map[string]any{"sources": fw.Sources, "rules": fw.Rules, "filtering": len(fw.Filters) > 0}
 	switch {
 	case len(fw.Filters) > 0:
-		return checks.Passed(checks.Textf("le trafic entrant est filtré : %s", "incoming traffic is filtered: %s", strings.Join(fw.Filters, ", ")), facts)
+		return checks.Passed(protocol.Textf("le trafic entrant est filtré : %s", "incoming traffic is filtered: %s", strings.Join(fw.Filters, ", ")), facts)
 	case len(fw.Sources) == 0 && len(fw.Problems) > 0:
-		return checks.Errored(checks.Text{FR: "pare-feu illisible (droits administrateur ?)", EN: "firewall unreadable (administrator rights?)"}, errors.New(strings.Join(fw.Problems, "; ")))
+		return checks.Errored(protocol.Text{FR: "pare-feu illisible (droits administrateur ?)", EN: "firewall unreadable (administrator rights?)"}, errors.New(strings.Join(fw.Problems, "; ")))
 	case fw.Rules > 0:
-		return checks.Warned(checks.Textf("%d règles de pare-feu (%s), mais aucune ne filtre le trafic entrant",
+		return checks.Warned(protocol.Textf("%d règles de pare-feu (%s), mais aucune ne filtre le trafic entrant",
 			"%d firewall rules (%s), but none filters incoming traffic", fw.Rules, strings.Join(fw.Sources, ", ")), facts)
 	}
-	return checks.Failed(checks.Textf("aucun pare-feu actif : aucune règle (%s)", "no active firewall: no rules (%s)", orNone(fw.Sources)), facts)
+	return checks.Failed(protocol.Textf("aucun pare-feu actif : aucune règle (%s)", "no active firewall: no rules (%s)", orNone(fw.Sources)), facts)
 }
 
 func orNone(s []string) string {
@@ -210,9 +211,9 @@ type winProfile struct {
 	DefaultInboundAction int
 }
 
-func judgeWinFirewall(ps []winProfile) checks.Result {
+func judgeWinFirewall(ps []winProfile) protocol.Result {
 	if len(ps) == 0 {
-		return checks.Errored(checks.Text{FR: "profils du pare-feu Windows introuvables", EN: "no Windows firewall profile"}, errors.New("empty output"))
+		return checks.Errored(protocol.Text{FR: "profils du pare-feu Windows introuvables", EN: "no Windows firewall profile"}, errors.New("empty output"))
 	}
 	var off, allow, on []string
 	for _, p := range ps {
@@ -228,24 +229,24 @@ func judgeWinFirewall(ps []winProfile) checks.Result {
 	facts := map[string]any{"profiles_off": off, "profiles_allow_inbound": allow, "profiles_on": on}
 	switch {
 	case len(off) > 0:
-		return checks.Failed(checks.Textf("pare-feu Windows désactivé pour le(s) profil(s) %s", "Windows firewall off for profile(s) %s", strings.Join(off, ", ")), facts)
+		return checks.Failed(protocol.Textf("pare-feu Windows désactivé pour le(s) profil(s) %s", "Windows firewall off for profile(s) %s", strings.Join(off, ", ")), facts)
 	case len(allow) > 0:
-		return checks.Warned(checks.Textf("pare-feu Windows actif mais autorise tout trafic entrant par défaut (profil(s) %s)",
+		return checks.Warned(protocol.Textf("pare-feu Windows actif mais autorise tout trafic entrant par défaut (profil(s) %s)",
 			"Windows firewall on but allows all inbound traffic by default (profile(s) %s)", strings.Join(allow, ", ")), facts)
 	}
-	return checks.Passed(checks.Textf("pare-feu Windows actif et bloquant en entrée pour %s", "Windows firewall on and blocking inbound for %s", strings.Join(on, ", ")), facts)
+	return checks.Passed(protocol.Textf("pare-feu Windows actif et bloquant en entrée pour %s", "Windows firewall on and blocking inbound for %s", strings.Join(on, ", ")), facts)
 }
 
-func (firewallCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (firewallCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	switch h.OS {
 	case "windows":
 		out, err := powershell(ctx, h, firewallProfilesScript)
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "lecture du pare-feu Windows impossible", EN: "cannot read the Windows firewall"}, err)
+			return checks.Errored(protocol.Text{FR: "lecture du pare-feu Windows impossible", EN: "cannot read the Windows firewall"}, err)
 		}
 		ps, err := unmarshalList[winProfile](out)
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "sortie du pare-feu Windows illisible", EN: "unreadable Windows firewall output"}, err)
+			return checks.Errored(protocol.Text{FR: "sortie du pare-feu Windows illisible", EN: "unreadable Windows firewall output"}, err)
 		}
 		return judgeWinFirewall(ps)
 	case "linux":

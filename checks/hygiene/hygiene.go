@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (French and English).
@@ -57,8 +58,8 @@ func Checks(sector string) []checks.Check {
 	}
 }
 
-func meta(id string, sev checks.Severity, refs checks.Refs, prio int, oses ...string) checks.Meta {
-	return checks.Meta{ID: id, Version: 1, Domain: checks.DomainHygiene, Severity: sev, Refs: refs, Priority: prio, OS: oses}
+func meta(id string, sev protocol.Severity, refs protocol.Refs, prio int, oses ...string) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainHygiene, Severity: sev, Refs: refs, Priority: prio, OS: oses}
 }
 
 // powershell runs a script and returns its output (JSON by construction:
@@ -90,8 +91,8 @@ func unmarshalList[T any](b []byte) ([]T, error) {
 }
 
 // otherOS is the result of a check that has no collection on this OS.
-func otherOS(h *checks.Host) checks.Result {
-	return checks.Skipped(checks.Textf("ne s'applique pas à %s", "does not apply to %s", h.OS))
+func otherOS(h *checks.Host) protocol.Result {
+	return checks.Skipped(protocol.Textf("ne s'applique pas à %s", "does not apply to %s", h.OS))
 }
 
 // procCache lists the host's processes once for the checks of one scan that

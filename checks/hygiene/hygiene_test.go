@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const td = "../../testdata/hygiene/"
@@ -24,17 +25,17 @@ func fixture(t *testing.T, name string) string {
 	return string(b)
 }
 
-func run(c checks.Check, h *checks.Host) checks.Result {
+func run(c checks.Check, h *checks.Host) protocol.Result {
 	return checks.RunAll(context.Background(), h, []checks.Check{c}, checks.RunOptions{})[0]
 }
 
 // want is an expected status and fragments of the English evidence.
 type want struct {
-	status checks.Status
+	status protocol.Status
 	ev     []string
 }
 
-func (w want) check(t *testing.T, r checks.Result) {
+func (w want) check(t *testing.T, r protocol.Result) {
 	t.Helper()
 	if r.Status != w.status {
 		t.Errorf("status %s, want %s: %s", r.Status, w.status, r.Evidence.EN)
@@ -44,7 +45,7 @@ func (w want) check(t *testing.T, r checks.Result) {
 			t.Errorf("evidence %q lacks %q", r.Evidence.EN, e)
 		}
 	}
-	if r.Status != checks.Error && r.Evidence.FR == "" {
+	if r.Status != protocol.Error && r.Evidence.FR == "" {
 		t.Error("no French evidence")
 	}
 }
@@ -67,7 +68,7 @@ func TestGuidanceCoversChecks(t *testing.T) {
 	for _, c := range Checks(SectorHospital) {
 		m := c.Meta()
 		ids = append(ids, m.ID)
-		if m.Domain != checks.DomainHygiene || m.Version < 1 {
+		if m.Domain != protocol.DomainHygiene || m.Version < 1 {
 			t.Errorf("%s: bad meta %+v", m.ID, m)
 		}
 	}
@@ -147,27 +148,27 @@ func TestFirewall(t *testing.T) {
 		want want
 	}{
 		{"debian input drop", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": nft("debian12/nft-input-drop.json")},
-			want{checks.Pass, []string{"nftables (inet filter input: policy drop)"}}},
+			want{protocol.Pass, []string{"nftables (inet filter input: policy drop)"}}},
 		{"debian nat only", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": nft("debian12/nft-nat-only.json"), "iptables-save": {Out: ""}},
-			want{checks.Warn, []string{"1 firewall rules (nftables, iptables), but none filters"}}},
+			want{protocol.Warn, []string{"1 firewall rules (nftables, iptables), but none filters"}}},
 		{"debian empty", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": nft("debian12/nft-empty.json")},
-			want{checks.Fail, []string{"no active firewall"}}},
-		{"nothing installed", "linux", nil, want{checks.Fail, []string{"no active firewall: no rules (nft, iptables, ufw, firewalld absents)"}}},
+			want{protocol.Fail, []string{"no active firewall"}}},
+		{"nothing installed", "linux", nil, want{protocol.Fail, []string{"no active firewall: no rules (nft, iptables, ufw, firewalld absents)"}}},
 		{"ufw active", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": nft("debian12/nft-empty.json"), "ufw status": {Out: "Status: active\n\nTo Action From\n"}},
-			want{checks.Pass, []string{"ufw (active)"}}},
+			want{protocol.Pass, []string{"ufw (active)"}}},
 		{"rocky firewalld running, iptables legacy", "linux", map[string]checkstest.Cmd{
 			"iptables-save": {Out: fixture(t, "rocky9/iptables-save.txt")}, "firewall-cmd --state": {Out: fixture(t, "rocky9/firewall-cmd-state.txt")}},
-			want{checks.Pass, []string{"iptables INPUT: drop/reject rule", "firewalld (running)"}}},
+			want{protocol.Pass, []string{"iptables INPUT: drop/reject rule", "firewalld (running)"}}},
 		{"not root", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": {Code: 1}},
-			want{checks.Error, []string{"administrator rights"}}},
+			want{protocol.Error, []string{"administrator rights"}}},
 		{"windows 2022 all on", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: fixture(t, "windows/server2022/firewall.json")}},
-			want{checks.Pass, []string{"Domain, Private, Public"}}},
+			want{protocol.Pass, []string{"Domain, Private, Public"}}},
 		{"windows 2019 fr domain off", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: fixture(t, "windows/server2019-fr/firewall.json")}},
-			want{checks.Fail, []string{"off for profile(s) Domain"}}},
+			want{protocol.Fail, []string{"off for profile(s) Domain"}}},
 		{"windows allow inbound", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: `{"Name":"Public","Enabled":1,"DefaultInboundAction":2}`}},
-			want{checks.Warn, []string{"allows all inbound"}}},
+			want{protocol.Warn, []string{"allows all inbound"}}},
 		{"windows garbage", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: "Get-NetFirewallProfile : Accès refusé"}},
-			want{checks.Error, nil}},
+			want{protocol.Error, nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,16 +193,16 @@ func TestSSH(t *testing.T) {
 		fact string
 	}{
 		{"debian default via sshd -T", nil, map[string]checkstest.Cmd{"sshd -T": {Out: fixture(t, "debian12/sshd-T-default.txt")}},
-			want{checks.Warn, []string{"password login allowed", "permitrootlogin without-password", "(sshd -T)"}}, "without-password"},
+			want{protocol.Warn, []string{"password login allowed", "permitrootlogin without-password", "(sshd -T)"}}, "without-password"},
 		{"rocky root login yes", nil, map[string]checkstest.Cmd{"sshd -T": {Out: fixture(t, "rocky9/sshd-T-excerpt.txt")}},
-			want{checks.Fail, []string{"root login with a password allowed"}}, "yes"},
+			want{protocol.Fail, []string{"root login with a password allowed"}}, "yes"},
 		{"keys only", nil, map[string]checkstest.Cmd{"sshd -T": {Out: "permitrootlogin no\npasswordauthentication no\npermitemptypasswords no\n"}},
-			want{checks.Pass, []string{"permitrootlogin no, passwordauthentication no"}}, "no"},
+			want{protocol.Pass, []string{"permitrootlogin no, passwordauthentication no"}}, "no"},
 		{"sshd -T fails (no /run/sshd): config file with defaults", deb, map[string]checkstest.Cmd{"sshd -T": {Code: 255}},
-			want{checks.Warn, []string{"permitrootlogin prohibit-password, passwordauthentication yes", "(etc/ssh/sshd_config)"}}, "prohibit-password"},
+			want{protocol.Warn, []string{"permitrootlogin prohibit-password, passwordauthentication yes", "(etc/ssh/sshd_config)"}}, "prohibit-password"},
 		{"config file says root yes", bad, map[string]checkstest.Cmd{"sshd -T": {Code: 255}},
-			want{checks.Fail, []string{"root login"}}, "yes"},
-		{"no ssh server", nil, nil, want{checks.NotApplicable, []string{"no SSH server"}}, ""},
+			want{protocol.Fail, []string{"root login"}}, "yes"},
+		{"no ssh server", nil, nil, want{protocol.NotApplicable, []string{"no SSH server"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,11 +253,11 @@ func TestExposedPorts(t *testing.T) {
 		ls     []checks.Listener
 		want   want
 	}{
-		{SectorCommune, ls, want{checks.Warn, []string{"SMB (445/tcp) on 0.0.0.0, ::, smbd", "SNMP (161/udp)", "DICOM (104/tcp) on 192.168.10.5", "Modbus (502/tcp)"}}},
-		{SectorHospital, ls, want{checks.Fail, []string{"Hospital sector, priority exposure: DICOM (104/tcp)"}}},
-		{SectorPort, ls, want{checks.Fail, []string{"Port sector, priority exposure: Modbus (502/tcp)"}}},
-		{"", ls[:3], want{checks.Pass, []string{"no risky port", "3 listening ports examined"}}},
-		{SectorOther, []checks.Listener{{Proto: "tcp", Address: "0.0.0.0", Port: 23, Process: "inetd"}}, want{checks.Fail, []string{"Telnet (23/tcp) on 0.0.0.0, inetd: clear-text passwords"}}},
+		{SectorCommune, ls, want{protocol.Warn, []string{"SMB (445/tcp) on 0.0.0.0, ::, smbd", "SNMP (161/udp)", "DICOM (104/tcp) on 192.168.10.5", "Modbus (502/tcp)"}}},
+		{SectorHospital, ls, want{protocol.Fail, []string{"Hospital sector, priority exposure: DICOM (104/tcp)"}}},
+		{SectorPort, ls, want{protocol.Fail, []string{"Port sector, priority exposure: Modbus (502/tcp)"}}},
+		{"", ls[:3], want{protocol.Pass, []string{"no risky port", "3 listening ports examined"}}},
+		{SectorOther, []checks.Listener{{Proto: "tcp", Address: "0.0.0.0", Port: 23, Process: "inetd"}}, want{protocol.Fail, []string{"Telnet (23/tcp) on 0.0.0.0, inetd: clear-text passwords"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sector, func(t *testing.T) {
@@ -289,14 +290,14 @@ func TestAccounts(t *testing.T) {
 		fs   fsys
 		want want
 	}{
-		{"uid0 bad", uid0Check{}, bad, want{checks.Fail, []string{"1 UID 0 account(s) besides root (etc/passwd, line(s) 4)"}}},
-		{"uid0 good", uid0Check{}, good, want{checks.Pass, []string{"only root has UID 0 (5 accounts)"}}},
-		{"empty bad", emptyPasswordsCheck{}, bad, want{checks.Fail, []string{"1 account(s) without a password (etc/shadow, line(s) 4)"}}},
-		{"empty good", emptyPasswordsCheck{}, good, want{checks.Pass, []string{"no account without a password"}}},
-		{"empty unreadable", emptyPasswordsCheck{}, denyFS{}, want{checks.NotApplicable, []string{"without root"}}},
-		{"sudo bad", sudoCheck{}, bad, want{checks.Warn, []string{"2 rule(s)", "etc/sudoers.d/90-cloud-init-users:4 (user)", "etc/sudoers.d/prestataire:1 (%prestataire)"}}},
-		{"sudo good", sudoCheck{}, good, want{checks.Pass, []string{"no \"NOPASSWD: ALL\" rule (2 sudoers file(s))"}}},
-		{"no sudo", sudoCheck{}, fstest.MapFS{}, want{checks.NotApplicable, []string{"sudo is not configured"}}},
+		{"uid0 bad", uid0Check{}, bad, want{protocol.Fail, []string{"1 UID 0 account(s) besides root (etc/passwd, line(s) 4)"}}},
+		{"uid0 good", uid0Check{}, good, want{protocol.Pass, []string{"only root has UID 0 (5 accounts)"}}},
+		{"empty bad", emptyPasswordsCheck{}, bad, want{protocol.Fail, []string{"1 account(s) without a password (etc/shadow, line(s) 4)"}}},
+		{"empty good", emptyPasswordsCheck{}, good, want{protocol.Pass, []string{"no account without a password"}}},
+		{"empty unreadable", emptyPasswordsCheck{}, denyFS{}, want{protocol.NotApplicable, []string{"without root"}}},
+		{"sudo bad", sudoCheck{}, bad, want{protocol.Warn, []string{"2 rule(s)", "etc/sudoers.d/90-cloud-init-users:4 (user)", "etc/sudoers.d/prestataire:1 (%prestataire)"}}},
+		{"sudo good", sudoCheck{}, good, want{protocol.Pass, []string{"no \"NOPASSWD: ALL\" rule (2 sudoers file(s))"}}},
+		{"no sudo", sudoCheck{}, fstest.MapFS{}, want{protocol.NotApplicable, []string{"sudo is not configured"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,12 +326,12 @@ func TestDiskEncryption(t *testing.T) {
 		cmds map[string]checkstest.Cmd
 		want want
 	}{
-		{"debian luks root", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks.json")}}, want{checks.Pass, []string{"LUKS-encrypted (nvme0n1p3)"}}},
-		{"luks data only", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks-data-only.json")}}, want{checks.Warn, []string{"but the system (/) is not encrypted (sda1)"}}},
-		{"vm plain", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-vm.json")}}, want{checks.Warn, []string{"no encrypted disk (LUKS); system on vda"}}},
-		{"windows 2022 system on, data off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/bitlocker.json")}}, want{checks.Warn, []string{"system C: encrypted, but not the data volumes D:"}}},
-		{"windows 2019 fr system off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/bitlocker.json")}}, want{checks.Fail, []string{"system volume C:"}}},
-		{"windows no cmdlet", "windows", map[string]checkstest.Cmd{ps: {Code: 1}}, want{checks.Warn, []string{"BitLocker unavailable"}}},
+		{"debian luks root", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks.json")}}, want{protocol.Pass, []string{"LUKS-encrypted (nvme0n1p3)"}}},
+		{"luks data only", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks-data-only.json")}}, want{protocol.Warn, []string{"but the system (/) is not encrypted (sda1)"}}},
+		{"vm plain", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-vm.json")}}, want{protocol.Warn, []string{"no encrypted disk (LUKS); system on vda"}}},
+		{"windows 2022 system on, data off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/bitlocker.json")}}, want{protocol.Warn, []string{"system C: encrypted, but not the data volumes D:"}}},
+		{"windows 2019 fr system off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/bitlocker.json")}}, want{protocol.Fail, []string{"system volume C:"}}},
+		{"windows no cmdlet", "windows", map[string]checkstest.Cmd{ps: {Code: 1}}, want{protocol.Warn, []string{"BitLocker unavailable"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,10 +359,10 @@ func TestTimeSync(t *testing.T) {
 		facts checkstest.Facts
 		want  want
 	}{
-		{"rocky synced", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-show.txt")}}, procs("chronyd"), want{checks.Pass, []string{"NTPSynchronized=yes; chronyd"}}},
-		{"daemon but unsynced", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-unsynced.txt")}}, procs("chronyd"), want{checks.Warn, []string{"not synchronised"}}},
-		{"container without systemd, ntpd runs", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "debian12/timedatectl-nosystemd.txt"), Code: 1}}, procs("ntpd"), want{checks.Pass, []string{"time service running: ntpd"}}},
-		{"nothing", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-unsynced.txt")}}, procs("bash"), want{checks.Fail, []string{"no time synchronisation"}}},
+		{"rocky synced", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-show.txt")}}, procs("chronyd"), want{protocol.Pass, []string{"NTPSynchronized=yes; chronyd"}}},
+		{"daemon but unsynced", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-unsynced.txt")}}, procs("chronyd"), want{protocol.Warn, []string{"not synchronised"}}},
+		{"container without systemd, ntpd runs", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "debian12/timedatectl-nosystemd.txt"), Code: 1}}, procs("ntpd"), want{protocol.Pass, []string{"time service running: ntpd"}}},
+		{"nothing", map[string]checkstest.Cmd{"timedatectl show": {Out: fixture(t, "rocky9/timedatectl-unsynced.txt")}}, procs("bash"), want{protocol.Fail, []string{"no time synchronisation"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -377,10 +378,10 @@ func TestTimeSync(t *testing.T) {
 		reg  map[string]map[string]any
 		want want
 	}{
-		"domain":   {map[string]map[string]any{w32timeKey: {"Start": 3}, params: {"Type": "NT5DS"}}, want{checks.Pass, []string{"NT5DS"}}},
-		"ntp":      {map[string]map[string]any{w32timeKey: {"Start": 2}, params: {"Type": "NTP", "NtpServer": "time.windows.com,0x9"}}, want{checks.Pass, []string{"server time.windows.com,0x9"}}},
-		"disabled": {map[string]map[string]any{w32timeKey: {"Start": 4}, params: {"Type": "NTP"}}, want{checks.Fail, []string{"disabled"}}},
-		"nosync":   {map[string]map[string]any{w32timeKey: {"Start": 2}, params: {"Type": "NoSync"}}, want{checks.Fail, []string{"NoSync"}}},
+		"domain":   {map[string]map[string]any{w32timeKey: {"Start": 3}, params: {"Type": "NT5DS"}}, want{protocol.Pass, []string{"NT5DS"}}},
+		"ntp":      {map[string]map[string]any{w32timeKey: {"Start": 2}, params: {"Type": "NTP", "NtpServer": "time.windows.com,0x9"}}, want{protocol.Pass, []string{"server time.windows.com,0x9"}}},
+		"disabled": {map[string]map[string]any{w32timeKey: {"Start": 4}, params: {"Type": "NTP"}}, want{protocol.Fail, []string{"disabled"}}},
+		"nosync":   {map[string]map[string]any{w32timeKey: {"Start": 2}, params: {"Type": "NoSync"}}, want{protocol.Fail, []string{"NoSync"}}},
 	} {
 		t.Run("windows "+name, func(t *testing.T) {
 			t.Parallel()
@@ -399,13 +400,13 @@ func TestAntivirus(t *testing.T) {
 		procs []string
 		want  want
 	}{
-		{"linux clamav", "linux", nil, []string{"systemd", "clamd", "freshclam"}, want{checks.Pass, []string{"ClamAV"}}},
-		{"linux nothing", "linux", nil, []string{"systemd", "sshd"}, want{checks.Warn, []string{"2 processes examined"}}},
-		{"windows 2022 defender fresh", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/defender.json")}}, []string{"MsMpEng.exe"}, want{checks.Pass, []string{"signatures 1 day(s) old"}}},
-		{"windows 2019 fr old signatures", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/defender.json")}}, nil, want{checks.Fail, []string{"signatures 12 days old"}}},
-		{"windows defender off but ESET", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":false,"AntivirusEnabled":false,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":65535}`}}, []string{"ekrn.exe"}, want{checks.Pass, []string{"ESET"}}},
-		{"windows defender off", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":true,"AntivirusEnabled":true,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":0}`}}, nil, want{checks.Fail, []string{"real-time protection off"}}},
-		{"windows nothing", "windows", nil, []string{"explorer.exe"}, want{checks.Fail, []string{"neither Microsoft Defender nor another antivirus"}}},
+		{"linux clamav", "linux", nil, []string{"systemd", "clamd", "freshclam"}, want{protocol.Pass, []string{"ClamAV"}}},
+		{"linux nothing", "linux", nil, []string{"systemd", "sshd"}, want{protocol.Warn, []string{"2 processes examined"}}},
+		{"windows 2022 defender fresh", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/defender.json")}}, []string{"MsMpEng.exe"}, want{protocol.Pass, []string{"signatures 1 day(s) old"}}},
+		{"windows 2019 fr old signatures", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/defender.json")}}, nil, want{protocol.Fail, []string{"signatures 12 days old"}}},
+		{"windows defender off but ESET", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":false,"AntivirusEnabled":false,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":65535}`}}, []string{"ekrn.exe"}, want{protocol.Pass, []string{"ESET"}}},
+		{"windows defender off", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":true,"AntivirusEnabled":true,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":0}`}}, nil, want{protocol.Fail, []string{"real-time protection off"}}},
+		{"windows nothing", "windows", nil, []string{"explorer.exe"}, want{protocol.Fail, []string{"neither Microsoft Defender nor another antivirus"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,11 +432,11 @@ func TestLogs(t *testing.T) {
 		procs []checks.Process
 		want  want
 	}{
-		{"persistent journal", checkstest.DirFS(td + "debian12/host-good"), nil, want{checks.Pass, []string{"journald persistent (Storage=auto, var/log/journal)"}}},
+		{"persistent journal", checkstest.DirFS(td + "debian12/host-good"), nil, want{protocol.Pass, []string{"journald persistent (Storage=auto, var/log/journal)"}}},
 		{"volatile configured", fstest.MapFS{"var/log/journal/x": {}, "etc/systemd/journald.conf.d/50-volatile.conf": {Data: []byte("[Journal]\nStorage=volatile\n")}}, []checks.Process{{Name: "bash"}},
-			want{checks.Fail, []string{"Storage=volatile"}}},
-		{"rsyslog", fstest.MapFS{}, []checks.Process{{Name: "rsyslogd"}}, want{checks.Pass, []string{"syslog: rsyslogd"}}},
-		{"nothing", fstest.MapFS{}, []checks.Process{{Name: "bash"}}, want{checks.Fail, []string{"logs in memory only"}}},
+			want{protocol.Fail, []string{"Storage=volatile"}}},
+		{"rsyslog", fstest.MapFS{}, []checks.Process{{Name: "rsyslogd"}}, want{protocol.Pass, []string{"syslog: rsyslogd"}}},
+		{"nothing", fstest.MapFS{}, []checks.Process{{Name: "bash"}}, want{protocol.Fail, []string{"logs in memory only"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,24 +461,24 @@ func TestWindowsChecks(t *testing.T) {
 	f := func(s string) checkstest.Cmd { return checkstest.Cmd{Out: fixture(t, s)} }
 	tests := []tc{
 		{"eventlog 2022 small", eventLogCheck{}, map[string]checkstest.Cmd{psKey(eventLogScript): f("windows/server2022/eventlog.json")}, nil,
-			want{checks.Warn, []string{"Application 20 MiB (min. 32)", "System 20 MiB"}}},
+			want{protocol.Warn, []string{"Application 20 MiB (min. 32)", "System 20 MiB"}}},
 		{"eventlog 2019 fr ok", eventLogCheck{}, map[string]checkstest.Cmd{psKey(eventLogScript): f("windows/server2019-fr/eventlog.json")}, nil,
-			want{checks.Pass, []string{"Security 1024 MiB"}}},
-		{"smb 2022 off", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2022/smb.json")}, nil, want{checks.Pass, []string{"SMBv1 disabled (SMB signing required: true)"}}},
-		{"smb 2019 fr on", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2019-fr/smb.json")}, nil, want{checks.Fail, []string{"EnableSMB1Protocol=True"}}},
-		{"smb old system registry", smb1Check{}, nil, map[string]map[string]any{lanmanKey: {"SMB1": 0}}, want{checks.Pass, []string{"SMBv1 disabled"}}},
-		{"admins 2022", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2022/admins.json")}, nil, want{checks.Pass, []string{"3 member(s)"}}},
-		{"admins 2019 fr domain users", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2019-fr/admins.json")}, nil, want{checks.Fail, []string{"everybody is an administrator", "Domain Users"}}},
-		{"admins many", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): {Out: `[{"SID":"S-1-5-21-1-2-3-500","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1001","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1002","PrincipalSource":1}]`}}, nil, want{checks.Warn, []string{"2 besides"}}},
-		{"guest 2022 off", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2022/guest.json")}, nil, want{checks.Pass, []string{"disabled"}}},
-		{"guest 2019 fr on", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2019-fr/guest.json")}, nil, want{checks.Fail, []string{"is enabled"}}},
-		{"rdp off", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 1}}, want{checks.Pass, []string{"disabled"}}},
-		{"rdp on with nla", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 0}, rdpKey: {"UserAuthentication": 1, "PortNumber": 3389}}, want{checks.Pass, []string{"with Network Level Authentication"}}},
-		{"rdp on without nla", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 0}, rdpKey: {"UserAuthentication": 0, "PortNumber": 13389}}, want{checks.Fail, []string{"port 13389", "WITHOUT"}}},
-		{"laps windows gpo", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Microsoft\Policies\LAPS`: {"BackupDirectory": 2}}, want{checks.Pass, []string{"Windows LAPS (GPO)"}}},
-		{"laps legacy disabled", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Policies\Microsoft Services\AdmPwd`: {"AdmPwdEnabled": 0}}, want{checks.Warn, []string{"present but disabled"}}},
-		{"laps none", lapsCheck{}, nil, nil, want{checks.Warn, []string{"LAPS not configured"}}},
-		{"laps dc", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`: {"ProductType": "LanmanNT"}}, want{checks.NotApplicable, []string{"domain controller"}}},
+			want{protocol.Pass, []string{"Security 1024 MiB"}}},
+		{"smb 2022 off", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2022/smb.json")}, nil, want{protocol.Pass, []string{"SMBv1 disabled (SMB signing required: true)"}}},
+		{"smb 2019 fr on", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2019-fr/smb.json")}, nil, want{protocol.Fail, []string{"EnableSMB1Protocol=True"}}},
+		{"smb old system registry", smb1Check{}, nil, map[string]map[string]any{lanmanKey: {"SMB1": 0}}, want{protocol.Pass, []string{"SMBv1 disabled"}}},
+		{"admins 2022", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2022/admins.json")}, nil, want{protocol.Pass, []string{"3 member(s)"}}},
+		{"admins 2019 fr domain users", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2019-fr/admins.json")}, nil, want{protocol.Fail, []string{"everybody is an administrator", "Domain Users"}}},
+		{"admins many", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): {Out: `[{"SID":"S-1-5-21-1-2-3-500","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1001","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1002","PrincipalSource":1}]`}}, nil, want{protocol.Warn, []string{"2 besides"}}},
+		{"guest 2022 off", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2022/guest.json")}, nil, want{protocol.Pass, []string{"disabled"}}},
+		{"guest 2019 fr on", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2019-fr/guest.json")}, nil, want{protocol.Fail, []string{"is enabled"}}},
+		{"rdp off", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 1}}, want{protocol.Pass, []string{"disabled"}}},
+		{"rdp on with nla", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 0}, rdpKey: {"UserAuthentication": 1, "PortNumber": 3389}}, want{protocol.Pass, []string{"with Network Level Authentication"}}},
+		{"rdp on without nla", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 0}, rdpKey: {"UserAuthentication": 0, "PortNumber": 13389}}, want{protocol.Fail, []string{"port 13389", "WITHOUT"}}},
+		{"laps windows gpo", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Microsoft\Policies\LAPS`: {"BackupDirectory": 2}}, want{protocol.Pass, []string{"Windows LAPS (GPO)"}}},
+		{"laps legacy disabled", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Policies\Microsoft Services\AdmPwd`: {"AdmPwdEnabled": 0}}, want{protocol.Warn, []string{"present but disabled"}}},
+		{"laps none", lapsCheck{}, nil, nil, want{protocol.Warn, []string{"LAPS not configured"}}},
+		{"laps dc", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`: {"ProductType": "LanmanNT"}}, want{protocol.NotApplicable, []string{"domain controller"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

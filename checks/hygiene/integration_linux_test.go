@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestSSHDIntegration runs the real OpenSSH server in test mode (`sshd -T
@@ -39,12 +40,12 @@ func TestSSHDIntegration(t *testing.T) {
 	}
 	tests := []struct {
 		name, config string
-		want         checks.Status
+		want         protocol.Status
 		ev           string
 	}{
-		{"keys only", "PermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n", checks.Pass, "permitrootlogin no, passwordauthentication no"},
-		{"root with password", "PermitRootLogin yes\n", checks.Fail, "root login with a password allowed"},
-		{"passwords for users", "PermitRootLogin prohibit-password\nPasswordAuthentication yes\n", checks.Warn, "password login allowed"},
+		{"keys only", "PermitRootLogin no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n", protocol.Pass, "permitrootlogin no, passwordauthentication no"},
+		{"root with password", "PermitRootLogin yes\n", protocol.Fail, "root login with a password allowed"},
+		{"passwords for users", "PermitRootLogin prohibit-password\nPasswordAuthentication yes\n", protocol.Warn, "password login allowed"},
 	}
 	for _, tt := range tests {
 		cfg := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".conf")
@@ -93,16 +94,16 @@ func TestFirewallNftablesNetns(t *testing.T) {
 	h.Exec = netnsRunner{ns: ns}
 	steps := []struct {
 		name, rules string
-		want        checks.Status
+		want        protocol.Status
 		ev          string
 	}{
-		{"empty namespace", "", checks.Fail, "no active firewall"},
+		{"empty namespace", "", protocol.Fail, "no active firewall"},
 		{"nat only", "table ip nat {\n chain postrouting {\n  type nat hook postrouting priority srcnat; policy accept;\n  oifname \"eth0\" masquerade\n }\n}\n",
-			checks.Warn, "none filters incoming traffic"},
+			protocol.Warn, "none filters incoming traffic"},
 		{"input policy drop", "table inet filter {\n chain input {\n  type filter hook input priority filter; policy drop;\n  ct state established,related accept\n  iif \"lo\" accept\n  tcp dport 22 accept\n }\n}\n",
-			checks.Pass, "nftables (inet filter input: policy drop)"},
+			protocol.Pass, "nftables (inet filter input: policy drop)"},
 		{"input reject rule", "table inet vigie {\n chain in {\n  type filter hook input priority 0; policy accept;\n  tcp dport 23 reject\n }\n}\n",
-			checks.Pass, "nftables (inet vigie in: drop/reject rule)"},
+			protocol.Pass, "nftables (inet vigie in: drop/reject rule)"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

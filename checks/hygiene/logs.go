@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // logsCheck: system logs survive a reboot (journald persistent storage or a
@@ -17,7 +18,7 @@ import (
 type logsCheck struct{ procs *procCache }
 
 func (logsCheck) Meta() checks.Meta {
-	return meta("hygiene.logs-persistent", checks.Medium, checks.Refs{ANSSI: []int{36}, CIS: []string{"8.2"}, NIS2: []string{"b"}}, 0, "linux")
+	return meta("hygiene.logs-persistent", protocol.Medium, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2"}, NIS2: []string{"b"}}, 0, "linux")
 }
 
 // journaldStorage returns the Storage= setting of journald.conf and its
@@ -47,7 +48,7 @@ func journaldStorage(fsys fs.FS) string {
 
 var syslogDaemons = []string{"rsyslogd", "syslog-ng", "syslogd", "busybox-syslogd"}
 
-func (c logsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c logsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "linux" {
 		return otherOS(h)
 	}
@@ -76,9 +77,9 @@ func (c logsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		parts = append(parts, "syslog: "+strings.Join(syslog, ", "))
 	}
 	if len(parts) > 0 {
-		return checks.Passed(checks.Textf("journaux conservés sur disque : %s", "logs kept on disk: %s", strings.Join(parts, "; ")), facts)
+		return checks.Passed(protocol.Textf("journaux conservés sur disque : %s", "logs kept on disk: %s", strings.Join(parts, "; ")), facts)
 	}
-	return checks.Failed(checks.Textf("journaux en mémoire seulement, perdus au redémarrage (journald Storage=%s, pas de var/log/journal, pas de syslog)",
+	return checks.Failed(protocol.Textf("journaux en mémoire seulement, perdus au redémarrage (journald Storage=%s, pas de var/log/journal, pas de syslog)",
 		"logs in memory only, lost at reboot (journald Storage=%s, no var/log/journal, no syslog)", storage), facts)
 }
 
@@ -89,7 +90,7 @@ func (c logsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 type eventLogCheck struct{}
 
 func (eventLogCheck) Meta() checks.Meta {
-	return meta("hygiene.eventlog-size", checks.Low, checks.Refs{ANSSI: []int{36}, CIS: []string{"8.2", "8.3"}, NIS2: []string{"b"}}, 0, "windows")
+	return meta("hygiene.eventlog-size", protocol.Low, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2", "8.3"}, NIS2: []string{"b"}}, 0, "windows")
 }
 
 // eventLogScript lists the three main logs by their channel names (not
@@ -106,7 +107,7 @@ type eventLog struct {
 
 var minLogSize = map[string]int64{"Security": 192 << 20, "Application": 32 << 20, "System": 32 << 20}
 
-func judgeEventLogs(ls []eventLog) checks.Result {
+func judgeEventLogs(ls []eventLog) protocol.Result {
 	var small, off, ok []string
 	facts := map[string]any{}
 	for _, l := range ls {
@@ -123,30 +124,30 @@ func judgeEventLogs(ls []eventLog) checks.Result {
 	}
 	switch {
 	case len(ls) == 0:
-		return checks.Errored(checks.Text{FR: "journaux d'événements introuvables", EN: "no event log found"}, fmt.Errorf("empty output"))
+		return checks.Errored(protocol.Text{FR: "journaux d'événements introuvables", EN: "no event log found"}, fmt.Errorf("empty output"))
 	case len(off) > 0:
-		return checks.Failed(checks.Textf("journal désactivé : %s", "log disabled: %s", strings.Join(off, ", ")), facts)
+		return checks.Failed(protocol.Textf("journal désactivé : %s", "log disabled: %s", strings.Join(off, ", ")), facts)
 	case len(small) > 0:
-		ev := checks.Textf("journaux trop petits : %s", "logs too small: %s", strings.Join(small, ", "))
+		ev := protocol.Textf("journaux trop petits : %s", "logs too small: %s", strings.Join(small, ", "))
 		ev.EN = strings.ReplaceAll(ev.EN, "Mio", "MiB")
 		return checks.Warned(ev, facts)
 	}
-	ev := checks.Textf("tailles suffisantes : %s", "sizes sufficient: %s", strings.Join(ok, ", "))
+	ev := protocol.Textf("tailles suffisantes : %s", "sizes sufficient: %s", strings.Join(ok, ", "))
 	ev.EN = strings.ReplaceAll(ev.EN, "Mio", "MiB")
 	return checks.Passed(ev, facts)
 }
 
-func (eventLogCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (eventLogCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
 	out, err := powershell(ctx, h, eventLogScript)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "journaux d'événements illisibles", EN: "event logs unreadable"}, err)
+		return checks.Errored(protocol.Text{FR: "journaux d'événements illisibles", EN: "event logs unreadable"}, err)
 	}
 	ls, err := unmarshalList[eventLog](out)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
+		return checks.Errored(protocol.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
 	}
 	return judgeEventLogs(ls)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // portsCheck: no risky service listens on a non-loopback address. Telnet,
@@ -18,7 +19,7 @@ import (
 type portsCheck struct{ sector string }
 
 func (c portsCheck) Meta() checks.Meta {
-	return meta("hygiene.exposed-ports", checks.High, checks.Refs{ANSSI: []int{17, 19, 21}, CIS: []string{"4.4", "4.8"}, NIS2: []string{"g"}}, 0)
+	return meta("hygiene.exposed-ports", protocol.High, protocol.Refs{ANSSI: []int{17, 19, 21}, CIS: []string{"4.4", "4.8"}, NIS2: []string{"g"}}, 0)
 }
 
 // riskyPort is a port worth reporting when it listens beyond loopback.
@@ -95,10 +96,10 @@ func findExposures(ls []checks.Listener, sector string) []exposure {
 	return out
 }
 
-func judgePorts(ex []exposure, sector string, listeners int) checks.Result {
+func judgePorts(ex []exposure, sector string, listeners int) protocol.Result {
 	facts := map[string]any{"listeners": listeners, "sector": sector}
 	if len(ex) == 0 {
-		return checks.Passed(checks.Textf("aucun port à risque ouvert hors de la machine (%d ports en écoute examinés)",
+		return checks.Passed(protocol.Textf("aucun port à risque ouvert hors de la machine (%d ports en écoute examinés)",
 			"no risky port open beyond the machine (%d listening ports examined)", listeners), facts)
 	}
 	var fr, en, ports []string
@@ -119,7 +120,7 @@ func judgePorts(ex []exposure, sector string, listeners int) checks.Result {
 		fail = fail || e.Fail
 	}
 	facts["risky_ports"] = ports
-	ev := checks.Text{
+	ev := protocol.Text{
 		FR: "en écoute sur le réseau (le pare-feu peut encore les filtrer) : " + strings.Join(fr, " ; "),
 		EN: "listening on the network (the firewall may still filter them): " + strings.Join(en, "; "),
 	}
@@ -129,10 +130,10 @@ func judgePorts(ex []exposure, sector string, listeners int) checks.Result {
 	return checks.Warned(ev, facts)
 }
 
-func (c portsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c portsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	ls, err := h.Facts.Listeners(ctx)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "liste des ports en écoute impossible", EN: "cannot list listening ports"}, err)
+		return checks.Errored(protocol.Text{FR: "liste des ports en écoute impossible", EN: "cannot list listening ports"}, err)
 	}
 	return judgePorts(findExposures(ls, c.sector), c.sector, len(ls))
 }

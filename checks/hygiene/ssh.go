@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // sshCheck: the SSH server refuses root logins with a password and, ideally,
@@ -21,7 +22,7 @@ type sshCheck struct {
 }
 
 func (sshCheck) Meta() checks.Meta {
-	return meta("hygiene.ssh", checks.High, checks.Refs{ANSSI: []int{11, 17}, CIS: []string{"4.1", "5.4"}, NIS2: []string{"j"}}, 11, "linux")
+	return meta("hygiene.ssh", protocol.High, protocol.Refs{ANSSI: []int{11, 17}, CIS: []string{"4.1", "5.4"}, NIS2: []string{"j"}}, 11, "linux")
 }
 
 // sshSettings are the effective values that matter, lower case.
@@ -137,24 +138,24 @@ func parseSshdConfig(fsys fs.FS) (sshSettings, error) {
 }
 
 // judgeSSH turns effective settings into a result (pure).
-func judgeSSH(s sshSettings) checks.Result {
+func judgeSSH(s sshSettings) protocol.Result {
 	facts := map[string]any{"permitrootlogin": s.PermitRootLogin, "passwordauthentication": s.PasswordAuthentication,
 		"permitemptypasswords": s.PermitEmptyPasswords, "source": s.From}
-	seen := checks.Textf("permitrootlogin %s, passwordauthentication %s, permitemptypasswords %s (%s)",
+	seen := protocol.Textf("permitrootlogin %s, passwordauthentication %s, permitemptypasswords %s (%s)",
 		"permitrootlogin %s, passwordauthentication %s, permitemptypasswords %s (%s)",
 		s.PermitRootLogin, s.PasswordAuthentication, s.PermitEmptyPasswords, s.From)
 	switch {
 	case s.PermitRootLogin == "yes":
-		return checks.Failed(checks.Text{FR: "connexion root par mot de passe autorisée : " + seen.FR, EN: "root login with a password allowed: " + seen.EN}, facts)
+		return checks.Failed(protocol.Text{FR: "connexion root par mot de passe autorisée : " + seen.FR, EN: "root login with a password allowed: " + seen.EN}, facts)
 	case s.PermitEmptyPasswords == "yes":
-		return checks.Failed(checks.Text{FR: "mots de passe vides acceptés : " + seen.FR, EN: "empty passwords accepted: " + seen.EN}, facts)
+		return checks.Failed(protocol.Text{FR: "mots de passe vides acceptés : " + seen.FR, EN: "empty passwords accepted: " + seen.EN}, facts)
 	case s.PasswordAuthentication == "yes":
-		return checks.Warned(checks.Text{FR: "connexion par mot de passe autorisée (clés conseillées) : " + seen.FR, EN: "password login allowed (keys advised): " + seen.EN}, facts)
+		return checks.Warned(protocol.Text{FR: "connexion par mot de passe autorisée (clés conseillées) : " + seen.FR, EN: "password login allowed (keys advised): " + seen.EN}, facts)
 	}
 	return checks.Passed(seen, facts)
 }
 
-func (c sshCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c sshCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "linux" {
 		return otherOS(h)
 	}
@@ -171,16 +172,16 @@ func (c sshCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 		err = errors.New("sshd -T printed no permitrootlogin")
 	}
 	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-		return checks.Errored(checks.Text{FR: "sshd -T", EN: "sshd -T"}, err)
+		return checks.Errored(protocol.Text{FR: "sshd -T", EN: "sshd -T"}, err)
 	}
 	s, ferr := parseSshdConfig(h.FS)
 	if errors.Is(ferr, fs.ErrNotExist) {
 		if errors.Is(err, checks.ErrNotFound) {
-			return checks.Skipped(checks.Text{FR: "pas de serveur SSH installé", EN: "no SSH server installed"})
+			return checks.Skipped(protocol.Text{FR: "pas de serveur SSH installé", EN: "no SSH server installed"})
 		}
 	}
 	if ferr != nil {
-		return checks.Errored(checks.Text{FR: "configuration SSH illisible", EN: "SSH configuration unreadable"}, errors.Join(err, ferr))
+		return checks.Errored(protocol.Text{FR: "configuration SSH illisible", EN: "SSH configuration unreadable"}, errors.Join(err, ferr))
 	}
 	return judgeSSH(s)
 }

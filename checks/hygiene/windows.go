@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Windows-only checks. Collection reads the registry or PowerShell objects
@@ -20,7 +21,7 @@ import (
 type rdpCheck struct{}
 
 func (rdpCheck) Meta() checks.Meta {
-	return meta("hygiene.rdp", checks.High, checks.Refs{ANSSI: []int{17}, CIS: []string{"4.1", "6.4"}, NIS2: []string{"j"}}, 11, "windows")
+	return meta("hygiene.rdp", protocol.High, protocol.Refs{ANSSI: []int{17}, CIS: []string{"4.1", "6.4"}, NIS2: []string{"j"}}, 11, "windows")
 }
 
 const (
@@ -28,24 +29,24 @@ const (
 	rdpKey = `HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp`
 )
 
-func judgeRDP(deny uint64, denyErr error, nla uint64, nlaErr error, port uint64) checks.Result {
+func judgeRDP(deny uint64, denyErr error, nla uint64, nlaErr error, port uint64) protocol.Result {
 	if denyErr != nil && !errors.Is(denyErr, checks.ErrNotFound) {
-		return checks.Errored(checks.Text{FR: "registre Terminal Server illisible", EN: "Terminal Server registry unreadable"}, denyErr)
+		return checks.Errored(protocol.Text{FR: "registre Terminal Server illisible", EN: "Terminal Server registry unreadable"}, denyErr)
 	}
 	if errors.Is(denyErr, checks.ErrNotFound) || deny == 1 {
-		return checks.Passed(checks.Text{FR: "bureau à distance désactivé (fDenyTSConnections=1)", EN: "remote desktop disabled (fDenyTSConnections=1)"},
+		return checks.Passed(protocol.Text{FR: "bureau à distance désactivé (fDenyTSConnections=1)", EN: "remote desktop disabled (fDenyTSConnections=1)"},
 			map[string]any{"rdp_enabled": false})
 	}
 	facts := map[string]any{"rdp_enabled": true, "nla": nlaErr == nil && nla == 1, "port": port}
 	if nlaErr == nil && nla == 1 {
-		return checks.Passed(checks.Textf("bureau à distance activé (port %d) avec authentification préalable (NLA)",
+		return checks.Passed(protocol.Textf("bureau à distance activé (port %d) avec authentification préalable (NLA)",
 			"remote desktop on (port %d) with Network Level Authentication", port), facts)
 	}
-	return checks.Failed(checks.Textf("bureau à distance activé (port %d) SANS authentification préalable (UserAuthentication=%d)",
+	return checks.Failed(protocol.Textf("bureau à distance activé (port %d) SANS authentification préalable (UserAuthentication=%d)",
 		"remote desktop on (port %d) WITHOUT Network Level Authentication (UserAuthentication=%d)", port, nla), facts)
 }
 
-func (rdpCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (rdpCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
@@ -64,7 +65,7 @@ func (rdpCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 type smb1Check struct{}
 
 func (smb1Check) Meta() checks.Meta {
-	return meta("hygiene.smb1", checks.High, checks.Refs{ANSSI: []int{19, 34}, CIS: []string{"4.8"}, NIS2: []string{"g"}}, 0, "windows")
+	return meta("hygiene.smb1", protocol.High, protocol.Refs{ANSSI: []int{19, 34}, CIS: []string{"4.8"}, NIS2: []string{"g"}}, 0, "windows")
 }
 
 const smbScript = `Get-SmbServerConfiguration | Select-Object EnableSMB1Protocol,EnableSMB2Protocol,RequireSecuritySignature | ConvertTo-Json -Compress`
@@ -77,15 +78,15 @@ type smbConfig struct {
 
 const lanmanKey = `HKLM\SYSTEM\CurrentControlSet\Services\LanmanServer\Parameters`
 
-func judgeSMB(c smbConfig) checks.Result {
+func judgeSMB(c smbConfig) protocol.Result {
 	facts := map[string]any{"smb1": c.EnableSMB1Protocol, "signing_required": c.RequireSecuritySignature}
 	if c.EnableSMB1Protocol {
-		return checks.Failed(checks.Text{FR: "SMBv1 activé sur le serveur de fichiers (EnableSMB1Protocol=True)", EN: "SMBv1 enabled on the file server (EnableSMB1Protocol=True)"}, facts)
+		return checks.Failed(protocol.Text{FR: "SMBv1 activé sur le serveur de fichiers (EnableSMB1Protocol=True)", EN: "SMBv1 enabled on the file server (EnableSMB1Protocol=True)"}, facts)
 	}
-	return checks.Passed(checks.Textf("SMBv1 désactivé (signature SMB exigée : %v)", "SMBv1 disabled (SMB signing required: %v)", c.RequireSecuritySignature), facts)
+	return checks.Passed(protocol.Textf("SMBv1 désactivé (signature SMB exigée : %v)", "SMBv1 disabled (SMB signing required: %v)", c.RequireSecuritySignature), facts)
 }
 
-func (smb1Check) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (smb1Check) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
@@ -93,7 +94,7 @@ func (smb1Check) Run(ctx context.Context, h *checks.Host) checks.Result {
 	if err == nil {
 		cs, perr := unmarshalList[smbConfig](out)
 		if perr != nil {
-			return checks.Errored(checks.Text{FR: "sortie SMB illisible", EN: "unreadable SMB output"}, perr)
+			return checks.Errored(protocol.Text{FR: "sortie SMB illisible", EN: "unreadable SMB output"}, perr)
 		}
 		if len(cs) == 1 {
 			return judgeSMB(cs[0])
@@ -106,9 +107,9 @@ func (smb1Check) Run(ctx context.Context, h *checks.Host) checks.Result {
 	case rerr == nil:
 		return judgeSMB(smbConfig{EnableSMB1Protocol: v != 0})
 	case errors.Is(rerr, checks.ErrNotFound) && err != nil:
-		return checks.Errored(checks.Text{FR: "configuration SMB illisible", EN: "SMB configuration unreadable"}, err)
+		return checks.Errored(protocol.Text{FR: "configuration SMB illisible", EN: "SMB configuration unreadable"}, err)
 	}
-	return checks.Errored(checks.Text{FR: "configuration SMB illisible", EN: "SMB configuration unreadable"}, errors.Join(err, rerr))
+	return checks.Errored(protocol.Text{FR: "configuration SMB illisible", EN: "SMB configuration unreadable"}, errors.Join(err, rerr))
 }
 
 // adminsCheck: the local Administrators group (SID S-1-5-32-544, whatever
@@ -118,7 +119,7 @@ func (smb1Check) Run(ctx context.Context, h *checks.Host) checks.Result {
 type adminsCheck struct{}
 
 func (adminsCheck) Meta() checks.Meta {
-	return meta("hygiene.local-admins", checks.High, checks.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "windows")
+	return meta("hygiene.local-admins", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "windows")
 }
 
 // adminsScript lists members by SID and PrincipalSource (0 Unknown, 1 Local,
@@ -142,7 +143,7 @@ var broadSIDs = map[string]string{
 // judgeAdmins: the built-in Administrator (-500) and Domain Admins (-512)
 // are expected; beyond them one extra member passes, two or three warn,
 // four or more fail, and a broad group fails at once.
-func judgeAdmins(ms []member) checks.Result {
+func judgeAdmins(ms []member) protocol.Result {
 	extra := 0
 	var broad []string
 	bySource := map[string]int{}
@@ -164,29 +165,29 @@ func judgeAdmins(ms []member) checks.Result {
 	facts := map[string]any{"members": len(ms), "extra_members": extra, "by_source": bySource}
 	switch {
 	case len(broad) > 0:
-		return checks.Failed(checks.Textf("tout le monde est administrateur : le groupe Administrateurs (S-1-5-32-544) contient %s",
+		return checks.Failed(protocol.Textf("tout le monde est administrateur : le groupe Administrateurs (S-1-5-32-544) contient %s",
 			"everybody is an administrator: the Administrators group (S-1-5-32-544) contains %s", strings.Join(broad, ", ")), facts)
 	case extra >= 4:
-		return checks.Failed(checks.Textf("%d membres dans Administrateurs, dont %d en plus du compte intégré et des Admins du domaine",
+		return checks.Failed(protocol.Textf("%d membres dans Administrateurs, dont %d en plus du compte intégré et des Admins du domaine",
 			"%d members in Administrators, %d besides the built-in account and Domain Admins", len(ms), extra), facts)
 	case extra >= 2:
-		return checks.Warned(checks.Textf("%d membres dans Administrateurs, dont %d en plus du compte intégré et des Admins du domaine",
+		return checks.Warned(protocol.Textf("%d membres dans Administrateurs, dont %d en plus du compte intégré et des Admins du domaine",
 			"%d members in Administrators, %d besides the built-in account and Domain Admins", len(ms), extra), facts)
 	}
-	return checks.Passed(checks.Textf("%d membre(s) dans Administrateurs (S-1-5-32-544)", "%d member(s) in Administrators (S-1-5-32-544)", len(ms)), facts)
+	return checks.Passed(protocol.Textf("%d membre(s) dans Administrateurs (S-1-5-32-544)", "%d member(s) in Administrators (S-1-5-32-544)", len(ms)), facts)
 }
 
-func (adminsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (adminsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
 	out, err := powershell(ctx, h, adminsScript)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "membres du groupe Administrateurs illisibles", EN: "cannot read the Administrators group"}, err)
+		return checks.Errored(protocol.Text{FR: "membres du groupe Administrateurs illisibles", EN: "cannot read the Administrators group"}, err)
 	}
 	ms, err := unmarshalList[member](out)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
+		return checks.Errored(protocol.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
 	}
 	return judgeAdmins(ms)
 }
@@ -196,7 +197,7 @@ func (adminsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 type guestCheck struct{}
 
 func (guestCheck) Meta() checks.Meta {
-	return meta("hygiene.guest-account", checks.Medium, checks.Refs{ANSSI: []int{8}, CIS: []string{"4.7", "5.3"}, NIS2: []string{"i"}}, 0, "windows")
+	return meta("hygiene.guest-account", protocol.Medium, protocol.Refs{ANSSI: []int{8}, CIS: []string{"4.7", "5.3"}, NIS2: []string{"i"}}, 0, "windows")
 }
 
 const guestScript = `Get-LocalUser | Where-Object { $_.SID.Value -like 'S-1-5-21-*-501' } | ForEach-Object { [pscustomobject]@{SID=$_.SID.Value; Enabled=$_.Enabled} } | ConvertTo-Json -Compress`
@@ -206,27 +207,27 @@ type localUser struct {
 	Enabled bool
 }
 
-func judgeGuest(us []localUser) checks.Result {
+func judgeGuest(us []localUser) protocol.Result {
 	if len(us) == 0 {
-		return checks.Passed(checks.Text{FR: "pas de compte Invité local (RID 501)", EN: "no local Guest account (RID 501)"}, nil)
+		return checks.Passed(protocol.Text{FR: "pas de compte Invité local (RID 501)", EN: "no local Guest account (RID 501)"}, nil)
 	}
 	if us[0].Enabled {
-		return checks.Failed(checks.Text{FR: "le compte Invité intégré (RID 501) est activé", EN: "the built-in Guest account (RID 501) is enabled"}, map[string]any{"guest_enabled": true})
+		return checks.Failed(protocol.Text{FR: "le compte Invité intégré (RID 501) est activé", EN: "the built-in Guest account (RID 501) is enabled"}, map[string]any{"guest_enabled": true})
 	}
-	return checks.Passed(checks.Text{FR: "compte Invité intégré (RID 501) désactivé", EN: "built-in Guest account (RID 501) disabled"}, map[string]any{"guest_enabled": false})
+	return checks.Passed(protocol.Text{FR: "compte Invité intégré (RID 501) désactivé", EN: "built-in Guest account (RID 501) disabled"}, map[string]any{"guest_enabled": false})
 }
 
-func (guestCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (guestCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
 	out, err := powershell(ctx, h, guestScript)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "comptes locaux illisibles", EN: "cannot read local accounts"}, err)
+		return checks.Errored(protocol.Text{FR: "comptes locaux illisibles", EN: "cannot read local accounts"}, err)
 	}
 	us, err := unmarshalList[localUser](out)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
+		return checks.Errored(protocol.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
 	}
 	return judgeGuest(us)
 }
@@ -238,7 +239,7 @@ func (guestCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 type lapsCheck struct{}
 
 func (lapsCheck) Meta() checks.Meta {
-	return meta("hygiene.laps", checks.Medium, checks.Refs{ANSSI: []int{8, 12}, CIS: []string{"5.2", "4.7"}, NIS2: []string{"i"}}, 10, "windows")
+	return meta("hygiene.laps", protocol.Medium, protocol.Refs{ANSSI: []int{8, 12}, CIS: []string{"5.2", "4.7"}, NIS2: []string{"i"}}, 10, "windows")
 }
 
 // lapsKeys are where LAPS policies land: Windows LAPS by GPO, by Intune/CSP,
@@ -249,13 +250,13 @@ var lapsKeys = []struct{ Key, Value, Name string }{
 	{`HKLM\SOFTWARE\Policies\Microsoft Services\AdmPwd`, "AdmPwdEnabled", "Microsoft LAPS (legacy)"},
 }
 
-func (lapsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (lapsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
 	// Domain controllers have no local accounts for LAPS to manage.
 	if pt, err := h.Registry.String(`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`, "ProductType"); err == nil && pt == "LanmanNT" {
-		return checks.Skipped(checks.Text{FR: "contrôleur de domaine : LAPS ne s'applique pas", EN: "domain controller: LAPS does not apply"})
+		return checks.Skipped(protocol.Text{FR: "contrôleur de domaine : LAPS ne s'applique pas", EN: "domain controller: LAPS does not apply"})
 	}
 	var on, seen []string
 	for _, k := range lapsKeys {
@@ -270,11 +271,11 @@ func (lapsCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
 	}
 	facts := map[string]any{"laps": len(on) > 0}
 	if len(on) > 0 {
-		return checks.Passed(checks.Textf("mot de passe administrateur local géré par %s", "local administrator password managed by %s", strings.Join(on, ", ")), facts)
+		return checks.Passed(protocol.Textf("mot de passe administrateur local géré par %s", "local administrator password managed by %s", strings.Join(on, ", ")), facts)
 	}
 	if len(seen) > 0 {
-		return checks.Warned(checks.Textf("LAPS présent mais désactivé (%s)", "LAPS present but disabled (%s)", strings.Join(seen, ", ")), facts)
+		return checks.Warned(protocol.Textf("LAPS présent mais désactivé (%s)", "LAPS present but disabled (%s)", strings.Join(seen, ", ")), facts)
 	}
-	return checks.Warned(checks.Text{FR: "LAPS non configuré : le mot de passe administrateur local est peut-être le même sur tous les postes",
+	return checks.Warned(protocol.Text{FR: "LAPS non configuré : le mot de passe administrateur local est peut-être le même sur tous les postes",
 		EN: "LAPS not configured: the local administrator password may be the same on every machine"}, facts)
 }

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (French and English).
@@ -32,34 +33,34 @@ type answerCheck struct {
 
 func (c answerCheck) Meta() checks.Meta {
 	return checks.Meta{
-		ID: c.q.ID, Version: 1, Domain: checks.DomainOrganisation, Severity: c.q.Severity,
+		ID: c.q.ID, Version: 1, Domain: protocol.DomainOrganisation, Severity: c.q.Severity,
 		Refs: c.q.Refs, Priority: c.q.Priority, Declared: true,
 	}
 }
 
-func (c answerCheck) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c answerCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	r := judge(c.q, c.answer)
 	r.Declared = true
 	return r
 }
 
-func judge(q Question, raw string) checks.Result {
+func judge(q Question, raw string) protocol.Result {
 	if raw == "" {
-		return checks.Skipped(checks.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
+		return checks.Skipped(protocol.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
 	}
 	a, err := Normalize(raw)
 	if err != nil {
-		return checks.Errored(checks.Text{FR: "réponse illisible dans la configuration", EN: "unreadable answer in the configuration"}, err)
+		return checks.Errored(protocol.Text{FR: "réponse illisible dans la configuration", EN: "unreadable answer in the configuration"}, err)
 	}
 	facts := map[string]any{"answer": a, "declared": true}
 	switch a {
 	case Yes:
-		return checks.Passed(checks.Text{FR: "déclaré : oui", EN: "declared: yes"}, facts)
+		return checks.Passed(protocol.Text{FR: "déclaré : oui", EN: "declared: yes"}, facts)
 	case Partial:
-		return checks.Warned(checks.Text{FR: "déclaré : partiellement", EN: "declared: partly"}, facts)
+		return checks.Warned(protocol.Text{FR: "déclaré : partiellement", EN: "declared: partly"}, facts)
 	case Unknown:
-		return checks.Warned(checks.Text{FR: "déclaré : ne sait pas", EN: "declared: don't know"}, facts)
+		return checks.Warned(protocol.Text{FR: "déclaré : ne sait pas", EN: "declared: don't know"}, facts)
 	default:
-		return checks.Failed(checks.Text{FR: "déclaré : non", EN: "declared: no"}, facts)
+		return checks.Failed(protocol.Text{FR: "déclaré : non", EN: "declared: no"}, facts)
 	}
 }

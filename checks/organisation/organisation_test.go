@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func TestQuestionsAndGuidance(t *testing.T) {
@@ -47,16 +48,16 @@ func TestChecksJudgeDeclaredAnswers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		answer string
-		want   checks.Status
+		want   protocol.Status
 		fact   string
 	}{
-		{"yes", checks.Pass, Yes},
-		{"Oui", checks.Pass, Yes},
-		{"non", checks.Fail, No},
-		{"partiel", checks.Warn, Partial},
-		{"nsp", checks.Warn, Unknown},
-		{"", checks.NotApplicable, ""},
-		{"peut-être", checks.Error, ""},
+		{"yes", protocol.Pass, Yes},
+		{"Oui", protocol.Pass, Yes},
+		{"non", protocol.Fail, No},
+		{"partiel", protocol.Warn, Partial},
+		{"nsp", protocol.Warn, Unknown},
+		{"", protocol.NotApplicable, ""},
+		{"peut-être", protocol.Error, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.answer, func(t *testing.T) {
@@ -68,7 +69,7 @@ func TestChecksJudgeDeclaredAnswers(t *testing.T) {
 					c = x
 				}
 			}
-			if !c.Meta().Declared || c.Meta().Domain != checks.DomainOrganisation {
+			if !c.Meta().Declared || c.Meta().Domain != protocol.DomainOrganisation {
 				t.Fatalf("meta %+v is not a declared organisation check", c.Meta())
 			}
 			r := checks.RunAll(context.Background(), checkstest.Host(), []checks.Check{c}, checks.RunOptions{})[0]

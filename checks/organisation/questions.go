@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Answer values stored in the configuration and the scorecard facts.
@@ -25,8 +25,8 @@ type Question struct {
 	FR, EN   string // the question
 	HelpFR   string // one or two sentences of help shown under the question
 	HelpEN   string
-	Severity checks.Severity
-	Refs     checks.Refs
+	Severity protocol.Severity
+	Refs     protocol.Refs
 	Priority int // MonAideCyber rank, 0 when unranked
 }
 
@@ -53,7 +53,7 @@ var questions = []Question{
 		EN:       "In a cyber incident, do you know whom to call: your regional CSIRT and 17Cyber?",
 		HelpFR:   "Le CSIRT régional aide gratuitement les collectivités et établissements ; 17Cyber (17cyber.gouv.fr) est le guichet national.",
 		HelpEN:   "The regional CSIRT helps public entities free of charge; 17Cyber (17cyber.gouv.fr) is the national help desk.",
-		Severity: checks.High, Refs: checks.Refs{ANSSI: []int{40}, CIS: []string{"17.1", "17.2"}, NIS2: []string{"b"}},
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{40}, CIS: []string{"17.1", "17.2"}, NIS2: []string{"b"}},
 	},
 	{
 		ID:       "org.offline-backup",
@@ -61,7 +61,7 @@ var questions = []Question{
 		EN:       "Do you keep an offline (disconnected or immutable) backup copy?",
 		HelpFR:   "Un disque débranché après la sauvegarde, une bande, ou un stockage immuable : une copie qu'un rançongiciel ne peut pas chiffrer.",
 		HelpEN:   "A disk unplugged after the backup, a tape, or immutable storage: a copy that ransomware cannot encrypt.",
-		Severity: checks.Critical, Refs: checks.Refs{ANSSI: []int{37}, CIS: []string{"11.4"}, NIS2: []string{"c"}}, Priority: 8,
+		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.4"}, NIS2: []string{"c"}}, Priority: 8,
 	},
 	{
 		ID:       "org.restore-test",
@@ -69,7 +69,7 @@ var questions = []Question{
 		EN:       "Have you tested restoring a backup in the last 12 months?",
 		HelpFR:   "Restaurer réellement des fichiers ou un serveur depuis la sauvegarde, et vérifier qu'ils s'ouvrent.",
 		HelpEN:   "Actually restore files or a server from the backup and check that they open.",
-		Severity: checks.High, Refs: checks.Refs{ANSSI: []int{37}, CIS: []string{"11.5"}, NIS2: []string{"c"}}, Priority: 9,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.5"}, NIS2: []string{"c"}}, Priority: 9,
 	},
 	{
 		ID:       "org.mfa-mail",
@@ -77,7 +77,7 @@ var questions = []Question{
 		EN:       "Does email require multi-factor authentication (code, app, key)?",
 		HelpFR:   "Un mot de passe volé suffit sinon à lire et envoyer les courriels de la structure.",
 		HelpEN:   "Otherwise a stolen password is enough to read and send the entity's email.",
-		Severity: checks.High, Refs: checks.Refs{ANSSI: []int{11}, CIS: []string{"6.3"}, NIS2: []string{"j"}}, Priority: 11,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{11}, CIS: []string{"6.3"}, NIS2: []string{"j"}}, Priority: 11,
 	},
 	{
 		ID:       "org.mfa-remote",
@@ -85,7 +85,7 @@ var questions = []Question{
 		EN:       "Does remote access (VPN, remote desktop, vendor maintenance) require multi-factor authentication?",
 		HelpFR:   "Les accès à distance sont la première porte d'entrée des rançongiciels.",
 		HelpEN:   "Remote access is the first way in for ransomware.",
-		Severity: checks.Critical, Refs: checks.Refs{ANSSI: []int{11, 30}, CIS: []string{"6.4"}, NIS2: []string{"j"}}, Priority: 11,
+		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{11, 30}, CIS: []string{"6.4"}, NIS2: []string{"j"}}, Priority: 11,
 	},
 	{
 		ID:       "org.admin-accounts",
@@ -93,7 +93,7 @@ var questions = []Question{
 		EN:       "Do administrators use a dedicated admin account, separate from their everyday account?",
 		HelpFR:   "Lire ses courriels ou naviguer avec un compte administrateur donne tous les droits au premier logiciel malveillant.",
 		HelpEN:   "Reading mail or browsing as an administrator hands every right to the first piece of malware.",
-		Severity: checks.High, Refs: checks.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, Priority: 10,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, Priority: 10,
 	},
 	{
 		ID:       "org.awareness",
@@ -101,7 +101,7 @@ var questions = []Question{
 		EN:       "Has staff had cyber-security awareness in the past year (phishing, passwords)?",
 		HelpFR:   "Une courte session ou le module gratuit SecNumacadémie de l'ANSSI suffit pour commencer.",
 		HelpEN:   "A short session or ANSSI's free SecNumacadémie course is enough to start.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{2, 3}, CIS: []string{"14.1"}, NIS2: []string{"g"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{2, 3}, CIS: []string{"14.1"}, NIS2: []string{"g"}},
 	},
 	{
 		ID:       "org.inventory",
@@ -109,7 +109,7 @@ var questions = []Question{
 		EN:       "Do you keep an up-to-date list of equipment (computers, servers, printers, routers) and software?",
 		HelpFR:   "On ne protège pas ce qu'on ne connaît pas : un simple tableur suffit.",
 		HelpEN:   "You cannot protect what you do not know about: a simple spreadsheet is enough.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{4, 5}, CIS: []string{"1.1", "2.1"}, NIS2: []string{"i"}}, Priority: 1,
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{4, 5}, CIS: []string{"1.1", "2.1"}, NIS2: []string{"i"}}, Priority: 1,
 	},
 	{
 		ID:       "org.continuity-plan",
@@ -117,7 +117,7 @@ var questions = []Question{
 		EN:       "Do you have a plan to keep the service going if IT stops for several days?",
 		HelpFR:   "Quels services sont vitaux, comment travailler en mode dégradé (papier), qui décide.",
 		HelpEN:   "Which services are vital, how to work in degraded mode (paper), who decides.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{38}, NIS2: []string{"c"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{38}, NIS2: []string{"c"}},
 	},
 	{
 		ID:       "org.nis2-status",
@@ -125,7 +125,7 @@ var questions = []Question{
 		EN:       "Do you know whether your entity falls under the NIS2 directive (essential or important entity)?",
 		HelpFR:   "Le service en ligne MonEspaceNIS2 de l'ANSSI permet de le vérifier.",
 		HelpEN:   "ANSSI's MonEspaceNIS2 online service lets you check.",
-		Severity: checks.Low, Refs: checks.Refs{NIS2: []string{"a"}},
+		Severity: protocol.Low, Refs: protocol.Refs{NIS2: []string{"a"}},
 	},
 	{
 		ID:       "org.supplier-clauses",
@@ -133,7 +133,7 @@ var questions = []Question{
 		EN:       "Do your IT supplier contracts include security clauses (access, incidents, data)?",
 		HelpFR:   "Par exemple : notification des incidents, accès à distance encadrés, restitution des données.",
 		HelpEN:   "For example: incident notification, controlled remote access, return of data.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{6}, NIS2: []string{"d"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{6}, NIS2: []string{"d"}},
 	},
 	{
 		ID:       "org.log-retention",
@@ -141,7 +141,7 @@ var questions = []Question{
 		EN:       "Are logs (logins, firewall, servers) kept for at least a year?",
 		HelpFR:   "Sans journaux, impossible de comprendre ce qui s'est passé après une attaque.",
 		HelpEN:   "Without logs, nobody can tell what happened after an attack.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{36}, CIS: []string{"8.1", "8.2"}, NIS2: []string{"b"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.1", "8.2"}, NIS2: []string{"b"}},
 	},
 	{
 		ID:       "org.password-policy",
@@ -149,7 +149,7 @@ var questions = []Question{
 		EN:       "Are passwords long, unique to each account, and kept in a password manager?",
 		HelpFR:   "Par exemple 12 caractères au moins ; un gestionnaire comme KeePassXC (recommandé par l'ANSSI).",
 		HelpEN:   "For example at least 12 characters; a manager such as KeePassXC (recommended by ANSSI).",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{9, 10}, CIS: []string{"5.2"}, NIS2: []string{"g"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{9, 10}, CIS: []string{"5.2"}, NIS2: []string{"g"}},
 	},
 	{
 		ID:       "org.default-passwords",
@@ -157,7 +157,7 @@ var questions = []Question{
 		EN:       "Have the default passwords of all devices (routers, printers, cameras, NAS) been changed?",
 		HelpFR:   "Les mots de passe d'usine sont publiés sur Internet et essayés automatiquement.",
 		HelpEN:   "Factory passwords are published online and tried automatically.",
-		Severity: checks.High, Refs: checks.Refs{ANSSI: []int{12}, CIS: []string{"4.7"}, NIS2: []string{"g"}},
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{12}, CIS: []string{"4.7"}, NIS2: []string{"g"}},
 	},
 	{
 		ID:       "org.emergency-contacts-printed",
@@ -165,7 +165,7 @@ var questions = []Question{
 		EN:       "Are emergency contacts (supplier, CSIRT, insurer, officials) printed on paper?",
 		HelpFR:   "Pendant une attaque, la messagerie et les fichiers peuvent être inaccessibles.",
 		HelpEN:   "During an attack, email and files may be out of reach.",
-		Severity: checks.Medium, Refs: checks.Refs{ANSSI: []int{40}, CIS: []string{"17.2"}, NIS2: []string{"b", "c"}},
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{40}, CIS: []string{"17.2"}, NIS2: []string{"b", "c"}},
 	},
 }
 

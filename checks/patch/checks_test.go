@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const aptSim = "apt-get -s -o Debug::NoLocking=1 dist-upgrade"
@@ -23,10 +24,10 @@ var (
 )
 
 // runAll runs the family through the real runner and returns results by ID.
-func runAll(t *testing.T, h *checks.Host) map[string]checks.Result {
+func runAll(t *testing.T, h *checks.Host) map[string]protocol.Result {
 	t.Helper()
 	res := checks.RunAll(context.Background(), h, Checks(), checks.RunOptions{Timeout: 5 * time.Second})
-	out := map[string]checks.Result{}
+	out := map[string]protocol.Result{}
 	for _, r := range res {
 		if r.Evidence.FR == "" || r.Evidence.EN == "" {
 			t.Errorf("%s: evidence missing in a language: %+v", r.ID, r.Evidence)
@@ -36,8 +37,8 @@ func runAll(t *testing.T, h *checks.Host) map[string]checks.Result {
 	return out
 }
 
-func statuses(res map[string]checks.Result) map[string]checks.Status {
-	out := map[string]checks.Status{}
+func statuses(res map[string]protocol.Result) map[string]protocol.Status {
+	out := map[string]protocol.Status{}
 	for id, r := range res {
 		out[id] = r.Status
 	}
@@ -89,13 +90,13 @@ func TestDebian12RealCapture(t *testing.T) {
 	t.Parallel()
 	h, r := debianHost(t, string(fixture(t, "apt/debian12/dist-upgrade.txt")), nil)
 	res := runAll(t, h)
-	want := map[string]checks.Status{
-		IDPending:         checks.Fail, // 136 >= 50
-		IDSecurityPending: checks.Fail, // 81 from Debian-Security
-		IDLastUpdate:      checks.Fail, // 2026-09-22, 62 days
-		IDRebootPending:   checks.Pass, // no flag, no kernel in /boot
-		IDAutoUpdates:     checks.Fail, // unattended-upgrades not installed
-		IDOSSupport:       checks.Warn, // Debian 12 in LTS
+	want := map[string]protocol.Status{
+		IDPending:         protocol.Fail, // 136 >= 50
+		IDSecurityPending: protocol.Fail, // 81 from Debian-Security
+		IDLastUpdate:      protocol.Fail, // 2026-09-22, 62 days
+		IDRebootPending:   protocol.Pass, // no flag, no kernel in /boot
+		IDAutoUpdates:     protocol.Fail, // unattended-upgrades not installed
+		IDOSSupport:       protocol.Warn, // Debian 12 in LTS
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -135,9 +136,9 @@ func TestUbuntu2204(t *testing.T) {
 	h.FS = fsys
 	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{aptSim: {Out: string(fixture(t, "apt/ubuntu2204/dist-upgrade.txt"))}}}
 	res := runAll(t, h)
-	want := map[string]checks.Status{
-		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Fail,
-		IDRebootPending: checks.Fail, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Warn,
+	want := map[string]protocol.Status{
+		IDPending: protocol.Warn, IDSecurityPending: protocol.Fail, IDLastUpdate: protocol.Fail,
+		IDRebootPending: protocol.Fail, IDAutoUpdates: protocol.Pass, IDOSSupport: protocol.Warn,
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -159,12 +160,12 @@ func TestDebianUpToDate(t *testing.T) {
 			"boot/vmlinuz-6.1.0-9-amd64":        {},
 			"boot/vmlinuz-6.1.0-30-cloud-amd64": {}, // another flavour, not an upgrade
 		})
-		h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "6.1.0-28-amd64"}}
+		h.Facts = checkstest.Facts{HostInfo: protocol.HostInfo{KernelVersion: "6.1.0-28-amd64"}}
 		got := statuses(runAll(t, h))
-		want := map[string]checks.Status{
-			IDPending: checks.Pass, IDSecurityPending: checks.Pass,
-			IDLastUpdate:    checks.Pass, // 62 days, but nothing pending
-			IDRebootPending: checks.Pass, IDAutoUpdates: checks.Fail, IDOSSupport: checks.Warn,
+		want := map[string]protocol.Status{
+			IDPending: protocol.Pass, IDSecurityPending: protocol.Pass,
+			IDLastUpdate:    protocol.Pass, // 62 days, but nothing pending
+			IDRebootPending: protocol.Pass, IDAutoUpdates: protocol.Fail, IDOSSupport: protocol.Warn,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
@@ -176,12 +177,12 @@ func TestDebianUpToDate(t *testing.T) {
 			"var/lib/apt/lists/deb.debian.org_debian-security_dists_bookworm-security_InRelease": {ModTime: checkstest.Clock.AddDate(0, 0, -40)},
 			"boot/vmlinuz-6.1.0-28-amd64": {},
 		})
-		h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "6.1.0-27-amd64"}}
+		h.Facts = checkstest.Facts{HostInfo: protocol.HostInfo{KernelVersion: "6.1.0-27-amd64"}}
 		res := runAll(t, h)
 		got := statuses(res)
-		want := map[string]checks.Status{
-			IDPending: checks.Warn, IDSecurityPending: checks.Warn, IDLastUpdate: checks.Fail,
-			IDRebootPending: checks.Fail, IDAutoUpdates: checks.Fail, IDOSSupport: checks.Warn,
+		want := map[string]protocol.Status{
+			IDPending: protocol.Warn, IDSecurityPending: protocol.Warn, IDLastUpdate: protocol.Fail,
+			IDRebootPending: protocol.Fail, IDAutoUpdates: protocol.Fail, IDOSSupport: protocol.Warn,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
@@ -201,7 +202,7 @@ func TestDebianUpToDate(t *testing.T) {
 			"var/log/apt/history.log.1.gz": {Data: []byte(gz.String())},
 		})
 		res := runAll(t, h)
-		if r := res[IDLastUpdate]; r.Status != checks.Pass || !strings.Contains(r.Evidence.EN, "history.log.1.gz") {
+		if r := res[IDLastUpdate]; r.Status != protocol.Pass || !strings.Contains(r.Evidence.EN, "history.log.1.gz") {
 			t.Errorf("last-update %s %q", r.Status, r.Evidence.EN)
 		}
 	})
@@ -213,7 +214,7 @@ func TestDebianUpToDate(t *testing.T) {
 				"etc/systemd/system/apt-daily-upgrade.timer": {Data: []byte("/dev/null"), Mode: 0o777 | 1<<27 /* fs.ModeSymlink */}},
 		} {
 			h, _ := debianHost(t, "", extra)
-			if r := runAll(t, h)[IDAutoUpdates]; r.Status != checks.Fail {
+			if r := runAll(t, h)[IDAutoUpdates]; r.Status != protocol.Fail {
 				t.Errorf("%s: %s %q", name, r.Status, r.Evidence.EN)
 			}
 		}
@@ -226,12 +227,12 @@ func TestAptErrors(t *testing.T) {
 	r.Cmds[aptSim] = checkstest.Cmd{Code: 100}
 	res := runAll(t, h)
 	for _, id := range []string{IDPending, IDSecurityPending} {
-		if res[id].Status != checks.Error {
+		if res[id].Status != protocol.Error {
 			t.Errorf("%s: %s, want error", id, res[id].Status)
 		}
 	}
 	h, _ = debianHost(t, "", fstest.MapFS{"var/log/apt/history.log": {Data: []byte("Start-Date: garbage\n")}})
-	if r := runAll(t, h)[IDLastUpdate]; r.Status != checks.Error {
+	if r := runAll(t, h)[IDLastUpdate]; r.Status != protocol.Error {
 		t.Errorf("bad history: %s", r.Status)
 	}
 }
@@ -260,10 +261,10 @@ func TestRocky9(t *testing.T) {
 		"etc/systemd/system/timers.target.wants/dnf-automatic.timer": {},
 	})
 	res := runAll(t, h)
-	want := map[string]checks.Status{
-		IDPending: checks.Warn, IDSecurityPending: checks.Fail,
-		IDLastUpdate:    checks.Warn, // 2026-11-02, 21 days
-		IDRebootPending: checks.Fail, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Pass,
+	want := map[string]protocol.Status{
+		IDPending: protocol.Warn, IDSecurityPending: protocol.Fail,
+		IDLastUpdate:    protocol.Warn, // 2026-11-02, 21 days
+		IDRebootPending: protocol.Fail, IDAutoUpdates: protocol.Pass, IDOSSupport: protocol.Pass,
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -284,13 +285,13 @@ func TestAlma9(t *testing.T) {
 		"etc/dnf/automatic.conf":                         {Data: []byte("[commands]\napply_updates = no\n")},
 		"etc/systemd/system/timers.target.wants/x.timer": {},
 	})
-	h.Facts = checkstest.Facts{HostInfo: checks.HostInfo{KernelVersion: "5.14.0-503.40.1.el9_5.x86_64"}}
+	h.Facts = checkstest.Facts{HostInfo: protocol.HostInfo{KernelVersion: "5.14.0-503.40.1.el9_5.x86_64"}}
 	res := runAll(t, h)
-	want := map[string]checks.Status{
-		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Pass,
-		IDRebootPending: checks.Fail, // newer kernel in /boot, needs-restarting absent
-		IDAutoUpdates:   checks.Fail, // installed, no timer
-		IDOSSupport:     checks.Pass,
+	want := map[string]protocol.Status{
+		IDPending: protocol.Warn, IDSecurityPending: protocol.Fail, IDLastUpdate: protocol.Pass,
+		IDRebootPending: protocol.Fail, // newer kernel in /boot, needs-restarting absent
+		IDAutoUpdates:   protocol.Fail, // installed, no timer
+		IDOSSupport:     protocol.Pass,
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -314,9 +315,9 @@ func TestCentOS7Yum(t *testing.T) {
 		"yum -q history list":        {Out: string(fixture(t, "dnf/centos7/history-list.txt"))},
 		"needs-restarting -r":        {Out: "No core libraries or services have been updated.\nReboot is probably not necessary.\n"},
 	}}
-	want := map[string]checks.Status{
-		IDPending: checks.Pass, IDSecurityPending: checks.Pass, IDLastUpdate: checks.Pass,
-		IDRebootPending: checks.Pass, IDAutoUpdates: checks.Pass, IDOSSupport: checks.Fail,
+	want := map[string]protocol.Status{
+		IDPending: protocol.Pass, IDSecurityPending: protocol.Pass, IDLastUpdate: protocol.Pass,
+		IDRebootPending: protocol.Pass, IDAutoUpdates: protocol.Pass, IDOSSupport: protocol.Fail,
 	}
 	if diff := cmp.Diff(want, statuses(runAll(t, h))); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -338,12 +339,12 @@ func windowsHost(t *testing.T, dir string) *checks.Host {
 func TestWindowsServer2022(t *testing.T) {
 	t.Parallel()
 	res := runAll(t, windowsHost(t, "windows/server2022"))
-	want := map[string]checks.Status{
-		IDPending: checks.Warn, IDSecurityPending: checks.Fail,
-		IDLastUpdate:    checks.Fail, // last hotfix 2026-09-17
-		IDRebootPending: checks.Fail, // WindowsUpdate\Auto Update\RebootRequired
-		IDAutoUpdates:   checks.Warn, // AUOptions 3 through WSUS policy
-		IDOSSupport:     checks.Pass,
+	want := map[string]protocol.Status{
+		IDPending: protocol.Warn, IDSecurityPending: protocol.Fail,
+		IDLastUpdate:    protocol.Fail, // last hotfix 2026-09-17
+		IDRebootPending: protocol.Fail, // WindowsUpdate\Auto Update\RebootRequired
+		IDAutoUpdates:   protocol.Warn, // AUOptions 3 through WSUS policy
+		IDOSSupport:     protocol.Pass,
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -362,10 +363,10 @@ func TestWindowsServer2022(t *testing.T) {
 func TestWindows11French(t *testing.T) {
 	t.Parallel()
 	res := runAll(t, windowsHost(t, "windows/win11-fr"))
-	want := map[string]checks.Status{
-		IDPending: checks.Warn, IDSecurityPending: checks.Fail, IDLastUpdate: checks.Pass,
-		IDRebootPending: checks.Pass, IDAutoUpdates: checks.Pass,
-		IDOSSupport: checks.Fail, // Windows 11 Pro 24H2 ended 2026-10-13
+	want := map[string]protocol.Status{
+		IDPending: protocol.Warn, IDSecurityPending: protocol.Fail, IDLastUpdate: protocol.Pass,
+		IDRebootPending: protocol.Pass, IDAutoUpdates: protocol.Pass,
+		IDOSSupport: protocol.Fail, // Windows 11 Pro 24H2 ended 2026-10-13
 	}
 	if diff := cmp.Diff(want, statuses(res)); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
@@ -383,13 +384,13 @@ func TestWine(t *testing.T) {
 	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{psWUA: {}, psHotFix: {}}}
 	res := runAll(t, h)
 	for _, id := range []string{IDPending, IDSecurityPending, IDLastUpdate} {
-		if r := res[id]; r.Status != checks.Error || !strings.Contains(r.Evidence.EN, "printed nothing") {
+		if r := res[id]; r.Status != protocol.Error || !strings.Contains(r.Evidence.EN, "printed nothing") {
 			t.Errorf("%s: %s %q, want an error saying PowerShell printed nothing", id, r.Status, r.Evidence.EN)
 		}
 	}
 	// The registry's LastSuccessTime (older Windows) still gives a date.
 	h.Registry.(checkstest.Registry).Values[keyAUResults] = map[string]any{"LastSuccessTime": "2026-11-20 03:12:44"}
-	if r := runAll(t, h)[IDLastUpdate]; r.Status != checks.Pass {
+	if r := runAll(t, h)[IDLastUpdate]; r.Status != protocol.Pass {
 		t.Errorf("LastSuccessTime fallback: %s %q", r.Status, r.Evidence.EN)
 	}
 }
@@ -400,15 +401,15 @@ func TestWindowsPolicies(t *testing.T) {
 	tests := []struct {
 		name string
 		set  map[string]map[string]any
-		want checks.Status
+		want protocol.Status
 	}{
-		{"default client", nil, checks.Pass},
-		{"service disabled", map[string]map[string]any{keyWuauserv: {"Start": uint64(4)}}, checks.Fail},
-		{"NoAutoUpdate", map[string]map[string]any{keyAUPolicy: {"NoAutoUpdate": uint64(1)}}, checks.Fail},
-		{"AUOptions 4", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(4)}}, checks.Pass},
-		{"AUOptions 2", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(2)}}, checks.Warn},
-		{"local AUOptions 1", map[string]map[string]any{keyAULocal: {"AUOptions": uint64(1)}}, checks.Fail},
-		{"server default", map[string]map[string]any{keyCurrentVersion: {"ProductName": "Windows Server 2019 Standard", "CurrentBuild": "17763", "EditionID": "ServerStandard", "InstallationType": "Server"}}, checks.Warn},
+		{"default client", nil, protocol.Pass},
+		{"service disabled", map[string]map[string]any{keyWuauserv: {"Start": uint64(4)}}, protocol.Fail},
+		{"NoAutoUpdate", map[string]map[string]any{keyAUPolicy: {"NoAutoUpdate": uint64(1)}}, protocol.Fail},
+		{"AUOptions 4", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(4)}}, protocol.Pass},
+		{"AUOptions 2", map[string]map[string]any{keyAUPolicy: {"AUOptions": uint64(2)}}, protocol.Warn},
+		{"local AUOptions 1", map[string]map[string]any{keyAULocal: {"AUOptions": uint64(1)}}, protocol.Fail},
+		{"server default", map[string]map[string]any{keyCurrentVersion: {"ProductName": "Windows Server 2019 Standard", "CurrentBuild": "17763", "EditionID": "ServerStandard", "InstallationType": "Server"}}, protocol.Warn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -428,7 +429,7 @@ func TestWindowsPolicies(t *testing.T) {
 		} {
 			h := windowsHost(t, "windows/win11-fr")
 			h.Registry.(checkstest.Registry).Values[key] = val
-			if r := runAll(t, h)[IDRebootPending]; r.Status != checks.Fail {
+			if r := runAll(t, h)[IDRebootPending]; r.Status != protocol.Fail {
 				t.Errorf("%s: %s", key, r.Status)
 			}
 		}
@@ -446,14 +447,14 @@ func TestNotApplicable(t *testing.T) {
 		"darwin": func() *checks.Host { h := checkstest.Host(); h.OS = "darwin"; return h }(),
 	} {
 		for id, r := range runAll(t, h) {
-			if r.Status != checks.NotApplicable {
+			if r.Status != protocol.NotApplicable {
 				t.Errorf("%s %s: %s %q, want not-applicable", name, id, r.Status, r.Evidence.EN)
 			}
 		}
 	}
 	// A missing os-release on Linux is an error, not a silent skip.
 	h := checkstest.Host()
-	if r := runAll(t, h)[IDOSSupport]; r.Status != checks.Error {
+	if r := runAll(t, h)[IDOSSupport]; r.Status != protocol.Error {
 		t.Errorf("no os-release: %s", r.Status)
 	}
 }
@@ -550,7 +551,7 @@ func TestSlowCollection(t *testing.T) {
 		}
 	}
 	res := checks.RunAll(context.Background(), h, pending, checks.RunOptions{})
-	if res[0].Status != checks.Error {
+	if res[0].Status != protocol.Error {
 		t.Errorf("%s %q, want error", res[0].Status, res[0].Evidence.EN)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestLiveApt runs the patch family on this machine (the CI host is
@@ -51,12 +52,12 @@ func TestLiveApt(t *testing.T) {
 	// Scan, then count. If another apt run changed the host in between,
 	// the two disagree by chance: try again (a real bug disagrees every time).
 	h := checks.Live()
-	var byID map[string]checks.Result
+	var byID map[string]protocol.Result
 	var want, wantSec int
 	for attempt := 0; attempt < 3; attempt++ {
 		res := checks.RunAll(context.Background(), h, Checks(), checks.RunOptions{Timeout: 2 * time.Minute})
 		want, wantSec = count()
-		byID = map[string]checks.Result{}
+		byID = map[string]protocol.Result{}
 		for _, r := range res {
 			byID[r.ID] = r
 		}
@@ -69,7 +70,7 @@ func TestLiveApt(t *testing.T) {
 	}
 
 	p := byID[IDPending]
-	if p.Status == checks.Error || p.Status == checks.NotApplicable {
+	if p.Status == protocol.Error || p.Status == protocol.NotApplicable {
 		t.Fatalf("pending-updates: %s %q", p.Status, p.Evidence.EN)
 	}
 	if got := p.Facts["pending"]; got != want {
@@ -78,7 +79,7 @@ func TestLiveApt(t *testing.T) {
 	if got := byID[IDSecurityPending].Facts["security"]; got != wantSec {
 		t.Errorf("security-pending counted %v, apt-get shows %d Inst lines from a -security origin", got, wantSec)
 	}
-	if s := byID[IDOSSupport].Status; s == checks.Error || s == checks.NotApplicable {
+	if s := byID[IDOSSupport].Status; s == protocol.Error || s == protocol.NotApplicable {
 		t.Errorf("os-support on %s: %s %q", osr.Pretty(), s, byID[IDOSSupport].Evidence.EN)
 	}
 

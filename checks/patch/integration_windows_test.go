@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func underWine() bool {
@@ -28,11 +29,11 @@ func TestLiveWindows(t *testing.T) {
 			t.Errorf("%s: no evidence", r.ID)
 		}
 		switch r.Status {
-		case checks.Pass, checks.Fail, checks.Warn, checks.NotApplicable, checks.Error:
+		case protocol.Pass, protocol.Fail, protocol.Warn, protocol.NotApplicable, protocol.Error:
 		default:
 			t.Errorf("%s: status %q", r.ID, r.Status)
 		}
-		if underWine() && (r.ID == IDPending || r.ID == IDSecurityPending) && r.Status != checks.Error {
+		if underWine() && (r.ID == IDPending || r.ID == IDSecurityPending) && r.Status != protocol.Error {
 			t.Errorf("under Wine %s must be an error, got %s", r.ID, r.Status)
 		}
 	}

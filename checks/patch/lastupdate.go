@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // lastSeen is the last successful update found on the host.
@@ -69,13 +70,13 @@ func (f *family) lastUpdateTime(ctx context.Context, h *checks.Host, p platform)
 // lastUpdateWarn passes, up to lastUpdateFail warns, beyond fails (ANSSI
 // 34: security patches within one month). A host with nothing pending
 // (and fresh package lists) passes whatever the date: it is up to date.
-func (f *family) lastUpdate(ctx context.Context, h *checks.Host) checks.Result {
+func (f *family) lastUpdate(ctx context.Context, h *checks.Host) protocol.Result {
 	p, err := f.platform(ctx, h)
 	if err != nil {
 		return notApplicable(err)
 	}
 	last, err := f.lastUpdateTime(ctx, h, p)
-	what := checks.Text{FR: "date de la dernière mise à jour", EN: "date of the last update"}
+	what := protocol.Text{FR: "date de la dernière mise à jour", EN: "date of the last update"}
 	if err != nil {
 		return checks.Errored(what, err) // no history, or PowerShell printed nothing: never a pass
 	}
@@ -87,23 +88,23 @@ func (f *family) lastUpdate(ctx context.Context, h *checks.Host) checks.Result {
 		facts["days"] = age
 	}
 	if last.found && age <= lastUpdateWarn {
-		return checks.Passed(checks.Textf("dernière mise à jour il y a %d jours (%s, %s)",
+		return checks.Passed(protocol.Textf("dernière mise à jour il y a %d jours (%s, %s)",
 			"last update %d days ago (%s, %s)", age, last.when.Format("2006-01-02"), last.source), facts)
 	}
 	// Old or unknown: still fine if nothing is waiting.
 	if pi, err := f.pending(ctx, h); err == nil && len(pi.updates) == 0 && !pi.staleLists() {
 		facts["pending"] = 0
 		if last.found {
-			return checks.Passed(checks.Textf("dernière mise à jour il y a %d jours, mais aucune mise à jour n'est en attente : le système est à jour",
+			return checks.Passed(protocol.Textf("dernière mise à jour il y a %d jours, mais aucune mise à jour n'est en attente : le système est à jour",
 				"last update %d days ago, but no update is pending: the system is up to date", age), facts)
 		}
-		return checks.Passed(checks.Textf("aucune mise à jour enregistrée, mais aucune n'est en attente : le système est à jour",
+		return checks.Passed(protocol.Textf("aucune mise à jour enregistrée, mais aucune n'est en attente : le système est à jour",
 			"no update recorded, but none is pending: the system is up to date"), facts)
 	}
 	if !last.found {
-		return checks.Failed(checks.Textf("aucune mise à jour réussie trouvée (%s)", "no successful update found (%s)", last.source), facts)
+		return checks.Failed(protocol.Textf("aucune mise à jour réussie trouvée (%s)", "no successful update found (%s)", last.source), facts)
 	}
-	ev := checks.Textf("dernière mise à jour il y a %d jours (%s, %s) ; seuils : avertissement après %d jours, échec après %d",
+	ev := protocol.Textf("dernière mise à jour il y a %d jours (%s, %s) ; seuils : avertissement après %d jours, échec après %d",
 		"last update %d days ago (%s, %s); thresholds: warning after %d days, failure after %d",
 		age, last.when.Format("2006-01-02"), last.source, lastUpdateWarn, lastUpdateFail)
 	if age > lastUpdateFail {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (French and English).
@@ -49,7 +50,7 @@ const (
 const collectTimeout = 3 * time.Minute
 
 var (
-	refsPatch = checks.Refs{ANSSI: []int{34}, CIS: []string{"7.3", "7.4"}, NIS2: []string{"e"}}
+	refsPatch = protocol.Refs{ANSSI: []int{34}, CIS: []string{"7.3", "7.4"}, NIS2: []string{"e"}}
 	// MonAideCyber rank of "update workstations" (servers come right after).
 	priorityUpdate = 4
 )
@@ -61,28 +62,28 @@ func Checks() []checks.Check {
 	return []checks.Check{
 		// Pending updates: a host that does not install what its vendor
 		// publishes keeps known flaws. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDPending, Version: 1, Domain: checks.DomainPatch, Severity: checks.Medium,
+		checks.Func{M: checks.Meta{ID: IDPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
 			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.pendingUpdates},
 		// Pending security updates: each one is a published, often
 		// exploited, vulnerability. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDSecurityPending, Version: 1, Domain: checks.DomainPatch, Severity: checks.High,
+		checks.Func{M: checks.Meta{ID: IDSecurityPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High,
 			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.securityPending},
 		// Days since the last update: ANSSI 34 asks for security patches
 		// within one month. CIS 7.3, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDLastUpdate, Version: 1, Domain: checks.DomainPatch, Severity: checks.Medium,
+		checks.Func{M: checks.Meta{ID: IDLastUpdate, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
 			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.lastUpdate},
 		// Reboot pending: installed fixes to the kernel or core libraries
 		// are not active until the restart. ANSSI 34, CIS 7.3, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDRebootPending, Version: 1, Domain: checks.DomainPatch, Severity: checks.Medium,
-			Refs: checks.Refs{ANSSI: []int{34}, CIS: []string{"7.3"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.rebootPending},
+		checks.Func{M: checks.Meta{ID: IDRebootPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
+			Refs: protocol.Refs{ANSSI: []int{34}, CIS: []string{"7.3"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.rebootPending},
 		// Automatic updates: without them patching depends on someone
 		// remembering. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDAutoUpdates, Version: 1, Domain: checks.DomainPatch, Severity: checks.Medium,
+		checks.Func{M: checks.Meta{ID: IDAutoUpdates, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
 			Refs: refsPatch, Priority: priorityUpdate}, F: f.autoUpdates},
 		// End of support: an unsupported system gets no fixes at all and
 		// must be isolated or replaced. ANSSI 35, CIS 2.2, NIS2 (e).
-		checks.Func{M: checks.Meta{ID: IDOSSupport, Version: 1, Domain: checks.DomainPatch, Severity: checks.Critical,
-			Refs: checks.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.osSupport},
+		checks.Func{M: checks.Meta{ID: IDOSSupport, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Critical,
+			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.osSupport},
 	}
 }
 
@@ -157,10 +158,10 @@ func (f *family) platform(ctx context.Context, h *checks.Host) (platform, error)
 
 // notApplicable turns a platform error into a result: an unknown platform
 // is not-applicable with its reason, anything else an error.
-func notApplicable(err error) checks.Result {
+func notApplicable(err error) protocol.Result {
 	if errors.Is(err, errUnknownPlatform) {
-		return checks.Skipped(checks.Textf("gestionnaire de mises à jour non pris en charge (%v)",
+		return checks.Skipped(protocol.Textf("gestionnaire de mises à jour non pris en charge (%v)",
 			"unsupported update manager (%v)", err))
 	}
-	return checks.Errored(checks.Text{FR: "identification du système", EN: "identifying the system"}, err)
+	return checks.Errored(protocol.Text{FR: "identification du système", EN: "identifying the system"}, err)
 }

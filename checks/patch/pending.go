@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // pendingInfo is the shared collection of pending updates.
@@ -94,11 +95,11 @@ func updateNames(ups []Update) []string {
 
 func days(d time.Duration) int { return int(d.Hours() / 24) }
 
-var textCollect = checks.Text{FR: "liste des mises à jour en attente", EN: "listing pending updates"}
+var textCollect = protocol.Text{FR: "liste des mises à jour en attente", EN: "listing pending updates"}
 
 // pendingUpdates judges the backlog: none passes, some warns, a large
 // backlog (pendingFail or more) fails.
-func (f *family) pendingUpdates(ctx context.Context, h *checks.Host) checks.Result {
+func (f *family) pendingUpdates(ctx context.Context, h *checks.Host) protocol.Result {
 	if _, err := f.platform(ctx, h); err != nil {
 		return notApplicable(err)
 	}
@@ -113,14 +114,14 @@ func (f *family) pendingUpdates(ctx context.Context, h *checks.Host) checks.Resu
 	}
 	if n == 0 {
 		if p.staleLists() {
-			return checks.Warned(checks.Textf(
+			return checks.Warned(protocol.Textf(
 				"aucune mise à jour en attente selon %s, mais la liste des paquets n'a pas été rafraîchie depuis %d jours (apt-get update) : le résultat n'est pas fiable",
 				"no update pending according to %s, but the package lists were last refreshed %d days ago (apt-get update): the result cannot be trusted",
 				p.tool, days(p.listsAge)), facts)
 		}
-		return checks.Passed(checks.Textf("aucune mise à jour en attente (%s)", "no update pending (%s)", p.tool), facts)
+		return checks.Passed(protocol.Textf("aucune mise à jour en attente (%s)", "no update pending (%s)", p.tool), facts)
 	}
-	ev := checks.Textf("%d mises à jour en attente (%s), dont %d de sécurité : %s",
+	ev := protocol.Textf("%d mises à jour en attente (%s), dont %d de sécurité : %s",
 		"%d updates pending (%s), %d of them security updates: %s",
 		n, p.tool, s, names(updateNames(p.updates), 8))
 	if n >= pendingFail {
@@ -132,7 +133,7 @@ func (f *family) pendingUpdates(ctx context.Context, h *checks.Host) checks.Resu
 }
 
 // securityPending fails as soon as one security update waits.
-func (f *family) securityPending(ctx context.Context, h *checks.Host) checks.Result {
+func (f *family) securityPending(ctx context.Context, h *checks.Host) protocol.Result {
 	if _, err := f.platform(ctx, h); err != nil {
 		return notApplicable(err)
 	}
@@ -148,19 +149,19 @@ func (f *family) securityPending(ctx context.Context, h *checks.Host) checks.Res
 	if s == 0 {
 		switch {
 		case p.stream && len(p.updates) > 0:
-			return checks.Warned(checks.Textf(
+			return checks.Warned(protocol.Textf(
 				"CentOS Stream ne publie pas d'avis de sécurité : %d mises à jour en attente, dont on ne peut pas savoir lesquelles corrigent des failles",
 				"CentOS Stream publishes no security advisories: %d updates pending and no way to tell which fix vulnerabilities",
 				len(p.updates)), facts)
 		case p.staleLists():
-			return checks.Warned(checks.Textf(
+			return checks.Warned(protocol.Textf(
 				"aucune mise à jour de sécurité en attente, mais la liste des paquets date de %d jours : le résultat n'est pas fiable",
 				"no security update pending, but the package lists are %d days old: the result cannot be trusted",
 				days(p.listsAge)), facts)
 		}
-		return checks.Passed(checks.Textf("aucune mise à jour de sécurité en attente (%s)", "no security update pending (%s)", p.tool), facts)
+		return checks.Passed(protocol.Textf("aucune mise à jour de sécurité en attente (%s)", "no security update pending (%s)", p.tool), facts)
 	}
-	ev := checks.Textf("%d mises à jour de sécurité en attente (%s) : %s", "%d security updates pending (%s): %s",
+	ev := protocol.Textf("%d mises à jour de sécurité en attente (%s) : %s", "%d security updates pending (%s): %s",
 		s, p.tool, names(p.security, 8))
 	if p.advisories > 0 {
 		ev.FR += fmt.Sprintf(" ; %d avis de sécurité", p.advisories)

@@ -10,18 +10,19 @@ import (
 	"unicode"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // rebootPending fails when the system says a restart is needed to apply
 // installed updates: Debian/Ubuntu's reboot-required flag, `needs-restarting
 // -r` on the RHEL family, a newer kernel installed than the one running,
 // and Windows' reboot flags in the registry.
-func (f *family) rebootPending(ctx context.Context, h *checks.Host) checks.Result {
+func (f *family) rebootPending(ctx context.Context, h *checks.Host) protocol.Result {
 	p, err := f.platform(ctx, h)
 	if err != nil {
 		return notApplicable(err)
 	}
-	what := checks.Text{FR: "recherche d'un redémarrage en attente", EN: "looking for a pending reboot"}
+	what := protocol.Text{FR: "recherche d'un redémarrage en attente", EN: "looking for a pending reboot"}
 	facts := map[string]any{"manager": string(p.mgr)}
 	switch p.mgr {
 	case Windows:
@@ -44,11 +45,11 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) checks.Resul
 		facts["flags"] = flags
 		if len(flags) > 0 {
 			facts["reboot_required"] = true
-			return checks.Failed(checks.Textf("redémarrage en attente (registre : %s)", "reboot pending (registry: %s)",
+			return checks.Failed(protocol.Textf("redémarrage en attente (registre : %s)", "reboot pending (registry: %s)",
 				strings.Join(flags, ", ")), facts)
 		}
 		facts["reboot_required"] = false
-		return checks.Passed(checks.Textf("aucun indicateur de redémarrage en attente dans le registre",
+		return checks.Passed(protocol.Textf("aucun indicateur de redémarrage en attente dans le registre",
 			"no pending-reboot flag in the registry"), facts)
 	case Apt:
 		for _, name := range []string{"run/reboot-required", "var/run/reboot-required"} {
@@ -56,7 +57,7 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) checks.Resul
 				pkgs := readLines(h.FS, name+".pkgs")
 				facts["reboot_required"] = true
 				facts["packages"] = pkgs
-				ev := checks.Textf("redémarrage demandé (/%s)", "reboot required (/%s)", name)
+				ev := protocol.Textf("redémarrage demandé (/%s)", "reboot required (/%s)", name)
 				if len(pkgs) > 0 {
 					ev.FR += " par : " + names(pkgs, 8)
 					ev.EN += " by: " + names(pkgs, 8)
@@ -70,11 +71,11 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) checks.Resul
 		switch {
 		case err == nil:
 			facts["reboot_required"] = false
-			return checks.Passed(checks.Textf("needs-restarting -r : aucun redémarrage nécessaire",
+			return checks.Passed(protocol.Textf("needs-restarting -r : aucun redémarrage nécessaire",
 				"needs-restarting -r: no reboot needed"), facts)
 		case errors.As(err, &ee) && ee.Code == 1 && len(bytes.TrimSpace(out)) > 0:
 			facts["reboot_required"] = true
-			return checks.Failed(checks.Textf("needs-restarting -r : redémarrage nécessaire pour appliquer les mises à jour du noyau ou des bibliothèques",
+			return checks.Failed(protocol.Textf("needs-restarting -r : redémarrage nécessaire pour appliquer les mises à jour du noyau ou des bibliothèques",
 				"needs-restarting -r: reboot needed to apply kernel or core library updates"), facts)
 		case errors.Is(err, checks.ErrNotFound):
 			// dnf-utils not installed: fall through to the kernel comparison.
@@ -89,18 +90,18 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) checks.Resul
 		if newest != "" && compareVersions(newest, info.KernelVersion) > 0 {
 			facts["reboot_required"] = true
 			facts["running_kernel"], facts["newest_kernel"] = info.KernelVersion, newest
-			return checks.Failed(checks.Textf("le noyau %s est installé mais le système tourne encore sur %s : redémarrage nécessaire",
+			return checks.Failed(protocol.Textf("le noyau %s est installé mais le système tourne encore sur %s : redémarrage nécessaire",
 				"kernel %s is installed but the system still runs %s: reboot needed", newest, info.KernelVersion), facts)
 		}
 		if newest != "" {
 			facts["reboot_required"] = false
 			facts["running_kernel"] = info.KernelVersion
-			return checks.Passed(checks.Textf("aucun redémarrage demandé ; le noyau en cours (%s) est le plus récent installé",
+			return checks.Passed(protocol.Textf("aucun redémarrage demandé ; le noyau en cours (%s) est le plus récent installé",
 				"no reboot requested; the running kernel (%s) is the newest installed", info.KernelVersion), facts)
 		}
 	}
 	facts["reboot_required"] = false
-	return checks.Passed(checks.Textf("aucun indicateur de redémarrage en attente (pas de noyau visible dans /boot pour comparer)",
+	return checks.Passed(protocol.Textf("aucun indicateur de redémarrage en attente (pas de noyau visible dans /boot pour comparer)",
 		"no pending-reboot flag (no kernel visible in /boot to compare)"), facts)
 }
 

@@ -5,12 +5,13 @@ import (
 	"fmt"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // osSupport fails past the end of support, warns within Horizon (180 days)
 // of it and while the release lives only on an extended programme (Debian
 // LTS, Ubuntu ESM, Windows ESU, RHEL ELS), saying which.
-func (f *family) osSupport(ctx context.Context, h *checks.Host) checks.Result {
+func (f *family) osSupport(ctx context.Context, h *checks.Host) protocol.Result {
 	p, err := f.platform(ctx, h)
 	if err != nil {
 		return notApplicable(err)
@@ -20,16 +21,16 @@ func (f *family) osSupport(ctx context.Context, h *checks.Host) checks.Result {
 	if p.mgr == Windows {
 		v, err := winVersion(h.Registry)
 		if err != nil {
-			return checks.Errored(checks.Text{FR: "lecture de la version de Windows", EN: "reading the Windows version"}, err)
+			return checks.Errored(protocol.Text{FR: "lecture de la version de Windows", EN: "reading the Windows version"}, err)
 		}
 		facts["os"], facts["build"], facts["edition"] = v.Name(), v.CurrentBuild, v.EditionID
 		if l, err = LookupWindows(v); err != nil {
-			return checks.Skipped(checks.Textf("fin de support inconnue : %v", "end of support unknown: %v", err))
+			return checks.Skipped(protocol.Textf("fin de support inconnue : %v", "end of support unknown: %v", err))
 		}
 	} else {
 		facts["os"] = p.osr.Pretty()
 		if l, err = LookupLinux(p.osr); err != nil {
-			return checks.Skipped(checks.Textf("fin de support inconnue : %v", "end of support unknown: %v", err))
+			return checks.Skipped(protocol.Textf("fin de support inconnue : %v", "end of support unknown: %v", err))
 		}
 	}
 	s := l.At(h.Now())
@@ -38,13 +39,13 @@ func (f *family) osSupport(ctx context.Context, h *checks.Host) checks.Result {
 	end := s.End.Format("2006-01-02")
 	switch s.State {
 	case "supported":
-		return checks.Passed(checks.Textf("%s est maintenu jusqu'au %s (%d jours)", "%s is supported until %s (%d days)",
+		return checks.Passed(protocol.Textf("%s est maintenu jusqu'au %s (%d jours)", "%s is supported until %s (%d days)",
 			l.Product, end, s.DaysLeft), facts)
 	case "ending":
-		return checks.Warned(checks.Textf("%s : fin du support le %s, dans %d jours", "%s: support ends on %s, in %d days",
+		return checks.Warned(protocol.Textf("%s : fin du support le %s, dans %d jours", "%s: support ends on %s, in %d days",
 			l.Product, end, s.DaysLeft), facts)
 	case "extended":
-		ev := checks.Textf("%s : support standard terminé le %s ; seul le support étendu %s couvre encore ce système, jusqu'au %s (%d jours)",
+		ev := protocol.Textf("%s : support standard terminé le %s ; seul le support étendu %s couvre encore ce système, jusqu'au %s (%d jours)",
 			"%s: standard support ended on %s; only extended support (%s) still covers it, until %s (%d days)",
 			l.Product, l.StandardEnd.Format("2006-01-02"), l.ExtendedKind, end, s.DaysLeft)
 		if l.ExtendedPaid {
@@ -56,6 +57,6 @@ func (f *family) osSupport(ctx context.Context, h *checks.Host) checks.Result {
 		}
 		return checks.Warned(ev, facts)
 	}
-	return checks.Failed(checks.Textf("%s n'est plus maintenu depuis le %s : plus aucun correctif de sécurité",
+	return checks.Failed(protocol.Textf("%s n'est plus maintenu depuis le %s : plus aucun correctif de sécurité",
 		"%s has been unsupported since %s: no more security fixes", l.Product, end), facts)
 }

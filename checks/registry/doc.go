@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Metas returns the metadata of every distinct check ID for cfg, in
@@ -32,7 +33,7 @@ func ChecksDoc(metas []checks.Meta, cat checks.Catalogue) []byte {
 	var b bytes.Buffer
 	b.WriteString("# Vérifications de Vigie\n\n")
 	b.WriteString("Généré par `go test ./checks/registry -run TestChecksDoc -update` depuis le registre et les catalogues de recommandations ; ne pas modifier à la main.\n\n")
-	for _, d := range checks.Domains {
+	for _, d := range protocol.Domains {
 		var in []checks.Meta
 		for _, m := range metas {
 			if m.Domain == d {

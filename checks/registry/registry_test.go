@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var update = flag.Bool("update", false, "regenerate docs/checks.md")
@@ -46,10 +46,10 @@ func TestRegistryAndGuidanceAgree(t *testing.T) {
 		if m.Version < 1 {
 			t.Errorf("check %s has no version", m.ID)
 		}
-		if !slices.Contains(checks.Domains, m.Domain) {
+		if !slices.Contains(protocol.Domains, m.Domain) {
 			t.Errorf("check %s has unknown domain %q", m.ID, m.Domain)
 		}
-		if m.Severity.Rank() == 4 && m.Severity != checks.Info {
+		if m.Severity.Rank() == 4 && m.Severity != protocol.Info {
 			t.Errorf("check %s has unknown severity %q", m.ID, m.Severity)
 		}
 		if len(m.Refs.ANSSI)+len(m.Refs.CIS)+len(m.Refs.NIS2) == 0 {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // now is the fake hosts' clock; certificates are made around it.
@@ -221,19 +222,19 @@ func startOpenSSL(t testing.TB, certPath, keyPath string, args ...string) int {
 }
 
 // runChecks runs cfg's checks like the scanner does and returns them by ID.
-func runChecks(t testing.TB, h *checks.Host, cfg Config) map[string]checks.Result {
+func runChecks(t testing.TB, h *checks.Host, cfg Config) map[string]protocol.Result {
 	t.Helper()
 	list := Checks(cfg)
 	res := checks.RunAll(context.Background(), h, list, checks.RunOptions{Concurrency: 16})
-	out := map[string]checks.Result{}
+	out := map[string]protocol.Result{}
 	for _, r := range res {
 		out[r.ID] = r
 	}
 	return out
 }
 
-func statuses(rs map[string]checks.Result) map[string]checks.Status {
-	out := map[string]checks.Status{}
+func statuses(rs map[string]protocol.Result) map[string]protocol.Status {
+	out := map[string]protocol.Status{}
 	for id, r := range rs {
 		out[id] = r.Status
 	}

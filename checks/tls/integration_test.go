@@ -21,6 +21,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // strong is an openssl cipher configuration at Mozilla's intermediate
@@ -29,14 +30,14 @@ var strong = []string{"-cipher", "ECDHE+AESGCM:ECDHE+CHACHA20"}
 
 // want builds the expected statuses: every check passes except the ones
 // that do not apply to a plain TLS endpoint, then the overrides.
-func want(over map[string]checks.Status) map[string]checks.Status {
-	w := map[string]checks.Status{}
+func want(over map[string]protocol.Status) map[string]protocol.Status {
+	w := map[string]protocol.Status{}
 	for _, d := range definitions {
-		w[d.meta.ID] = checks.Pass
+		w[d.meta.ID] = protocol.Pass
 	}
-	w["tls.ocsp-stapling"] = checks.NotApplicable
-	w["tls.hsts"] = checks.NotApplicable
-	w["tls.starttls"] = checks.NotApplicable
+	w["tls.ocsp-stapling"] = protocol.NotApplicable
+	w["tls.hsts"] = protocol.NotApplicable
+	w["tls.starttls"] = protocol.NotApplicable
 	for id, s := range over {
 		w[id] = s
 	}
@@ -53,7 +54,7 @@ func TestOpenSSLConfigurations(t *testing.T) {
 		args     []string
 		scheme   string
 		ocsp     bool
-		want     map[string]checks.Status
+		want     map[string]protocol.Status
 		evidence map[string]string // substrings expected in the English evidence
 		profile  string
 		order    map[string]bool // server preference per version, when known
@@ -66,22 +67,22 @@ func TestOpenSSLConfigurations(t *testing.T) {
 			profile:  "modern"},
 		{name: "tls12-strong-ocsp", cert: certSpec{OCSPServer: "http://ocsp.vigie.invalid"}, ocsp: true,
 			args:     append([]string{"-tls1_2", "-serverpref"}, strong...),
-			want:     want(map[string]checks.Status{"tls.ocsp-stapling": checks.Pass}),
+			want:     want(map[string]protocol.Status{"tls.ocsp-stapling": protocol.Pass}),
 			evidence: map[string]string{"tls.protocol-legacy": "accepted versions: TLS 1.2", "tls.ocsp-stapling": "good", "tls.forward-secrecy": "x25519"},
 			profile:  "intermediate", order: map[string]bool{"TLS 1.2": true}},
 		{name: "default-openssl", args: nil,
-			want:     want(map[string]checks.Status{"tls.forward-secrecy": checks.Warn, "tls.profile": checks.Warn}),
+			want:     want(map[string]protocol.Status{"tls.forward-secrecy": protocol.Warn, "tls.profile": protocol.Warn}),
 			evidence: map[string]string{"tls.forward-secrecy": "6 suites without forward secrecy", "tls.ciphers-weak": "23 suites accepted, none weak"},
 			profile:  "old", order: map[string]bool{"TLS 1.2": false, "TLS 1.3": false}},
 		{name: "dhe-1024", dh1024: true, args: []string{"-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"},
-			want:     want(map[string]checks.Status{"tls.forward-secrecy": checks.Warn, "tls.profile": checks.Warn}),
+			want:     want(map[string]protocol.Status{"tls.forward-secrecy": protocol.Warn, "tls.profile": protocol.Warn}),
 			evidence: map[string]string{"tls.forward-secrecy": "Diffie-Hellman group below 2048 bits: DH 1024"},
 			profile:  "old"},
 		{name: "tls10-11-weak-cbc",
 			args: []string{"-min_protocol", "TLSv1", "-max_protocol", "TLSv1.1",
 				"-cipher", "ECDHE-RSA-AES256-SHA:AES128-SHA:NULL-SHA:ADH-AES128-SHA:@SECLEVEL=0"},
-			want: want(map[string]checks.Status{"tls.protocol-legacy": checks.Fail, "tls.ciphers-weak": checks.Fail,
-				"tls.forward-secrecy": checks.Warn, "tls.profile": checks.Fail}),
+			want: want(map[string]protocol.Status{"tls.protocol-legacy": protocol.Fail, "tls.ciphers-weak": protocol.Fail,
+				"tls.forward-secrecy": protocol.Warn, "tls.profile": protocol.Fail}),
 			evidence: map[string]string{
 				"tls.protocol-legacy": "TLS 1.0, TLS 1.1 still accepted",
 				"tls.ciphers-weak":    "TLS_RSA_WITH_NULL_SHA (TLS 1.0)",
@@ -89,26 +90,26 @@ func TestOpenSSLConfigurations(t *testing.T) {
 			},
 			profile: "none"},
 		{name: "expired", cert: certSpec{NotBefore: now.AddDate(0, -3, 0), NotAfter: now.AddDate(0, 0, -3)}, args: strong,
-			want:     want(map[string]checks.Status{"tls.cert-expiry": checks.Fail}),
+			want:     want(map[string]protocol.Status{"tls.cert-expiry": protocol.Fail}),
 			evidence: map[string]string{"tls.cert-expiry": "expired on"}, profile: "intermediate"},
 		{name: "expiring-in-20-days", cert: certSpec{NotAfter: now.AddDate(0, 0, 20).Add(time.Hour)}, args: strong,
-			want:     want(map[string]checks.Status{"tls.cert-expiry": checks.Warn}),
+			want:     want(map[string]protocol.Status{"tls.cert-expiry": protocol.Warn}),
 			evidence: map[string]string{"tls.cert-expiry": "in 20 days"}, profile: "intermediate"},
 		{name: "self-signed", cert: certSpec{SelfSigned: true}, args: strong,
-			want:     want(map[string]checks.Status{"tls.cert-chain": checks.Fail}),
+			want:     want(map[string]protocol.Status{"tls.cert-chain": protocol.Fail}),
 			evidence: map[string]string{"tls.cert-chain": "self-signed"}, profile: "intermediate"},
 		{name: "wrong-hostname", cert: certSpec{Names: []string{"autre.example"}}, args: strong,
-			want:     want(map[string]checks.Status{"tls.cert-hostname": checks.Fail}),
+			want:     want(map[string]protocol.Status{"tls.cert-hostname": protocol.Fail}),
 			evidence: map[string]string{"tls.cert-hostname": `does not cover "mairie.example" but: autre.example`}, profile: "intermediate"},
 		{name: "rsa1024", cert: certSpec{Key: "rsa1024"}, args: []string{"-cipher", "ECDHE+AESGCM:@SECLEVEL=0"},
-			want:     want(map[string]checks.Status{"tls.cert-key": checks.Fail, "tls.profile": checks.Fail}),
+			want:     want(map[string]protocol.Status{"tls.cert-key": protocol.Fail, "tls.profile": protocol.Fail}),
 			evidence: map[string]string{"tls.cert-key": "RSA 1024 bits"}, profile: "none"},
 		{name: "sha1-chain", cert: certSpec{SHA1: true}, args: []string{"-cipher", "ECDHE+AESGCM:@SECLEVEL=0"},
-			want: want(map[string]checks.Status{"tls.cert-signature": checks.Fail, "tls.cert-chain": checks.Fail,
-				"tls.profile": checks.Fail}),
+			want: want(map[string]protocol.Status{"tls.cert-signature": protocol.Fail, "tls.cert-chain": protocol.Fail,
+				"tls.profile": protocol.Fail}),
 			evidence: map[string]string{"tls.cert-signature": "SHA1-RSA", "tls.cert-chain": "SHA1-RSA"}, profile: "none"},
 		{name: "https-without-hsts", scheme: "https://", args: strong,
-			want:     want(map[string]checks.Status{"tls.hsts": checks.Fail}),
+			want:     want(map[string]protocol.Status{"tls.hsts": protocol.Fail}),
 			evidence: map[string]string{"tls.hsts": "no Strict-Transport-Security header (HTTP response 200)"}, profile: "intermediate"},
 	}
 	for _, c := range cases {
@@ -181,9 +182,9 @@ func TestLegacyServer(t *testing.T) {
 	port := serve(t, srv.handle)
 	rs := runChecks(t, testHost(), Config{Endpoints: []string{fmt.Sprintf("mairie.example:%d", port)}, RootCAs: testCA().pool(),
 		StepTimeout: time.Second})
-	w := want(map[string]checks.Status{
-		"tls.protocol-ssl": checks.Fail, "tls.protocol-legacy": checks.Fail, "tls.ciphers-weak": checks.Fail,
-		"tls.forward-secrecy": checks.Fail, "tls.profile": checks.Fail,
+	w := want(map[string]protocol.Status{
+		"tls.protocol-ssl": protocol.Fail, "tls.protocol-legacy": protocol.Fail, "tls.ciphers-weak": protocol.Fail,
+		"tls.forward-secrecy": protocol.Fail, "tls.profile": protocol.Fail,
 	})
 	if diff := cmp.Diff(w, statuses(rs)); diff != "" {
 		for id, r := range rs {
@@ -220,7 +221,7 @@ func TestStartTLS(t *testing.T) {
 		t.Parallel()
 		port := serve(t, smtpFront(backend, true))
 		rs := runChecks(t, testHost(), Config{Endpoints: []string{fmt.Sprintf("smtp://mairie.example:%d", port)}, RootCAs: testCA().pool()})
-		if diff := cmp.Diff(want(map[string]checks.Status{"tls.starttls": checks.Pass}), statuses(rs)); diff != "" {
+		if diff := cmp.Diff(want(map[string]protocol.Status{"tls.starttls": protocol.Pass}), statuses(rs)); diff != "" {
 			for id, r := range rs {
 				t.Logf("%s: %s: %s", id, r.Status, r.Evidence.EN)
 			}
@@ -234,11 +235,11 @@ func TestStartTLS(t *testing.T) {
 		t.Parallel()
 		port := serve(t, smtpFront(backend, false))
 		rs := runChecks(t, testHost(), Config{Endpoints: []string{fmt.Sprintf("smtp://mairie.example:%d", port)}, RootCAs: testCA().pool()})
-		w := map[string]checks.Status{}
+		w := map[string]protocol.Status{}
 		for _, d := range definitions {
-			w[d.meta.ID] = checks.NotApplicable
+			w[d.meta.ID] = protocol.NotApplicable
 		}
-		w["tls.starttls"] = checks.Fail
+		w["tls.starttls"] = protocol.Fail
 		if diff := cmp.Diff(w, statuses(rs)); diff != "" {
 			t.Errorf("statuses (-want +got):\n%s", diff)
 		}
@@ -260,10 +261,10 @@ func TestHSTS(t *testing.T) {
 	}
 	for _, c := range []struct {
 		header string
-		want   checks.Status
+		want   protocol.Status
 	}{
-		{"max-age=31536000; includeSubDomains", checks.Pass},
-		{"max-age=86400", checks.Warn},
+		{"max-age=31536000; includeSubDomains", protocol.Pass},
+		{"max-age=86400", protocol.Warn},
 	} {
 		t.Run(c.header, func(t *testing.T) {
 			t.Parallel()
@@ -350,7 +351,7 @@ func TestBrokenPeers(t *testing.T) {
 			elapsed := time.Since(start)
 			for _, d := range definitions {
 				r := rs[d.meta.ID]
-				if r.Status != checks.Error || !strings.Contains(r.Evidence.EN, c.want) {
+				if r.Status != protocol.Error || !strings.Contains(r.Evidence.EN, c.want) {
 					t.Errorf("%s: %s %q, want error naming %q", d.meta.ID, r.Status, r.Evidence.EN, c.want)
 				}
 				if r.Evidence.FR == "" || strings.Contains(r.Evidence.FR, "could not") {
@@ -401,19 +402,19 @@ func TestListeners(t *testing.T) {
 	rs := runChecks(t, h, Config{ScanListeners: true, RootCAs: testCA().pool()})
 	r := rs["tls.protocol-legacy"]
 	want := fmt.Sprintf("127.0.0.1:%d: accepted versions: TLS 1.2, TLS 1.3", tlsPort)
-	if r.Status != checks.Pass || r.Evidence.EN != want || r.Target != "" {
+	if r.Status != protocol.Pass || r.Evidence.EN != want || r.Target != "" {
 		t.Errorf("protocol-legacy = %s %q target %q, want pass %q", r.Status, r.Evidence.EN, r.Target, want)
 	}
-	if r := rs["tls.cert-hostname"]; r.Status != checks.NotApplicable {
+	if r := rs["tls.cert-hostname"]; r.Status != protocol.NotApplicable {
 		t.Errorf("cert-hostname on a local port = %s %q", r.Status, r.Evidence.EN)
 	}
-	if r := rs["tls.cert-chain"]; r.Status != checks.Pass {
+	if r := rs["tls.cert-chain"]; r.Status != protocol.Pass {
 		t.Errorf("cert-chain = %s %q", r.Status, r.Evidence.EN)
 	}
 
 	h.Facts = checkstest.Facts{Listen: []checks.Listener{{Proto: "tcp", Address: "127.0.0.1", Port: plain.Addr().(*net.TCPAddr).Port}}}
 	rs = runChecks(t, h, Config{ScanListeners: true})
-	if r := rs["tls.protocol-ssl"]; r.Status != checks.NotApplicable || !strings.Contains(r.Evidence.EN, "1 listening TCP ports tried") {
+	if r := rs["tls.protocol-ssl"]; r.Status != protocol.NotApplicable || !strings.Contains(r.Evidence.EN, "1 listening TCP ports tried") {
 		t.Errorf("no TLS port: %s %q", r.Status, r.Evidence.EN)
 	}
 }
@@ -452,8 +453,8 @@ func TestConfiguredCA(t *testing.T) {
 	}
 	for _, c := range []struct {
 		roots *x509.CertPool
-		want  checks.Status
-	}{{nil, checks.Fail}, {roots, checks.Pass}} {
+		want  protocol.Status
+	}{{nil, protocol.Fail}, {roots, protocol.Pass}} {
 		rs := runChecks(t, testHost(), Config{Endpoints: []string{target}, RootCAs: c.roots})
 		if r := rs["tls.cert-chain"]; r.Status != c.want {
 			t.Errorf("with configured CA %v: tls.cert-chain %s (%s), want %s", c.roots != nil, r.Status, r.Evidence.EN, c.want)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // References shared by the family: ANSSI hygiene guide measure 21 (secure
@@ -22,9 +23,9 @@ import (
 // (secure configuration); NIS2 21(2)(h) cryptography and (j) secured
 // communications.
 var (
-	refsProto = checks.Refs{ANSSI: []int{21}, CIS: []string{"4.1"}, NIS2: []string{"h"}}
-	refsCert  = checks.Refs{ANSSI: []int{21}, CIS: []string{"4.1"}, NIS2: []string{"h"}}
-	refsMail  = checks.Refs{ANSSI: []int{21, 24}, CIS: []string{"4.1"}, NIS2: []string{"h", "j"}}
+	refsProto = protocol.Refs{ANSSI: []int{21}, CIS: []string{"4.1"}, NIS2: []string{"h"}}
+	refsCert  = protocol.Refs{ANSSI: []int{21}, CIS: []string{"4.1"}, NIS2: []string{"h"}}
+	refsMail  = protocol.Refs{ANSSI: []int{21, 24}, CIS: []string{"4.1"}, NIS2: []string{"h", "j"}}
 )
 
 type definition struct {
@@ -32,51 +33,51 @@ type definition struct {
 	judge judgeFunc
 }
 
-func def(id string, sev checks.Severity, refs checks.Refs, j judgeFunc) definition {
-	return definition{meta: checks.Meta{ID: id, Version: 1, Domain: checks.DomainTLS, Severity: sev, Refs: refs}, judge: j}
+func def(id string, sev protocol.Severity, refs protocol.Refs, j judgeFunc) definition {
+	return definition{meta: checks.Meta{ID: id, Version: 1, Domain: protocol.DomainTLS, Severity: sev, Refs: refs}, judge: j}
 }
 
 // definitions lists the family's checks; IDs are stable.
 var definitions = []definition{
 	// SSLv2 and SSLv3 are broken (DROWN, POODLE): any client can be forced
 	// down to them. ANSSI-PA-035 forbids them.
-	def("tls.protocol-ssl", checks.Critical, refsProto, judgeProtocolSSL),
+	def("tls.protocol-ssl", protocol.Critical, refsProto, judgeProtocolSSL),
 	// TLS 1.0 and 1.1 are deprecated (RFC 8996): no modern AEAD suites,
 	// SHA-1 in the handshake. ANSSI-PA-035: TLS 1.2 and 1.3 only.
-	def("tls.protocol-legacy", checks.High, refsProto, judgeProtocolLegacy),
+	def("tls.protocol-legacy", protocol.High, refsProto, judgeProtocolLegacy),
 	// NULL, EXPORT, anonymous, RC4, DES and 3DES suites let an attacker
 	// read or alter traffic (FREAK, Logjam, Sweet32, RC4 biases).
-	def("tls.ciphers-weak", checks.High, refsProto, judgeCiphersWeak),
+	def("tls.ciphers-weak", protocol.High, refsProto, judgeCiphersWeak),
 	// Without ephemeral key exchange, stealing the server key later
 	// decrypts every recorded session; small DH groups fall to Logjam.
-	def("tls.forward-secrecy", checks.Medium, refsProto, judgeForwardSecrecy),
+	def("tls.forward-secrecy", protocol.Medium, refsProto, judgeForwardSecrecy),
 	// An expired certificate breaks the service and teaches users to click
 	// through warnings.
-	def("tls.cert-expiry", checks.High, refsCert, judgeCertExpiry),
+	def("tls.cert-expiry", protocol.High, refsCert, judgeCertExpiry),
 	// A chain that does not lead to a trusted authority (self-signed,
 	// missing intermediate) cannot be told apart from an impostor.
-	def("tls.cert-chain", checks.High, refsCert, judgeCertChain),
+	def("tls.cert-chain", protocol.High, refsCert, judgeCertChain),
 	// A certificate for another name cannot prove the server's identity.
-	def("tls.cert-hostname", checks.High, refsCert, judgeCertHostname),
+	def("tls.cert-hostname", protocol.High, refsCert, judgeCertHostname),
 	// Short keys (RSA < 2048, ECDSA < 256 bits) can be broken.
-	def("tls.cert-key", checks.High, refsCert, judgeCertKey),
+	def("tls.cert-key", protocol.High, refsCert, judgeCertKey),
 	// SHA-1 and MD5 signatures can be forged (SHAttered, Flame).
-	def("tls.cert-signature", checks.High, refsCert, judgeCertSignature),
+	def("tls.cert-signature", protocol.High, refsCert, judgeCertSignature),
 	// Without OCSP stapling clients cannot cheaply learn a revocation.
-	def("tls.ocsp-stapling", checks.Low, refsCert, judgeOCSPStapling),
+	def("tls.ocsp-stapling", protocol.Low, refsCert, judgeOCSPStapling),
 	// Without HSTS a first visit over http:// can be hijacked (SSL strip).
-	def("tls.hsts", checks.Medium, refsProto, judgeHSTS),
+	def("tls.hsts", protocol.Medium, refsProto, judgeHSTS),
 	// A mail server without working STARTTLS sends mail and passwords in
 	// clear text (ANSSI hygiene measure 24).
-	def("tls.starttls", checks.High, refsMail, judgeStartTLS),
+	def("tls.starttls", protocol.High, refsMail, judgeStartTLS),
 	// Overall verdict against ANSSI-PA-035 and Mozilla's server-side TLS
 	// profiles (modern, intermediate, old).
-	def("tls.profile", checks.Medium, refsProto, judgeProfile),
+	def("tls.profile", protocol.Medium, refsProto, judgeProfile),
 }
 
 func list(xs []string) string { return strings.Join(xs, ", ") }
 
-func bi(fr, en string) checks.Text { return checks.Text{FR: fr, EN: en} }
+func bi(fr, en string) protocol.Text { return protocol.Text{FR: fr, EN: en} }
 
 // plural writes "1 day", "3 days".
 func plural(n int, one, many string) string {
@@ -118,16 +119,16 @@ func gapFR(g string) string {
 
 // needTLS skips checks of a mail endpoint without STARTTLS: there is no TLS
 // to judge (tls.starttls fails instead).
-func needTLS(a *Assessment) (checks.Result, bool) {
+func needTLS(a *Assessment) (protocol.Result, bool) {
 	if a.StartTLS != nil && !a.StartTLS.Offered {
-		return checks.Skipped(checks.Textf(
+		return checks.Skipped(protocol.Textf(
 			"le serveur %s ne propose pas STARTTLS : aucun TLS à évaluer (voir tls.starttls)",
 			"the %s server does not offer STARTTLS: no TLS to assess (see tls.starttls)", strings.ToUpper(a.StartTLS.Protocol))), true
 	}
-	return checks.Result{}, false
+	return protocol.Result{}, false
 }
 
-func needCert(a *Assessment) (checks.Result, bool) {
+func needCert(a *Assessment) (protocol.Result, bool) {
 	if r, skip := needTLS(a); skip {
 		return r, true
 	}
@@ -136,9 +137,9 @@ func needCert(a *Assessment) (checks.Result, bool) {
 		if err == nil {
 			err = errors.New("no certificate")
 		}
-		return checks.Errored(checks.Textf("certificat illisible", "certificate unreadable"), err), true
+		return checks.Errored(protocol.Textf("certificat illisible", "certificate unreadable"), err), true
 	}
-	return checks.Result{}, false
+	return protocol.Result{}, false
 }
 
 // versions lists the accepted versions, oldest first.
@@ -191,7 +192,7 @@ func (a *Assessment) partial() (string, string) {
 	return " (analyse partielle : " + list(a.Incomplete) + ")", " (partial assessment: " + list(a.Incomplete) + ")"
 }
 
-func judgeProtocolSSL(a *Assessment, _ judgeEnv) checks.Result {
+func judgeProtocolSSL(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
@@ -211,7 +212,7 @@ func judgeProtocolSSL(a *Assessment, _ judgeEnv) checks.Result {
 	return checks.Passed(bi("SSLv2 et SSLv3 refusés"+pfr, "SSLv2 and SSLv3 refused"+pen), facts)
 }
 
-func judgeProtocolLegacy(a *Assessment, _ judgeEnv) checks.Result {
+func judgeProtocolLegacy(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
@@ -232,7 +233,7 @@ func judgeProtocolLegacy(a *Assessment, _ judgeEnv) checks.Result {
 		return checks.Failed(bi(fmt.Sprintf("%s encore %s (versions acceptées : %s)", list(old), agree(len(old), "accepté", "acceptés"), list(versionNames(vs))),
 			fmt.Sprintf("%s still accepted (accepted versions: %s)", list(old), list(versionNames(vs)))), facts)
 	case !modern:
-		return checks.Failed(checks.Textf("ni TLS 1.2 ni TLS 1.3 (versions acceptées : %s)",
+		return checks.Failed(protocol.Textf("ni TLS 1.2 ni TLS 1.3 (versions acceptées : %s)",
 			"neither TLS 1.2 nor TLS 1.3 (accepted versions: %s)", list(versionNames(vs))), facts)
 	}
 	pfr, pen := a.partial()
@@ -240,7 +241,7 @@ func judgeProtocolLegacy(a *Assessment, _ judgeEnv) checks.Result {
 		fmt.Sprintf("accepted versions: %s%s", list(versionNames(vs)), pen)), facts)
 }
 
-func judgeCiphersWeak(a *Assessment, _ judgeEnv) checks.Result {
+func judgeCiphersWeak(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
@@ -283,20 +284,20 @@ func judgeCiphersWeak(a *Assessment, _ judgeEnv) checks.Result {
 		if len(shown) > 8 {
 			shown = append(slices.Clone(shown[:8]), fmt.Sprintf("… +%d", len(weak)-8))
 		}
-		return checks.Failed(checks.Textf("%d suites faibles acceptées (%s) : %s", "%d weak suites accepted (%s): %s",
+		return checks.Failed(protocol.Textf("%d suites faibles acceptées (%s) : %s", "%d weak suites accepted (%s): %s",
 			len(weak), list(cats), list(shown)), facts)
 	case aead == 0:
-		return checks.Warned(checks.Textf("aucune suite AEAD (GCM, ChaCha20) : seulement du CBC sur %d suites acceptées",
+		return checks.Warned(protocol.Textf("aucune suite AEAD (GCM, ChaCha20) : seulement du CBC sur %d suites acceptées",
 			"no AEAD suite (GCM, ChaCha20): CBC only among %d accepted suites", len(all)), facts)
 	case fs == 0:
-		return checks.Warned(checks.Textf("aucune des %d suites acceptées n'a de confidentialité persistante",
+		return checks.Warned(protocol.Textf("aucune des %d suites acceptées n'a de confidentialité persistante",
 			"none of the %d accepted suites has forward secrecy", len(all)), facts)
 	}
-	return checks.Passed(checks.Textf("%d suites acceptées, aucune faible (%d AEAD)", "%d suites accepted, none weak (%d AEAD)",
+	return checks.Passed(protocol.Textf("%d suites acceptées, aucune faible (%d AEAD)", "%d suites accepted, none weak (%d AEAD)",
 		len(all), aead), facts)
 }
 
-func judgeForwardSecrecy(a *Assessment, _ judgeEnv) checks.Result {
+func judgeForwardSecrecy(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
@@ -339,19 +340,19 @@ func judgeForwardSecrecy(a *Assessment, _ judgeEnv) checks.Result {
 	facts := map[string]any{"fs_suites": len(fs), "static_rsa_suites": static, "groups": gnames}
 	switch {
 	case len(fs) == 0:
-		return checks.Failed(checks.Textf("aucune suite à échange de clés éphémère (ECDHE/DHE) : %d suites à clé RSA statique",
+		return checks.Failed(protocol.Textf("aucune suite à échange de clés éphémère (ECDHE/DHE) : %d suites à clé RSA statique",
 			"no ephemeral key exchange suite (ECDHE/DHE): %d static RSA suites", len(static)), facts)
 	case len(weakFail) > 0:
-		return checks.Failed(checks.Textf("groupe d'échange de clés trop faible : %s", "key exchange group too weak: %s",
+		return checks.Failed(protocol.Textf("groupe d'échange de clés trop faible : %s", "key exchange group too weak: %s",
 			list(weakFail)), facts)
 	case len(static) > 0:
-		return checks.Warned(checks.Textf("%d suites sans confidentialité persistante encore acceptées (ex. %s)",
+		return checks.Warned(protocol.Textf("%d suites sans confidentialité persistante encore acceptées (ex. %s)",
 			"%d suites without forward secrecy still accepted (e.g. %s)", len(static), static[0]), facts)
 	case len(weakWarn) > 0:
-		return checks.Warned(checks.Textf("groupe Diffie-Hellman de moins de 2048 bits : %s",
+		return checks.Warned(protocol.Textf("groupe Diffie-Hellman de moins de 2048 bits : %s",
 			"Diffie-Hellman group below 2048 bits: %s", list(weakWarn)), facts)
 	}
-	return checks.Passed(checks.Textf("toutes les %d suites acceptées ont un échange éphémère (%s)",
+	return checks.Passed(protocol.Textf("toutes les %d suites acceptées ont un échange éphémère (%s)",
 		"all %d accepted suites use an ephemeral exchange (%s)", len(fs), list(gnames)), facts)
 }
 
@@ -372,7 +373,7 @@ func certName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-func judgeCertExpiry(a *Assessment, env judgeEnv) checks.Result {
+func judgeCertExpiry(a *Assessment, env judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
@@ -386,17 +387,17 @@ func judgeCertExpiry(a *Assessment, env judgeEnv) checks.Result {
 	date := soonest.NotAfter.UTC().Format("2006-01-02")
 	left := soonest.NotAfter.Sub(env.Now)
 	days := int(left.Hours() / 24)
-	which := checks.Textf("le certificat %q", "certificate %q", certName(soonest))
-	say := func(fr, en string, n int) checks.Text {
+	which := protocol.Textf("le certificat %q", "certificate %q", certName(soonest))
+	say := func(fr, en string, n int) protocol.Text {
 		return bi(fmt.Sprintf(fr, which.FR, date, plural(n, "jour", "jours")), fmt.Sprintf(en, which.EN, date, plural(n, "day", "days")))
 	}
 	if soonest != leaf {
-		which = checks.Textf("le certificat intermédiaire %q", "intermediate certificate %q", certName(soonest))
+		which = protocol.Textf("le certificat intermédiaire %q", "intermediate certificate %q", certName(soonest))
 	}
 	facts := map[string]any{"not_after": soonest.NotAfter.UTC().Format(time.RFC3339), "days_left": days, "subject": certName(soonest)}
 	switch {
 	case env.Now.Before(leaf.NotBefore):
-		return checks.Failed(checks.Textf("le certificat %q n'est valable qu'à partir du %s", "certificate %q is not valid before %s",
+		return checks.Failed(protocol.Textf("le certificat %q n'est valable qu'à partir du %s", "certificate %q is not valid before %s",
 			certName(leaf), leaf.NotBefore.UTC().Format("2006-01-02")), facts)
 	case left < 0:
 		return checks.Failed(say("%s a expiré le %s (il y a %s)", "%s expired on %s (%s ago)", -days), facts)
@@ -408,7 +409,7 @@ func judgeCertExpiry(a *Assessment, env judgeEnv) checks.Result {
 	return checks.Passed(say("%s expire le %s, dans %s", "%s expires on %s, in %s", days), facts)
 }
 
-func judgeCertChain(a *Assessment, env judgeEnv) checks.Result {
+func judgeCertChain(a *Assessment, env judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
@@ -416,7 +417,7 @@ func judgeCertChain(a *Assessment, env judgeEnv) checks.Result {
 	facts := map[string]any{"subject": leaf.Subject.String(), "issuer": leaf.Issuer.String(), "chain_length": len(a.Chain)}
 	if selfSigned(leaf) {
 		facts["self_signed"] = true
-		return checks.Failed(checks.Textf("certificat auto-signé (%q) : aucun navigateur ni client ne peut le vérifier",
+		return checks.Failed(protocol.Textf("certificat auto-signé (%q) : aucun navigateur ni client ne peut le vérifier",
 			"self-signed certificate (%q): no browser or client can verify it", certName(leaf)), facts)
 	}
 	inter := x509.NewCertPool()
@@ -434,7 +435,7 @@ func judgeCertChain(a *Assessment, env judgeEnv) checks.Result {
 	if err != nil {
 		for _, c := range a.Chain {
 			if weakSig(c.SignatureAlgorithm) && !selfSigned(c) {
-				return checks.Failed(checks.Textf("chaîne refusée : %q est signé en %s, que les clients n'acceptent plus",
+				return checks.Failed(protocol.Textf("chaîne refusée : %q est signé en %s, que les clients n'acceptent plus",
 					"chain refused: %q is signed with %s, which clients no longer accept", certName(c), c.SignatureAlgorithm.String()), facts)
 			}
 		}
@@ -443,19 +444,19 @@ func judgeCertChain(a *Assessment, env judgeEnv) checks.Result {
 		var ci x509.CertificateInvalidError
 		switch {
 		case errors.As(err, &ua):
-			return checks.Failed(checks.Textf("chaîne non reconnue : émetteur %q inconnu (autorité privée ou certificat intermédiaire manquant)",
+			return checks.Failed(protocol.Textf("chaîne non reconnue : émetteur %q inconnu (autorité privée ou certificat intermédiaire manquant)",
 				"untrusted chain: issuer %q unknown (private authority or missing intermediate certificate)", leaf.Issuer.CommonName), facts)
 		case errors.As(err, &ia):
-			return checks.Failed(checks.Textf("chaîne refusée : signature %s non sûre", "chain refused: insecure %s signature",
+			return checks.Failed(protocol.Textf("chaîne refusée : signature %s non sûre", "chain refused: insecure %s signature",
 				x509.SignatureAlgorithm(ia).String()), facts)
 		case errors.As(err, &ci):
-			return checks.Failed(checks.Textf("chaîne invalide : %v", "invalid chain: %v", err), facts)
+			return checks.Failed(protocol.Textf("chaîne invalide : %v", "invalid chain: %v", err), facts)
 		}
-		return checks.Failed(checks.Textf("chaîne non vérifiable : %v", "chain cannot be verified: %v", err), facts)
+		return checks.Failed(protocol.Textf("chaîne non vérifiable : %v", "chain cannot be verified: %v", err), facts)
 	}
 	root := chains[0][len(chains[0])-1]
 	facts["root"] = root.Subject.String()
-	return checks.Passed(checks.Textf("chaîne de confiance vérifiée jusqu'à %q (%d certificats envoyés)",
+	return checks.Passed(protocol.Textf("chaîne de confiance vérifiée jusqu'à %q (%d certificats envoyés)",
 		"trust chain verified up to %q (%d certificates sent)", certName(root), len(a.Chain)), facts)
 }
 
@@ -470,7 +471,7 @@ func certNames(c *x509.Certificate) []string {
 	return names
 }
 
-func judgeCertHostname(a *Assessment, _ judgeEnv) checks.Result {
+func judgeCertHostname(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
@@ -478,7 +479,7 @@ func judgeCertHostname(a *Assessment, _ judgeEnv) checks.Result {
 	names := certNames(leaf)
 	facts := map[string]any{"names": names}
 	if a.Endpoint.Local {
-		return checks.Skipped(checks.Textf(
+		return checks.Skipped(protocol.Textf(
 			"port local : le nom utilisé par les clients n'est pas connu (le certificat couvre %s) ; déclarez le point d'accès avec --tls nom:port pour le vérifier",
 			"local port: the name clients use is unknown (the certificate covers %s); declare the endpoint with --tls name:port to check it", list(names)))
 	}
@@ -488,10 +489,10 @@ func judgeCertHostname(a *Assessment, _ judgeEnv) checks.Result {
 	}
 	facts["expected"] = name
 	if err := leaf.VerifyHostname(name); err != nil {
-		return checks.Failed(checks.Textf("le certificat ne couvre pas %q mais : %s", "the certificate does not cover %q but: %s",
+		return checks.Failed(protocol.Textf("le certificat ne couvre pas %q mais : %s", "the certificate does not cover %q but: %s",
 			name, list(names)), facts)
 	}
-	return checks.Passed(checks.Textf("le certificat couvre %q", "the certificate covers %q", name), facts)
+	return checks.Passed(protocol.Textf("le certificat couvre %q", "the certificate covers %q", name), facts)
 }
 
 // keyInfo describes a public key and whether it is too short.
@@ -512,7 +513,7 @@ func keyInfo(c *x509.Certificate) (desc string, bits int, weak bool) {
 	return c.PublicKeyAlgorithm.String(), 0, true
 }
 
-func judgeCertKey(a *Assessment, _ judgeEnv) checks.Result {
+func judgeCertKey(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
@@ -529,12 +530,12 @@ func judgeCertKey(a *Assessment, _ judgeEnv) checks.Result {
 	}
 	switch {
 	case weak:
-		return checks.Failed(checks.Textf("clé du certificat trop faible : %s (minimum RSA 2048 bits ou ECDSA 256 bits)",
+		return checks.Failed(protocol.Textf("clé du certificat trop faible : %s (minimum RSA 2048 bits ou ECDSA 256 bits)",
 			"certificate key too weak: %s (minimum RSA 2048 bits or ECDSA 256 bits)", desc), facts)
 	case len(weakInter) > 0:
-		return checks.Failed(checks.Textf("clé trop faible dans la chaîne : %s", "weak key in the chain: %s", list(weakInter)), facts)
+		return checks.Failed(protocol.Textf("clé trop faible dans la chaîne : %s", "weak key in the chain: %s", list(weakInter)), facts)
 	}
-	return checks.Passed(checks.Textf("clé du certificat : %s", "certificate key: %s", desc), facts)
+	return checks.Passed(protocol.Textf("clé du certificat : %s", "certificate key: %s", desc), facts)
 }
 
 func weakSig(a x509.SignatureAlgorithm) bool {
@@ -545,7 +546,7 @@ func weakSig(a x509.SignatureAlgorithm) bool {
 	return false
 }
 
-func judgeCertSignature(a *Assessment, _ judgeEnv) checks.Result {
+func judgeCertSignature(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
@@ -562,26 +563,26 @@ func judgeCertSignature(a *Assessment, _ judgeEnv) checks.Result {
 	}
 	facts := map[string]any{"signatures": algs}
 	if len(bad) > 0 {
-		return checks.Failed(checks.Textf("signature obsolète (falsifiable) : %s", "obsolete (forgeable) signature: %s", list(bad)), facts)
+		return checks.Failed(protocol.Textf("signature obsolète (falsifiable) : %s", "obsolete (forgeable) signature: %s", list(bad)), facts)
 	}
-	return checks.Passed(checks.Textf("signatures : %s", "signatures: %s", list(algs)), facts)
+	return checks.Passed(protocol.Textf("signatures : %s", "signatures: %s", list(algs)), facts)
 }
 
-func judgeOCSPStapling(a *Assessment, env judgeEnv) checks.Result {
+func judgeOCSPStapling(a *Assessment, env judgeEnv) protocol.Result {
 	if r, skip := needCert(a); skip {
 		return r
 	}
 	leaf := a.Chain[0]
 	if selfSigned(leaf) {
-		return checks.Skipped(checks.Textf("certificat auto-signé : pas de révocation possible", "self-signed certificate: no revocation possible"))
+		return checks.Skipped(protocol.Textf("certificat auto-signé : pas de révocation possible", "self-signed certificate: no revocation possible"))
 	}
 	if len(leaf.OCSPServer) == 0 && a.OCSP == nil {
-		return checks.Skipped(checks.Textf("le certificat n'indique pas de répondeur OCSP : rien à agrafer",
+		return checks.Skipped(protocol.Textf("le certificat n'indique pas de répondeur OCSP : rien à agrafer",
 			"the certificate names no OCSP responder: nothing to staple"))
 	}
 	facts := map[string]any{"stapled": a.OCSP != nil}
 	if a.OCSP == nil {
-		return checks.Warned(checks.Textf("pas de réponse OCSP agrafée (répondeur : %s)", "no stapled OCSP response (responder: %s)",
+		return checks.Warned(protocol.Textf("pas de réponse OCSP agrafée (répondeur : %s)", "no stapled OCSP response (responder: %s)",
 			list(leaf.OCSPServer)), facts)
 	}
 	var issuer *x509.Certificate
@@ -590,71 +591,71 @@ func judgeOCSPStapling(a *Assessment, env judgeEnv) checks.Result {
 	}
 	resp, err := ocsp.ParseResponseForCert(a.OCSP, leaf, issuer)
 	if err != nil {
-		return checks.Warned(checks.Textf("réponse OCSP agrafée illisible : %v", "unreadable stapled OCSP response: %v", err), facts)
+		return checks.Warned(protocol.Textf("réponse OCSP agrafée illisible : %v", "unreadable stapled OCSP response: %v", err), facts)
 	}
 	facts["next_update"] = resp.NextUpdate.UTC().Format(time.RFC3339)
 	switch {
 	case resp.Status == ocsp.Revoked:
 		facts["status"] = "revoked"
-		return checks.Failed(checks.Textf("le certificat est RÉVOQUÉ depuis le %s", "the certificate is REVOKED since %s",
+		return checks.Failed(protocol.Textf("le certificat est RÉVOQUÉ depuis le %s", "the certificate is REVOKED since %s",
 			resp.RevokedAt.UTC().Format("2006-01-02")), facts)
 	case resp.Status != ocsp.Good:
 		facts["status"] = "unknown"
-		return checks.Warned(checks.Textf("réponse OCSP agrafée « inconnu »", "stapled OCSP response says \"unknown\""), facts)
+		return checks.Warned(protocol.Textf("réponse OCSP agrafée « inconnu »", "stapled OCSP response says \"unknown\""), facts)
 	case !resp.NextUpdate.IsZero() && resp.NextUpdate.Before(env.Now):
 		facts["status"] = "stale"
-		return checks.Warned(checks.Textf("réponse OCSP agrafée périmée depuis le %s", "stapled OCSP response stale since %s",
+		return checks.Warned(protocol.Textf("réponse OCSP agrafée périmée depuis le %s", "stapled OCSP response stale since %s",
 			resp.NextUpdate.UTC().Format("2006-01-02")), facts)
 	}
 	facts["status"] = "good"
-	return checks.Passed(checks.Textf("réponse OCSP agrafée valide (« bon », produite le %s)", "valid stapled OCSP response (\"good\", produced %s)",
+	return checks.Passed(protocol.Textf("réponse OCSP agrafée valide (« bon », produite le %s)", "valid stapled OCSP response (\"good\", produced %s)",
 		resp.ProducedAt.UTC().Format("2006-01-02")), facts)
 }
 
 // hstsMin is six months, the minimum of ANSSI and of browsers' preload lists.
 const hstsMin = 15552000
 
-func judgeHSTS(a *Assessment, _ judgeEnv) checks.Result {
+func judgeHSTS(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
 	if !a.HTTPS {
-		return checks.Skipped(checks.Textf("pas un service web (HTTPS)", "not a web (HTTPS) service"))
+		return checks.Skipped(protocol.Textf("pas un service web (HTTPS)", "not a web (HTTPS) service"))
 	}
 	if a.HSTSErr != nil {
-		return checks.Errored(checks.Textf("lecture de la réponse HTTP", "reading the HTTP response"), a.HSTSErr)
+		return checks.Errored(protocol.Textf("lecture de la réponse HTTP", "reading the HTTP response"), a.HSTSErr)
 	}
 	h := a.HSTS
 	facts := map[string]any{"header": h.Header, "max_age": h.MaxAge, "include_subdomains": h.IncludeSubDomains, "http_status": h.Status}
 	switch {
 	case h.Header == "":
-		return checks.Failed(checks.Textf("pas d'en-tête Strict-Transport-Security (réponse HTTP %d)",
+		return checks.Failed(protocol.Textf("pas d'en-tête Strict-Transport-Security (réponse HTTP %d)",
 			"no Strict-Transport-Security header (HTTP response %d)", h.Status), facts)
 	case h.MaxAge < hstsMin:
-		return checks.Warned(checks.Textf("HSTS max-age=%d : moins de 6 mois (%d)", "HSTS max-age=%d: less than 6 months (%d)",
+		return checks.Warned(protocol.Textf("HSTS max-age=%d : moins de 6 mois (%d)", "HSTS max-age=%d: less than 6 months (%d)",
 			h.MaxAge, hstsMin), facts)
 	}
-	return checks.Passed(checks.Textf("HSTS max-age=%d (%d jours)", "HSTS max-age=%d (%d days)", h.MaxAge, h.MaxAge/86400), facts)
+	return checks.Passed(protocol.Textf("HSTS max-age=%d (%d jours)", "HSTS max-age=%d (%d days)", h.MaxAge, h.MaxAge/86400), facts)
 }
 
-func judgeStartTLS(a *Assessment, _ judgeEnv) checks.Result {
+func judgeStartTLS(a *Assessment, _ judgeEnv) protocol.Result {
 	if a.StartTLS == nil {
-		return checks.Skipped(checks.Textf("TLS direct, pas un port de messagerie à STARTTLS", "direct TLS, not a STARTTLS mail port"))
+		return checks.Skipped(protocol.Textf("TLS direct, pas un port de messagerie à STARTTLS", "direct TLS, not a STARTTLS mail port"))
 	}
 	p := strings.ToUpper(a.StartTLS.Protocol)
 	facts := map[string]any{"protocol": a.StartTLS.Protocol, "offered": a.StartTLS.Offered}
 	if !a.StartTLS.Offered {
-		return checks.Failed(checks.Textf("le serveur %s ne propose pas STARTTLS : messages et mots de passe circulent en clair",
+		return checks.Failed(protocol.Textf("le serveur %s ne propose pas STARTTLS : messages et mots de passe circulent en clair",
 			"the %s server does not offer STARTTLS: mail and passwords travel in clear text", p), facts)
 	}
 	vs := a.versions()
 	best := versionName(vs[len(vs)-1])
 	facts["best_version"] = best
-	return checks.Passed(checks.Textf("STARTTLS proposé par le serveur %s et fonctionnel (jusqu'à %s)",
+	return checks.Passed(protocol.Textf("STARTTLS proposé par le serveur %s et fonctionnel (jusqu'à %s)",
 		"STARTTLS offered by the %s server and working (up to %s)", p, best), facts)
 }
 
-func judgeProfile(a *Assessment, _ judgeEnv) checks.Result {
+func judgeProfile(a *Assessment, _ judgeEnv) protocol.Result {
 	if r, skip := needTLS(a); skip {
 		return r
 	}
@@ -675,11 +676,11 @@ func judgeProfile(a *Assessment, _ judgeEnv) checks.Result {
 	}
 	switch {
 	case p.Mozilla == "none":
-		return checks.Result{Status: checks.Fail, Evidence: ev, Facts: facts}
+		return protocol.Result{Status: protocol.Fail, Evidence: ev, Facts: facts}
 	case p.Mozilla == "old" || p.ANSSI != "recommended":
-		return checks.Result{Status: checks.Warn, Evidence: ev, Facts: facts}
+		return protocol.Result{Status: protocol.Warn, Evidence: ev, Facts: facts}
 	}
-	return checks.Result{Status: checks.Pass, Evidence: ev, Facts: facts}
+	return protocol.Result{Status: protocol.Pass, Evidence: ev, Facts: facts}
 }
 
 var anssiFR = map[string]string{"recommended": "conforme", "tolerated": "toléré", "non-compliant": "non conforme"}

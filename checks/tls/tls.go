@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue.
@@ -69,7 +70,7 @@ type check struct {
 	judge judgeFunc
 }
 
-type judgeFunc func(a *Assessment, env judgeEnv) checks.Result
+type judgeFunc func(a *Assessment, env judgeEnv) protocol.Result
 
 // judgeEnv is what a judge needs besides the assessment.
 type judgeEnv struct {
@@ -79,27 +80,27 @@ type judgeEnv struct {
 
 func (c *check) Meta() checks.Meta { return c.meta }
 
-func (c *check) Run(ctx context.Context, h *checks.Host) checks.Result {
+func (c *check) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	env := judgeEnv{Now: time.Now(), Roots: c.a.cfg.RootCAs}
 	if h.Now != nil {
 		env.Now = h.Now()
 	}
 	if c.epErr != nil {
-		return checks.Errored(checks.Textf("point d'accès TLS mal écrit", "malformed TLS endpoint"), c.epErr)
+		return checks.Errored(protocol.Textf("point d'accès TLS mal écrit", "malformed TLS endpoint"), c.epErr)
 	}
 	if c.ep != nil {
 		a, err := c.a.get(ctx, h, *c.ep)
 		if err != nil {
-			return checks.Errored(checks.Textf("analyse TLS de %s interrompue", "TLS assessment of %s interrupted", c.ep.Target), err)
+			return checks.Errored(protocol.Textf("analyse TLS de %s interrompue", "TLS assessment of %s interrupted", c.ep.Target), err)
 		}
 		return judgeOne(a, env, c.judge)
 	}
 	list, probed, err := c.a.discover(ctx, h)
 	if err != nil {
-		return checks.Errored(checks.Textf("liste des ports en écoute", "listening ports"), err)
+		return checks.Errored(protocol.Textf("liste des ports en écoute", "listening ports"), err)
 	}
 	if len(list) == 0 {
-		return checks.Skipped(checks.Textf(
+		return checks.Skipped(protocol.Textf(
 			"aucun port de cette machine ne répond en TLS (%d ports TCP en écoute essayés)",
 			"no port of this host answers TLS (%d listening TCP ports tried)", probed))
 	}
@@ -108,7 +109,7 @@ func (c *check) Run(ctx context.Context, h *checks.Host) checks.Result {
 
 // judgeOne handles what every check shares: an endpoint that could not be
 // assessed, or a mail server without STARTTLS.
-func judgeOne(a *Assessment, env judgeEnv, j judgeFunc) checks.Result {
+func judgeOne(a *Assessment, env judgeEnv, j judgeFunc) protocol.Result {
 	if a.Err != nil {
 		return checks.Errored(bi(fmt.Sprintf("%s n'a pas pu être analysé (%s)", a.Endpoint.Target, errKindFR(a.Err)),
 			fmt.Sprintf("%s could not be assessed (%s)", a.Endpoint.Target, errKindEN(a.Err))), a.Err)
@@ -118,9 +119,9 @@ func judgeOne(a *Assessment, env judgeEnv, j judgeFunc) checks.Result {
 
 // combine merges the results of several local endpoints into one: the
 // worst status wins and the evidence names every port.
-func combine(list []*Assessment, env judgeEnv, j judgeFunc) checks.Result {
-	rank := map[checks.Status]int{checks.Fail: 0, checks.Error: 1, checks.Warn: 2, checks.Pass: 3, checks.NotApplicable: 4}
-	out := checks.Result{Status: checks.NotApplicable}
+func combine(list []*Assessment, env judgeEnv, j judgeFunc) protocol.Result {
+	rank := map[protocol.Status]int{protocol.Fail: 0, protocol.Error: 1, protocol.Warn: 2, protocol.Pass: 3, protocol.NotApplicable: 4}
+	out := protocol.Result{Status: protocol.NotApplicable}
 	var fr, en []string
 	facts := map[string]any{}
 	for _, a := range list {
@@ -132,7 +133,7 @@ func combine(list []*Assessment, env judgeEnv, j judgeFunc) checks.Result {
 		en = append(en, a.Endpoint.Target+": "+r.Evidence.EN)
 		facts[a.Endpoint.Target] = r.Facts
 	}
-	out.Evidence = checks.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}
+	out.Evidence = protocol.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}
 	out.Facts = map[string]any{"endpoints": facts}
 	return out
 }

@@ -12,9 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/vigie-cyber/vigie/protocol"
 	"golang.org/x/crypto/ocsp"
-
-	"github.com/vigie-cyber/vigie/checks"
 )
 
 func TestClassify(t *testing.T) {
@@ -243,15 +242,15 @@ func TestJudgeExpiry(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		notAfter time.Time
-		want     checks.Status
+		want     protocol.Status
 	}{
-		{now.AddDate(0, 0, -1), checks.Fail},
-		{now.AddDate(0, 0, 5), checks.Fail},
-		{now.AddDate(0, 0, 13).Add(time.Hour), checks.Fail},
-		{now.AddDate(0, 0, 14).Add(time.Hour), checks.Warn},
-		{now.AddDate(0, 0, 29).Add(time.Hour), checks.Warn},
-		{now.AddDate(0, 0, 30).Add(time.Hour), checks.Pass},
-		{now.AddDate(1, 0, 0), checks.Pass},
+		{now.AddDate(0, 0, -1), protocol.Fail},
+		{now.AddDate(0, 0, 5), protocol.Fail},
+		{now.AddDate(0, 0, 13).Add(time.Hour), protocol.Fail},
+		{now.AddDate(0, 0, 14).Add(time.Hour), protocol.Warn},
+		{now.AddDate(0, 0, 29).Add(time.Hour), protocol.Warn},
+		{now.AddDate(0, 0, 30).Add(time.Hour), protocol.Pass},
+		{now.AddDate(1, 0, 0), protocol.Pass},
 	}
 	for _, c := range cases {
 		a := &Assessment{Chain: []*x509.Certificate{{NotBefore: now.AddDate(0, -1, 0), NotAfter: c.notAfter}}}
@@ -261,7 +260,7 @@ func TestJudgeExpiry(t *testing.T) {
 		}
 	}
 	a := &Assessment{Chain: []*x509.Certificate{{NotBefore: now.AddDate(0, 0, 1), NotAfter: now.AddDate(1, 0, 0)}}}
-	if r := judgeCertExpiry(a, judgeEnv{Now: now}); r.Status != checks.Fail || !strings.Contains(r.Evidence.EN, "not valid before") {
+	if r := judgeCertExpiry(a, judgeEnv{Now: now}); r.Status != protocol.Fail || !strings.Contains(r.Evidence.EN, "not valid before") {
 		t.Errorf("not yet valid: %s %s", r.Status, r.Evidence.EN)
 	}
 }
@@ -353,15 +352,15 @@ func TestJudgeOCSP(t *testing.T) {
 		name  string
 		leaf  *x509.Certificate
 		ocsp  []byte
-		want  checks.Status
+		want  protocol.Status
 		words string
 	}{
-		{"good", leaf, resp(ocsp.Good, now.AddDate(0, 0, 3)), checks.Pass, "good"},
-		{"revoked", leaf, resp(ocsp.Revoked, now.AddDate(0, 0, 3)), checks.Fail, "REVOKED"},
-		{"stale", leaf, resp(ocsp.Good, now.Add(-time.Hour)), checks.Warn, "stale"},
-		{"garbage", leaf, []byte("not OCSP"), checks.Warn, "unreadable"},
-		{"absent", leaf, nil, checks.Warn, "no stapled OCSP response"},
-		{"no responder", noURL, nil, checks.NotApplicable, "names no OCSP responder"},
+		{"good", leaf, resp(ocsp.Good, now.AddDate(0, 0, 3)), protocol.Pass, "good"},
+		{"revoked", leaf, resp(ocsp.Revoked, now.AddDate(0, 0, 3)), protocol.Fail, "REVOKED"},
+		{"stale", leaf, resp(ocsp.Good, now.Add(-time.Hour)), protocol.Warn, "stale"},
+		{"garbage", leaf, []byte("not OCSP"), protocol.Warn, "unreadable"},
+		{"absent", leaf, nil, protocol.Warn, "no stapled OCSP response"},
+		{"no responder", noURL, nil, protocol.NotApplicable, "names no OCSP responder"},
 	}
 	for _, c := range cases {
 		r := judgeOCSPStapling(&Assessment{Chain: []*x509.Certificate{c.leaf, ca.cert}, OCSP: c.ocsp}, judgeEnv{Now: now})

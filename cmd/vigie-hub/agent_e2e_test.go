@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/vigie-cyber/vigie/agent"
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/store"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestRealAgentAgainstRealHub is the joint test of the agent and hub issues:
@@ -42,18 +41,18 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 
 	// A wrong token is refused clearly, and the right one works once.
 	_, err = agent.Enroll(ctx, agent.EnrollOptions{HubURL: hub, Token: "AAAA-BBBB-CCCC-DDDD-EEEE", Fingerprint: spki, StateDir: state})
-	if !errors.Is(err, agent.ErrInvalidToken) {
+	if !errors.Is(err, protocol.ErrInvalidToken) {
 		t.Fatalf("wrong token: %v, want ErrInvalidToken", err)
 	}
 	e, err := agent.Enroll(ctx, agent.EnrollOptions{HubURL: hub, Token: tok[1], Fingerprint: spki, StateDir: state,
-		Host: checks.HostInfo{Hostname: "mairie-srv01", OS: "linux"}})
+		Host: protocol.HostInfo{Hostname: "mairie-srv01", OS: "linux"}})
 	if err != nil {
 		t.Fatalf("enrol: %v", err)
 	}
 	if e.Entity != "Mairie de Plouguerneau" {
 		t.Errorf("entity %q", e.Entity)
 	}
-	if _, err := agent.Enroll(ctx, agent.EnrollOptions{HubURL: hub, Token: tok[1], Fingerprint: spki, StateDir: filepath.Join(dir, "other")}); !errors.Is(err, agent.ErrTokenUsed) {
+	if _, err := agent.Enroll(ctx, agent.EnrollOptions{HubURL: hub, Token: tok[1], Fingerprint: spki, StateDir: filepath.Join(dir, "other")}); !errors.Is(err, protocol.ErrTokenUsed) {
 		t.Errorf("reused token: %v, want ErrTokenUsed", err)
 	}
 
@@ -61,7 +60,7 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sent []*report.Scorecard
+	var sent []*protocol.Scorecard
 	for i := 0; i < 2; i++ {
 		sc, err := a.Cycle(ctx) // the real scan of this host
 		if err != nil {
@@ -81,7 +80,7 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 	}
 	defer st.Close()
 	keyData, _ := os.ReadFile(filepath.Join(state, agent.KeyFile))
-	pub, err := report.ParsePublicKey(keyData)
+	pub, err := protocol.ParsePublicKey(keyData)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +92,11 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 		if got.Sequence != sc.Sequence || got.Score != sc.Score || got.Level != int(sc.Level) || got.Hostname != sc.Host.Hostname {
 			t.Errorf("stored %+v, sent sequence %d score %d level %d", got, sc.Sequence, sc.Score, sc.Level)
 		}
-		env, err := report.ParseEnvelope(got.Envelope)
+		env, err := protocol.ParseEnvelope(got.Envelope)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := report.Verify(env, report.PayloadType, pub); err != nil {
+		if _, err := protocol.Verify(env, protocol.PayloadType, pub); err != nil {
 			t.Errorf("stored envelope does not verify with the agent's key: %v", err)
 		}
 		if sc.AgentID != e.AgentID {

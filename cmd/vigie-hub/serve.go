@@ -25,11 +25,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/web"
-	"github.com/vigie-cyber/vigie/report"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -197,10 +197,10 @@ func selfSigned(dir string, extra []string) (tls.Certificate, bool, error) {
 	if err != nil {
 		return tls.Certificate{}, false, err
 	}
-	if err := report.WriteFileAtomic(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
+	if err := keystore.WriteFileAtomic(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600); err != nil {
 		return tls.Certificate{}, false, err
 	}
-	if err := report.WriteFileAtomic(crt, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := keystore.WriteFileAtomic(crt, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return tls.Certificate{}, false, err
 	}
 	c, err := tls.LoadX509KeyPair(crt, key)

@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/agent/keystore"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // loadSigningKey returns the key at explicit (which must exist) or the
@@ -17,14 +18,14 @@ func loadSigningKey(explicit, stateDir string) (key ed25519.PrivateKey, path str
 		if err != nil {
 			return nil, explicit, false, fmt.Errorf("clé %s illisible : %w", explicit, err)
 		}
-		k, err := report.ParsePrivateKey(data)
+		k, err := protocol.ParsePrivateKey(data)
 		if err != nil {
 			return nil, explicit, false, fmt.Errorf("clé %s invalide (attendu : clé privée Ed25519 PEM PKCS#8) : %w", explicit, err)
 		}
 		return k, explicit, false, nil
 	}
 	path = filepath.Join(stateDir, "agent.key")
-	k, created, err := report.LoadOrCreateKey(path)
+	k, created, err := keystore.LoadOrCreateKey(path)
 	if err != nil {
 		return nil, path, false, fmt.Errorf("clé de l'agent : %w (indiquez une clé avec --key ou un dossier accessible avec --state-dir)", err)
 	}

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/agent/keystore"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func vigie(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -44,7 +45,7 @@ func TestScanSignVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := report.Decode(data)
+	sc, err := protocol.Decode(data)
 	if err != nil {
 		t.Fatalf("--json output invalid: %v", err)
 	}
@@ -52,7 +53,7 @@ func TestScanSignVerify(t *testing.T) {
 		t.Error("--html output is not the report")
 	}
 
-	pub := report.PublicKeyPath(keyPath)
+	pub := keystore.PublicKeyPath(keyPath)
 	code, stdout, stderr = vigie(t, "verify", out, "--key", pub)
 	if code != exitOK || !strings.Contains(stdout, "Signature valide") {
 		t.Fatalf("verify untouched: exit %d %s %s", code, stdout, stderr)
@@ -60,7 +61,7 @@ func TestScanSignVerify(t *testing.T) {
 
 	// One flipped byte in the payload: refused with exit 3 and a clear message.
 	raw, _ := os.ReadFile(out)
-	var env report.Envelope
+	var env protocol.Envelope
 	json.Unmarshal(raw, &env)
 	payload, _ := base64.StdEncoding.DecodeString(env.Payload)
 	payload[len(payload)/2] ^= 1
@@ -78,7 +79,7 @@ func TestScanSignVerify(t *testing.T) {
 	if code != exitOK {
 		t.Fatal("second scan failed")
 	}
-	code, _, stderr = vigie(t, "verify", out, "--key", report.PublicKeyPath(filepath.Join(dir, "other", "agent.key")))
+	code, _, stderr = vigie(t, "verify", out, "--key", keystore.PublicKeyPath(filepath.Join(dir, "other", "agent.key")))
 	if code != exitVerify || !strings.Contains(stderr, "CLÉ DIFFÉRENTE") {
 		t.Errorf("wrong key: exit %d, %q", code, stderr)
 	}
@@ -92,8 +93,8 @@ func TestScanSignVerify(t *testing.T) {
 
 func TestScanEnglishAndExplicitKey(t *testing.T) {
 	dir := t.TempDir()
-	k, _ := report.GenerateKey()
-	if err := report.SaveKey(filepath.Join(dir, "k.pem"), k); err != nil {
+	k, _ := protocol.GenerateKey()
+	if err := keystore.SaveKey(filepath.Join(dir, "k.pem"), k); err != nil {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := vigie(t, "scan", "--lang", "en", "--key", filepath.Join(dir, "k.pem"), "--out", filepath.Join(dir, "s.json"))

@@ -6,8 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestQuestionnaireThenScan answers the questionnaire through its terminal
@@ -38,16 +37,16 @@ func TestQuestionnaireThenScan(t *testing.T) {
 		t.Fatalf("scan exit %d: %s", code, stderr)
 	}
 	data, _ := os.ReadFile(js)
-	sc, err := report.Decode(data)
+	sc, err := protocol.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sc.Entity != "Mairie de Test" || sc.Sector != "commune" {
 		t.Errorf("entity %q sector %q not taken from the configuration", sc.Entity, sc.Sector)
 	}
-	answered := map[checks.Status]int{}
+	answered := map[protocol.Status]int{}
 	for _, r := range sc.Results {
-		if r.Domain != checks.DomainOrganisation {
+		if r.Domain != protocol.DomainOrganisation {
 			continue
 		}
 		if !r.Declared {
@@ -56,7 +55,7 @@ func TestQuestionnaireThenScan(t *testing.T) {
 		answered[r.Status]++
 	}
 	// 3 from the questionnaire + 1 from the config file.
-	if answered[checks.Pass] != 2 || answered[checks.Fail] != 1 || answered[checks.Warn] != 1 {
+	if answered[protocol.Pass] != 2 || answered[protocol.Fail] != 1 || answered[protocol.Warn] != 1 {
 		t.Errorf("organisation results %v, want 2 pass, 1 fail, 1 warn", answered)
 	}
 

@@ -13,9 +13,11 @@ import (
 	"runtime"
 
 	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -103,7 +105,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if created {
-			fmt.Fprintf(stderr, "Clé de signature créée : %s (clé publique : %s)\n", path, report.PublicKeyPath(path))
+			fmt.Fprintf(stderr, "Clé de signature créée : %s (clé publique : %s)\n", path, keystore.PublicKeyPath(path))
 		}
 		key = k
 	}
@@ -124,8 +126,8 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("analyse interrompue")
 	}
 	if key != nil {
-		sc.AgentID = report.KeyID(key.Public().(ed25519.PublicKey))
-		data, err := report.SignScorecard(sc, key)
+		sc.AgentID = protocol.KeyID(key.Public().(ed25519.PublicKey))
+		data, err := protocol.SignScorecard(sc, key)
 		if err != nil {
 			return fmt.Errorf("signature du bilan : %w", err)
 		}
@@ -138,7 +140,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 
 // writeReports writes the unsigned JSON, the HTML report and the terminal
 // report that were asked for.
-func writeReports(sc *report.Scorecard, cat checks.Catalogue, lang, jsonOut, htmlOut string, quiet bool, stdout io.Writer) error {
+func writeReports(sc *protocol.Scorecard, cat checks.Catalogue, lang, jsonOut, htmlOut string, quiet bool, stdout io.Writer) error {
 	if jsonOut != "" {
 		data, err := sc.Encode()
 		if err != nil {
@@ -203,7 +205,7 @@ func writeOutput(path string, data []byte) error {
 		_, err := os.Stdout.Write(append(data, '\n'))
 		return err
 	}
-	if err := report.WriteFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+	if err := keystore.WriteFileAtomic(path, append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("écriture de %s impossible : %w", path, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/installer"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -161,7 +162,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "Dernier bilan : aucun")
 	} else {
 		fmt.Fprintf(stdout, "Dernier bilan : %s, niveau %d/4 (%s), score %d/100\n",
-			report.FormatTime(s.LastScan, "fr"), s.LastLevel, report.Level(s.LastLevel).Name("fr"), s.LastScore)
+			report.FormatTime(s.LastScan, "fr"), s.LastLevel, protocol.Level(s.LastLevel).Name("fr"), s.LastScore)
 	}
 	if s.LastScanError != "" {
 		fmt.Fprintf(stdout, "Erreur du dernier bilan : %s\n", s.LastScanError)
@@ -206,7 +207,7 @@ func runService(args []string, stdout, stderr io.Writer) error {
 
 // scanNow runs one scan through the agent, as the schedule would: signed,
 // spooled and delivered (or kept for the next attempt).
-func scanNow(configPath string, stdout, stderr io.Writer) (*report.Scorecard, error) {
+func scanNow(configPath string, stdout, stderr io.Writer) (*protocol.Scorecard, error) {
 	if configPath == "" {
 		configPath = agent.DefaultConfigPath()
 	}
@@ -242,7 +243,7 @@ func scanNow(configPath string, stdout, stderr io.Writer) (*report.Scorecard, er
 }
 
 // hostFacts gives the facts sent at enrolment (best effort).
-func hostFacts(ctx context.Context) (checks.HostInfo, error) {
+func hostFacts(ctx context.Context) (protocol.HostInfo, error) {
 	return checks.Live().Facts.Info(ctx)
 }
 
@@ -256,11 +257,11 @@ func firstSet(a, b string) string {
 // explainHubError turns enrolment and pinning errors into what to do.
 func explainHubError(err error) error {
 	switch {
-	case errors.Is(err, agent.ErrInvalidToken):
+	case errors.Is(err, protocol.ErrInvalidToken):
 		return fmt.Errorf("jeton refusé par le hub : vérifiez qu'il est recopié sans erreur (%w)", err)
-	case errors.Is(err, agent.ErrTokenExpired):
+	case errors.Is(err, protocol.ErrTokenExpired):
 		return fmt.Errorf("jeton expiré : demandez-en un nouveau au centre régional (%w)", err)
-	case errors.Is(err, agent.ErrTokenUsed):
+	case errors.Is(err, protocol.ErrTokenUsed):
 		return fmt.Errorf("jeton déjà utilisé : chaque jeton ne sert qu'une fois, demandez-en un nouveau (%w)", err)
 	case errors.Is(err, agent.ErrPinMismatch):
 		return fmt.Errorf("le serveur ne présente pas l'identité du hub mémorisée à l'inscription : connexion refusée par sécurité (%w)", err)

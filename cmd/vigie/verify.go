@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
@@ -32,30 +33,30 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("clé %s illisible : %w", *keyPath, err)
 	}
-	pub, err := report.ParsePublicKey(keyData)
+	pub, err := protocol.ParsePublicKey(keyData)
 	if err != nil {
 		return fmt.Errorf("clé %s invalide (attendu : clé publique Ed25519 PEM) : %w", *keyPath, err)
 	}
-	data, err := checks.ReadFileMax(pos[0], report.MaxEnvelopeSize)
+	data, err := checks.ReadFileMax(pos[0], protocol.MaxEnvelopeSize)
 	if errors.Is(err, checks.ErrFileTooLarge) {
-		return verifyError{fmt.Sprintf("%s dépasse la taille maximale d'un bilan (%d octets)", pos[0], report.MaxEnvelopeSize)}
+		return verifyError{fmt.Sprintf("%s dépasse la taille maximale d'un bilan (%d octets)", pos[0], protocol.MaxEnvelopeSize)}
 	}
 	if err != nil {
 		return fmt.Errorf("%s illisible : %w", pos[0], err)
 	}
-	env, err := report.ParseEnvelope(data)
+	env, err := protocol.ParseEnvelope(data)
 	if err != nil {
 		return verifyError{fmt.Sprintf("%s n'est pas un bilan signé lisible : %v", pos[0], err)}
 	}
-	payload, err := report.Verify(env, report.PayloadType, pub)
+	payload, err := protocol.Verify(env, protocol.PayloadType, pub)
 	if err != nil {
 		return verifyError{explainVerify(pos[0], err)}
 	}
-	sc, err := report.Decode(payload)
+	sc, err := protocol.Decode(payload)
 	if err != nil {
 		return verifyError{fmt.Sprintf("%s : signature valide mais contenu invalide : %v", pos[0], err)}
 	}
-	fmt.Fprintf(stdout, "Signature valide : %s a été signé par l'agent %s et n'a pas été modifié.\n", pos[0], report.KeyID(pub))
+	fmt.Fprintf(stdout, "Signature valide : %s a été signé par l'agent %s et n'a pas été modifié.\n", pos[0], protocol.KeyID(pub))
 	fmt.Fprintf(stdout, "Hôte %s, analysé le %s, niveau %d/4 (%s), score %d/100.\n",
 		sc.Host.Hostname, report.FormatTime(sc.StartedAt, "fr"), sc.Level, sc.Level.Name("fr"), sc.Score)
 	return nil
@@ -63,11 +64,11 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 
 func explainVerify(file string, err error) string {
 	switch {
-	case errors.Is(err, report.ErrBadSignature):
+	case errors.Is(err, protocol.ErrBadSignature):
 		return fmt.Sprintf("SIGNATURE INVALIDE : %s a été modifié après sa signature (ou la signature est altérée). Ne vous fiez pas à son contenu.", file)
-	case errors.Is(err, report.ErrUnknownKey):
+	case errors.Is(err, protocol.ErrUnknownKey):
 		return fmt.Sprintf("CLÉ DIFFÉRENTE : %s n'a pas été signé avec cette clé (%v).", file, err)
-	case errors.Is(err, report.ErrPayloadType):
+	case errors.Is(err, protocol.ErrPayloadType):
 		return fmt.Sprintf("%s ne contient pas un bilan Vigie (%v).", file, err)
 	}
 	return fmt.Sprintf("%s refusé : %v", file, err)

@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
 	"github.com/vigie-cyber/vigie/checks/registry"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestWindowsScanUnderWine builds vigie.exe and runs `vigie.exe scan` under
@@ -75,7 +74,7 @@ func TestWindowsScanUnderWine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no scorecard written: %v\n%s", err, out)
 	}
-	sc, err := report.Decode(data)
+	sc, err := protocol.Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +85,11 @@ func TestWindowsScanUnderWine(t *testing.T) {
 	for _, c := range registry.Checks(registry.Config{Sector: "other"}) {
 		want = append(want, c.Meta().ID+"@"+c.Meta().Target)
 	}
-	statuses := map[checks.Status]int{}
+	statuses := map[protocol.Status]int{}
 	for _, r := range sc.Results {
 		got = append(got, r.ID+"@"+r.Target)
 		statuses[r.Status]++
-		if r.Status == checks.Error || r.Status == checks.NotApplicable {
+		if r.Status == protocol.Error || r.Status == protocol.NotApplicable {
 			if r.Evidence.FR == "" || r.Evidence.EN == "" {
 				t.Errorf("%s: %s without a reason", r.ID, r.Status)
 			}

@@ -5,7 +5,6 @@ package api
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,12 +18,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/ratelimit"
 	"github.com/vigie-cyber/vigie/hub/store"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // MaxEnrollSize bounds an enrolment request (64 KiB).
@@ -132,11 +129,11 @@ func New(cfg Config) *Server {
 
 // Register adds the API routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /api/v1/enroll", s.Enroll)
-	mux.HandleFunc("POST /api/v1/scorecards", s.Ingest)
-	mux.HandleFunc("GET /api/v1/health", s.Health)
+	mux.HandleFunc("POST "+protocol.PathEnroll, s.Enroll)
+	mux.HandleFunc("POST "+protocol.PathScorecards, s.Ingest)
+	mux.HandleFunc("GET "+protocol.PathHealth, s.Health)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "Adresse inconnue de l'API.", "Unknown API path.")
+		writeError(w, http.StatusNotFound, protocol.CodeNotFound, "Adresse inconnue de l'API.", "Unknown API path.")
 	})
 }
 
@@ -147,15 +144,7 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// ErrorBody is the protocol's error shape.
-type ErrorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		MessageEN string `json:"message_en"`
-	} `json:"error"`
-}
-
+// writeJSON writes a reply of the protocol (an error is protocol.ErrorBody).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -165,26 +154,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, fr, en string) {
-	var b ErrorBody
-	b.Error.Code, b.Error.Message, b.Error.MessageEN = code, fr, en
-	writeJSON(w, status, b)
+	writeJSON(w, status, protocol.ErrorBody{Error: protocol.ErrorDetail{Code: code, Message: fr, MessageEN: en}})
 }
 
 func retryLater(w http.ResponseWriter, wait time.Duration) {
 	w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfter(wait)))
-	writeError(w, http.StatusTooManyRequests, "rate_limited",
+	writeError(w, http.StatusTooManyRequests, protocol.CodeRateLimited,
 		"Trop de requêtes : réessayez plus tard (voir l'en-tête Retry-After).",
 		"Too many requests: retry later (see the Retry-After header).")
 }
 
 func storageUnavailable(w http.ResponseWriter) {
-	writeError(w, http.StatusServiceUnavailable, "storage_unavailable",
+	writeError(w, http.StatusServiceUnavailable, protocol.CodeStorageUnavailable,
 		"Le stockage du hub est indisponible : réessayez plus tard.",
 		"The hub's storage is unavailable: retry later.")
 }
 
 func tooLarge(w http.ResponseWriter, limit int) {
-	writeError(w, http.StatusRequestEntityTooLarge, "request_too_large",
+	writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeRequestTooLarge,
 		"Requête trop volumineuse (limite "+strconv.Itoa(limit)+" octets).",
 		"Request too large (limit "+strconv.Itoa(limit)+" bytes).")
 }
@@ -211,7 +198,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) 
 		if errors.As(err, &mbe) {
 			tooLarge(w, limit)
 		} else {
-			writeError(w, http.StatusBadRequest, "malformed_request", "Requête illisible.", "Unreadable request.")
+			writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Requête illisible.", "Unreadable request.")
 		}
 		return nil, false
 	}
@@ -225,7 +212,7 @@ func jsonContent(w http.ResponseWriter, r *http.Request) bool {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type",
+		writeError(w, http.StatusUnsupportedMediaType, protocol.CodeUnsupportedMedia,
 			"Le corps doit être du JSON (Content-Type: application/json).",
 			"The body must be JSON (Content-Type: application/json).")
 		return false
@@ -243,23 +230,7 @@ func clientIP(r *http.Request) string {
 
 // Health answers monitoring and `vigie status`.
 func (s *Server) Health(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
-}
-
-// EnrollRequest is the body of POST /api/v1/enroll.
-type EnrollRequest struct {
-	Token        string          `json:"token"`
-	PublicKey    string          `json:"public_key"` // base64 (standard) of the 32 raw bytes
-	Host         checks.HostInfo `json:"host"`
-	AgentVersion string          `json:"agent_version"`
-}
-
-// EnrollResponse is the 201 reply.
-type EnrollResponse struct {
-	AgentID       string `json:"agent_id"`
-	Entity        string `json:"entity"`
-	Sector        string `json:"sector"`
-	HubSPKISHA256 string `json:"hub_spki_sha256"`
+	writeJSON(w, http.StatusOK, protocol.Health{Status: "ok", Version: s.cfg.Version})
 }
 
 // Enroll handles POST /api/v1/enroll.
@@ -275,63 +246,49 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req EnrollRequest
+	var req protocol.EnrollRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed_request", "Demande d'enrôlement illisible (JSON attendu).", "Unreadable enrolment request (JSON expected).")
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Demande d'enrôlement illisible (JSON attendu).", "Unreadable enrolment request (JSON expected).")
 		return
 	}
-	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		writeError(w, http.StatusBadRequest, "malformed_request",
+	pub, err := protocol.DecodePublicKey(req.PublicKey)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest,
 			"Clé publique invalide : 32 octets Ed25519 encodés en base64 attendus.",
 			"Invalid public key: 32 Ed25519 bytes in base64 expected.")
 		return
 	}
 	if strings.TrimSpace(req.Token) == "" {
-		writeError(w, http.StatusBadRequest, "malformed_request", "Jeton d'enrôlement manquant.", "Enrolment token missing.")
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Jeton d'enrôlement manquant.", "Enrolment token missing.")
 		return
 	}
-	id := report.KeyID(pub)
+	id := protocol.KeyID(pub)
 	h := req.Host
-	agent := store.Agent{ID: id, PublicKey: pub, Hostname: clip(h.Hostname), OS: clip(h.OS), Platform: clip(h.Platform),
-		PlatformVersion: clip(h.PlatformVersion), AgentVersion: clip(req.AgentVersion)}
+	agent := store.Agent{ID: id, PublicKey: pub, Hostname: protocol.Clip(h.Hostname, protocol.MaxLabel), OS: protocol.Clip(h.OS, protocol.MaxLabel), Platform: protocol.Clip(h.Platform, protocol.MaxLabel),
+		PlatformVersion: protocol.Clip(h.PlatformVersion, protocol.MaxLabel), AgentVersion: protocol.Clip(req.AgentVersion, protocol.MaxLabel)}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	a, err := s.cfg.Store.Enroll(ctx, HashToken(req.Token), agent, s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrTokenUnknown):
-		writeError(w, http.StatusUnauthorized, "invalid_token", "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
+		writeError(w, http.StatusUnauthorized, protocol.CodeInvalidToken, "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
 	case errors.Is(err, store.ErrTokenExpired):
-		writeError(w, http.StatusGone, "token_expired", "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à votre hub.", "This enrolment token has expired: ask your hub for a new one.")
+		writeError(w, http.StatusGone, protocol.CodeTokenExpired, "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à votre hub.", "This enrolment token has expired: ask your hub for a new one.")
 	case errors.Is(err, store.ErrTokenUsed):
-		writeError(w, http.StatusConflict, "token_used", "Ce jeton d'enrôlement a déjà servi : il n'est valable qu'une fois.", "This enrolment token was already used: it is valid once.")
+		writeError(w, http.StatusConflict, protocol.CodeTokenUsed, "Ce jeton d'enrôlement a déjà servi : il n'est valable qu'une fois.", "This enrolment token was already used: it is valid once.")
 	case errors.Is(err, store.ErrKeyEnrolled):
-		writeError(w, http.StatusConflict, "key_enrolled", "Cet agent est déjà enrôlé pour une autre entité : il ne peut pas en changer.", "This agent is already enrolled for another entity: it cannot move.")
+		writeError(w, http.StatusConflict, protocol.CodeKeyEnrolled, "Cet agent est déjà enrôlé pour une autre entité : il ne peut pas en changer.", "This agent is already enrolled for another entity: it cannot move.")
 	case err != nil:
 		s.log.Error("enrolment: storage", "err", err)
 		storageUnavailable(w)
 	default:
 		s.log.Info("agent enrolled", "agent", a.ID, "entity", a.Entity, "host", a.Hostname)
 		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname})
-		writeJSON(w, http.StatusCreated, EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
+		writeJSON(w, http.StatusCreated, protocol.EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
 	}
 }
 
-// clip makes an agent-supplied label fit any backend: at most 200 bytes,
-// cut between characters (PostgreSQL refuses a cut UTF-8 sequence), and
-// without NUL (PostgreSQL's text cannot hold it; JSON can).
-func clip(s string) string {
-	s = strings.ReplaceAll(s, "\x00", "")
-	if len(s) > 200 {
-		s = s[:200]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
-}
-
-// agentIDPattern is report.KeyID's form: 32 lowercase hex digits.
+// agentIDPattern is protocol.KeyID's form: 32 lowercase hex digits.
 var agentIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // takeSlot waits for one of the MaxConcurrentUploads slots; false when it
@@ -355,7 +312,7 @@ func (s *Server) takeSlot(w http.ResponseWriter, ctx context.Context) bool {
 	}
 	s.log.Warn("ingest: hub saturated, upload deferred", "in_progress", cap(s.slots))
 	w.Header().Set("Retry-After", "60")
-	writeError(w, http.StatusServiceUnavailable, "hub_busy",
+	writeError(w, http.StatusServiceUnavailable, protocol.CodeHubBusy,
 		"Le hub reçoit trop de bilans en même temps : réessayez dans une minute (l'agent le fait seul).",
 		"The hub is receiving too many scorecards at once: retry in a minute (the agent does so by itself).")
 	return false
@@ -367,13 +324,6 @@ func (s *Server) releaseSlot() {
 	}
 }
 
-// IngestResponse is the 200/201 reply to an upload.
-type IngestResponse struct {
-	Status      string `json:"status"` // stored, duplicate
-	ScorecardID string `json:"scorecard_id"`
-	Sequence    uint64 `json:"sequence"`
-}
-
 // Ingest handles POST /api/v1/scorecards in the protocol's order. Whatever
 // can be refused from the headers is refused before the body is read: an
 // unknown or revoked agent, or an announced size above the limit, costs
@@ -382,16 +332,16 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	if !jsonContent(w, r) {
 		return
 	}
-	claimed := r.Header.Get("X-Vigie-Agent")
-	if !agentIDPattern.MatchString(claimed) {
-		writeError(w, http.StatusBadRequest, "malformed_request", "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
+	claimed := r.Header.Get(protocol.HeaderAgent)
+	if !protocol.ValidAgentID(claimed) {
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	agent, err := s.agent(ctx, claimed)
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
 		return
 	}
 	if err != nil {
@@ -400,56 +350,56 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if agent.Revoked() {
-		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
 		return
 	}
-	if r.ContentLength > report.MaxEnvelopeSize {
-		tooLarge(w, report.MaxEnvelopeSize)
+	if r.ContentLength > protocol.MaxEnvelopeSize {
+		tooLarge(w, protocol.MaxEnvelopeSize)
 		return
 	}
 	if !s.takeSlot(w, r.Context()) {
 		return
 	}
 	defer s.releaseSlot()
-	body, ok := readBody(w, r, report.MaxEnvelopeSize)
+	body, ok := readBody(w, r, protocol.MaxEnvelopeSize)
 	if !ok {
 		return
 	}
-	env, err := report.ParseEnvelope(body)
+	env, err := protocol.ParseEnvelope(body)
 	if err == nil && len(env.Signatures) != 1 {
 		err = errors.New("one signature expected")
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "malformed_envelope", "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
 		return
 	}
 	keyID := env.Signatures[0].KeyID
 	if claimed != keyID {
-		writeError(w, http.StatusUnprocessableEntity, "agent_mismatch", "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
+		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
 		return
 	}
-	payload, err := report.Verify(env, report.PayloadType, ed25519.PublicKey(agent.PublicKey))
-	if errors.Is(err, report.ErrMalformed) {
-		writeError(w, http.StatusBadRequest, "malformed_envelope", "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
+	payload, err := protocol.Verify(env, protocol.PayloadType, ed25519.PublicKey(agent.PublicKey))
+	if errors.Is(err, protocol.ErrMalformed) {
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
 		return
 	}
 	if err != nil {
 		s.log.Warn("ingest: bad signature", "agent", keyID, "err", err)
-		writeError(w, http.StatusUnprocessableEntity, "bad_signature", "Signature invalide : le bilan a été modifié ou n'a pas été signé par cet agent.", "Invalid signature: the scorecard was altered or not signed by this agent.")
+		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature, "Signature invalide : le bilan a été modifié ou n'a pas été signé par cet agent.", "Invalid signature: the scorecard was altered or not signed by this agent.")
 		return
 	}
 	// The summary is all the hub files; the page showing this scorecard
-	// decodes the rest (report.Summary says what that leaves unchecked).
-	sc, err := report.DecodeSummary(payload)
+	// decodes the rest (protocol.Summary says what that leaves unchecked).
+	sc, err := protocol.DecodeSummary(payload)
 	if err == nil && sc.Sequence > math.MaxInt64 {
 		err = errors.New("sequence out of range")
 	}
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "malformed_scorecard", "Bilan illisible ou invalide : "+err.Error()+".", "Unreadable or invalid scorecard: "+err.Error()+".")
+		writeError(w, http.StatusBadRequest, protocol.CodeMalformedScorecard, "Bilan illisible ou invalide : "+err.Error()+".", "Unreadable or invalid scorecard: "+err.Error()+".")
 		return
 	}
 	if sc.AgentID != keyID {
-		writeError(w, http.StatusUnprocessableEntity, "agent_mismatch", "Le bilan porte l'identifiant d'un autre agent que celui qui l'a signé.", "The scorecard names another agent than the one that signed it.")
+		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "Le bilan porte l'identifiant d'un autre agent que celui qui l'a signé.", "The scorecard names another agent than the one that signed it.")
 		return
 	}
 	if sc.Sequence <= agent.LastSequence {
@@ -461,7 +411,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if dup {
-			writeJSON(w, http.StatusOK, IngestResponse{Status: "duplicate", ScorecardID: sc.ID, Sequence: sc.Sequence})
+			writeJSON(w, http.StatusOK, protocol.IngestResponse{Status: protocol.IngestDuplicate, ScorecardID: sc.ID, Sequence: sc.Sequence})
 			return
 		}
 		s.replayed(w, keyID, sc.Sequence, agent.LastSequence)
@@ -481,36 +431,36 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, store.ErrRevoked):
-		writeError(w, http.StatusForbidden, "agent_revoked", "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusUnauthorized, "unknown_agent", "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
 	case err != nil:
 		s.log.Error("ingest: write failed", "agent", keyID, "err", err)
 		storageUnavailable(w)
 	case out == store.Duplicate:
-		writeJSON(w, http.StatusOK, IngestResponse{Status: "duplicate", ScorecardID: sc.ID, Sequence: sc.Sequence})
+		writeJSON(w, http.StatusOK, protocol.IngestResponse{Status: protocol.IngestDuplicate, ScorecardID: sc.ID, Sequence: sc.Sequence})
 	case out == store.Replayed:
 		s.replayed(w, keyID, sc.Sequence, 0)
 	default:
 		s.log.Debug("scorecard stored", "agent", keyID, "id", sc.ID, "seq", sc.Sequence)
-		writeJSON(w, http.StatusCreated, IngestResponse{Status: "stored", ScorecardID: sc.ID, Sequence: sc.Sequence})
+		writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence})
 	}
 }
 
 func (s *Server) replayed(w http.ResponseWriter, agent string, seq, last uint64) {
 	s.log.Warn("ingest: replayed sequence", "agent", agent, "seq", seq, "last", last)
-	writeError(w, http.StatusConflict, "replayed_sequence",
+	writeError(w, http.StatusConflict, protocol.CodeReplayedSequence,
 		"Numéro de séquence "+strconv.FormatUint(seq, 10)+" déjà dépassé pour cet agent : bilan rejoué, refusé.",
 		"Sequence number "+strconv.FormatUint(seq, 10)+" already passed for this agent: replayed scorecard refused.")
 }
 
 // Record turns a verified scorecard's summary and its envelope into a
 // storage row.
-func Record(sc *report.Summary, envelope []byte, received time.Time) *store.Scorecard {
+func Record(sc *protocol.Summary, envelope []byte, received time.Time) *store.Scorecard {
 	rec := &store.Scorecard{
 		AgentID: sc.AgentID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: received,
 		StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt, Score: sc.Score, Level: int(sc.Level), Capped: sc.LevelCapped,
-		Hostname: clip(sc.Host.Hostname), OS: clip(sc.Host.OS), Platform: clip(sc.Host.Platform), AgentVersion: clip(sc.AgentVersion),
+		Hostname: protocol.Clip(sc.Host.Hostname, protocol.MaxLabel), OS: protocol.Clip(sc.Host.OS, protocol.MaxLabel), Platform: protocol.Clip(sc.Host.Platform, protocol.MaxLabel), AgentVersion: protocol.Clip(sc.AgentVersion, protocol.MaxLabel),
 		Envelope: envelope,
 	}
 	for i := range rec.DomainScores {
@@ -525,7 +475,7 @@ func Record(sc *report.Summary, envelope []byte, received time.Time) *store.Scor
 	}
 	seen := map[string]bool{}
 	for _, res := range sc.Results {
-		if res.Status == checks.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n\x00") {
+		if res.Status == protocol.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n\x00") {
 			seen[res.ID] = true
 			rec.Failed = append(rec.Failed, res.ID)
 		}

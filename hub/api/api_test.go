@@ -26,7 +26,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
 	"github.com/vigie-cyber/vigie/hub/store/storetest"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var t0 = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -198,7 +198,7 @@ func TestIngestEndToEnd(t *testing.T) {
 		}
 
 		// Every rejection below must leave the store as it is: one scorecard.
-		var e report.Envelope
+		var e protocol.Envelope
 		json.Unmarshal(a.Sign(a.Next(t0.Add(time.Hour))), &e)
 		payload, _ := base64.StdEncoding.DecodeString(e.Payload)
 		e.Payload = base64.StdEncoding.EncodeToString(bytes.Replace(payload, []byte(`"score":`), []byte(`"score": `), 1))
@@ -213,15 +213,15 @@ func TestIngestEndToEnd(t *testing.T) {
 		r, err = stranger.Upload(ctx, h.client, h.url, stranger.Sign(stranger.Next(t0)))
 		expect(t, "unknown key", r, err, 401, "unknown_agent")
 
-		r, err = a.Upload(ctx, h.client, h.url, bytes.Repeat([]byte("x"), report.MaxEnvelopeSize+1))
+		r, err = a.Upload(ctx, h.client, h.url, bytes.Repeat([]byte("x"), protocol.MaxEnvelopeSize+1))
 		expect(t, "oversized", r, err, 413, "request_too_large")
-		r, err = hubtest.PostChunked(ctx, h.client, h.url+"/api/v1/scorecards", a.ID, bytes.Repeat([]byte("x"), report.MaxEnvelopeSize+1))
+		r, err = hubtest.PostChunked(ctx, h.client, h.url+"/api/v1/scorecards", a.ID, bytes.Repeat([]byte("x"), protocol.MaxEnvelopeSize+1))
 		expect(t, "oversized, without Content-Length", r, err, 413, "request_too_large")
 		r, err = a.Upload(ctx, h.client, h.url, []byte(`{"payloadType":`))
 		expect(t, "malformed envelope", r, err, 400, "malformed_envelope")
 		r, err = a.Upload(ctx, h.client, h.url, a.SignPayload([]byte(`{"schema":"nope"}`)))
 		expect(t, "malformed scorecard", r, err, 400, "malformed_scorecard")
-		wrongType, _ := json.Marshal(report.Sign("text/plain", []byte("x"), a.Key))
+		wrongType, _ := json.Marshal(protocol.Sign("text/plain", []byte("x"), a.Key))
 		r, err = a.Upload(ctx, h.client, h.url, wrongType)
 		expect(t, "wrong payload type", r, err, 422, "bad_signature")
 		other := a.Next(t0)
@@ -427,7 +427,7 @@ func TestIngestBoundsMemory(t *testing.T) {
 		status int
 	}{
 		"unknown agent":  {stranger.ID, 1000, http.StatusUnauthorized},
-		"announced size": {a.ID, report.MaxEnvelopeSize + 1, http.StatusRequestEntityTooLarge},
+		"announced size": {a.ID, protocol.MaxEnvelopeSize + 1, http.StatusRequestEntityTooLarge},
 	} {
 		body := &countingReader{r: bytes.NewReader(make([]byte, 1000))}
 		if rec := post(c.agent, body, c.length); rec.Code != c.status || body.n.Load() != 0 {

@@ -14,7 +14,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // FuzzIngest feeds the ingestion handler arbitrary bodies, raw or signed by
@@ -69,11 +69,11 @@ func FuzzIngest(f *testing.F) {
 			}
 			return
 		}
-		env, err := report.ParseEnvelope(body)
+		env, err := protocol.ParseEnvelope(body)
 		if err != nil {
 			t.Fatalf("accepted an unparseable envelope: %v", err)
 		}
-		if _, err := report.Verify(env, report.PayloadType, a.Key.Public().(ed25519.PublicKey)); err != nil {
+		if _, err := protocol.Verify(env, protocol.PayloadType, a.Key.Public().(ed25519.PublicKey)); err != nil {
 			t.Fatalf("accepted an envelope that does not verify: %v", err)
 		}
 		if rec.Code == 201 {

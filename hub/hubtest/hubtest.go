@@ -1,5 +1,5 @@
 // Package hubtest makes signed scorecards and test agents for the hub's
-// tests and benchmarks, with report.Sign as a real agent does (it never
+// tests and benchmarks, with protocol.Sign as a real agent does (it never
 // imports agent/).
 package hubtest
 
@@ -16,43 +16,44 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
 
 // Catalogue is a plausible set of checks across every domain, with real
 // check IDs (TestCatalogueIDsAreRegistered) so pages show real guidance.
 var Catalogue = []checks.Meta{
-	{ID: "patch.security-pending", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 3},
-	{ID: "patch.pending-updates", Domain: checks.DomainPatch, Severity: checks.Medium},
-	{ID: "patch.last-update", Domain: checks.DomainPatch, Severity: checks.High},
-	{ID: "patch.reboot-pending", Domain: checks.DomainPatch, Severity: checks.Medium},
-	{ID: "patch.auto-updates", Domain: checks.DomainPatch, Severity: checks.High},
-	{ID: "patch.os-support", Domain: checks.DomainPatch, Severity: checks.Critical, Priority: 2},
-	{ID: "backup.recent", Domain: checks.DomainBackup, Severity: checks.Critical, Priority: 1},
-	{ID: "backup.separate-disk", Domain: checks.DomainBackup, Severity: checks.High},
-	{ID: "org.offline-backup", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
-	{ID: "org.restore-test", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
-	{ID: "hygiene.firewall", Domain: checks.DomainHygiene, Severity: checks.High, Priority: 5},
-	{ID: "hygiene.exposed-ports", Domain: checks.DomainHygiene, Severity: checks.Critical},
-	{ID: "hygiene.smb1", Domain: checks.DomainHygiene, Severity: checks.High},
-	{ID: "hygiene.ssh", Domain: checks.DomainHygiene, Severity: checks.Medium},
-	{ID: "hygiene.local-admins", Domain: checks.DomainHygiene, Severity: checks.Medium, Priority: 4},
-	{ID: "hygiene.disk-encryption", Domain: checks.DomainHygiene, Severity: checks.Medium},
-	{ID: "hygiene.antivirus", Domain: checks.DomainHygiene, Severity: checks.High},
-	{ID: "hygiene.time-sync", Domain: checks.DomainHygiene, Severity: checks.Low},
-	{ID: "hygiene.logs-persistent", Domain: checks.DomainHygiene, Severity: checks.Low},
-	{ID: "tls.protocol-legacy", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
-	{ID: "tls.cert-expiry", Domain: checks.DomainTLS, Severity: checks.High, Target: "mairie.example:443"},
-	{ID: "tls.ciphers-weak", Domain: checks.DomainTLS, Severity: checks.Medium, Target: "mairie.example:443"},
-	{ID: "tls.hsts", Domain: checks.DomainTLS, Severity: checks.Low, Target: "mairie.example:443"},
-	{ID: "dns.dnssec-chain", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
-	{ID: "dns.spf", Domain: checks.DomainDNS, Severity: checks.Medium, Target: "mairie.example"},
-	{ID: "dns.dmarc", Domain: checks.DomainDNS, Severity: checks.High, Target: "mairie.example"},
-	{ID: "dns.ns-diversity", Domain: checks.DomainDNS, Severity: checks.Low, Target: "mairie.example"},
-	{ID: "org.incident-contact", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
-	{ID: "org.mfa-mail", Domain: checks.DomainOrganisation, Severity: checks.High, Declared: true},
-	{ID: "org.awareness", Domain: checks.DomainOrganisation, Severity: checks.Low, Declared: true},
-	{ID: "org.inventory", Domain: checks.DomainOrganisation, Severity: checks.Medium, Declared: true},
+	{ID: "patch.security-pending", Domain: protocol.DomainPatch, Severity: protocol.Critical, Priority: 3},
+	{ID: "patch.pending-updates", Domain: protocol.DomainPatch, Severity: protocol.Medium},
+	{ID: "patch.last-update", Domain: protocol.DomainPatch, Severity: protocol.High},
+	{ID: "patch.reboot-pending", Domain: protocol.DomainPatch, Severity: protocol.Medium},
+	{ID: "patch.auto-updates", Domain: protocol.DomainPatch, Severity: protocol.High},
+	{ID: "patch.os-support", Domain: protocol.DomainPatch, Severity: protocol.Critical, Priority: 2},
+	{ID: "backup.recent", Domain: protocol.DomainBackup, Severity: protocol.Critical, Priority: 1},
+	{ID: "backup.separate-disk", Domain: protocol.DomainBackup, Severity: protocol.High},
+	{ID: "org.offline-backup", Domain: protocol.DomainOrganisation, Severity: protocol.High, Declared: true},
+	{ID: "org.restore-test", Domain: protocol.DomainOrganisation, Severity: protocol.Medium, Declared: true},
+	{ID: "hygiene.firewall", Domain: protocol.DomainHygiene, Severity: protocol.High, Priority: 5},
+	{ID: "hygiene.exposed-ports", Domain: protocol.DomainHygiene, Severity: protocol.Critical},
+	{ID: "hygiene.smb1", Domain: protocol.DomainHygiene, Severity: protocol.High},
+	{ID: "hygiene.ssh", Domain: protocol.DomainHygiene, Severity: protocol.Medium},
+	{ID: "hygiene.local-admins", Domain: protocol.DomainHygiene, Severity: protocol.Medium, Priority: 4},
+	{ID: "hygiene.disk-encryption", Domain: protocol.DomainHygiene, Severity: protocol.Medium},
+	{ID: "hygiene.antivirus", Domain: protocol.DomainHygiene, Severity: protocol.High},
+	{ID: "hygiene.time-sync", Domain: protocol.DomainHygiene, Severity: protocol.Low},
+	{ID: "hygiene.logs-persistent", Domain: protocol.DomainHygiene, Severity: protocol.Low},
+	{ID: "tls.protocol-legacy", Domain: protocol.DomainTLS, Severity: protocol.High, Target: "mairie.example:443"},
+	{ID: "tls.cert-expiry", Domain: protocol.DomainTLS, Severity: protocol.High, Target: "mairie.example:443"},
+	{ID: "tls.ciphers-weak", Domain: protocol.DomainTLS, Severity: protocol.Medium, Target: "mairie.example:443"},
+	{ID: "tls.hsts", Domain: protocol.DomainTLS, Severity: protocol.Low, Target: "mairie.example:443"},
+	{ID: "dns.dnssec-chain", Domain: protocol.DomainDNS, Severity: protocol.Medium, Target: "mairie.example"},
+	{ID: "dns.spf", Domain: protocol.DomainDNS, Severity: protocol.Medium, Target: "mairie.example"},
+	{ID: "dns.dmarc", Domain: protocol.DomainDNS, Severity: protocol.High, Target: "mairie.example"},
+	{ID: "dns.ns-diversity", Domain: protocol.DomainDNS, Severity: protocol.Low, Target: "mairie.example"},
+	{ID: "org.incident-contact", Domain: protocol.DomainOrganisation, Severity: protocol.Medium, Declared: true},
+	{ID: "org.mfa-mail", Domain: protocol.DomainOrganisation, Severity: protocol.High, Declared: true},
+	{ID: "org.awareness", Domain: protocol.DomainOrganisation, Severity: protocol.Low, Declared: true},
+	{ID: "org.inventory", Domain: protocol.DomainOrganisation, Severity: protocol.Medium, Declared: true},
 }
 
 // Agent is a test agent: an Ed25519 key and its sequence counter.
@@ -65,7 +66,7 @@ type Agent struct {
 	// Packages is the size of the software inventory in each scorecard:
 	// 2 by default; a Debian server reports 500 to 1,500.
 	Packages int
-	Host     checks.HostInfo
+	Host     protocol.HostInfo
 	rnd      *rand.Rand
 }
 
@@ -77,11 +78,11 @@ func NewAgent(seed uint64, quality float64) *Agent {
 		s[i] = byte(r.Uint32())
 	}
 	k := ed25519.NewKeyFromSeed(s[:])
-	a := &Agent{Key: k, ID: report.KeyID(k.Public().(ed25519.PublicKey)), Quality: quality, rnd: r}
-	a.Host = checks.HostInfo{Hostname: fmt.Sprintf("poste-%04d", seed%10000), OS: "linux", Platform: "debian",
+	a := &Agent{Key: k, ID: protocol.KeyID(k.Public().(ed25519.PublicKey)), Quality: quality, rnd: r}
+	a.Host = protocol.HostInfo{Hostname: fmt.Sprintf("poste-%04d", seed%10000), OS: "linux", Platform: "debian",
 		PlatformFamily: "debian", PlatformVersion: "12.7", KernelVersion: "6.1.0-26-amd64", Arch: "amd64"}
 	if seed%3 == 0 {
-		a.Host = checks.HostInfo{Hostname: fmt.Sprintf("PC-ACCUEIL-%02d", seed%100), OS: "windows",
+		a.Host = protocol.HostInfo{Hostname: fmt.Sprintf("PC-ACCUEIL-%02d", seed%100), OS: "windows",
 			Platform: "Microsoft Windows 11 Professionnel", PlatformFamily: "Standalone Workstation", PlatformVersion: "10.0.22631 Build 22631", Arch: "amd64"}
 	}
 	return a
@@ -94,29 +95,29 @@ func (a *Agent) Public() string {
 
 // Next builds the agent's next scorecard (sequence incremented first, as
 // the agent does), finished at `at`.
-func (a *Agent) Next(at time.Time) *report.Scorecard {
+func (a *Agent) Next(at time.Time) *protocol.Scorecard {
 	a.Seq++
 	return a.Build(a.Seq, at)
 }
 
 // Build builds a scored scorecard with sequence seq.
-func (a *Agent) Build(seq uint64, at time.Time) *report.Scorecard {
+func (a *Agent) Build(seq uint64, at time.Time) *protocol.Scorecard {
 	cs := make([]checks.Check, len(Catalogue))
-	rs := make([]checks.Result, len(Catalogue))
+	rs := make([]protocol.Result, len(Catalogue))
 	for i, m := range Catalogue {
 		m := m
 		cs[i] = checks.Func{M: m}
-		var r checks.Result
+		var r protocol.Result
 		x := a.rnd.Float64()
 		switch {
 		case x < a.Quality:
-			r = checks.Passed(checks.Textf("%s : conforme", "%s: compliant", m.ID), map[string]any{"observed": "ok"})
+			r = checks.Passed(protocol.Textf("%s : conforme", "%s: compliant", m.ID), map[string]any{"observed": "ok"})
 		case x < a.Quality+(1-a.Quality)*0.3:
-			r = checks.Warned(checks.Textf("%s : à surveiller (%d jours)", "%s: to watch (%d days)", m.ID, 12), map[string]any{"days": 12})
+			r = checks.Warned(protocol.Textf("%s : à surveiller (%d jours)", "%s: to watch (%d days)", m.ID, 12), map[string]any{"days": 12})
 		case x < 0.97:
-			r = checks.Failed(checks.Textf("%s : non conforme, 23 paquets en attente dont 4 de sécurité", "%s: not compliant, 23 packages pending, 4 security", m.ID), map[string]any{"pending": 23, "security": 4})
+			r = checks.Failed(protocol.Textf("%s : non conforme, 23 paquets en attente dont 4 de sécurité", "%s: not compliant, 23 packages pending, 4 security", m.ID), map[string]any{"pending": 23, "security": 4})
 		default:
-			r = checks.Skipped(checks.Textf("sans objet sur ce poste", "not applicable on this host"))
+			r = checks.Skipped(protocol.Textf("sans objet sur ce poste", "not applicable on this host"))
 		}
 		r.ID, r.Version, r.Target, r.Declared = m.ID, 1, m.Target, m.Declared
 		r.Duration = 3 * time.Millisecond
@@ -130,18 +131,18 @@ func (a *Agent) Build(seq uint64, at time.Time) *report.Scorecard {
 
 // inventory is the agent's software list: openssl and openssh-server, then
 // as many packages with Debian-like names and versions as a.Packages asks.
-func (a *Agent) inventory() []report.Package {
-	pkgs := []report.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}
+func (a *Agent) inventory() []protocol.Package {
+	pkgs := []protocol.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}
 	for i := len(pkgs); i < a.Packages; i++ {
-		pkgs = append(pkgs, report.Package{Name: fmt.Sprintf("lib%s%d-common", []string{"gnutls", "xml", "python3.11", "systemd", "perl"}[i%5], i),
+		pkgs = append(pkgs, protocol.Package{Name: fmt.Sprintf("lib%s%d-common", []string{"gnutls", "xml", "python3.11", "systemd", "perl"}[i%5], i),
 			Version: fmt.Sprintf("%d.%d.%d-%d+deb12u%d", i%7, i%13, i%29, i%4+1, i%3+1), Source: "dpkg"})
 	}
 	return pkgs
 }
 
 // Sign returns the DSSE envelope JSON of sc signed by the agent.
-func (a *Agent) Sign(sc *report.Scorecard) []byte {
-	env, err := report.SignScorecard(sc, a.Key)
+func (a *Agent) Sign(sc *protocol.Scorecard) []byte {
+	env, err := protocol.SignScorecard(sc, a.Key)
 	if err != nil {
 		panic(err)
 	}
@@ -150,7 +151,7 @@ func (a *Agent) Sign(sc *report.Scorecard) []byte {
 
 // SignPayload signs arbitrary bytes as a scorecard payload.
 func (a *Agent) SignPayload(payload []byte) []byte {
-	b, err := json.Marshal(report.Sign(report.PayloadType, payload, a.Key))
+	b, err := json.Marshal(protocol.Sign(protocol.PayloadType, payload, a.Key))
 	if err != nil {
 		panic(err)
 	}

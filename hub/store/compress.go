@@ -45,7 +45,7 @@ var (
 )
 
 // maxStoredEnvelope bounds decompression: no envelope is accepted above
-// report.MaxEnvelopeSize (1 MiB); a corrupted row cannot make the hub
+// protocol.MaxEnvelopeSize (1 MiB); a corrupted row cannot make the hub
 // allocate more than this.
 const maxStoredEnvelope = 4 << 20
 

@@ -11,7 +11,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/vigie-cyber/vigie/hub/hubtest"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // signed returns a real envelope as an agent uploads it, with the payload
@@ -21,11 +21,11 @@ func signed(t testing.TB, packages int) *Scorecard {
 	a := hubtest.NewAgent(3, 0.6)
 	a.Packages = packages
 	env := a.Sign(a.Next(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)))
-	e, err := report.ParseEnvelope(env)
+	e, err := protocol.ParseEnvelope(env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := report.Verify(e, report.PayloadType, a.Key.Public().(ed25519.PublicKey))
+	payload, err := protocol.Verify(e, protocol.PayloadType, a.Key.Public().(ed25519.PublicKey))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestPackEnvelope(t *testing.T) {
 	// not in it verbatim.
 	i := bytes.Index(sc.Envelope, []byte(`"payload":"e`)) + len(`"payload":"`)
 	escaped := &Scorecard{Envelope: append(append(bytes.Clone(sc.Envelope[:i]), `\u0065`...), sc.Envelope[i+1:]...), Payload: sc.Payload, PayloadBase64: sc.PayloadBase64}
-	if e, err := report.ParseEnvelope(escaped.Envelope); err != nil || e.Payload != sc.PayloadBase64 {
+	if e, err := protocol.ParseEnvelope(escaped.Envelope); err != nil || e.Payload != sc.PayloadBase64 {
 		t.Fatalf("escaped envelope does not parse to the same payload: %v", err)
 	}
 	// Base64 in lines, as some encoders write it: not canonical.

@@ -17,7 +17,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
 	"github.com/vigie-cyber/vigie/hub/store/storetest"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestStoredEnvelopes, on both backends: envelopes are stored compressed
@@ -57,13 +57,13 @@ func TestStoredEnvelopes(t *testing.T) {
 			a := hubtest.NewAgent(5, 0.6)
 			a.Packages = 800
 			env := a.Sign(a.Next(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)))
-			e, err := report.ParseEnvelope(env)
+			e, err := protocol.ParseEnvelope(env)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sc := storetest.Card("a1", 1)
 			sc.Envelope = bytes.Clone(env)
-			if sc.Payload, err = report.Verify(e, report.PayloadType, a.Key.Public().(ed25519.PublicKey)); err != nil {
+			if sc.Payload, err = protocol.Verify(e, protocol.PayloadType, a.Key.Public().(ed25519.PublicKey)); err != nil {
 				t.Fatal(err)
 			}
 			sc.PayloadBase64 = e.Payload

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Errors the API and the UI map to statuses and sentences.
@@ -29,8 +29,8 @@ var (
 	ErrClosed       = errors.New("store closed")
 )
 
-// Domains is the column order of per-domain scores (checks.Domains).
-var Domains = checks.Domains
+// Domains is the column order of per-domain scores (protocol.Domains).
+var Domains = protocol.Domains
 
 // NoScore marks a domain with nothing applicable (or absent).
 const NoScore = -1
@@ -57,7 +57,7 @@ type Token struct {
 
 // Agent is an enrolled host, identified by its Ed25519 key.
 type Agent struct {
-	ID              string // report.KeyID(PublicKey)
+	ID              string // protocol.KeyID(PublicKey)
 	PublicKey       []byte
 	EntityID        int64
 	Entity          string

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // words is the UI's vocabulary, French first (the default) and English.
@@ -150,7 +150,7 @@ type tr struct{ Lang string }
 
 func (l tr) T(key string) string              { return T(l.Lang, key) }
 func (l tr) F(key string, args ...any) string { return fmt.Sprintf(T(l.Lang, key), args...) }
-func (l tr) Level(n int) string               { return report.Level(n).Name(l.Lang) }
+func (l tr) Level(n int) string               { return protocol.Level(n).Name(l.Lang) }
 func (l tr) Status(s string) string {
 	if s == "error" {
 		return T(l.Lang, "error-status")

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // EntityRow is one entity of the overview: its hosts' latest scorecards
@@ -191,17 +191,17 @@ func Bucket(score int) string {
 }
 
 // domainNames are the heat map's column headers.
-var domainNames = map[checks.Domain][2]string{
-	checks.DomainPatch:        {"Mises à jour", "Patching"},
-	checks.DomainBackup:       {"Sauvegardes", "Backups"},
-	checks.DomainHygiene:      {"Hygiène", "Hygiene"},
-	checks.DomainTLS:          {"TLS", "TLS"},
-	checks.DomainDNS:          {"DNS", "DNS"},
-	checks.DomainOrganisation: {"Organisation", "Organisation"},
+var domainNames = map[protocol.Domain][2]string{
+	protocol.DomainPatch:        {"Mises à jour", "Patching"},
+	protocol.DomainBackup:       {"Sauvegardes", "Backups"},
+	protocol.DomainHygiene:      {"Hygiène", "Hygiene"},
+	protocol.DomainTLS:          {"TLS", "TLS"},
+	protocol.DomainDNS:          {"DNS", "DNS"},
+	protocol.DomainOrganisation: {"Organisation", "Organisation"},
 }
 
 // DomainName names a domain in lang.
-func DomainName(d checks.Domain, lang string) string {
+func DomainName(d protocol.Domain, lang string) string {
 	n, ok := domainNames[d]
 	if !ok {
 		return string(d)

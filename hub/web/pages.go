@@ -23,7 +23,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
-	"github.com/vigie-cyber/vigie/report"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func (s *Server) title(id, lang string) string {
@@ -113,8 +113,8 @@ type hostView struct {
 type actionView struct {
 	ID       string
 	Title    string
-	Status   checks.Status
-	Severity checks.Severity
+	Status   protocol.Status
+	Severity protocol.Severity
 	Domain   string
 	Hosts    []string
 	Advice   *checks.Advice
@@ -126,7 +126,7 @@ type entityData struct {
 	Chart   Chart
 	Actions []actionView
 	// Unreadable lists the hosts whose latest scorecard's details do not
-	// decode (report.Summary): their actions are missing from the list.
+	// decode (protocol.Summary): their actions are missing from the list.
 	Unreadable []string
 }
 
@@ -184,8 +184,8 @@ func (s *Server) entity(q *req) {
 				}
 				acts[a.ID] = av
 			}
-			if a.Status == checks.Fail {
-				av.Status = checks.Fail
+			if a.Status == protocol.Fail {
+				av.Status = protocol.Fail
 			}
 			if a.Severity.Rank() < av.Severity.Rank() {
 				av.Severity = a.Severity
@@ -201,7 +201,7 @@ func (s *Server) entity(q *req) {
 	// Failures before warnings, then severity, then the number of hosts.
 	slices.SortFunc(d.Actions, func(a, b actionView) int {
 		if a.Status != b.Status {
-			if a.Status == checks.Fail {
+			if a.Status == protocol.Fail {
 				return -1
 			}
 			return 1
@@ -228,8 +228,8 @@ func hostLabel(a store.Agent) string {
 
 // decodeStored decodes a stored envelope's scorecard without verifying (the
 // host page verifies; the envelope was verified on receipt).
-func decodeStored(envelope []byte) (*report.Scorecard, error) {
-	env, err := report.ParseEnvelope(envelope)
+func decodeStored(envelope []byte) (*protocol.Scorecard, error) {
+	env, err := protocol.ParseEnvelope(envelope)
 	if err != nil {
 		return nil, err
 	}
@@ -237,13 +237,13 @@ func decodeStored(envelope []byte) (*report.Scorecard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return report.Decode(payload)
+	return protocol.Decode(payload)
 }
 
 // ---- host ----
 
 type resultView struct {
-	report.Result
+	protocol.Result
 	Title    string
 	Evidence string
 	Advice   *checks.Advice
@@ -252,7 +252,7 @@ type resultView struct {
 type hostData struct {
 	Agent     store.Agent
 	Record    *store.Scorecard
-	Scorecard *report.Scorecard
+	Scorecard *protocol.Scorecard
 	SigOK     bool
 	SigMsg    string
 	// Unreadable says why a genuine scorecard's details cannot be shown.
@@ -294,18 +294,18 @@ func (s *Server) host(q *req) {
 		d.Record = rec
 		// The signature is checked again now, from the stored envelope: what
 		// the adviser reads is what the agent signed.
-		env, err := report.ParseEnvelope(rec.Envelope)
+		env, err := protocol.ParseEnvelope(rec.Envelope)
 		var payload []byte
 		if err == nil {
-			payload, err = report.Verify(env, report.PayloadType, ed25519.PublicKey(agent.PublicKey))
+			payload, err = protocol.Verify(env, protocol.PayloadType, ed25519.PublicKey(agent.PublicKey))
 		}
 		if err != nil {
 			d.SigMsg = q.L.F("sigbad", err.Error())
 		} else {
 			d.SigOK, d.SigMsg = true, q.L.F("sigok", agent.ID)
-			// Only the summary was checked on receipt (report.Summary):
+			// Only the summary was checked on receipt (protocol.Summary):
 			// a scorecard whose details do not decode is said so here.
-			if sc, err := report.Decode(payload); err == nil {
+			if sc, err := protocol.Decode(payload); err == nil {
 				d.Scorecard = sc
 			} else {
 				d.Unreadable = q.L.F("unreadable", err.Error())
@@ -340,15 +340,15 @@ func (s *Server) host(q *req) {
 	s.render(q, http.StatusOK, "host", hostLabel(agent), d)
 }
 
-func statusRank(s checks.Status) int {
+func statusRank(s protocol.Status) int {
 	switch s {
-	case checks.Fail:
+	case protocol.Fail:
 		return 0
-	case checks.Warn:
+	case protocol.Warn:
 		return 1
-	case checks.Error:
+	case protocol.Error:
 		return 2
-	case checks.Pass:
+	case protocol.Pass:
 		return 3
 	}
 	return 4
@@ -394,7 +394,7 @@ func ExportRows(ctx context.Context, st store.Store, f Filter, lang string, now 
 		x := ExportRow{Entity: a.Entity, Sector: a.Sector, Hostname: a.Hostname, AgentID: a.ID, OS: a.OS, Platform: a.Platform, AgentVersion: a.AgentVersion, Domains: map[string]int{}, Failed: []string{}}
 		if l := r.Latest; l != nil {
 			t, sc, lv := l.ReceivedAt, l.Score, l.Level
-			x.LastReport, x.Score, x.Level, x.LevelName = &t, &sc, &lv, report.Level(lv).Name(lang)
+			x.LastReport, x.Score, x.Level, x.LevelName = &t, &sc, &lv, protocol.Level(lv).Name(lang)
 			for i, d := range l.DomainScores {
 				if d >= 0 {
 					x.Domains[string(store.Domains[i])] = d

@@ -467,7 +467,7 @@ func TestBuildOverviewPrivacy(t *testing.T) {
 
 // TestUnreadableDetails: a genuine scorecard whose details do not follow
 // the format (evidence as a number) is filed on its summary, as
-// report.Summary documents, and its host page says in words why the
+// protocol.Summary documents, and its host page says in words why the
 // details are missing instead of showing an empty page.
 func TestUnreadableDetails(t *testing.T) {
 	t.Parallel()

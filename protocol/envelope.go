@@ -1,20 +1,13 @@
-package report
+package protocol
 
 import (
-	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -98,17 +91,6 @@ func Sign(payloadType string, payload []byte, key ed25519.PrivateKey) Envelope {
 	}
 }
 
-// SignScorecard returns the DSSE envelope (JSON) of sc signed with key. The
-// payload is compact JSON: indentation is for people reading --json files;
-// in the envelope it would add a third to every upload and stored copy.
-func SignScorecard(sc *Scorecard, key ed25519.PrivateKey) ([]byte, error) {
-	payload, err := json.Marshal(sc)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(Sign(PayloadType, payload, key))
-}
-
 // ParseEnvelope decodes an envelope, refusing oversized or malformed input.
 func ParseEnvelope(data []byte) (Envelope, error) {
 	var e Envelope
@@ -169,155 +151,50 @@ func Verify(e Envelope, payloadType string, pub ed25519.PublicKey) ([]byte, erro
 	return payload, nil
 }
 
-// GenerateKey makes a new Ed25519 key pair.
-func GenerateKey() (ed25519.PrivateKey, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	return priv, err
-}
-
-// MarshalPrivateKey encodes a key as PKCS#8 PEM (readable by openssl).
-func MarshalPrivateKey(k ed25519.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(k)
+// SignScorecard returns the DSSE envelope (JSON) of sc signed with key. The
+// payload is compact JSON: indentation is for people reading --json files;
+// in the envelope it would add a third to every upload and stored copy.
+func SignScorecard(sc *Scorecard, key ed25519.PrivateKey) ([]byte, error) {
+	payload, err := json.Marshal(sc)
 	if err != nil {
 		return nil, err
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+	return json.Marshal(Sign(PayloadType, payload, key))
 }
 
-// MarshalPublicKey encodes a key as PKIX PEM.
-func MarshalPublicKey(k ed25519.PublicKey) ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(k)
-	if err != nil {
-		return nil, err
+// OpenUnverified returns an envelope's payload WITHOUT checking its
+// signature, after checking its form (payload type, one well-formed Ed25519
+// signature, strict base64). It is for readers that cannot verify (the
+// agent's spool without the key) or that verified the same bytes before
+// (the hub's pages showing a stored envelope verified on receipt); anything
+// deciding trust uses Verify.
+func OpenUnverified(e Envelope, payloadType string) ([]byte, error) {
+	if e.PayloadType != payloadType {
+		return nil, fmt.Errorf("%w: %q, want %q", ErrPayloadType, e.PayloadType, payloadType)
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
+	if len(e.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: %d signatures, want 1", ErrMalformed, len(e.Signatures))
+	}
+	sig, err := base64.StdEncoding.Strict().DecodeString(e.Signatures[0].Sig)
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("%w: signature is not a base64 Ed25519 signature", ErrMalformed)
+	}
+	p, err := base64.StdEncoding.Strict().DecodeString(e.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload is not base64: %v", ErrMalformed, err)
+	}
+	return p, nil
 }
 
-// ParsePrivateKey reads a PKCS#8 PEM Ed25519 private key.
-func ParsePrivateKey(data []byte) (ed25519.PrivateKey, error) {
-	b, _ := pem.Decode(data)
-	if b == nil || b.Type != "PRIVATE KEY" {
-		return nil, errors.New("not a PEM \"PRIVATE KEY\" block")
-	}
-	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	ek, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("key is %T, want Ed25519", k)
-	}
-	return ek, nil
-}
+// EncodePublicKey is a public key as the wire carries it (standard base64
+// of the 32 raw bytes).
+func EncodePublicKey(pub ed25519.PublicKey) string { return base64.StdEncoding.EncodeToString(pub) }
 
-// ParsePublicKey reads a PKIX PEM Ed25519 public key; a private key file is
-// accepted too and its public half returned.
-func ParsePublicKey(data []byte) (ed25519.PublicKey, error) {
-	b, _ := pem.Decode(data)
-	if b == nil {
-		return nil, errors.New("not a PEM file")
+// DecodePublicKey reads a public key as the wire carries it.
+func DecodePublicKey(s string) (ed25519.PublicKey, error) {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: public key is not 32 Ed25519 bytes in base64", ErrMalformed)
 	}
-	switch b.Type {
-	case "PUBLIC KEY":
-		k, err := x509.ParsePKIXPublicKey(b.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		ek, ok := k.(ed25519.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("key is %T, want Ed25519", k)
-		}
-		return ek, nil
-	case "PRIVATE KEY":
-		k, err := ParsePrivateKey(data)
-		if err != nil {
-			return nil, err
-		}
-		return k.Public().(ed25519.PublicKey), nil
-	}
-	return nil, fmt.Errorf("PEM block %q, want PUBLIC KEY", b.Type)
-}
-
-// LoadOrCreateKey reads the private key at path, or creates it (0600, and its
-// public half beside it as .pub) when absent. The directory is created 0700.
-func LoadOrCreateKey(path string) (key ed25519.PrivateKey, created bool, err error) {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		k, err := ParsePrivateKey(data)
-		if err != nil {
-			return nil, false, fmt.Errorf("read key %s: %w", path, err)
-		}
-		return k, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("read key %s: %w", path, err)
-	}
-	k, err := GenerateKey()
-	if err != nil {
-		return nil, false, err
-	}
-	if err := SaveKey(path, k); err != nil {
-		return nil, false, err
-	}
-	return k, true, nil
-}
-
-// SaveKey writes the private key 0600 (atomically) and the public key 0644.
-func SaveKey(path string, k ed25519.PrivateKey) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create key directory: %w", err)
-	}
-	priv, err := MarshalPrivateKey(k)
-	if err != nil {
-		return err
-	}
-	pub, err := MarshalPublicKey(k.Public().(ed25519.PublicKey))
-	if err != nil {
-		return err
-	}
-	if err := WriteFileAtomic(path, priv, 0o600); err != nil {
-		return fmt.Errorf("write key %s: %w", path, err)
-	}
-	if err := WriteFileAtomic(PublicKeyPath(path), pub, 0o644); err != nil {
-		return fmt.Errorf("write public key: %w", err)
-	}
-	return nil
-}
-
-// PublicKeyPath is where the public half of the key at path is written.
-func PublicKeyPath(path string) string { return path + ".pub" }
-
-// WriteFileAtomic writes to a temporary file in the same directory, syncs it
-// and renames it over path, so a crash leaves the old file or the new one,
-// never half of either.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return ed25519.PublicKey(b), nil
 }
