@@ -347,23 +347,11 @@ func TestDelvAgrees(t *testing.T) {
 	t.Parallel()
 	delv := checkstest.Need(t, "delv")
 	e := startBind(t)
-	_, port, _ := net.SplitHostPort(e.named)
 	for _, zone := range []string{"valid.test", "expired.test", "dsbad.test", "unsigned.test", "soon.test", "sha1.test", "nods.test", "bind.test",
 		"mairie.city.prov.test", "city.prov.test"} {
 		t.Run(zone, func(t *testing.T) {
 			t.Parallel()
-			out, _ := run(delv, "@"+ipBind, "-p", port, "-4", "-a", e.anchor, "+cdflag", "+root=.", zone, "SOA")
-			var theirs string
-			switch {
-			case strings.Contains(out, "fully validated"):
-				theirs = secSecure
-			case strings.Contains(out, "unsigned answer"):
-				theirs = secInsecure
-			case strings.Contains(out, "resolution failed"), strings.Contains(out, "validation fail"), strings.Contains(out, "no valid"):
-				theirs = secBogus
-			default:
-				t.Fatalf("cannot read delv's verdict:\n%s", out)
-			}
+			theirs, out := delvVerdict(t, delv, e, zone)
 			cfg := testConfig(e.u, zone)
 			cfg.Resolver = e.named
 			r := runDomain(t, cfg, testHost())["dns.dnssec-chain"]
@@ -388,4 +376,22 @@ func TestHostedNameFindsItsZone(t *testing.T) {
 	if !strings.Contains(r.Evidence.EN, "belongs to zone mairie.city.prov.test.") {
 		t.Errorf("dns.dnssec-chain = %s %q, want the zone mairie.city.prov.test. named", r.Status, r.Evidence.EN)
 	}
+}
+
+// delvVerdict asks delv, with the universe's root anchor (-a), for zone's
+// SOA through named and reads its DNSSEC verdict.
+func delvVerdict(t *testing.T, delv string, e *bindEnv, zone string) (verdict, out string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(e.named)
+	out, _ = run(delv, "@"+ipBind, "-p", port, "-4", "-a", e.anchor, "+cdflag", "+root=.", zone, "SOA")
+	switch {
+	case strings.Contains(out, "fully validated"):
+		return secSecure, out
+	case strings.Contains(out, "unsigned answer"):
+		return secInsecure, out
+	case strings.Contains(out, "resolution failed"), strings.Contains(out, "validation fail"), strings.Contains(out, "no valid"):
+		return secBogus, out
+	}
+	t.Fatalf("cannot read delv's verdict:\n%s", out)
+	return "", out
 }
