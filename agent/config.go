@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +18,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/miekg/dns"
 
+	dnscheck "github.com/vigie-cyber/vigie/checks/dns"
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
@@ -48,9 +52,12 @@ type Config struct {
 	Hub         HubConfig         `toml:"hub"`
 	Spool       SpoolConfig       `toml:"spool"`
 	Scan        ScanConfig        `toml:"scan"`
+	DNS         DNSConfig         `toml:"dns"`
 
-	tlsRoots *x509.CertPool // loaded from TLSCAFile by validate
-	splaySet bool           // schedule.splay written in the file, even as 0
+	tlsRoots   *x509.CertPool // loaded from TLSCAFile by validate
+	dnsAnchors []dns.RR       // loaded from DNS.TrustAnchorFile (or Debian's) by validate
+	dnsHints   []string       // loaded from DNS.RootHintsFile (or Debian's), "ip:53"
+	splaySet   bool           // schedule.splay written in the file, even as 0
 }
 
 // ScheduleConfig says when scans run.
@@ -83,6 +90,28 @@ type SpoolConfig struct {
 type ScanConfig struct {
 	Timeout time.Duration `toml:"timeout"` // per check, default 20s
 }
+
+// DNSConfig says how the DNS family reaches the DNS.
+type DNSConfig struct {
+	// Resolver is a recursive resolver, "ip:port" or "ip" (port 53);
+	// empty means the host's own resolvers.
+	Resolver string `toml:"resolver"`
+	// TrustAnchorFile holds the root's DS or DNSKEY records, zone-file
+	// syntax (as for delv -a or unbound). Default: Debian's
+	// /usr/share/dns/root.key when present, else the built-in IANA keys.
+	TrustAnchorFile string `toml:"trust_anchor_file"`
+	// RootHintsFile holds the root servers' NS and A/AAAA records,
+	// zone-file syntax; they are asked on port 53. Default: Debian's
+	// /usr/share/dns/root.hints when present, else the built-in list.
+	RootHintsFile string `toml:"root_hints_file"`
+}
+
+// Debian's dns-root-data files, used when the configuration names none;
+// variables so that tests can point them elsewhere.
+var (
+	debianTrustAnchorFile = dnscheck.DebianTrustAnchorFile
+	debianRootHintsFile   = dnscheck.DebianRootHintsFile
+)
 
 // Defaults applied by LoadConfig to unset fields.
 const (
@@ -290,6 +319,9 @@ func (c *Config) validate(name string, src []byte) error {
 	if c.Scan.Timeout < time.Second || c.Scan.Timeout > 10*time.Minute {
 		return bad(fmt.Sprintf("%v hors limites (entre 1s et 10m)", c.Scan.Timeout), "scan", "timeout")
 	}
+	if err := c.validateDNS(bad); err != nil {
+		return err
+	}
 	known := map[string]bool{}
 	for _, q := range organisation.Questions() {
 		known[q.ID] = true
@@ -303,6 +335,77 @@ func (c *Config) validate(name string, src []byte) error {
 		}
 	}
 	return nil
+}
+
+// validateDNS checks [dns] and loads the trust anchor and root hints files:
+// the configured ones, else Debian's when installed (a broken default file
+// is an error too: silently falling back would hide it).
+func (c *Config) validateDNS(bad func(string, ...string) error) error {
+	if r := c.DNS.Resolver; r != "" {
+		if a, err := netip.ParseAddr(r); err == nil {
+			c.DNS.Resolver = netip.AddrPortFrom(a, 53).String()
+		} else if ap, err := netip.ParseAddrPort(r); err != nil || ap.Port() == 0 {
+			return bad(fmt.Sprintf("%q doit être une adresse IP, avec ou sans port (exemple : 192.0.2.53:53)", r), "dns", "resolver")
+		}
+	}
+	load := func(file, debian, key string) ([]byte, string, error) {
+		if file != "" {
+			if !filepath.IsAbs(file) && !strings.HasPrefix(file, "/") {
+				return nil, "", bad(fmt.Sprintf("%q doit être un chemin absolu", file), "dns", key)
+			}
+			data, err := readBounded(file, dnscheck.MaxRootFileSize)
+			if err != nil {
+				return nil, "", bad(err.Error(), "dns", key)
+			}
+			return data, file, nil
+		}
+		if _, err := os.Stat(debian); err != nil {
+			return nil, "", nil // built-in values
+		}
+		data, err := readBounded(debian, dnscheck.MaxRootFileSize)
+		if err != nil {
+			return nil, "", bad(err.Error()+" (fichier par défaut, paquet dns-root-data)", "dns", key)
+		}
+		return data, debian, nil
+	}
+	data, file, err := load(c.DNS.TrustAnchorFile, debianTrustAnchorFile, "trust_anchor_file")
+	if err != nil {
+		return err
+	}
+	if file != "" {
+		if c.dnsAnchors, err = dnscheck.ParseTrustAnchorFile(file, data); err != nil {
+			return bad(err.Error(), "dns", "trust_anchor_file")
+		}
+	}
+	data, file, err = load(c.DNS.RootHintsFile, debianRootHintsFile, "root_hints_file")
+	if err != nil {
+		return err
+	}
+	if file != "" {
+		addrs, err := dnscheck.ParseRootHintsFile(file, data)
+		if err != nil {
+			return bad(err.Error(), "dns", "root_hints_file")
+		}
+		c.dnsHints = dnscheck.HintServers(addrs, "53")
+	}
+	return nil
+}
+
+// readBounded reads a file of at most max bytes.
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s illisible : %v", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s illisible : %v", path, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s : fichier trop gros (maximum %d octets)", path, max)
+	}
+	return data, nil
 }
 
 // NormalizeFingerprint lower-cases a fingerprint and drops the colons and
@@ -338,6 +441,10 @@ func (c *Config) Targets() registry.Config {
 		BackupPaths:  c.BackupPaths,
 		Sector:       c.Sector,
 		Answers:      c.Answers,
+
+		DNSResolver:     c.DNS.Resolver,
+		DNSTrustAnchors: c.dnsAnchors,
+		DNSRootHints:    c.dnsHints,
 	}
 }
 

@@ -91,3 +91,22 @@ func TestParseEnvelopeRejects(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseEnvelope: never panics, and whatever parses and verifies under a
+// fresh key must have been signed by it (which random input never is).
+func FuzzParseEnvelope(f *testing.F) {
+	key, _ := GenerateKey()
+	good, _ := json.Marshal(Sign(PayloadType, []byte(`{"a":1}`), key))
+	f.Add(good)
+	f.Add([]byte(`{"payloadType":"x","payload":"","signatures":[]}`))
+	other, _ := GenerateKey()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ParseEnvelope(data)
+		if err != nil {
+			return
+		}
+		if _, err := Verify(e, PayloadType, other.Public().(ed25519.PublicKey)); err == nil {
+			t.Fatal("random envelope verified under an unrelated key")
+		}
+	})
+}

@@ -122,7 +122,14 @@ $INCLUDE ` + filepath.Join(dir, zsk) + `.key
 		rr(t, "bind.test. 300 IN NS nsbind.test."),
 		kskRR.ToDS(dns.SHA256),
 	}
-	e.u = buildUniverse(t, fixtures(time.Now()), map[string][]dns.RR{"bind.test.": deleg})
+	provDS, err := signHostedChain(dir, keygen, signzone)
+	if err != nil {
+		return err
+	}
+	e.u = buildUniverse(t, fixtures(time.Now()), map[string][]dns.RR{
+		"bind.test.": deleg,
+		"prov.test.": {rr(t, "prov.test. 300 IN NS nsbind.test."), provDS},
+	})
 	e.named = net.JoinHostPort(ipBind, e.u.port)
 
 	anchor := e.u.anchors[0].(*dns.DS)
@@ -155,6 +162,9 @@ controls { };
 %[4]s
 zone "." { type hint; file "%[1]s/root.hints"; };
 zone "bind.test" { type primary; file "%[1]s/bind.test.signed"; };
+zone "prov.test" { type primary; file "%[1]s/prov.test.signed"; };
+zone "city.prov.test" { type primary; file "%[1]s/city.prov.test.signed"; };
+zone "mairie.city.prov.test" { type primary; file "%[1]s/mairie.city.prov.test.signed"; };
 `, dir, e.u.port, ipBind, ta)
 	confPath := filepath.Join(dir, "named.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
@@ -185,6 +195,69 @@ zone "bind.test" { type primary; file "%[1]s/bind.test.signed"; };
 	log, _ := os.ReadFile(filepath.Join(dir, "named.log"))
 	cmd.Process.Kill()
 	return fmt.Errorf("named did not start on %s:\n%s", e.named, log)
+}
+
+// hostedChain is a hosting provider's zone, a zone it delegates and a
+// customer zone below that, all three served by the same named: asked for
+// the customer's NS, named answers from the customer's zone, and asked for
+// its DS, from city.prov.test (signed by it), a zone no server ever refers
+// to. delv validates mairie.city.prov.test; so must Vigie.
+var hostedChain = []struct{ origin, body string }{
+	{"mairie.city.prov.test.", `@ IN NS nsbind.test.
+@ IN MX 10 mail.bind.test.
+@ IN TXT "v=spf1 -all"
+_dmarc IN TXT "v=DMARC1; p=reject"
+www IN A 192.0.2.80
+`},
+	{"city.prov.test.", "@ IN NS nsbind.test.\nmairie IN NS nsbind.test.\n"},
+	{"prov.test.", "@ IN NS nsbind.test.\ncity IN NS nsbind.test.\n"},
+}
+
+// signHostedChain signs hostedChain from the bottom up, each parent carrying
+// its child's DS, and returns the DS of prov.test. for the "test." zone.
+func signHostedChain(dir, keygen, signzone string) (*dns.DS, error) {
+	var childDS *dns.DS
+	for _, z := range hostedChain {
+		origin := strings.TrimSuffix(z.origin, ".")
+		ksk, err := run(keygen, "-q", "-a", "ECDSAP256SHA256", "-f", "KSK", "-K", dir, origin)
+		if err != nil {
+			return nil, err
+		}
+		zsk, err := run(keygen, "-q", "-a", "ECDSAP256SHA256", "-K", dir, origin)
+		if err != nil {
+			return nil, err
+		}
+		ksk, zsk = strings.TrimSpace(ksk), strings.TrimSpace(zsk)
+		text := "$TTL 300\n$ORIGIN " + z.origin + "\n@ IN SOA nsbind.test. hostmaster." + z.origin + " 2026113001 7200 3600 1209600 300\n" + z.body +
+			"$INCLUDE " + filepath.Join(dir, ksk) + ".key\n$INCLUDE " + filepath.Join(dir, zsk) + ".key\n"
+		if childDS != nil {
+			text += childDS.String() + "\n"
+		}
+		db := filepath.Join(dir, origin+".db")
+		if err := os.WriteFile(db, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		if _, err := run(signzone, "-K", dir, "-d", dir, "-3", "-", "-H", "0", "-o", origin,
+			"-f", filepath.Join(dir, origin+".signed"), db, filepath.Join(dir, ksk), filepath.Join(dir, zsk)); err != nil {
+			return nil, err
+		}
+		keyText, err := os.ReadFile(filepath.Join(dir, ksk+".key"))
+		if err != nil {
+			return nil, err
+		}
+		childDS = nil
+		for _, line := range strings.Split(string(keyText), "\n") {
+			if r, err := dns.NewRR(line); err == nil && r != nil {
+				if k, ok := r.(*dns.DNSKEY); ok {
+					childDS = k.ToDS(dns.SHA256)
+				}
+			}
+		}
+		if childDS == nil {
+			return nil, fmt.Errorf("no DNSKEY in %s.key", ksk)
+		}
+	}
+	return childDS, nil
 }
 
 // TestMain stops named (started once for the package's tests) and removes
@@ -275,22 +348,11 @@ func TestDelvAgrees(t *testing.T) {
 	t.Parallel()
 	delv := checkstest.Need(t, "delv")
 	e := startBind(t)
-	_, port, _ := net.SplitHostPort(e.named)
-	for _, zone := range []string{"valid.test", "expired.test", "dsbad.test", "unsigned.test", "soon.test", "sha1.test", "nods.test", "bind.test"} {
+	for _, zone := range []string{"valid.test", "expired.test", "dsbad.test", "unsigned.test", "soon.test", "sha1.test", "nods.test", "bind.test",
+		"mairie.city.prov.test", "city.prov.test"} {
 		t.Run(zone, func(t *testing.T) {
 			t.Parallel()
-			out, _ := run(delv, "@"+ipBind, "-p", port, "-4", "-a", e.anchor, "+cdflag", "+root=.", zone, "SOA")
-			var theirs string
-			switch {
-			case strings.Contains(out, "fully validated"):
-				theirs = secSecure
-			case strings.Contains(out, "unsigned answer"):
-				theirs = secInsecure
-			case strings.Contains(out, "resolution failed"), strings.Contains(out, "validation fail"), strings.Contains(out, "no valid"):
-				theirs = secBogus
-			default:
-				t.Fatalf("cannot read delv's verdict:\n%s", out)
-			}
+			theirs, out := delvVerdict(t, delv, e, zone)
 			cfg := testConfig(e.u, zone)
 			cfg.Resolver = e.named
 			r := runDomain(t, cfg, testHost())["dns.dnssec-chain"]
@@ -301,4 +363,36 @@ func TestDelvAgrees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHostedNameFindsItsZone: a name inside a zone served, with its parent
+// and grandparent, by one server belongs to that zone (named by the SOA of
+// the negative answer), not to the highest zone the server was asked for.
+func TestHostedNameFindsItsZone(t *testing.T) {
+	t.Parallel()
+	e := startBind(t)
+	cfg := testConfig(e.u, "www.mairie.city.prov.test")
+	cfg.Resolver = e.named
+	r := runDomain(t, cfg, testHost())["dns.dnssec-chain"]
+	if !strings.Contains(r.Evidence.EN, "belongs to zone mairie.city.prov.test.") {
+		t.Errorf("dns.dnssec-chain = %s %q, want the zone mairie.city.prov.test. named", r.Status, r.Evidence.EN)
+	}
+}
+
+// delvVerdict asks delv, with the universe's root anchor (-a), for zone's
+// SOA through named and reads its DNSSEC verdict.
+func delvVerdict(t *testing.T, delv string, e *bindEnv, zone string) (verdict, out string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(e.named)
+	out, _ = run(delv, "@"+ipBind, "-p", port, "-4", "-a", e.anchor, "+cdflag", "+root=.", zone, "SOA")
+	switch {
+	case strings.Contains(out, "fully validated"):
+		return secSecure, out
+	case strings.Contains(out, "unsigned answer"):
+		return secInsecure, out
+	case strings.Contains(out, "resolution failed"), strings.Contains(out, "validation fail"), strings.Contains(out, "no valid"):
+		return secBogus, out
+	}
+	t.Fatalf("cannot read delv's verdict:\n%s", out)
+	return "", out
 }

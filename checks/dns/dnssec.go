@@ -3,6 +3,7 @@ package dns
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,6 +96,13 @@ func (s *session) chainOfTrust(ctx context.Context) (*chain, error) {
 					out.Reason = textf("pas d'enregistrement DS pour %s dans la zone parente %s : la chaîne de confiance s'arrête là",
 						"no DS record for %s in the parent zone %s: the chain of trust stops there", c.Zone, d.Cuts[i-1].Zone)
 					return out, nil
+				}
+				if by := signers(dsigs); len(dsigs) > 0 && !slices.Contains(by, d.Cuts[i-1].Zone) {
+					// The signer names the zone the answer came from: not
+					// the parent Vigie asked for means a zone cut it missed.
+					r, _ := bogus(c.Zone, textf("les DS de %s sont signés par %s, pas par la zone parente %s",
+						"the DS of %s are signed by %s, not by the parent zone %s", c.Zone, strings.Join(by, ", "), d.Cuts[i-1].Zone))
+					return merge(r, out), nil
 				}
 				if why := verifySet(dsRRs(ds), dsigs, trusted, now); why != nil {
 					r, _ := bogus(c.Zone, textf("signature des DS de %s dans %s : %s", "signature of the DS of %s in %s: %s", c.Zone, d.Cuts[i-1].Zone, why))
@@ -280,6 +288,15 @@ func keyTags(ks []*dns.DNSKEY) string {
 		fmt.Fprintf(&b, "%d/%s", k.KeyTag(), algName(k.Algorithm))
 	}
 	return b.String()
+}
+
+// signers lists the zones that made sigs (their signer names), sorted.
+func signers(sigs []*dns.RRSIG) []string {
+	var out []string
+	for _, s := range sigs {
+		out = append(out, dns.CanonicalName(s.SignerName))
+	}
+	return sortedUnique(out)
 }
 
 func sigTags(ss []*dns.RRSIG) string {

@@ -78,8 +78,17 @@ func (s *session) walk(ctx context.Context) (*delegation, error) {
 			return nil, fmt.Errorf("%w (answered by %s for zone %s)", ErrNXDomain, srv, cur.Zone)
 		}
 		if ns := nsNames(r.Answer, domain); len(ns) > 0 && r.Authoritative {
-			// The server also serves the domain's zone: the answer is its NS set.
+			// The server also serves the domain's zone: the answer is its NS
+			// set. It may serve zones in between too (a hosting provider's
+			// own zone and its customers'), which it then never refers to:
+			// find them, or a DS signed by one of them is taken for the
+			// parent's and the chain looks broken.
 			if cur.Zone != domain {
+				hidden, err := s.hiddenCuts(ctx, cur, domain, port)
+				if err != nil {
+					return nil, err
+				}
+				d.Cuts = append(d.Cuts, hidden...)
 				c, err := s.newCut(ctx, domain, ns, r.Extra, port)
 				if err != nil {
 					return nil, err
@@ -104,12 +113,65 @@ func (s *session) walk(ctx context.Context) (*delegation, error) {
 			continue
 		}
 		if r.Authoritative {
-			// No data: the domain is a name inside zone cur, not a zone.
+			// No data: the domain is a name inside a zone, not a zone. The
+			// SOA of the negative answer names that zone (RFC 2308 §3),
+			// which may lie below cur on the same server.
+			if z := soaOwner(r.Ns); z != "" && z != cur.Zone && dns.IsSubDomain(cur.Zone, z) && dns.IsSubDomain(z, domain) {
+				hidden, err := s.hiddenCuts(ctx, cur, dns.Fqdn("x."+z), port)
+				if err != nil {
+					return nil, err
+				}
+				d.Cuts = append(d.Cuts, hidden...)
+			}
 			return d, nil
 		}
 		return nil, fmt.Errorf("%s gave neither an authoritative answer nor a referral for %s (lame server of zone %s)", srv, domain, cur.Zone)
 	}
 	return nil, fmt.Errorf("delegation chain for %s too long", domain)
+}
+
+// hiddenCuts finds the zones strictly between cur.Zone and name that cur's
+// servers host themselves, so never refer to. A zone's apex is where the
+// server answers an SOA query authoritatively with an SOA owned by that very
+// name; the names in between are asked from the top down. Each cut found
+// keeps the servers that answered (its NS set, read from them, is then
+// resolved as for a referral when it has addresses).
+func (s *session) hiddenCuts(ctx context.Context, cur cut, name, port string) ([]cut, error) {
+	labels := dns.SplitDomainName(name)
+	top := dns.CountLabel(cur.Zone)
+	var out []cut
+	for i := len(labels) - top - 1; i >= 1; i-- {
+		n := dns.Fqdn(joinLabels(labels[i:]))
+		r, _, err := s.ask(ctx, cur.Servers, n, dns.TypeSOA, false)
+		if err != nil {
+			return nil, fmt.Errorf("SOA of %s: %w", n, err)
+		}
+		if !r.Authoritative || len(answers(r, n, dns.TypeSOA)) == 0 {
+			continue
+		}
+		c := cut{Zone: n, Glue: map[string][]netip.Addr{}, Servers: cur.Servers}
+		if nr, _, err := s.ask(ctx, cur.Servers, n, dns.TypeNS, false); err == nil {
+			if ns := nsNames(nr.Answer, n); len(ns) > 0 {
+				if full, err := s.newCut(ctx, n, ns, nr.Extra, port); err == nil {
+					c = full
+				} else {
+					c.NS = ns
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// soaOwner returns the owner of the first SOA record in rrs, or "".
+func soaOwner(rrs []dns.RR) string {
+	for _, rr := range rrs {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return dns.CanonicalName(soa.Hdr.Name)
+		}
+	}
+	return ""
 }
 
 // newCut builds a cut from a referral or NS answer, taking addresses from

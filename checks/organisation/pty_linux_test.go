@@ -4,36 +4,42 @@ package organisation
 
 import (
 	"bufio"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vigie-cyber/vigie/checks/checkstest"
 )
 
-// openPTY opens a pseudo-terminal pair with /dev/ptmx (no cgo, no extra
-// module): the master is the "person", the slave is Ask's terminal.
-func openPTY(t *testing.T) (master, slave *os.File) {
+// openPTY opens a pseudo-terminal pair with ptmx (/dev/ptmx; no cgo, no
+// extra module): the master is the "person", the slave is Ask's terminal.
+// A machine without pseudo-terminals is a missing peer: the test skips
+// locally but fails in CI, where it would otherwise vanish unnoticed.
+func openPTY(t testing.TB, ptmx string) (master, slave *os.File) {
 	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	m, err := os.OpenFile(ptmx, os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		checkstest.Unavailable(t, fmt.Sprintf("no pseudo-terminal: %v", err))
 	}
 	fd := int(m.Fd())
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		m.Close()
-		t.Skipf("unlockpt: %v", err)
+		checkstest.Unavailable(t, fmt.Sprintf("unlockpt: %v", err))
 	}
 	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
 	if err != nil {
 		m.Close()
-		t.Skipf("ptsname: %v", err)
+		checkstest.Unavailable(t, fmt.Sprintf("ptsname: %v", err))
 	}
 	s, err := os.OpenFile("/dev/pts/"+itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		m.Close()
-		t.Skipf("open slave: %v", err)
+		checkstest.Unavailable(t, fmt.Sprintf("open slave: %v", err))
 	}
 	t.Cleanup(func() { m.Close(); s.Close() })
 	return m, s
@@ -56,7 +62,7 @@ func itoa(n int) string {
 // Ctrl-D; the answers given are kept.
 func TestAskOnPseudoTerminal(t *testing.T) {
 	t.Parallel()
-	master, slave := openPTY(t)
+	master, slave := openPTY(t, "/dev/ptmx")
 	qs := Questions()
 	type res struct {
 		m   map[string]string
@@ -108,5 +114,38 @@ func TestAskOnPseudoTerminal(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Ask did not return after Ctrl-D")
+	}
+}
+
+// outcomeTB records whether a helper skipped or failed, without ending the
+// calling test: Fatal and Skip end only the goroutine running the helper.
+type outcomeTB struct {
+	testing.TB
+	failed, skipped bool
+}
+
+func (o *outcomeTB) Helper()               {}
+func (o *outcomeTB) Cleanup(func())        {}
+func (o *outcomeTB) Fatalf(string, ...any) { o.failed = true; runtime.Goexit() }
+func (o *outcomeTB) Skipf(string, ...any)  { o.skipped = true; runtime.Goexit() }
+func (o *outcomeTB) run(f func(testing.TB)) *outcomeTB {
+	done := make(chan struct{})
+	go func() { defer close(done); f(o) }()
+	<-done
+	return o
+}
+
+// TestPTYMissingFailsInCI: without a pseudo-terminal the questionnaire test
+// skips on a developer's machine but fails when CI=true (it used to skip
+// silently everywhere).
+func TestPTYMissingFailsInCI(t *testing.T) {
+	missing := func(tb testing.TB) { openPTY(tb, "/nonexistent/ptmx") }
+	t.Setenv("CI", "true")
+	if o := new(outcomeTB).run(missing); !o.failed || o.skipped {
+		t.Errorf("CI=true: failed=%v skipped=%v, want a failure", o.failed, o.skipped)
+	}
+	t.Setenv("CI", "")
+	if o := new(outcomeTB).run(missing); o.failed || !o.skipped {
+		t.Errorf("outside CI: failed=%v skipped=%v, want a skip", o.failed, o.skipped)
 	}
 }

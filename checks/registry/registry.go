@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 
+	"github.com/miekg/dns"
+
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/backup"
 	dnscheck "github.com/vigie-cyber/vigie/checks/dns"
@@ -24,6 +26,11 @@ type Config struct {
 	BackupPaths  []string          // backup destinations to inspect
 	Sector       string            // commune, hospital, port, other
 	Answers      map[string]string // questionnaire answers by question ID
+	// DNS family: resolver "ip:port" (empty: the host's), root trust
+	// anchors and root hints "ip:port" (empty: the built-in IANA values).
+	DNSResolver     string
+	DNSTrustAnchors []dns.RR
+	DNSRootHints    []string
 }
 
 // family is one sub-package of checks: its checks for a configuration and
@@ -39,7 +46,8 @@ func families() []family {
 	return []family{
 		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
 		{"dns", func(c Config) []checks.Check {
-			return dnscheck.Checks(dnscheck.Config{Domains: c.Domains, RootCAs: c.TLSRoots})
+			return dnscheck.Checks(dnscheck.Config{Domains: c.Domains, RootCAs: c.TLSRoots,
+				Resolver: c.DNSResolver, TrustAnchors: c.DNSTrustAnchors, RootHints: c.DNSRootHints})
 		}, dnscheck.GuidanceTOML},
 		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
 		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
