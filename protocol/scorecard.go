@@ -37,7 +37,11 @@ type Scores struct {
 	Domains     []DomainScore `json:"domains"`
 	Score       int           `json:"score"` // 0-100, mean of domain scores
 	Level       Level         `json:"level"`
-	LevelCapped bool          `json:"level_capped,omitempty"` // a failed critical check lowered the level
+	LevelCapped bool          `json:"level_capped,omitempty"` // a cap lowered the level (LevelCap says which)
+	// LevelCap is the rule that held the level down and CappedBy the
+	// checks that triggered it (empty for the organisation rule).
+	LevelCap LevelCap `json:"level_cap,omitempty"`
+	CappedBy []string `json:"capped_by,omitempty"`
 }
 
 // Scorecard is one scan of one host. The JSON field order (header, results,

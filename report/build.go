@@ -36,7 +36,6 @@ func Build(s Scan) *protocol.Scorecard {
 			prio[m.ID] = m.Priority
 		}
 	}
-	domains, overall, level, capped := Score(results)
 	return &protocol.Scorecard{
 		Header: protocol.Header{
 			Schema:       protocol.Schema,
@@ -51,7 +50,7 @@ func Build(s Scan) *protocol.Scorecard {
 			FinishedAt:   s.FinishedAt.UTC(),
 		},
 		Results:  results,
-		Scores:   protocol.Scores{Domains: domains, Score: overall, Level: level, LevelCapped: capped},
+		Scores:   Score(results),
 		Actions:  Prioritise(results, func(id string) int { return prio[id] }),
 		Software: s.Software,
 	}

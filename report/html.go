@@ -24,9 +24,10 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"advice": func(cat checks.Catalogue, id, lg string) checks.Advice {
 		return cat[id].In(lang(lg))
 	},
-	"title":  titleOf,
-	"colon":  colon,
-	"system": systemLine,
+	"title":     titleOf,
+	"capreason": func(s *protocol.Scorecard, lg string) string { return CapReason(&s.Scores, lg) },
+	"colon":     colon,
+	"system":    systemLine,
 }).Parse(htmlTemplate))
 
 type htmlData struct {

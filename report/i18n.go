@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // words holds the renderers' fixed vocabulary; check-specific text comes from
@@ -86,6 +87,19 @@ func lang(l string) string {
 }
 
 func word(l, key string) string { return words[lang(l)][key] }
+
+// CapReason says in one line why the level is lower than the score gives,
+// or "" when it is not. Scorecards from agents before the named caps only
+// say that a critical check failed.
+func CapReason(s *protocol.Scores, l string) string {
+	switch {
+	case s.LevelCap != "":
+		return s.LevelCap.Reason(lang(l), s.CappedBy)
+	case s.LevelCapped:
+		return word(l, "capped")
+	}
+	return ""
+}
 
 // FormatTime prints a time as French or English readers expect, in the
 // scorecard's own zone (UTC) so reports are reproducible.

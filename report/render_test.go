@@ -127,7 +127,7 @@ func TestRenderContent(t *testing.T) {
 	WriteText(&txt, sc, cat, "fr")
 	WriteHTML(&html, sc, cat, "fr")
 	for _, want := range []string{
-		"Niveau de maturité : 1/4 — Émergent (plafonné",
+		"Niveau de maturité : 1/4 — Émergent\nNiveau plafonné à Émergent : une vérification critique échoue (patch.os-support).",
 		"ÉCHEC", "4 mises à jour de sécurité en attente",
 		"1. Titre patch.os-support",
 		"Que faire pour patch.security-pending",

@@ -19,16 +19,25 @@ var levelThresholds = []int{20, 40, 60, 80}
 
 // CriticalCap is the highest level a host with a failed critical check can
 // reach: one end-of-support OS or open SSLv3 outweighs any number of passes.
-const CriticalCap protocol.Level = 1
+const CriticalCap = 1
 
 // Score computes domain scores, the overall score and the maturity level. A
 // pass earns the check's weight, a warning half of it, a failure nothing;
-// not-applicable and error results leave the denominator.
-func Score(results []protocol.Result) (domains []protocol.DomainScore, overall int, level protocol.Level, capped bool) {
+// not-applicable and error results leave the denominator, so a domain where
+// nothing could be assessed is "non évalué" (score protocol.NoScore), never
+// 100. Then the caps (protocol.LevelCap): a failed critical check holds the
+// level at Émergent, a failed high one at Intermédiaire, and without any
+// organisational answer (the organisation domain not assessed) the level
+// stays at Intermédiaire at most: Confirmé and Optimal are claims about the
+// organisation too.
+//
+// The hub computes an entity's level with this same function, over its
+// hosts' results and the entity's answers.
+func Score(results []protocol.Result) protocol.Scores {
 	earned := map[protocol.Domain]float64{}
 	total := map[protocol.Domain]float64{}
 	counts := map[protocol.Domain]*protocol.DomainScore{}
-	criticalFailed := false
+	var critical, high []string
 	for _, r := range results {
 		d := counts[r.Domain]
 		if d == nil {
@@ -50,8 +59,11 @@ func Score(results []protocol.Result) (domains []protocol.DomainScore, overall i
 		case protocol.Fail:
 			d.Fail++
 			total[r.Domain] += w
-			if r.Severity == protocol.Critical {
-				criticalFailed = true
+			switch r.Severity {
+			case protocol.Critical:
+				critical = appendOnce(critical, r.ID)
+			case protocol.High:
+				high = appendOnce(high, r.ID)
 			}
 		case protocol.NotApplicable:
 			d.NA++
@@ -59,6 +71,7 @@ func Score(results []protocol.Result) (domains []protocol.DomainScore, overall i
 			d.Errors++
 		}
 	}
+	var out protocol.Scores
 	sum, n := 0, 0
 	// Known domains in display order, then any a newer agent added, by ID:
 	// they are kept and counted, shown under their ID.
@@ -75,23 +88,39 @@ func Score(results []protocol.Result) (domains []protocol.DomainScore, overall i
 		if d == nil {
 			continue
 		}
-		d.Score = -1
+		d.Score = protocol.NoScore
 		if total[dom] > 0 {
 			d.Score = int(math.Round(100 * earned[dom] / total[dom]))
 			sum += d.Score
 			n++
 		}
-		domains = append(domains, *d)
+		out.Domains = append(out.Domains, *d)
 	}
 	if n > 0 {
-		overall = int(math.Round(float64(sum) / float64(n)))
+		out.Score = int(math.Round(float64(sum) / float64(n)))
 	}
-	for level = 0; int(level) < len(levelThresholds) && overall >= levelThresholds[level]; level++ {
+	for out.Level = 0; int(out.Level) < len(levelThresholds) && out.Score >= levelThresholds[out.Level]; out.Level++ {
 	}
-	if criticalFailed && level > CriticalCap {
-		level, capped = CriticalCap, true
+	cap, by := protocol.LevelCap(""), []string(nil)
+	switch {
+	case len(critical) > 0:
+		cap, by = protocol.CapCritical, critical
+	case len(high) > 0:
+		cap, by = protocol.CapHigh, high
+	case total[protocol.DomainOrganisation] == 0:
+		cap = protocol.CapOrganisation
 	}
-	return domains, overall, level, capped
+	if cap != "" && out.Level > cap.Max() {
+		out.Level, out.LevelCapped, out.LevelCap, out.CappedBy = cap.Max(), true, cap, by
+	}
+	return out
+}
+
+func appendOnce(list []string, id string) []string {
+	if slices.Contains(list, id) {
+		return list
+	}
+	return append(list, id)
 }
 
 // Prioritise orders failed and warning results into actions: failures before

@@ -26,11 +26,11 @@ func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l strin
 	}
 	p("%s %s (%s %s)\n\n", word(l, "scanned"), FormatTime(s.StartedAt, l), word(l, "duration"),
 		formatDuration(s.FinishedAt.Sub(s.StartedAt), l))
-	p("%s%s%d/4 — %s", word(l, "level"), c, s.Level, s.Level.Name(l))
-	if s.LevelCapped {
-		p(" (%s)", word(l, "capped"))
+	p("%s%s%d/4 — %s\n", word(l, "level"), c, s.Level, s.Level.Name(l))
+	if why := CapReason(&s.Scores, l); why != "" {
+		p("%s\n", why)
 	}
-	p("\n%s%s%d/100\n\n", word(l, "score"), c, s.Score)
+	p("%s%s%d/100\n\n", word(l, "score"), c, s.Score)
 
 	p("%s\n", word(l, "domains"))
 	for _, d := range s.Domains {

@@ -42,6 +42,7 @@ func Checks(sector string) []checks.Check {
 		firewallCheck{},
 		sshCheck{},
 		portsCheck{sector: sector},
+		sectorPortsCheck{sector: sector},
 		uid0Check{},
 		emptyPasswordsCheck{},
 		sudoCheck{},

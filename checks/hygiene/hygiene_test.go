@@ -2,6 +2,7 @@ package hygiene
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -254,8 +255,9 @@ func TestExposedPorts(t *testing.T) {
 		want   want
 	}{
 		{SectorCommune, ls, want{protocol.Warn, []string{"SMB (445/tcp) on 0.0.0.0, ::, smbd", "SNMP (161/udp)", "DICOM (104/tcp) on 192.168.10.5", "Modbus (502/tcp)"}}},
-		{SectorHospital, ls, want{protocol.Fail, []string{"Hospital sector, priority exposure: DICOM (104/tcp)"}}},
-		{SectorPort, ls, want{protocol.Fail, []string{"Port sector, priority exposure: Modbus (502/tcp)"}}},
+		// the sector's own protocols are left to hygiene.sector-ports
+		{SectorHospital, ls, want{protocol.Warn, []string{"SMB (445/tcp)", "Modbus (502/tcp)"}}},
+		{SectorPort, ls, want{protocol.Warn, []string{"SMB (445/tcp)", "DICOM (104/tcp)"}}},
 		{"", ls[:3], want{protocol.Pass, []string{"no risky port", "3 listening ports examined"}}},
 		{SectorOther, []checks.Listener{{Proto: "tcp", Address: "0.0.0.0", Port: 23, Process: "inetd"}}, want{protocol.Fail, []string{"Telnet (23/tcp) on 0.0.0.0, inetd: clear-text passwords"}}},
 	}
@@ -266,17 +268,48 @@ func TestExposedPorts(t *testing.T) {
 			h.Facts = checkstest.Facts{Listen: tt.ls}
 			r := run(portsCheck{sector: tt.sector}, h)
 			tt.want.check(t, r)
+			if tt.sector == SectorHospital && strings.Contains(r.Evidence.EN, "DICOM") || tt.sector == SectorPort && strings.Contains(r.Evidence.EN, "Modbus") {
+				t.Errorf("sector protocol reported twice: %s", r.Evidence.EN)
+			}
 			if strings.Contains(r.Evidence.EN, "(23/tcp) on 127") || strings.Contains(r.Evidence.EN, "3389") {
 				t.Errorf("loopback listener reported: %s", r.Evidence.EN)
 			}
 		})
 	}
-	if strings.Contains(run(portsCheck{sector: SectorHospital}, func() *checks.Host {
+}
+
+// TestSectorPorts: profiles 9 and 10 of the calibration: Modbus in a port,
+// DICOM in a hospital, reachable from the network, are critical failures.
+func TestSectorPorts(t *testing.T) {
+	t.Parallel()
+	ls := []checks.Listener{
+		{Proto: "tcp", Address: "0.0.0.0", Port: 502, Process: "modbusd"},
+		{Proto: "tcp", Address: "127.0.0.1", Port: 104, Process: "storescp"},
+		{Proto: "tcp", Address: "0.0.0.0", Port: 445, Process: "smbd"},
+	}
+	tests := []struct {
+		sector string
+		ls     []checks.Listener
+		want   want
+	}{
+		{SectorPort, ls, want{protocol.Fail, []string{"Modbus (502/tcp) on 0.0.0.0"}}},
+		{SectorHospital, ls, want{protocol.Pass, []string{"DICOM 104/tcp", "3 listening ports examined"}}},
+		{SectorHospital, append(ls, checks.Listener{Proto: "tcp6", Address: "::", Port: 11112}), want{protocol.Fail, []string{"DICOM (11112/tcp) on ::"}}},
+		{SectorCommune, ls, want{protocol.NotApplicable, []string{"no sensitive protocol"}}},
+	}
+	for _, tt := range tests {
 		h := checkstest.Host()
-		h.Facts = checkstest.Facts{Listen: ls}
-		return h
-	}()).Evidence.FR, "Secteur hospitalier, exposition prioritaire : DICOM") == false {
-		t.Error("French sector wording missing")
+		h.Facts = checkstest.Facts{Listen: tt.ls}
+		r := run(sectorPortsCheck{sector: tt.sector}, h)
+		tt.want.check(t, r)
+	}
+	if m := (sectorPortsCheck{}).Meta(); m.Severity != protocol.Critical {
+		t.Errorf("severity %s, want critical", m.Severity)
+	}
+	h := checkstest.Host()
+	h.Facts = checkstest.Facts{Err: errors.New("permission denied")}
+	if r := run(sectorPortsCheck{sector: SectorPort}, h); r.Status != protocol.Error {
+		t.Errorf("unreadable listeners: %s, want error", r.Status)
 	}
 }
 

@@ -13,9 +13,10 @@ import (
 
 // portsCheck: no risky service listens on a non-loopback address. Telnet,
 // FTP, SMB, RDP, VNC and SNMP are the ports ransomware operators scan for;
-// industrial protocols (Modbus, S7) matter for ports and DICOM for hospitals,
-// where the sector raises them from a warning to a failure (ANSSI 17
-// reinforced, 19, 21; CIS 4.4, 4.8; NIS2 21(2)(g)).
+// industrial protocols (Modbus, S7) and DICOM are warnings here, except in
+// the sector where they matter most (ports, hospitals), where
+// hygiene.sector-ports judges them as critical (ANSSI 17 reinforced, 19,
+// 21; CIS 4.4, 4.8; NIS2 21(2)(g)).
 type portsCheck struct{ sector string }
 
 func (c portsCheck) Meta() checks.Meta {
@@ -48,9 +49,6 @@ var riskyPorts = []riskyPort{
 	{"tcp", 11112, "DICOM", false, []string{SectorHospital}, "imagerie médicale : données de santé", "medical imaging: health data"},
 }
 
-var sectorFR = map[string]string{SectorPort: "secteur portuaire", SectorHospital: "secteur hospitalier", SectorCommune: "collectivité"}
-var sectorEN = map[string]string{SectorPort: "port sector", SectorHospital: "hospital sector", SectorCommune: "local authority"}
-
 // loopback reports whether a listening address is reachable only locally.
 func loopback(addr string) bool {
 	if addr == "localhost" {
@@ -68,8 +66,16 @@ type exposure struct {
 	Fail    bool
 }
 
-// findExposures matches listeners against the risky ports (pure).
+// findExposures matches listeners against the risky ports (pure). The
+// ports of the entity's own sector are left to sectorPortsCheck, which
+// judges them as critical: they are reported once.
 func findExposures(ls []checks.Listener, sector string) []exposure {
+	return matchPorts(ls, sector, func(rp riskyPort) bool { return !slices.Contains(rp.Sectors, sector) })
+}
+
+// matchPorts returns the listeners beyond loopback on risky ports that keep
+// says to look at (pure).
+func matchPorts(ls []checks.Listener, sector string, keep func(riskyPort) bool) []exposure {
 	var out []exposure
 	idx := map[string]int{}
 	for _, l := range ls {
@@ -78,7 +84,7 @@ func findExposures(ls []checks.Listener, sector string) []exposure {
 		}
 		proto := strings.TrimSuffix(l.Proto, "6")
 		for _, rp := range riskyPorts {
-			if rp.Proto != proto || rp.Port != l.Port {
+			if rp.Proto != proto || rp.Port != l.Port || !keep(rp) {
 				continue
 			}
 			key := fmt.Sprintf("%s/%d", proto, l.Port)
@@ -111,10 +117,6 @@ func judgePorts(ex []exposure, sector string, listeners int) protocol.Result {
 		}
 		f := fmt.Sprintf("%s (%d/%s) sur %s%s : %s", e.P.Name, e.P.Port, e.P.Proto, strings.Join(e.Addrs, ", "), who, e.P.WhyFR)
 		g := fmt.Sprintf("%s (%d/%s) on %s%s: %s", e.P.Name, e.P.Port, e.P.Proto, strings.Join(e.Addrs, ", "), who, e.P.WhyEN)
-		if slices.Contains(e.P.Sectors, sector) {
-			f = strings.ToUpper(sectorFR[sector][:1]) + sectorFR[sector][1:] + ", exposition prioritaire : " + f
-			g = strings.ToUpper(sectorEN[sector][:1]) + sectorEN[sector][1:] + ", priority exposure: " + g
-		}
 		fr, en = append(fr, f), append(en, g)
 		ports = append(ports, fmt.Sprintf("%d/%s", e.P.Port, e.P.Proto))
 		fail = fail || e.Fail
@@ -136,4 +138,63 @@ func (c portsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 		return checks.Errored(protocol.Text{FR: "liste des ports en écoute impossible", EN: "cannot list listening ports"}, err)
 	}
 	return judgePorts(findExposures(ls, c.sector), c.sector, len(ls))
+}
+
+// sectorPortsCheck: the protocols that matter most in the entity's sector
+// (Modbus and S7 in ports, DICOM in hospitals) are not reachable from the
+// network. They carry no authentication: an industrial controller or an
+// imaging server reachable from the network is one step from stopping a
+// terminal or leaking health data, so it is critical, where the same port
+// in another sector is a warning of hygiene.exposed-ports (ANSSI 19, 21;
+// CIS 4.4; NIS2 21(2)(e); calibration profiles 9 and 10).
+type sectorPortsCheck struct{ sector string }
+
+func (c sectorPortsCheck) Meta() checks.Meta {
+	return meta("hygiene.sector-ports", protocol.Critical, protocol.Refs{ANSSI: []int{19, 21}, CIS: []string{"4.4"}, NIS2: []string{"e"}}, 0)
+}
+
+// sectorPorts lists the risky ports raised by sector.
+func sectorPorts(sector string) []string {
+	var out []string
+	for _, rp := range riskyPorts {
+		if slices.Contains(rp.Sectors, sector) {
+			out = append(out, fmt.Sprintf("%s %d/%s", rp.Name, rp.Port, rp.Proto))
+		}
+	}
+	return out
+}
+
+func judgeSectorPorts(ls []checks.Listener, sector string) protocol.Result {
+	watched := sectorPorts(sector)
+	if len(watched) == 0 {
+		return checks.Skipped(protocol.Textf("aucun protocole sensible propre au secteur %q", "no sensitive protocol specific to sector %q", sector))
+	}
+	ex := matchPorts(ls, sector, func(rp riskyPort) bool { return slices.Contains(rp.Sectors, sector) })
+	facts := map[string]any{"sector": sector, "listeners": len(ls)}
+	if len(ex) == 0 {
+		return checks.Passed(protocol.Textf("aucun de ces ports n'écoute hors de la machine : %s (%d ports en écoute examinés)",
+			"none of these ports listens beyond the machine: %s (%d listening ports examined)", strings.Join(watched, ", "), len(ls)), facts)
+	}
+	var fr, en, ports []string
+	for _, e := range ex {
+		fr = append(fr, fmt.Sprintf("%s (%d/%s) sur %s : %s", e.P.Name, e.P.Port, e.P.Proto, strings.Join(e.Addrs, ", "), e.P.WhyFR))
+		en = append(en, fmt.Sprintf("%s (%d/%s) on %s: %s", e.P.Name, e.P.Port, e.P.Proto, strings.Join(e.Addrs, ", "), e.P.WhyEN))
+		ports = append(ports, fmt.Sprintf("%d/%s", e.P.Port, e.P.Proto))
+	}
+	facts["risky_ports"] = ports
+	return checks.Failed(protocol.Text{
+		FR: "en écoute sur le réseau : " + strings.Join(fr, " ; "),
+		EN: "listening on the network: " + strings.Join(en, "; "),
+	}, facts)
+}
+
+func (c sectorPortsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
+	if len(sectorPorts(c.sector)) == 0 {
+		return judgeSectorPorts(nil, c.sector)
+	}
+	ls, err := h.Facts.Listeners(ctx)
+	if err != nil {
+		return checks.Errored(protocol.Text{FR: "liste des ports en écoute impossible", EN: "cannot list listening ports"}, err)
+	}
+	return judgeSectorPorts(ls, c.sector)
 }
