@@ -131,17 +131,7 @@ func CodeForError(err error) string {
 // characters (PostgreSQL refuses a cut UTF-8 sequence). Invalid UTF-8 is
 // replaced.
 func Clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == 0:
-			return -1
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(Printable(strings.ReplaceAll(s, "\x00", "")))
 	if len(s) > n {
 		s = s[:n]
 		for len(s) > 0 && !utf8.ValidString(s) {
@@ -149,6 +139,21 @@ func Clip(s string, n int) string {
 		}
 	}
 	return s
+}
+
+// Printable makes text from a scorecard or a reply safe for a terminal or a
+// log: control characters (terminal escape sequences, carriage returns)
+// become spaces and invalid UTF-8 is replaced. Every renderer of text that
+// came from outside (a hostname, a certificate name, evidence) passes it
+// through this.
+func Printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // MaxLabel bounds a host label (hostname, platform, version) the hub keeps.

@@ -163,3 +163,20 @@ func TestRenderContent(t *testing.T) {
 		t.Errorf("score %d level %d capped %v: a failed critical check must cap a higher level", sc.Score, sc.Level, sc.LevelCapped)
 	}
 }
+
+// TestTextNeutralisesEscapes: a hostname or evidence crafted with terminal
+// escape sequences reaches the terminal as plain text (issue 13, item 8).
+func TestTextNeutralisesEscapes(t *testing.T) {
+	t.Parallel()
+	sc, cat := sample()
+	sc.Host.Hostname = "pc\x1b]0;pwned\x07\x1b[2J"
+	sc.Results[0].Evidence.FR = "vu \x1b[31mrouge\r\x9b"
+	var b bytes.Buffer
+	WriteText(&b, sc, cat, "fr")
+	if strings.ContainsAny(b.String(), "\x1b\x07\r\u009b") {
+		t.Fatalf("control characters reached the terminal: %q", b.String())
+	}
+	if !strings.Contains(b.String(), "pc ]0;pwned") || !strings.Contains(b.String(), "vu  [31mrouge") {
+		t.Errorf("text lost instead of neutralised: %q", b.String())
+	}
+}

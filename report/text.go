@@ -16,7 +16,17 @@ const TopActions = 5
 func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string) error {
 	var b strings.Builder
 	c := colon(l)
-	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	// Every string printed may come from the host or a certificate (names,
+	// evidence): control characters are neutralised so a crafted hostname
+	// cannot drive the reader's terminal.
+	p := func(format string, a ...any) {
+		for i, v := range a {
+			if s, ok := v.(string); ok {
+				a[i] = protocol.Printable(s)
+			}
+		}
+		fmt.Fprintf(&b, format, a...)
+	}
 	p("Vigie — %s%s%s\n", word(l, "title"), c, s.Host.Hostname)
 	if sys := systemLine(s); sys != "" {
 		p("%s%s%s\n", word(l, "system"), c, sys)

@@ -58,7 +58,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Signature valide : %s a été signé par l'agent %s et n'a pas été modifié.\n", pos[0], protocol.KeyID(pub))
 	fmt.Fprintf(stdout, "Hôte %s, analysé le %s, niveau %d/4 (%s), score %d/100.\n",
-		sc.Host.Hostname, report.FormatTime(sc.StartedAt, "fr"), sc.Level, sc.Level.Name("fr"), sc.Score)
+		protocol.Printable(sc.Host.Hostname), report.FormatTime(sc.StartedAt, "fr"), sc.Level, sc.Level.Name("fr"), sc.Score)
 	return nil
 }
 
