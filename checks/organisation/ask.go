@@ -10,8 +10,9 @@ import (
 )
 
 // Ask runs the questionnaire on a terminal: it prints each question with its
-// help in lang ("fr" or "en") and reads one answer per line. It accepts
-// o/oui/y/yes, n/non/no, p/partiel, ?/nsp; an empty line keeps the previous
+// help in lang ("fr" or "en"), grouped under their MonAideCyber theme, and
+// reads one answer per line. It accepts o/oui/y/yes, n/non/no, p/partiel,
+// ?/nsp (« Je ne sais pas »), na (« Non applicable »); an empty line keeps the previous
 // answer (or leaves the question unanswered); "q" stops. Invalid input is
 // explained and the question asked again. End of input (Ctrl-D) stops too:
 // in every case the answers given so far are returned merged over previous,
@@ -24,18 +25,23 @@ func Ask(in io.Reader, out io.Writer, lang string, previous map[string]string) (
 	w := &errWriter{w: out}
 	br := bufio.NewReader(in)
 	if lang == "en" {
-		w.printf("Organisation questionnaire: %d questions. Answer y (yes), n (no), p (partly) or ? (don't know).\nEnter keeps the previous answer, q stops; answers are saved as you go.\n", len(questions))
+		w.printf("Organisation questionnaire: %d questions. Answer y (yes), n (no), p (partly), ? (don't know) or na (not applicable).\nEnter keeps the previous answer, q stops; answers are saved as you go.\n", len(byTheme))
 	} else {
-		w.printf("Questionnaire organisation : %d questions. Répondez o (oui), n (non), p (partiel) ou ? (ne sait pas).\nEntrée garde la réponse précédente, q arrête ; les réponses sont gardées au fur et à mesure.\n", len(questions))
+		w.printf("Questionnaire organisation : %d questions. Répondez o (oui), n (non), p (partiel), ? (je ne sais pas) ou na (non applicable).\nEntrée garde la réponse précédente, q arrête ; les réponses sont gardées au fur et à mesure.\n", len(byTheme))
 	}
-	for i, q := range questions {
+	theme := ""
+	for i, q := range byTheme {
+		if q.Theme != theme {
+			theme = q.Theme
+			w.printf("\n== %s ==\n", ThemeTitle(theme))
+		}
 		prev := previous[q.ID]
 		if p, err := Normalize(prev); err == nil {
 			prev = p
 		} else {
 			prev = ""
 		}
-		w.printf("\n%d/%d %s\n    %s\n", i+1, len(questions), q.Text(lang), q.Help(lang))
+		w.printf("\n%d/%d %s\n    %s\n", i+1, len(byTheme), q.Text(lang), q.Help(lang))
 		for {
 			w.printf("%s ", prompt(lang, prev))
 			if w.err != nil {
@@ -63,9 +69,9 @@ func Ask(in io.Reader, out io.Writer, lang string, previous map[string]string) (
 			a, nerr := Normalize(text)
 			if nerr != nil {
 				if lang == "en" {
-					w.printf("    %q is not an answer: type y, n, p or ? (Enter keeps the previous answer).\n", text)
+					w.printf("    %q is not an answer: type y, n, p, ? or na (Enter keeps the previous answer).\n", text)
 				} else {
-					w.printf("    « %s » n'est pas une réponse : tapez o, n, p ou ? (Entrée garde la réponse précédente).\n", text)
+					w.printf("    « %s » n'est pas une réponse : tapez o, n, p, ? ou na (Entrée garde la réponse précédente).\n", text)
 				}
 				if eof {
 					return answers, w.wrap()
@@ -83,21 +89,21 @@ func Ask(in io.Reader, out io.Writer, lang string, previous map[string]string) (
 }
 
 func prompt(lang, prev string) string {
-	names := map[string][2]string{Yes: {"oui", "yes"}, No: {"non", "no"}, Partial: {"partiel", "partly"}, Unknown: {"ne sait pas", "don't know"}}
+	names := map[string][2]string{Yes: {"oui", "yes"}, No: {"non", "no"}, Partial: {"partiel", "partly"}, Unknown: {"je ne sais pas", "don't know"}, NotApplicable: {"non applicable", "not applicable"}}
 	k := 0
 	if lang == "en" {
 		k = 1
 	}
 	if lang == "en" {
 		if prev != "" {
-			return fmt.Sprintf("[y/n/p/?] (Enter = %s) >", names[prev][k])
+			return fmt.Sprintf("[y/n/p/?/na] (Enter = %s) >", names[prev][k])
 		}
-		return "[y/n/p/?] >"
+		return "[y/n/p/?/na] >"
 	}
 	if prev != "" {
-		return fmt.Sprintf("[o/n/p/?] (Entrée = %s) >", names[prev][k])
+		return fmt.Sprintf("[o/n/p/?/na] (Entrée = %s) >", names[prev][k])
 	}
-	return "[o/n/p/?] >"
+	return "[o/n/p/?/na] >"
 }
 
 // errWriter remembers the first write error so the loop stays readable.

@@ -16,16 +16,19 @@ var GuidanceTOML []byte
 // Checks returns one declared check per question, judging answers (by
 // question ID) from the configuration or the interactive questionnaire.
 func Checks(answers map[string]string) []checks.Check {
-	out := make([]checks.Check, 0, len(questions))
-	for _, q := range questions {
+	out := make([]checks.Check, 0, len(byTheme))
+	for _, q := range byTheme {
 		out = append(out, answerCheck{q: q, answer: answers[q.ID]})
 	}
 	return out
 }
 
 // answerCheck judges one declared answer: yes passes, partial and "don't
-// know" warn, no fails; an unanswered question is not applicable ("non
-// renseigné") so that it leaves the score's denominator.
+// know" warn, no fails, "not applicable" is not applicable. An unanswered
+// question is not applicable too, so that it leaves the score's
+// denominator for now, but its facts say {"answer": "unanswered"}: the
+// scoring can tell « non renseigné » (to count as not done, issue 17) from
+// « non applicable » without the scores changing here.
 type answerCheck struct {
 	q      Question
 	answer string
@@ -46,7 +49,9 @@ func (c answerCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 
 func judge(q Question, raw string) protocol.Result {
 	if raw == "" {
-		return checks.Skipped(protocol.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
+		r := checks.Skipped(protocol.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
+		r.Facts = map[string]any{"answer": Unanswered}
+		return r
 	}
 	a, err := Normalize(raw)
 	if err != nil {
@@ -60,6 +65,10 @@ func judge(q Question, raw string) protocol.Result {
 		return checks.Warned(protocol.Text{FR: "déclaré : partiellement", EN: "declared: partly"}, facts)
 	case Unknown:
 		return checks.Warned(protocol.Text{FR: "déclaré : ne sait pas", EN: "declared: don't know"}, facts)
+	case NotApplicable:
+		r := checks.Skipped(protocol.Text{FR: "déclaré : non applicable", EN: "declared: not applicable"})
+		r.Facts = facts
+		return r
 	default:
 		return checks.Failed(protocol.Text{FR: "déclaré : non", EN: "declared: no"}, facts)
 	}

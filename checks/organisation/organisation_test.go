@@ -92,7 +92,7 @@ func TestChecksJudgeDeclaredAnswers(t *testing.T) {
 func TestNormalize(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{"o": Yes, " OUI ": Yes, "y": Yes, "Yes": Yes, "n": No, "non": No, "no": No,
-		"p": Partial, "partiel": Partial, "?": Unknown, "nsp": Unknown, "unknown": Unknown} {
+		"p": Partial, "partiel": Partial, "?": Unknown, "nsp": Unknown, "unknown": Unknown, "na": NotApplicable, "N/A": NotApplicable, "Non applicable": NotApplicable} {
 		got, err := Normalize(in)
 		if err != nil || got != want {
 			t.Errorf("Normalize(%q) = %q, %v; want %q", in, got, err, want)
@@ -172,7 +172,7 @@ func TestAskThroughPipes(t *testing.T) {
 		}
 	}
 	qs := Questions()
-	if p := waitPrompt(); !strings.Contains(p, qs[0].EN) || !strings.Contains(p, "[y/n/p/?]") {
+	if p := waitPrompt(); !strings.Contains(p, qs[0].EN) || !strings.Contains(p, "[y/n/p/?/na]") {
 		t.Fatalf("first prompt %q", p)
 	}
 	send("maybe\n")

@@ -88,7 +88,7 @@ func TestAskOnPseudoTerminal(t *testing.T) {
 		}
 	}
 	expect("1/15")
-	expect("[o/n/p/?] > ")
+	expect("[o/n/p/?/na] > ")
 	master.WriteString("oui\r") // a terminal sends CR; the line discipline makes it LF
 	expect("2/15")
 	master.WriteString("xyz\r")

@@ -60,9 +60,39 @@ func ChecksDoc(metas []checks.Meta, cat checks.Catalogue) []byte {
 		}
 		b.WriteString("\n")
 		for _, m := range in {
-			g := cat[m.ID].FR
-			fmt.Fprintf(&b, "### `%s` — %s\n\n%s\n\n**Pourquoi :** %s\n\n**Que faire :** %s\n\n**Temps :** %s\n\n", m.ID, g.Title, g.What, g.Why, g.Fix, g.Effort)
+			e := cat[m.ID]
+			g := e.FR
+			fmt.Fprintf(&b, "### `%s` — %s\n\n%s\n\n**Pourquoi :** %s\n\n**Que faire :** %s\n\n**Temps :** %s\n\n**Rang :** %d (suit `%s`)\n\n",
+				m.ID, g.Title, g.What, g.Why, e.FixFor("fr", "", ""), g.Effort, e.Rank, e.Follows)
 		}
+	}
+	return b.Bytes()
+}
+
+// RanksTable renders the catalogue's measures by rank as a Markdown table
+// (docs/monaidecyber.md): rank, guidance ID, title, and the reference
+// measure the rank follows, with the MonAideCyber rank when it is one.
+func RanksTable(cat checks.Catalogue, macRank func(id string) (title string, rank int, ok bool)) []byte {
+	ids := cat.IDs()
+	slices.SortStableFunc(ids, func(a, b string) int { return cat[a].Rank - cat[b].Rank })
+	var b bytes.Buffer
+	b.WriteString("| rang | recommandation (guidance) | titre | suit | rang MonAideCyber |\n| --- | --- | --- | --- | --- |\n")
+	for _, id := range ids {
+		g := cat[id]
+		follows, macCol := "`"+g.Follows+"`", ""
+		if mac, ok := strings.CutPrefix(g.Follows, "monaidecyber:"); ok {
+			if title, r, ok := macRank(mac); ok {
+				follows = fmt.Sprintf("MonAideCyber `%s` (%s)", mac, title)
+				macCol = fmt.Sprint(r)
+			}
+		} else if n, ok := strings.CutPrefix(g.Follows, "anssi:"); ok {
+			follows = "ANSSI, guide d'hygiène, mesure " + n
+		} else if l, ok := strings.CutPrefix(g.Follows, "nis2:"); ok {
+			follows = "NIS2, article 21(2)(" + l + ")"
+		} else if c, ok := strings.CutPrefix(g.Follows, "cis:"); ok {
+			follows = "CIS Controls v8, " + c
+		}
+		fmt.Fprintf(&b, "| %d | `%s` | %s | %s | %s |\n", g.Rank, id, g.FR.Title, follows, macCol)
 	}
 	return b.Bytes()
 }
