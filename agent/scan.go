@@ -41,7 +41,12 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorec
 		sw, _ = opt.Inventory(ictx, h)
 		cancel()
 	}
+	// The catalogue ranks the measures of the restitution; a catalogue
+	// that does not load is a build defect the registry tests catch, and
+	// the scorecard is still built (actions in severity order).
+	cat, _ := registry.Guidance()
 	return report.Build(report.Scan{
+		Catalogue:    cat,
 		Checks:       list,
 		Results:      results,
 		Host:         info,

@@ -22,19 +22,18 @@ type Scan struct {
 	AgentVersion string
 	Sequence     uint64
 	Software     []protocol.Package
+	// Catalogue gives each measure its rank in the restitution
+	// (Prioritise); nil leaves the actions in severity order.
+	Catalogue checks.Catalogue
 }
 
 // Build assembles, scores and prioritises a scorecard.
 func Build(s Scan) *protocol.Scorecard {
-	prio := map[string]int{}
 	results := make([]protocol.Result, len(s.Results))
 	for i, r := range s.Results {
 		m := s.Checks[i].Meta()
 		r.Domain, r.Severity, r.Refs = m.Domain, m.Severity, m.Refs
 		results[i] = r
-		if m.Priority > 0 {
-			prio[m.ID] = m.Priority
-		}
 	}
 	return &protocol.Scorecard{
 		Header: protocol.Header{
@@ -51,7 +50,7 @@ func Build(s Scan) *protocol.Scorecard {
 		},
 		Results:  results,
 		Scores:   Score(results),
-		Actions:  Prioritise(results, func(id string) int { return prio[id] }),
+		Actions:  Prioritise(results, func(id string) int { return s.Catalogue[id].Rank }),
 		Software: s.Software,
 	}
 }

@@ -24,7 +24,10 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"advice": func(cat checks.Catalogue, id, lg string) checks.Advice {
 		return cat[id].In(lang(lg))
 	},
-	"title":     titleOf,
+	"title": titleOf,
+	"fix": func(cat checks.Catalogue, id string, s *protocol.Scorecard, lg string) string {
+		return cat[id].FixFor(lang(lg), s.Host.OS, s.Host.PlatformFamily)
+	},
 	"capreason": func(s *protocol.Scorecard, lg string) string { return CapReason(&s.Scores, lg) },
 	"colon":     colon,
 	"system":    systemLine,
@@ -36,7 +39,8 @@ type htmlData struct {
 	Lang     string
 	Findings []protocol.Result
 	Others   []protocol.Result
-	Actions  []protocol.Action
+	Actions  []protocol.Action // the priority measures
+	More     []protocol.Action // the others, by title
 	Version  string
 }
 
@@ -58,7 +62,7 @@ func WriteHTML(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l strin
 	}
 	d.Actions = s.Actions
 	if len(d.Actions) > TopActions {
-		d.Actions = d.Actions[:TopActions]
+		d.Actions, d.More = d.Actions[:TopActions], d.Actions[TopActions:]
 	}
 	return reportTmpl.Execute(w, d)
 }

@@ -20,8 +20,10 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // characters that must be escaped in HTML.
 func sample() (*protocol.Scorecard, checks.Catalogue) {
 	start := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
-	m := func(id string, d protocol.Domain, sev protocol.Severity, prio int) checks.Meta {
-		return checks.Meta{ID: id, Version: 1, Domain: d, Severity: sev, Priority: prio}
+	ranks := map[string]int{}
+	m := func(id string, d protocol.Domain, sev protocol.Severity, rank int) checks.Meta {
+		ranks[id] = rank
+		return checks.Meta{ID: id, Version: 1, Domain: d, Severity: sev}
 	}
 	metas := []checks.Meta{
 		m("patch.os-support", protocol.DomainPatch, protocol.Critical, 4),
@@ -51,20 +53,25 @@ func sample() (*protocol.Scorecard, checks.Catalogue) {
 	for _, mm := range metas {
 		list = append(list, checks.Func{M: mm})
 	}
+	cat := checks.Catalogue{}
+	for _, mm := range metas {
+		cat[mm.ID] = checks.Guidance{
+			Rank: ranks[mm.ID],
+			FR:   checks.Advice{Title: "Titre " + mm.ID, What: "Ce que c'est", Why: "Pourquoi c'est important", Fix: "Que faire pour " + mm.ID, Effort: "30 min"},
+			EN:   checks.Advice{Title: "Title " + mm.ID, What: "What it is", Why: "Why it matters", Fix: "What to do for " + mm.ID, Effort: "30 min"},
+		}
+	}
+	// One measure with steps per OS: only the host's own are shown.
+	g := cat["hygiene.firewall"]
+	g.FR.Fix, g.FR.FixDebian, g.FR.FixWindows, g.FR.FixRHEL = "", "Debian : nft", "Windows : netsh", "Red Hat : firewalld"
+	cat["hygiene.firewall"] = g
 	sc := Build(Scan{
-		Checks: list, Results: results,
-		Host:      protocol.HostInfo{Hostname: "mairie-srv01", OS: "linux", Platform: "debian", PlatformVersion: "12.7"},
+		Checks: list, Results: results, Catalogue: cat,
+		Host:      protocol.HostInfo{Hostname: "mairie-srv01", OS: "linux", Platform: "debian", PlatformFamily: "debian", PlatformVersion: "12.7"},
 		StartedAt: start, FinishedAt: start.Add(1300 * time.Millisecond),
 		AgentID: "0123456789abcdef0123456789abcdef", Entity: "Mairie d'Exemple & environs", AgentVersion: "1.0.0",
 	})
 	sc.ID = "00000000000000000000000000000001"
-	cat := checks.Catalogue{}
-	for _, mm := range metas {
-		cat[mm.ID] = checks.Guidance{
-			FR: checks.Advice{Title: "Titre " + mm.ID, What: "Ce que c'est", Why: "Pourquoi c'est important", Fix: "Que faire pour " + mm.ID, Effort: "30 min"},
-			EN: checks.Advice{Title: "Title " + mm.ID, What: "What it is", Why: "Why it matters", Fix: "What to do for " + mm.ID, Effort: "30 min"},
-		}
-	}
 	return sc, cat
 }
 
@@ -178,5 +185,38 @@ func TestTextNeutralisesEscapes(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "pc ]0;pwned") || !strings.Contains(b.String(), "vu  [31mrouge") {
 		t.Errorf("text lost instead of neutralised: %q", b.String())
+	}
+}
+
+// TestOnlyTheHostsSteps: a measure with steps per OS shows only the steps of
+// the host's own OS (issue 17), in the text and HTML reports alike.
+func TestOnlyTheHostsSteps(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ os, family, want string }{
+		{"linux", "debian", "Debian : nft"},
+		{"windows", "", "Windows : netsh"},
+		{"linux", "rhel", "Red Hat : firewalld"},
+	} {
+		sc, cat := sample()
+		sc.Host.OS, sc.Host.PlatformFamily = tc.os, tc.family
+		for i := range sc.Results {
+			if sc.Results[i].ID == "hygiene.firewall" {
+				sc.Results[i].Status = protocol.Fail
+			}
+		}
+		sc.Actions = Prioritise(sc.Results, func(id string) int { return cat[id].Rank })
+		var txt, html bytes.Buffer
+		WriteText(&txt, sc, cat, "fr")
+		WriteHTML(&html, sc, cat, "fr")
+		for name, out := range map[string]string{"text": txt.String(), "html": html.String()} {
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("%s/%s %s: lacks %q", tc.os, tc.family, name, tc.want)
+			}
+			for _, other := range []string{"Debian : nft", "Windows : netsh", "Red Hat : firewalld"} {
+				if other != tc.want && strings.Contains(out, other) {
+					t.Errorf("%s/%s %s: shows another OS's steps %q", tc.os, tc.family, name, other)
+				}
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"math"
 	"slices"
 
@@ -123,10 +124,14 @@ func appendOnce(list []string, id string) []string {
 	return append(list, id)
 }
 
-// Prioritise orders failed and warning results into actions: failures before
-// warnings, then by severity, then in MonAideCyber's priority order (the
-// order advisers already use), then by ID for a stable result.
-func Prioritise(results []protocol.Result, priority func(id string) int) []protocol.Action {
+// Prioritise orders failed and warning results into actions, the
+// measures of the restitution: measures with a failure first, then those
+// with a warning; within each, by the measure's fixed rank (the guidance
+// catalogue's rank, drawn from ANSSI's and MonAideCyber's priorities, so
+// advisers see the order they already use), then by severity, then by ID
+// and target for a stable result. rank returns 0 for an unranked check,
+// which comes after the ranked ones. Info checks are not actions.
+func Prioritise(results []protocol.Result, rank func(id string) int) []protocol.Action {
 	var out []protocol.Action
 	for _, r := range results {
 		if r.Status != protocol.Fail && r.Status != protocol.Warn {
@@ -137,41 +142,23 @@ func Prioritise(results []protocol.Result, priority func(id string) int) []proto
 		}
 		out = append(out, protocol.Action{ID: r.ID, Target: r.Target, Status: r.Status, Severity: r.Severity, Domain: r.Domain})
 	}
-	rank := func(id string) int {
-		if p := priority(id); p > 0 {
+	rk := func(id string) int {
+		if p := rank(id); p > 0 {
 			return p
 		}
 		return math.MaxInt32
 	}
 	slices.SortStableFunc(out, func(a, b protocol.Action) int {
-		if a.Status != b.Status {
-			if a.Status == protocol.Fail {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(a.Status.Rank(), b.Status.Rank()); c != 0 {
+			return c
 		}
-		if d := a.Severity.Rank() - b.Severity.Rank(); d != 0 {
-			return d
+		if c := cmp.Compare(rk(a.ID), rk(b.ID)); c != 0 {
+			return c
 		}
-		if d := rank(a.ID) - rank(b.ID); d != 0 {
-			if d < 0 {
-				return -1
-			}
-			return 1
+		if c := cmp.Compare(a.Severity.Rank(), b.Severity.Rank()); c != 0 {
+			return c
 		}
-		if a.ID != b.ID {
-			if a.ID < b.ID {
-				return -1
-			}
-			return 1
-		}
-		if a.Target < b.Target {
-			return -1
-		}
-		if a.Target > b.Target {
-			return 1
-		}
-		return 0
+		return cmp.Or(cmp.Compare(a.ID, b.ID), cmp.Compare(a.Target, b.Target))
 	})
 	return out
 }

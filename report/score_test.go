@@ -81,12 +81,13 @@ func TestPrioritise(t *testing.T) {
 		res("pass", protocol.DomainTLS, protocol.Critical, protocol.Pass),
 		res("fail.info", protocol.DomainTLS, protocol.Info, protocol.Fail),
 	}
-	rank := map[string]int{"fail.high.rank9": 9, "fail.high.rank2": 2}
+	// within failures the measure's rank decides, before severity
+	rank := map[string]int{"fail.high.rank9": 9, "fail.high.rank2": 2, "fail.medium": 5}
 	var got []string
 	for _, a := range Prioritise(in, func(id string) int { return rank[id] }) {
 		got = append(got, a.ID)
 	}
-	want := []string{"fail.high.rank2", "fail.high.rank9", "fail.high.unranked", "fail.medium", "warn.critical"}
+	want := []string{"fail.high.rank2", "fail.medium", "fail.high.rank9", "fail.high.unranked", "warn.critical"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("action order (-want +got):\n%s", diff)
 	}

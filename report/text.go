@@ -9,8 +9,10 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// TopActions is how many actions the terminal report lists.
-const TopActions = 5
+// TopActions is how many measures the restitution details first, as
+// MonAideCyber's restitution does ("Les 6 mesures prioritaires"); the
+// others follow by title.
+const TopActions = 6
 
 // WriteText renders the scorecard for a terminal, in lang.
 func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string) error {
@@ -41,6 +43,39 @@ func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l strin
 		p("%s\n", why)
 	}
 	p("%s%s%d/100\n\n", word(l, "score"), c, s.Score)
+
+	if len(s.Actions) > 0 {
+		p("%s\n", word(l, "actions"))
+		for i, a := range s.Actions {
+			if i == TopActions {
+				break
+			}
+			g := cat[a.ID]
+			adv := g.In(lang(l))
+			target := ""
+			if a.Target != "" {
+				target = " (" + a.Target + ")"
+			}
+			p("  %d. %s%s\n", i+1, titleOf(cat, a.ID, l), target)
+			if fix := g.FixFor(lang(l), s.Host.OS, s.Host.PlatformFamily); fix != "" {
+				p("     %s%s%s\n", word(l, "todo"), c, oneLine(fix))
+			}
+			if adv.Effort != "" {
+				p("     %s%s%s\n", word(l, "effort"), c, adv.Effort)
+			}
+		}
+		if len(s.Actions) > TopActions {
+			p("  %s%s", word(l, "others"), c)
+			for i, a := range s.Actions[TopActions:] {
+				if i > 0 {
+					p(" · ")
+				}
+				p("%s", titleOf(cat, a.ID, l))
+			}
+			p("\n")
+		}
+		p("\n")
+	}
 
 	p("%s\n", word(l, "domains"))
 	for _, d := range s.Domains {
@@ -73,26 +108,6 @@ func WriteText(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l strin
 		p("  %s\n", word(l, "nofindings"))
 	}
 
-	if len(s.Actions) > 0 {
-		p("\n%s\n", word(l, "actions"))
-		for i, a := range s.Actions {
-			if i == TopActions {
-				break
-			}
-			adv := cat[a.ID].In(lang(l))
-			target := ""
-			if a.Target != "" {
-				target = " (" + a.Target + ")"
-			}
-			p("  %d. %s%s\n", i+1, titleOf(cat, a.ID, l), target)
-			if adv.Fix != "" {
-				p("     %s%s%s\n", word(l, "todo"), c, oneLine(adv.Fix))
-			}
-			if adv.Effort != "" {
-				p("     %s%s%s\n", word(l, "effort"), c, adv.Effort)
-			}
-		}
-	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
