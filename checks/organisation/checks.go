@@ -16,22 +16,30 @@ var GuidanceTOML []byte
 // Checks returns one declared check per question, judging answers (by
 // question ID) from the configuration or the interactive questionnaire.
 func Checks(answers map[string]string) []checks.Check {
+	any := false
+	for _, q := range byTheme {
+		any = any || answers[q.ID] != ""
+	}
 	out := make([]checks.Check, 0, len(byTheme))
 	for _, q := range byTheme {
-		out = append(out, answerCheck{q: q, answer: answers[q.ID]})
+		out = append(out, answerCheck{q: q, answer: answers[q.ID], anyAnswered: any})
 	}
 	return out
 }
 
-// answerCheck judges one declared answer: yes passes, partial and "don't
-// know" warn, no fails, "not applicable" is not applicable. An unanswered
-// question is not applicable too, so that it leaves the score's
-// denominator for now, but its facts say {"answer": "unanswered"}: the
-// scoring can tell « non renseigné » (to count as not done, issue 17) from
-// « non applicable » without the scores changing here.
+// answerCheck judges one declared answer: yes passes, partial warns, no
+// fails, "not applicable" is not applicable. Organisational answers belong
+// to the entity, and the hub keeps them: a host where nothing was answered
+// leaves the whole domain « non évalué » (every question not applicable,
+// facts {"answer": "unanswered"}), which keeps the host's level at
+// Intermédiaire at most (report.Score). Once the questionnaire is answered
+// on a host, a question left unanswered or answered "don't know" is « non
+// renseigné » and counts as not done: a failure, since nobody can say the
+// measure is in place.
 type answerCheck struct {
-	q      Question
-	answer string
+	q           Question
+	answer      string
+	anyAnswered bool
 }
 
 func (c answerCheck) Meta() checks.Meta {
@@ -42,16 +50,19 @@ func (c answerCheck) Meta() checks.Meta {
 }
 
 func (c answerCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
-	r := judge(c.q, c.answer)
+	r := judge(c.q, c.answer, c.anyAnswered)
 	r.Declared = true
 	return r
 }
 
-func judge(q Question, raw string) protocol.Result {
-	if raw == "" {
-		r := checks.Skipped(protocol.Text{FR: "non renseigné (questionnaire)", EN: "not answered (questionnaire)"})
+func judge(q Question, raw string, anyAnswered bool) protocol.Result {
+	if raw == "" && !anyAnswered {
+		r := checks.Skipped(protocol.Text{FR: "non renseigné : questionnaire non rempli sur ce poste", EN: "not answered: questionnaire not filled in on this host"})
 		r.Facts = map[string]any{"answer": Unanswered}
 		return r
+	}
+	if raw == "" {
+		return checks.Failed(protocol.Text{FR: "non renseigné : compté comme non fait", EN: "not answered: counted as not done"}, map[string]any{"answer": Unanswered})
 	}
 	a, err := Normalize(raw)
 	if err != nil {
@@ -64,7 +75,7 @@ func judge(q Question, raw string) protocol.Result {
 	case Partial:
 		return checks.Warned(protocol.Text{FR: "déclaré : partiellement", EN: "declared: partly"}, facts)
 	case Unknown:
-		return checks.Warned(protocol.Text{FR: "déclaré : ne sait pas", EN: "declared: don't know"}, facts)
+		return checks.Failed(protocol.Text{FR: "non renseigné (déclaré : ne sait pas) : compté comme non fait", EN: "not answered (declared: don't know): counted as not done"}, facts)
 	case NotApplicable:
 		r := checks.Skipped(protocol.Text{FR: "déclaré : non applicable", EN: "declared: not applicable"})
 		r.Facts = facts

@@ -173,9 +173,9 @@ func TestQuestionsFollowMonAideCyber(t *testing.T) {
 	}
 }
 
-// TestUnansweredIsDistinguishable: unanswered and "not applicable" both
-// leave the score for now, but their facts tell them apart; "don't know"
-// is a declared answer of its own.
+// TestUnansweredIsDistinguishable: unanswered (nothing answered on the
+// host) and "not applicable" both leave the score, but their facts tell
+// them apart; "don't know" is « non renseigné », counted as not done.
 func TestUnansweredIsDistinguishable(t *testing.T) {
 	t.Parallel()
 	run := func(answer string) protocol.Result {
@@ -196,7 +196,7 @@ func TestUnansweredIsDistinguishable(t *testing.T) {
 		{"", protocol.NotApplicable, Unanswered, "non renseigné"},
 		{"na", protocol.NotApplicable, NotApplicable, "non applicable"},
 		{"sans objet", protocol.NotApplicable, NotApplicable, "non applicable"},
-		{"je ne sais pas", protocol.Warn, Unknown, "ne sait pas"},
+		{"je ne sais pas", protocol.Fail, Unknown, "ne sait pas"},
 	} {
 		r := run(tt.answer)
 		if r.Status != tt.status || r.Facts["answer"] != tt.fact || !strings.Contains(r.Evidence.FR, tt.fr) || !r.Declared {

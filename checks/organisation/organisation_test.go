@@ -44,6 +44,32 @@ func TestQuestionsAndGuidance(t *testing.T) {
 	}
 }
 
+// TestUnansweredCountsAsNotDone: nothing answered on a host leaves the
+// domain not assessed; once answered there, a question left blank is not
+// done (issue 17).
+func TestUnansweredCountsAsNotDone(t *testing.T) {
+	t.Parallel()
+	run := func(answers map[string]string) map[string]protocol.Result {
+		out := map[string]protocol.Result{}
+		for _, r := range checks.RunAll(context.Background(), checkstest.Host(), Checks(answers), checks.RunOptions{}) {
+			out[r.ID] = r
+		}
+		return out
+	}
+	for id, r := range run(nil) {
+		if r.Status != protocol.NotApplicable || r.Facts["answer"] != Unanswered {
+			t.Errorf("nothing answered: %s is %s %v, want not applicable, unanswered", id, r.Status, r.Facts)
+		}
+	}
+	got := run(map[string]string{"org.mfa-mail": "oui"})
+	if r := got["org.offline-backup"]; r.Status != protocol.Fail || r.Facts["answer"] != Unanswered || !strings.Contains(r.Evidence.FR, "non renseigné") {
+		t.Errorf("partly answered: offline backup left blank is %s %v %q, want a failure « non renseigné »", r.Status, r.Facts, r.Evidence.FR)
+	}
+	if r := got["org.mfa-mail"]; r.Status != protocol.Pass {
+		t.Errorf("answered yes: %s", r.Status)
+	}
+}
+
 func TestChecksJudgeDeclaredAnswers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -55,7 +81,7 @@ func TestChecksJudgeDeclaredAnswers(t *testing.T) {
 		{"Oui", protocol.Pass, Yes},
 		{"non", protocol.Fail, No},
 		{"partiel", protocol.Warn, Partial},
-		{"nsp", protocol.Warn, Unknown},
+		{"nsp", protocol.Fail, Unknown}, // « non renseigné »: not done
 		{"", protocol.NotApplicable, ""},
 		{"peut-être", protocol.Error, ""},
 	}
