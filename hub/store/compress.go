@@ -2,16 +2,16 @@ package store
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Envelopes are stored compressed, and read back byte for byte as received.
@@ -81,30 +81,12 @@ func packEnvelope(sc *Scorecard) []byte {
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // locatePayload returns where sc.PayloadBase64 sits in the envelope, or -1
-// when the payload cannot be put back from its decoded form exactly: not
-// given, not found verbatim (escaped in the JSON), or not canonical base64
-// (line breaks, which the decoder skips; padded standard base64 without
-// them has one encoding per payload, and the caller decoded it strictly).
+// when the payload cannot be put back from its decoded form exactly. The
+// store does not handle the payload's encoding itself: protocol cuts
+// (PayloadOffset) and splices (AppendPayload), so the DSSE encoding has one
+// home; the store only keeps the three parts.
 func locatePayload(sc *Scorecard) int {
-	b64 := sc.PayloadBase64
-	if sc.Payload == nil || b64 == "" || len(b64) != base64.StdEncoding.EncodedLen(len(sc.Payload)) ||
-		strings.IndexByte(b64, '\n') >= 0 || strings.IndexByte(b64, '\r') >= 0 { // IndexByte is vectorised, ContainsAny is not (15 µs)
-		return -1
-	}
-	// Search for its first 32 characters (a conversion that short needs no
-	// allocation), then compare the whole.
-	head := []byte(b64[:min(32, len(b64))])
-	for from := 0; ; {
-		i := bytes.Index(sc.Envelope[from:], head)
-		if i < 0 {
-			return -1
-		}
-		at := from + i
-		if len(sc.Envelope)-at >= len(b64) && string(sc.Envelope[at:at+len(b64)]) == b64 {
-			return at
-		}
-		from = at + 1
-	}
+	return protocol.PayloadOffset(sc.Envelope, sc.PayloadBase64, sc.Payload)
 }
 
 var (
@@ -161,8 +143,8 @@ func unpackEnvelope(b []byte) ([]byte, error) {
 		return nil, errCorrupted
 	}
 	before, payload, after := content[:nBefore], content[nBefore:nBefore+nPayload], content[nBefore+nPayload:]
-	env := make([]byte, 0, len(before)+base64.StdEncoding.EncodedLen(len(payload))+len(after))
+	env := make([]byte, 0, len(before)+protocol.EncodedPayloadLen(len(payload))+len(after))
 	env = append(env, before...)
-	env = base64.StdEncoding.AppendEncode(env, payload)
+	env = protocol.AppendPayload(env, payload)
 	return append(env, after...), nil
 }

@@ -99,6 +99,11 @@ var migrations = []string{
 		detail TEXT NOT NULL
 	);
 	CREATE INDEX audit_at ON audit(at);`,
+	// 2: scores of domains without a column of their own (a newer agent's,
+	// or domains added later), as a JSON object {"ad": 55}; rows written
+	// before have none.
+	`ALTER TABLE scorecards ADD COLUMN d_other TEXT NOT NULL DEFAULT '';
+	ALTER TABLE latest ADD COLUMN d_other TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

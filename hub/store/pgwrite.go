@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,23 +32,24 @@ const pgSaveSQL = `WITH a AS (
 	SELECT last_seq, revoked_at FROM agents WHERE id = $1 FOR UPDATE
 ), ins AS (
 	INSERT INTO scorecards (agent_id, id, seq, received_at, started_at, finished_at, score, level, capped,
-		d_patch, d_backup, d_hygiene, d_tls, d_dns, d_organisation, failed, hostname, os, platform, agent_version, envelope)
+		d_patch, d_backup, d_hygiene, d_tls, d_dns, d_organisation, failed, hostname, os, platform, agent_version, d_other, envelope)
 	SELECT $1, $2, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::integer, $8::integer, $9::integer,
-		$10::integer, $11::integer, $12::integer, $13::integer, $14::integer, $15::integer, $16, $17, $18, $19, $20, $21::bytea
+		$10::integer, $11::integer, $12::integer, $13::integer, $14::integer, $15::integer, $16, $17, $18, $19, $20, $21, $22::bytea
 	FROM a WHERE a.revoked_at = 0 AND a.last_seq < $3::bigint
 	ON CONFLICT (agent_id, id) DO NOTHING
 	RETURNING agent_id
 ), lat AS (
 	INSERT INTO latest (agent_id, id, seq, received_at, started_at, finished_at, score, level, capped,
-		d_patch, d_backup, d_hygiene, d_tls, d_dns, d_organisation, failed, hostname, os, platform, agent_version)
+		d_patch, d_backup, d_hygiene, d_tls, d_dns, d_organisation, failed, hostname, os, platform, agent_version, d_other)
 	SELECT $1, $2, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::integer, $8::integer, $9::integer,
-		$10::integer, $11::integer, $12::integer, $13::integer, $14::integer, $15::integer, $16, $17, $18, $19, $20
+		$10::integer, $11::integer, $12::integer, $13::integer, $14::integer, $15::integer, $16, $17, $18, $19, $20, $21
 	FROM ins
 	ON CONFLICT (agent_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, received_at = excluded.received_at,
 		started_at = excluded.started_at, finished_at = excluded.finished_at, score = excluded.score, level = excluded.level,
 		capped = excluded.capped, d_patch = excluded.d_patch, d_backup = excluded.d_backup, d_hygiene = excluded.d_hygiene,
 		d_tls = excluded.d_tls, d_dns = excluded.d_dns, d_organisation = excluded.d_organisation, failed = excluded.failed,
-		hostname = excluded.hostname, os = excluded.os, platform = excluded.platform, agent_version = excluded.agent_version
+		hostname = excluded.hostname, os = excluded.os, platform = excluded.platform, agent_version = excluded.agent_version,
+		d_other = excluded.d_other
 ), upd AS (
 	UPDATE agents SET last_seq = $3::bigint, last_seen = $4::bigint,
 		agent_version = CASE WHEN $20 = '' THEN agent_version ELSE $20 END
@@ -100,10 +100,7 @@ func (s *sqlStore) commitBatchPG(batch []saveReq) ([]saveRes, error) {
 		defer tx.Rollback(ctx) // no effect after Commit
 		b := &pgx.Batch{}
 		for _, r := range batch {
-			sc, d := r.sc, r.sc.DomainScores
-			b.Queue(pgSaveSQL, sc.AgentID, sc.ID, int64(sc.Sequence), toDB(sc.ReceivedAt), toDB(sc.StartedAt), toDB(sc.FinishedAt),
-				sc.Score, sc.Level, b2i(sc.Capped), d[0], d[1], d[2], d[3], d[4], d[5], strings.Join(sc.Failed, " "),
-				sc.Hostname, sc.OS, sc.Platform, sc.AgentVersion, r.stored)
+			b.Queue(pgSaveSQL, append(scorecardArgs(r.sc), r.stored)...)
 		}
 		res := tx.SendBatch(ctx, b)
 		for i, r := range batch {

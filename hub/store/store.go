@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Errors the API and the UI map to statuses and sentences.
@@ -28,9 +26,6 @@ var (
 	ErrExists       = errors.New("already exists")
 	ErrClosed       = errors.New("store closed")
 )
-
-// Domains is the column order of per-domain scores (protocol.Domains).
-var Domains = protocol.Domains
 
 // NoScore marks a domain with nothing applicable (or absent).
 const NoScore = -1
@@ -89,8 +84,8 @@ type Scorecard struct {
 	Score        int
 	Level        int
 	Capped       bool
-	DomainScores [6]int   // in Domains order; NoScore when not applicable
-	Failed       []string // IDs of failed checks (for regional campaigns)
+	DomainScores DomainScores // by domain; NoScore when not applicable
+	Failed       []string     // IDs of failed checks (for regional campaigns)
 	Hostname     string
 	OS           string
 	Platform     string

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // NewDSN returns the DSN of a fresh empty database for one test.
@@ -88,12 +89,17 @@ func Enrolled(t testing.TB, s store.Store, entity, id string) store.Agent {
 	return a
 }
 
-// Card returns a scorecard record for agent with sequence seq.
+// Card returns a scorecard record for agent with sequence seq. Its domain
+// scores hold every domain this hub knows and one it does not ("ad", as a
+// newer agent sends): both come back.
 func Card(agent string, seq uint64) *store.Scorecard {
 	return &store.Scorecard{
 		AgentID: agent, ID: fmt.Sprintf("%s-%d", agent, seq), Sequence: seq,
 		ReceivedAt: t0.Add(time.Duration(seq) * time.Hour), StartedAt: t0, FinishedAt: t0.Add(time.Minute),
-		Score: int(seq % 100), Level: int(seq % 5), DomainScores: [6]int{10, 20, 30, -1, 50, 60},
+		Score: int(seq % 100), Level: int(seq % 5), DomainScores: store.DomainScores{
+			protocol.DomainPatch: 10, protocol.DomainBackup: 20, protocol.DomainHygiene: 30, protocol.DomainTLS: -1,
+			protocol.DomainDNS: 50, protocol.DomainOrganisation: 60, "ad": 55, // "ad": a domain from a newer agent
+		},
 		Failed: []string{"patch.security-pending", "backup.recent"}, Hostname: "srv", OS: "linux", Platform: "debian",
 		AgentVersion: "1.0.0", Envelope: []byte(`{"payloadType":"x"}`),
 	}
@@ -277,6 +283,9 @@ func testScorecards(t *testing.T, s store.Store) {
 	}
 	if r := byID["a1"]; r.Latest == nil || r.Latest.Sequence != 5 || r.Agent.Entity != "Mairie A" || len(r.Latest.Failed) != 2 || r.Latest.Envelope != nil {
 		t.Errorf("host a1 = %+v latest %+v", r.Agent, r.Latest)
+	}
+	if r := byID["a1"]; r.Latest != nil && (r.Latest.DomainScores.Get("ad") != 55 || r.Latest.DomainScores.Get(protocol.DomainDNS) != 50 || r.Latest.DomainScores.Get(protocol.DomainTLS) != store.NoScore) {
+		t.Errorf("host a1's latest domain scores = %v", r.Latest.DomainScores)
 	}
 	if byID["a2"].Latest != nil {
 		t.Error("a2 never reported but has a latest scorecard")

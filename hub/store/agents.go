@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Entities, enrolment tokens and agents.
+
+func (s *sqlStore) EnsureEntity(ctx context.Context, name, sector string) (Entity, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Entity{}, errors.New("entity name is empty")
+	}
+	var e Entity
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id, name, sector FROM entities WHERE name = ?`), name).Scan(&e.ID, &e.Name, &e.Sector)
+		if errors.Is(err, sql.ErrNoRows) {
+			e = Entity{Name: name, Sector: sector}
+			return tx.QueryRowContext(ctx, s.q(`INSERT INTO entities (name, sector) VALUES (?, ?) RETURNING id`), name, sector).Scan(&e.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if sector != "" && sector != e.Sector {
+			e.Sector = sector
+			_, err = tx.ExecContext(ctx, s.q(`UPDATE entities SET sector = ? WHERE id = ?`), sector, e.ID)
+		}
+		return err
+	})
+	return e, err
+}
+
+func (s *sqlStore) Entity(ctx context.Context, id int64) (Entity, error) {
+	var e Entity
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, sector FROM entities WHERE id = ?`), id).Scan(&e.ID, &e.Name, &e.Sector)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, ErrNotFound
+	}
+	return e, err
+}
+
+func (s *sqlStore) Entities(ctx context.Context) ([]Entity, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, sector FROM entities ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Entity
+	for rows.Next() {
+		var e Entity
+		if err := rows.Scan(&e.ID, &e.Name, &e.Sector); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) CreateToken(ctx context.Context, t Token) error {
+	if len(t.Hash) == 0 || t.EntityID == 0 {
+		return errors.New("token: hash and entity required")
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, entity_id, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?)`),
+		t.Hash, t.EntityID, toDB(t.CreatedAt), toDB(t.ExpiresAt), t.CreatedBy)
+	return err
+}
+
+func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.hash, t.entity_id, e.name, e.sector, t.created_at, t.expires_at, t.created_by, t.used_at, t.used_by
+		FROM tokens t JOIN entities e ON e.id = t.entity_id ORDER BY t.created_at DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var t Token
+		var c, x, u int64
+		if err := rows.Scan(&t.Hash, &t.EntityID, &t.Entity, &t.Sector, &c, &x, &t.CreatedBy, &u, &t.UsedBy); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.ExpiresAt, t.UsedAt = fromDB(c), fromDB(x), fromDB(u)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at time.Time) (Agent, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var hash []byte
+		var entityID, expires, used int64
+		var usedBy string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT hash, entity_id, expires_at, used_at, used_by FROM tokens WHERE hash = ?`+s.forUpdate()), tokenHash).
+			Scan(&hash, &entityID, &expires, &used, &usedBy)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrTokenUnknown
+		}
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(hash, tokenHash) != 1 {
+			return ErrTokenUnknown
+		}
+		if used != 0 {
+			if usedBy == a.ID {
+				return nil // a retried enrolment: same key, same token
+			}
+			return ErrTokenUsed
+		}
+		if !at.Before(fromDB(expires)) {
+			return ErrTokenExpired
+		}
+		var current int64
+		err = tx.QueryRowContext(ctx, s.q(`SELECT entity_id FROM agents WHERE id = ?`+s.forUpdate()), a.ID).Scan(&current)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case current != entityID:
+			return ErrKeyEnrolled
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ? WHERE hash = ? AND used_at = 0`), toDB(at), a.ID, tokenHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrTokenUsed
+		}
+		// Re-enrolment with a fresh token lifts a revocation: the admin
+		// issuing the token is the decision. The sequence is kept, so
+		// replay protection survives re-enrolment.
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO agents (id, public_key, entity_id, hostname, os, platform, platform_version, agent_version, enrolled_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, os = excluded.os, platform = excluded.platform,
+				platform_version = excluded.platform_version, agent_version = excluded.agent_version,
+				enrolled_at = excluded.enrolled_at, revoked_at = 0, revoked_by = ''`),
+			a.ID, a.PublicKey, entityID, a.Hostname, a.OS, a.Platform, a.PlatformVersion, a.AgentVersion, toDB(at))
+		return err
+	})
+	if err != nil {
+		return Agent{}, err
+	}
+	return s.Agent(ctx, a.ID)
+}
+
+const agentCols = `a.id, a.public_key, a.entity_id, e.name, e.sector, a.hostname, a.os, a.platform, a.platform_version, a.agent_version,
+	a.enrolled_at, a.last_seen, a.last_seq, a.revoked_at, a.revoked_by`
+
+func scanAgent(sc interface{ Scan(...any) error }, extra ...any) (Agent, error) {
+	var a Agent
+	var enrolled, seen, seq, revoked int64
+	dest := append([]any{&a.ID, &a.PublicKey, &a.EntityID, &a.Entity, &a.Sector, &a.Hostname, &a.OS, &a.Platform, &a.PlatformVersion,
+		&a.AgentVersion, &enrolled, &seen, &seq, &revoked, &a.RevokedBy}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return a, err
+	}
+	a.EnrolledAt, a.LastSeen, a.RevokedAt, a.LastSequence = fromDB(enrolled), fromDB(seen), fromDB(revoked), uint64(seq)
+	return a, nil
+}
+
+func (s *sqlStore) Agent(ctx context.Context, id string) (Agent, error) {
+	a, err := scanAgent(s.db.QueryRowContext(ctx, s.q(`SELECT `+agentCols+` FROM agents a JOIN entities e ON e.id = a.entity_id WHERE a.id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	return a, err
+}
+
+func (s *sqlStore) RevokeAgent(ctx context.Context, id, by string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE agents SET revoked_at = ?, revoked_by = ? WHERE id = ?`), toDB(at), by, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
