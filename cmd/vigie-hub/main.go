@@ -24,9 +24,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
-	"github.com/vigie-cyber/vigie/hub/web"
 )
 
 // Version is set at build time (-ldflags "-X main.Version=...").
@@ -164,10 +164,10 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if name == "" {
 		return usageError{"--entity est obligatoire"}
 	}
-	if err := web.CheckEntity(name, *sector); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), web.ErrBadInput.Error()+" : ")}
+	if err := app.CheckEntity(name, *sector); err != nil {
+		return usageError{strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : ")}
 	}
-	if *expires <= 0 || *expires > 30*24*time.Hour {
+	if *expires <= 0 || *expires > app.MaxTokenValidity {
 		return usageError{"--expires doit être entre 1s et 720h"}
 	}
 	st, err := openStore(ctx, *db)
@@ -175,7 +175,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := web.CreateToken(ctx, st, name, *sector, *expires, "cli", time.Now())
+	tok, err := app.New(app.Config{Store: st}).CreateToken(ctx, name, *sector, *expires, "cli")
 	if err != nil {
 		return fmt.Errorf("création du jeton : %w", err)
 	}
@@ -190,8 +190,8 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	role, err := store.ParseRole(*roleS)
-	if err != nil || web.CheckEmail(*email) != nil {
+	// Checked before the password is read (app.AddUser checks again).
+	if _, err := store.ParseRole(*roleS); err != nil || app.CheckEmail(*email) != nil {
 		return usageError{"--email valide et --role adviser|admin sont obligatoires"}
 	}
 	pw, err := readPassword(stdin, stderr)
@@ -201,23 +201,18 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := auth.CheckStrength(pw); err != nil {
 		return fmt.Errorf("mot de passe trop court : %d caractères au moins", auth.MinPasswordLength)
 	}
-	h, err := auth.Hash(pw, auth.Default)
-	if err != nil {
-		return err
-	}
 	st, err := openStore(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	u, err := st.CreateUser(ctx, store.User{Email: *email, Role: role, PasswordHash: h, CreatedAt: time.Now()})
+	u, err := app.New(app.Config{Store: st}).AddUser(ctx, *email, *roleS, pw, auth.Default, "cli")
 	if errors.Is(err, store.ErrExists) {
 		return fmt.Errorf("le compte %s existe déjà", *email)
 	}
 	if err != nil {
 		return fmt.Errorf("création du compte : %w", err)
 	}
-	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "user_add", Target: u.Email, Detail: string(u.Role)})
 	fmt.Fprintf(stdout, "Compte %s créé (rôle %s).\n", u.Email, u.Role)
 	return nil
 }
@@ -254,13 +249,12 @@ func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	if err := st.RevokeAgent(ctx, id, "cli", time.Now()); err != nil {
+	if err := app.New(app.Config{Store: st}).RevokeAgent(ctx, id, "cli"); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("agent %s inconnu de ce hub", id)
 		}
 		return err
 	}
-	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "agent_revoke", Target: id})
 	fmt.Fprintf(stdout, "Agent %s révoqué : ses bilans sont désormais refusés (403). Un nouveau jeton permet de le réenrôler.\n", id)
 	return nil
 }
@@ -282,8 +276,7 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	f := web.Filter{Sector: *sector, Level: -1}
-	rows, err := web.ExportRows(ctx, st, f, *lang, time.Now())
+	x, err := app.New(app.Config{Store: st}).Export(ctx, app.Filter{Sector: *sector, Level: -1}, *lang, *format, "cli")
 	if err != nil {
 		return fmt.Errorf("lecture de la base : %w", err)
 	}
@@ -297,14 +290,13 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 		w = file
 	}
 	if *format == "json" {
-		err = web.WriteJSON(w, rows, f, time.Now())
+		err = x.WriteJSON(w)
 	} else {
-		err = web.WriteCSV(w, rows)
+		err = x.WriteCSV(w)
 	}
 	if err != nil {
 		return fmt.Errorf("écriture de l'export : %w", err)
 	}
-	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "export", Target: *format, Detail: *sector})
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/ratelimit"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -268,7 +269,7 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		PlatformVersion: protocol.Clip(h.PlatformVersion, protocol.MaxLabel), AgentVersion: protocol.Clip(req.AgentVersion, protocol.MaxLabel)}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	a, err := s.cfg.Store.Enroll(ctx, HashToken(req.Token), agent, s.cfg.Now())
+	a, err := s.cfg.Store.Enroll(ctx, app.HashToken(req.Token), agent, s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrTokenUnknown):
 		writeError(w, http.StatusUnauthorized, protocol.CodeInvalidToken, "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
@@ -463,16 +464,9 @@ func Record(sc *protocol.Summary, envelope []byte, received time.Time) *store.Sc
 		Hostname: protocol.Clip(sc.Host.Hostname, protocol.MaxLabel), OS: protocol.Clip(sc.Host.OS, protocol.MaxLabel), Platform: protocol.Clip(sc.Host.Platform, protocol.MaxLabel), AgentVersion: protocol.Clip(sc.AgentVersion, protocol.MaxLabel),
 		Envelope: envelope,
 	}
-	for i := range rec.DomainScores {
-		rec.DomainScores[i] = store.NoScore
-	}
-	for _, d := range sc.Domains {
-		for i, dom := range store.Domains {
-			if d.Domain == dom {
-				rec.DomainScores[i] = d.Score
-			}
-		}
-	}
+	// Every domain, known or not: a newer agent's domain is kept and shown
+	// under its ID (docs/protocol.md, "Compatibility").
+	rec.DomainScores = store.ScoresOf(sc.Domains)
 	seen := map[string]bool{}
 	for _, res := range sc.Results {
 		if res.Status == protocol.Fail && !seen[res.ID] && len(res.ID) <= 100 && !strings.ContainsAny(res.ID, " \t\n\x00") {

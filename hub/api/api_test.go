@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
@@ -84,8 +85,8 @@ func (h *hub) token(t *testing.T, entity string, expires time.Duration) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := api.NewToken()
-	if err := h.st.CreateToken(context.Background(), store.Token{Hash: api.HashToken(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(expires)}); err != nil {
+	tok := app.NewToken()
+	if err := h.st.CreateToken(context.Background(), store.Token{Hash: app.HashToken(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(expires)}); err != nil {
 		t.Fatal(err)
 	}
 	return tok
@@ -406,8 +407,8 @@ func TestIngestBoundsMemory(t *testing.T) {
 	st := storetest.Open(t, filepath.Join(t.TempDir(), "hub.db"))
 	a := hubtest.NewAgent(4, 0.5)
 	e, _ := st.EnsureEntity(context.Background(), "Mairie", "commune")
-	st.CreateToken(context.Background(), store.Token{Hash: api.HashToken("t"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-	if _, err := st.Enroll(context.Background(), api.HashToken("t"), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
+	st.CreateToken(context.Background(), store.Token{Hash: app.HashToken("t"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if _, err := st.Enroll(context.Background(), app.HashToken("t"), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
 		t.Fatal(err)
 	}
 	h := api.New(api.Config{Store: st, UploadsPerHour: -1, MaxConcurrentUploads: 1, UploadWait: 50 * time.Millisecond, Now: func() time.Time { return t0 }}).Handler()

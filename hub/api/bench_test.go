@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
@@ -70,8 +71,8 @@ func benchIngest(b *testing.B, dsn string, packages int, overHTTPS bool) {
 		a := hubtest.NewAgent(uint64(1000+i), 0.6)
 		a.Packages = packages
 		tok := fmt.Sprint("bench-", i)
-		st.CreateToken(ctx, store.Token{Hash: api.HashToken(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-		if _, err := st.Enroll(ctx, api.HashToken(tok), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
+		st.CreateToken(ctx, store.Token{Hash: app.HashToken(tok), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+		if _, err := st.Enroll(ctx, app.HashToken(tok), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
 			b.Fatal(err)
 		}
 		agents[i] = a

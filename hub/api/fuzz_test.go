@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -29,8 +30,8 @@ func FuzzIngest(f *testing.F) {
 	f.Cleanup(func() { st.Close() })
 	a := hubtest.NewAgent(7, 0.5)
 	e, _ := st.EnsureEntity(context.Background(), "Mairie", "commune")
-	st.CreateToken(context.Background(), store.Token{Hash: api.HashToken("T"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
-	if _, err := st.Enroll(context.Background(), api.HashToken("T"), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
+	st.CreateToken(context.Background(), store.Token{Hash: app.HashToken("T"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if _, err := st.Enroll(context.Background(), app.HashToken("T"), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey)}, t0); err != nil {
 		f.Fatal(err)
 	}
 	h := api.New(api.Config{Store: st, UploadsPerHour: -1, Now: func() time.Time { return t0 }}).Handler()

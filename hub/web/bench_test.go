@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/web"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // region loads a region of `entities` entities with 1-2 hosts each and
@@ -32,8 +33,8 @@ func region(tb testing.TB, st store.Store, entities, cards int) {
 		for h := range 1 + i%2 {
 			id := fmt.Sprintf("%032x", i*4+h)
 			tok := "t" + id
-			st.CreateToken(ctx, store.Token{Hash: api.HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
-			if _, err := st.Enroll(ctx, api.HashToken(tok), store.Agent{ID: id, PublicKey: make([]byte, 32), Hostname: fmt.Sprintf("srv-%d-%d", i, h), OS: "linux"}, now); err != nil {
+			st.CreateToken(ctx, store.Token{Hash: app.HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+			if _, err := st.Enroll(ctx, app.HashToken(tok), store.Agent{ID: id, PublicKey: make([]byte, 32), Hostname: fmt.Sprintf("srv-%d-%d", i, h), OS: "linux"}, now); err != nil {
 				tb.Fatal(err)
 			}
 			agents = append(agents, id)
@@ -50,7 +51,8 @@ func region(tb testing.TB, st store.Store, entities, cards int) {
 			at = now.AddDate(0, -3, 0) // a few silent agents
 		}
 		batch = append(batch, &store.Scorecard{AgentID: a, ID: fmt.Sprintf("%s-%d", a, seq), Sequence: seq, ReceivedAt: at, StartedAt: at, FinishedAt: at,
-			Score: (c * 7) % 101, Level: c % 5, DomainScores: [6]int{c % 101, (c * 3) % 101, (c * 5) % 101, -1, (c * 11) % 101, 50},
+			Score: (c * 7) % 101, Level: c % 5, DomainScores: store.DomainScores{protocol.DomainPatch: c % 101, protocol.DomainBackup: (c * 3) % 101, protocol.DomainHygiene: (c * 5) % 101,
+				protocol.DomainTLS: -1, protocol.DomainDNS: (c * 11) % 101, protocol.DomainOrganisation: 50},
 			Failed: []string{"patch.security-pending", fmt.Sprintf("hygiene.check-%d", c%17)}, Hostname: "srv", OS: "linux", Envelope: env})
 		if len(batch) == 5000 || c == cards-1 {
 			if _, err := imp.Import(ctx, batch); err != nil {

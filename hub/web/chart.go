@@ -6,14 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/app"
 )
-
-// Series is one host's score history.
-type Series struct {
-	Label  string
-	Points []store.Point
-}
 
 // Chart is an inline SVG line chart drawn by the template from these
 // coordinates: no script, styled by classes from the stylesheet (the CSP
@@ -49,7 +43,7 @@ const (
 )
 
 // BuildChart lays the series out on a shared time axis, scores 0-100.
-func BuildChart(series []Series, l tr) Chart {
+func BuildChart(series []app.Series, l tr) Chart {
 	c := Chart{Width: chartW, Height: chartH, Label: l.T("chartlabel")}
 	var t0, t1 time.Time
 	for _, s := range series {

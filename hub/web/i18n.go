@@ -111,16 +111,6 @@ var words = map[string][2]string{
 	"weakpw":          {"Mot de passe trop court (12 caractères au moins).", "Password too short (at least 12 characters)."},
 	"exists":          {"Ce compte existe déjà.", "This account already exists."},
 	"badinput":        {"Saisie invalide : %s", "Invalid input: %s"},
-	"pass":            {"Réussi", "Passed"},
-	"fail":            {"Échec", "Failed"},
-	"warn":            {"Attention", "Warning"},
-	"not-applicable":  {"Sans objet", "Not applicable"},
-	"error-status":    {"Erreur", "Error"},
-	"critical":        {"critique", "critical"},
-	"high":            {"élevée", "high"},
-	"medium":          {"moyenne", "medium"},
-	"low":             {"faible", "low"},
-	"info":            {"information", "info"},
 	"noentities":      {"Aucune entité ne correspond.", "No entity matches."},
 	"hostsaffected":   {"postes", "hosts"},
 	"footer":          {"Vigie %s — les bilans sont signés par les agents et vérifiés à la réception.", "Vigie %s — reports are signed by the agents and verified on receipt."},
@@ -130,7 +120,6 @@ var words = map[string][2]string{
 	"days":            {"jours", "days"},
 	"hours":           {"heures", "hours"},
 	"ok":              {"Enregistré.", "Saved."},
-	"entitysectorhlp": {"commune, hopital, port, autre", "commune, hospital, port, other"},
 }
 
 // T translates key into lang (fr by default).
@@ -151,12 +140,21 @@ type tr struct{ Lang string }
 func (l tr) T(key string) string              { return T(l.Lang, key) }
 func (l tr) F(key string, args ...any) string { return fmt.Sprintf(T(l.Lang, key), args...) }
 func (l tr) Level(n int) string               { return protocol.Level(n).Name(l.Lang) }
-func (l tr) Status(s string) string {
-	if s == "error" {
-		return T(l.Lang, "error-status")
-	}
-	return T(l.Lang, s)
-}
+
+// The contract's vocabularies are protocol's (one definition for the hub,
+// the agent and the reports); these only pass the page's language.
+
+// Status is a result's status as reports print it ("ÉCHEC"); a status this
+// hub does not know reads as an error (protocol.Status.Effective).
+func (l tr) Status(s protocol.Status) string { return s.Label(l.Lang) }
+
+func (l tr) Severity(s protocol.Severity) string { return s.Name(l.Lang) }
+
+// Domain names a domain; one this hub does not know is shown under its ID.
+func (l tr) Domain(d protocol.Domain) string { return d.Name(l.Lang) }
+
+// Sector names a sector, given as protocol.Sector or as the store's string.
+func (l tr) Sector(s any) string { return protocol.Sector(fmt.Sprint(s)).Name(l.Lang) }
 
 // Date formats a time in the page's language, in the hub's local zone
 // (UTC unless TZ is set).

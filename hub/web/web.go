@@ -1,7 +1,9 @@
 // Package web is the advisers' interface of the hub: server-rendered pages
 // (html/template, no JavaScript at all), French by default with English,
 // sessions with CSRF tokens, argon2id logins, and a strict
-// Content-Security-Policy.
+// Content-Security-Policy. It parses forms and renders pages; the rules
+// (tokens, accounts, revocation, the overview, exports, reading stored
+// scorecards) are hub/app's, shared with the command line.
 package web
 
 import (
@@ -23,6 +25,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/ratelimit"
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -51,6 +54,7 @@ type Config struct {
 // Server serves the UI.
 type Server struct {
 	cfg     Config
+	app     *app.App
 	log     *slog.Logger
 	pages   map[string]*template.Template
 	loginIP *ratelimit.Limiter
@@ -93,6 +97,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Guidance = checks.Catalogue{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
+		app:     app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger}),
 		loginIP: ratelimit.New(10, time.Minute, 10, cfg.Now),
 		loginID: ratelimit.New(5, 15*time.Minute, 5, cfg.Now)}
 	dummy, err := auth.Hash(randomToken(), cfg.Argon2)
@@ -302,9 +307,7 @@ func (s *Server) audit(q *req) {
 }
 
 func (s *Server) record(ctx context.Context, actor, action, target, detail string) {
-	if err := s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: actor, Action: action, Target: target, Detail: detail}); err != nil {
-		s.log.Error("audit", "err", err)
-	}
+	s.app.Record(ctx, actor, action, target, detail)
 }
 
 // ---- login ----

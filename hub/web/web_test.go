@@ -19,10 +19,12 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/web"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 var now = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -50,8 +52,8 @@ func seed(t testing.TB, st store.Store, n, hosts, cards int) {
 			seedN++
 			a := hubtest.NewAgent(seedN, float64(i%10)/10+0.05)
 			tok := fmt.Sprint("seed-", seedN)
-			st.CreateToken(ctx, store.Token{Hash: api.HashToken(tok), EntityID: e.ID, CreatedAt: now.AddDate(0, -6, 0), ExpiresAt: now})
-			if _, err := st.Enroll(ctx, api.HashToken(tok), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey), Hostname: a.Host.Hostname, OS: a.Host.OS, Platform: a.Host.Platform, PlatformVersion: a.Host.PlatformVersion, AgentVersion: "1.0.0"}, now.AddDate(0, -6, 0)); err != nil {
+			st.CreateToken(ctx, store.Token{Hash: app.HashToken(tok), EntityID: e.ID, CreatedAt: now.AddDate(0, -6, 0), ExpiresAt: now})
+			if _, err := st.Enroll(ctx, app.HashToken(tok), store.Agent{ID: a.ID, PublicKey: a.Key.Public().(ed25519.PublicKey), Hostname: a.Host.Hostname, OS: a.Host.OS, Platform: a.Host.Platform, PlatformVersion: a.Host.PlatformVersion, AgentVersion: "1.0.0"}, now.AddDate(0, -6, 0)); err != nil {
 				t.Fatal(err)
 			}
 			end := now
@@ -445,22 +447,22 @@ func TestBuildOverviewPrivacy(t *testing.T) {
 	for i := range 4 {
 		rows = append(rows, store.HostRow{
 			Agent:  store.Agent{ID: fmt.Sprint(i), EntityID: int64(i + 1), Entity: fmt.Sprint("E", i), Sector: "commune", EnrolledAt: now.AddDate(0, -1, 0)},
-			Latest: &store.Scorecard{Score: 50, Level: 2, ReceivedAt: now, DomainScores: [6]int{50, -1, 50, 50, 50, 50}, Failed: []string{"backup.recent"}},
+			Latest: &store.Scorecard{Score: 50, Level: 2, ReceivedAt: now, DomainScores: store.DomainScores{protocol.DomainPatch: 50, protocol.DomainBackup: -1, protocol.DomainHygiene: 50, protocol.DomainTLS: 50, protocol.DomainDNS: 50, protocol.DomainOrganisation: 50}, Failed: []string{"backup.recent"}},
 		})
 	}
-	ov := web.BuildOverview(rows, web.Filter{Level: -1}, now, 30*24*time.Hour, 5)
+	ov := app.BuildOverview(rows, app.Filter{Level: -1}, now, 30*24*time.Hour, 5)
 	if !ov.Hidden || ov.TopFailed != nil || ov.Distribution != [5]int{} {
 		t.Errorf("4 entities < 5: aggregates shown: %+v", ov)
 	}
 	rows = append(rows, store.HostRow{Agent: store.Agent{ID: "x", EntityID: 9, Entity: "E9", EnrolledAt: now.AddDate(0, -2, 0)}})
-	ov = web.BuildOverview(rows, web.Filter{Level: -1}, now, 30*24*time.Hour, 5)
+	ov = app.BuildOverview(rows, app.Filter{Level: -1}, now, 30*24*time.Hour, 5)
 	if ov.Hidden || ov.Distribution[2] != 4 || len(ov.Silent) != 1 || ov.TopFailed[0].Entities != 4 {
 		t.Errorf("5 entities: %+v", ov)
 	}
-	if ov.Entities[0].Domains[1] != -1 {
+	if ov.Entities[0].Domains.Get(protocol.DomainBackup) != -1 {
 		t.Error("absent domain not marked")
 	}
-	if got := web.BuildOverview(rows, web.Filter{Level: 2}, now, time.Hour, 0); got.Total != 4 {
+	if got := app.BuildOverview(rows, app.Filter{Level: 2}, now, time.Hour, 0); got.Total != 4 {
 		t.Errorf("level filter: %d", got.Total)
 	}
 }

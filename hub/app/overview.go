@@ -1,7 +1,8 @@
-package web
+package app
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -16,12 +17,14 @@ import (
 type EntityRow struct {
 	ID       int64
 	Name     string
-	Sector   string
+	Sector   protocol.Sector
 	Hosts    int
 	Reported int // hosts with at least one scorecard
 	Score    int // mean of host scores; -1 when no host reported
 	Level    int // min of host levels; -1 when no host reported
-	Domains  [6]int
+	// Domains are the mean domain scores, by domain (NoScore where no host
+	// had anything applicable).
+	Domains  store.DomainScores
 	LastSeen time.Time
 	Silent   bool
 }
@@ -40,9 +43,12 @@ type Overview struct {
 	Silent       []EntityRow
 	TopFailed    []FailedCount
 	Hidden       bool // fewer entities than the aggregate minimum: aggregates withheld
-	Sectors      []string
-	Total        int // entities after filters
-	Hosts        int
+	Sectors      []protocol.Sector
+	// Domains are the heat map's columns: protocol.Domains in their order,
+	// then any other domain a host reported (a newer agent's), by ID.
+	Domains []protocol.Domain
+	Total   int // entities after filters
+	Hosts   int
 }
 
 // Filter narrows the overview and the exports.
@@ -51,28 +57,39 @@ type Filter struct {
 	Level  int // -1: all
 }
 
+// Overview aggregates the latest scorecard of every host for filter f.
+func (a *App) Overview(ctx context.Context, f Filter) (Overview, error) {
+	rows, err := a.cfg.Store.Hosts(ctx, store.HostFilter{})
+	if err != nil {
+		return Overview{}, err
+	}
+	return BuildOverview(rows, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate), nil
+}
+
 // BuildOverview aggregates host rows into entity rows. It reads only the
 // "latest scorecard per agent" rows, never the history.
 func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter time.Duration, minAggregate int) Overview {
 	type acc struct {
 		row     EntityRow
 		sum     int
-		dsum    [6]int
-		dn      [6]int
+		dsum    map[protocol.Domain]int
+		dn      map[protocol.Domain]int
 		failed  map[string]int
 		minimum int
 	}
 	byID := map[int64]*acc{}
 	var order []int64
-	sectors := map[string]bool{}
+	sectors := map[protocol.Sector]bool{}
+	domains := map[protocol.Domain]bool{}
 	for _, r := range rows {
 		a := r.Agent
 		if a.Sector != "" {
-			sectors[a.Sector] = true
+			sectors[protocol.Sector(a.Sector)] = true
 		}
 		e := byID[a.EntityID]
 		if e == nil {
-			e = &acc{row: EntityRow{ID: a.EntityID, Name: a.Entity, Sector: a.Sector, Score: -1, Level: -1}, failed: map[string]int{}, minimum: 99}
+			e = &acc{row: EntityRow{ID: a.EntityID, Name: a.Entity, Sector: protocol.Sector(a.Sector), Score: -1, Level: -1},
+				dsum: map[protocol.Domain]int{}, dn: map[protocol.Domain]int{}, failed: map[string]int{}, minimum: 99}
 			byID[a.EntityID] = e
 			order = append(order, a.EntityID)
 		}
@@ -91,10 +108,11 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 		e.row.Reported++
 		e.sum += l.Score
 		e.minimum = min(e.minimum, l.Level)
-		for i, d := range l.DomainScores {
-			if d >= 0 {
-				e.dsum[i] += d
-				e.dn[i]++
+		for d, v := range l.DomainScores {
+			domains[d] = true
+			if v >= 0 {
+				e.dsum[d] += v
+				e.dn[d]++
 			}
 		}
 		for _, id := range l.Failed {
@@ -106,6 +124,7 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 		out.Sectors = append(out.Sectors, s)
 	}
 	slices.Sort(out.Sectors)
+	out.Domains = Columns(domains)
 	failedEntities := map[string]*FailedCount{}
 	for _, id := range order {
 		e := byID[id]
@@ -114,14 +133,15 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 			r.Score = (e.sum + r.Reported/2) / r.Reported
 			r.Level = e.minimum
 		}
-		for i := range r.Domains {
-			r.Domains[i] = -1
-			if e.dn[i] > 0 {
-				r.Domains[i] = (e.dsum[i] + e.dn[i]/2) / e.dn[i]
+		r.Domains = make(store.DomainScores, len(out.Domains))
+		for _, d := range out.Domains {
+			r.Domains[d] = store.NoScore
+			if n := e.dn[d]; n > 0 {
+				r.Domains[d] = (e.dsum[d] + n/2) / n
 			}
 		}
 		r.Silent = now.Sub(r.LastSeen) > silentAfter
-		if f.Sector != "" && r.Sector != f.Sector {
+		if f.Sector != "" && string(r.Sector) != f.Sector {
 			continue
 		}
 		if f.Level >= 0 && r.Level != f.Level {
@@ -173,41 +193,16 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 	return out
 }
 
-// Bucket maps a 0-100 score to a heat-map class 0-4, or "na".
-func Bucket(score int) string {
-	switch {
-	case score < 0:
-		return "na"
-	case score < 20:
-		return "0"
-	case score < 40:
-		return "1"
-	case score < 60:
-		return "2"
-	case score < 80:
-		return "3"
+// Columns lists domains for display: every domain of protocol.Domains in
+// its order, then the others present in seen (a newer agent's), by ID.
+func Columns(seen map[protocol.Domain]bool) []protocol.Domain {
+	out := slices.Clone(protocol.Domains)
+	var extra []protocol.Domain
+	for d := range seen {
+		if !d.Known() {
+			extra = append(extra, d)
+		}
 	}
-	return "4"
-}
-
-// domainNames are the heat map's column headers.
-var domainNames = map[protocol.Domain][2]string{
-	protocol.DomainPatch:        {"Mises à jour", "Patching"},
-	protocol.DomainBackup:       {"Sauvegardes", "Backups"},
-	protocol.DomainHygiene:      {"Hygiène", "Hygiene"},
-	protocol.DomainTLS:          {"TLS", "TLS"},
-	protocol.DomainDNS:          {"DNS", "DNS"},
-	protocol.DomainOrganisation: {"Organisation", "Organisation"},
-}
-
-// DomainName names a domain in lang.
-func DomainName(d protocol.Domain, lang string) string {
-	n, ok := domainNames[d]
-	if !ok {
-		return string(d)
-	}
-	if lang == "en" {
-		return n[1]
-	}
-	return n[0]
+	slices.Sort(extra)
+	return append(out, extra...)
 }

@@ -1,0 +1,202 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
+)
+
+// Reading stored scorecards for display. The store keeps the envelope
+// exactly as received and verified; what is shown of a scorecard beyond
+// its summary is decoded from it here, through protocol only.
+
+// Series is one host's score history (the entity page's chart).
+type Series struct {
+	Label  string
+	Points []store.Point
+}
+
+// Action is one recommendation across an entity's hosts: a check failing
+// or warning on at least one of them.
+type Action struct {
+	ID       string
+	Status   protocol.Status   // fail when it fails on any host
+	Severity protocol.Severity // the most severe seen
+	Domain   protocol.Domain
+	Hosts    []string
+}
+
+// EntityReport is what the entity page shows.
+type EntityReport struct {
+	Entity  store.Entity
+	Hosts   []store.HostRow
+	History []Series
+	Actions []Action // failures first, then severity, then hosts affected
+	// Unreadable lists the hosts whose latest scorecard's details do not
+	// decode (protocol.Summary): their actions are missing from Actions.
+	Unreadable []string
+}
+
+// HostLabel names a host: its hostname, else the start of its agent ID.
+func HostLabel(a store.Agent) string {
+	if a.Hostname != "" {
+		return a.Hostname
+	}
+	return a.ID[:min(8, len(a.ID))]
+}
+
+// Entity returns the entity page's content and records that by viewed it.
+// Errors: store.ErrNotFound.
+func (a *App) Entity(ctx context.Context, id int64, by string) (EntityReport, error) {
+	st := a.cfg.Store
+	e, err := st.Entity(ctx, id)
+	if err != nil {
+		return EntityReport{}, err
+	}
+	rows, err := st.Hosts(ctx, store.HostFilter{EntityID: id, IncludeRevoked: true})
+	if err != nil {
+		return EntityReport{}, err
+	}
+	r := EntityReport{Entity: e, Hosts: rows}
+	acts := map[string]*Action{}
+	for _, h := range rows {
+		if h.Latest == nil {
+			continue
+		}
+		label := HostLabel(h.Agent)
+		hist, err := st.History(ctx, h.Agent.ID, 90)
+		if err != nil {
+			return r, err
+		}
+		r.History = append(r.History, Series{Label: label, Points: hist})
+		full, err := st.Scorecard(ctx, h.Agent.ID, h.Latest.ID)
+		if err != nil {
+			return r, err
+		}
+		sc, err := OpenStored(full.Envelope)
+		if err != nil {
+			r.Unreadable = append(r.Unreadable, label)
+			continue
+		}
+		for _, x := range sc.Actions {
+			av := acts[x.ID]
+			if av == nil {
+				av = &Action{ID: x.ID, Status: x.Status.Effective(), Severity: x.Severity, Domain: x.Domain}
+				acts[x.ID] = av
+			}
+			if x.Status.Rank() < av.Status.Rank() {
+				av.Status = x.Status.Effective()
+			}
+			if x.Severity.Rank() < av.Severity.Rank() {
+				av.Severity = x.Severity
+			}
+			if !slices.Contains(av.Hosts, label) {
+				av.Hosts = append(av.Hosts, label)
+			}
+		}
+	}
+	for _, x := range acts {
+		r.Actions = append(r.Actions, *x)
+	}
+	// The order of every page (protocol.ByPriority), then the hosts
+	// affected: the same check failing on more hosts comes first.
+	slices.SortFunc(r.Actions, func(x, y Action) int {
+		if c := cmp.Compare(x.Status.Rank(), y.Status.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.Severity.Rank(), y.Severity.Rank()); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(len(y.Hosts), len(x.Hosts)); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	a.Record(ctx, by, "view_entity", e.Name, "")
+	return r, nil
+}
+
+// OpenStored decodes the scorecard of a stored envelope WITHOUT checking
+// its signature: the hub verified these very bytes on receipt
+// (protocol.OpenUnverified says when that is allowed). Pages that show
+// one scorecard verify it again (Host).
+func OpenStored(envelope []byte) (*protocol.Scorecard, error) {
+	env, err := protocol.ParseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := protocol.OpenUnverified(env, protocol.PayloadType)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Decode(payload)
+}
+
+// HostReport is what the host page shows.
+type HostReport struct {
+	Agent  store.Agent
+	Record *store.Scorecard // nil: the host never reported
+	// SigErr is why the stored envelope does not verify against the
+	// agent's key; nil when it does.
+	SigErr error
+	// Scorecard is the verified scorecard, nil when SigErr is set or its
+	// details do not decode (Unreadable says why: only its summary was
+	// checked on receipt, protocol.Summary).
+	Scorecard  *protocol.Scorecard
+	Unreadable error
+	// Results are the scorecard's results in the order of every page
+	// (protocol.ByPriority: failures first, then severity).
+	Results []protocol.Result
+	History []store.Point // newest first
+}
+
+// Host returns the host page's content: the scorecard id of agent, or its
+// latest when id is empty, verified again from the stored envelope (what
+// the adviser reads is what the agent signed), and records that by viewed
+// it. Errors: store.ErrNotFound for an unknown agent.
+func (a *App) Host(ctx context.Context, agentID, id, by string) (HostReport, error) {
+	st := a.cfg.Store
+	agent, err := st.Agent(ctx, agentID)
+	if err != nil {
+		return HostReport{}, err
+	}
+	r := HostReport{Agent: agent}
+	var rec *store.Scorecard
+	if id != "" {
+		rec, err = st.Scorecard(ctx, agent.ID, id)
+	} else {
+		rec, err = st.LatestScorecard(ctx, agent.ID)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return r, err
+	}
+	if rec != nil {
+		r.Record = rec
+		env, err := protocol.ParseEnvelope(rec.Envelope)
+		var payload []byte
+		if err == nil {
+			payload, err = protocol.Verify(env, protocol.PayloadType, ed25519.PublicKey(agent.PublicKey))
+		}
+		if err != nil {
+			r.SigErr = err
+		} else if sc, err := protocol.Decode(payload); err != nil {
+			r.Unreadable = err
+		} else {
+			r.Scorecard = sc
+			r.Results = slices.Clone(sc.Results)
+			slices.SortStableFunc(r.Results, func(x, y protocol.Result) int { return protocol.ByPriority(&x, &y) })
+		}
+	}
+	if r.History, err = st.History(ctx, agent.ID, 30); err != nil {
+		return r, err
+	}
+	slices.Reverse(r.History)
+	a.Record(ctx, by, "view_host", agent.Entity+" / "+HostLabel(agent), agent.ID)
+	return r, nil
+}

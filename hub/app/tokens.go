@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigie-cyber/vigie/hub/store"
+)
+
+// MaxTokenValidity bounds how long an enrolment token stays usable.
+const MaxTokenValidity = 30 * 24 * time.Hour
+
+// CreateToken makes a one-time enrolment token for entity (created when
+// new, its sector set when given) valid for validity, and records it in the
+// audit log as made by by; it returns the token, which the store keeps only
+// as a hash (HashToken). Errors wrapping ErrBadInput are the caller's.
+func (a *App) CreateToken(ctx context.Context, entity, sector string, validity time.Duration, by string) (string, error) {
+	if err := CheckEntity(entity, sector); err != nil {
+		return "", err
+	}
+	if validity <= 0 || validity > MaxTokenValidity {
+		return "", fmt.Errorf("%w : validité %s hors de 1 s à %s", ErrBadInput, validity, MaxTokenValidity)
+	}
+	st, now := a.cfg.Store, a.cfg.Now()
+	e, err := st.EnsureEntity(ctx, entity, sector)
+	if err != nil {
+		return "", err
+	}
+	tok := NewToken()
+	if err := st.CreateToken(ctx, store.Token{Hash: HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(validity), CreatedBy: by}); err != nil {
+		return "", err
+	}
+	a.Record(ctx, by, "token_create", e.Name, "valid "+validity.String())
+	return tok, nil
+}
+
+// Tokens lists the enrolment tokens, newest first.
+func (a *App) Tokens(ctx context.Context) ([]store.Token, error) { return a.cfg.Store.Tokens(ctx) }
+
+// tokenAlphabet is Crockford's base32: no I, L, O, U, so a token read aloud
+// on the phone or copied from paper is not mistyped.
+const tokenAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewToken returns a fresh enrolment token: 20 symbols (100 bits) in groups
+// of four, like "7F3K-Q9XD-M2PA-TT4H-0BC8".
+func NewToken() string {
+	var b [20]byte
+	rand.Read(b[:])
+	var sb strings.Builder
+	for i, v := range b {
+		if i > 0 && i%4 == 0 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(tokenAlphabet[int(v)%32])
+	}
+	return sb.String()
+}
+
+// NormalizeToken uppercases and drops separators and spaces, and reads the
+// letters Crockford maps to digits (O to 0, I and L to 1).
+func NormalizeToken(tok string) string {
+	var sb strings.Builder
+	for _, r := range strings.ToUpper(tok) {
+		switch {
+		case r == '-' || r == ' ' || r == '\t' || r == '\n' || r == '\r':
+		case r == 'O':
+			sb.WriteByte('0')
+		case r == 'I' || r == 'L':
+			sb.WriteByte('1')
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	return sb.String()
+}
+
+// HashToken is what the store keeps of a token: its SHA-256, never the token.
+// Lookups by this hash leak nothing useful by their timing, and the store
+// compares the found hash in constant time.
+func HashToken(tok string) []byte {
+	h := sha256.Sum256([]byte("vigie-enrolment-token:" + NormalizeToken(tok)))
+	return h[:]
+}

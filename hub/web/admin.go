@@ -1,0 +1,149 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
+)
+
+// ---- tokens ----
+
+type tokensData struct {
+	Tokens   []store.Token
+	NewToken string
+	Err      string
+	Now      time.Time
+	Sectors  []protocol.Sector
+}
+
+func (d tokensData) flash() (string, string) { return "", d.Err }
+
+func (s *Server) tokenList(q *req, d tokensData, status int) {
+	toks, err := s.app.Tokens(q.R.Context())
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	d.Tokens, d.Now, d.Sectors = toks, s.app.Now(), protocol.Sectors
+	s.render(q, status, "tokens", q.L.T("tokens"), d)
+}
+
+func (s *Server) tokens(q *req) { s.tokenList(q, tokensData{}, http.StatusOK) }
+
+func (s *Server) tokenCreate(q *req) {
+	f := q.R.PostForm
+	entity, sector := strings.TrimSpace(f.Get("entity")), strings.TrimSpace(f.Get("sector"))
+	bad := func() {
+		s.tokenList(q, tokensData{Err: q.L.F("badinput", q.L.T("entity")+" / "+q.L.T("expiresin"))}, http.StatusBadRequest)
+	}
+	hours, err := strconv.Atoi(f.Get("hours"))
+	if err != nil || hours < 1 || time.Duration(hours)*time.Hour > app.MaxTokenValidity {
+		bad()
+		return
+	}
+	tok, err := s.app.CreateToken(q.R.Context(), entity, sector, time.Duration(hours)*time.Hour, q.User.Email)
+	if errors.Is(err, app.ErrBadInput) {
+		bad()
+		return
+	}
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	s.tokenList(q, tokensData{NewToken: tok}, http.StatusCreated)
+}
+
+// ---- users ----
+
+type usersData struct {
+	Users []store.User
+	Msg   string
+	Err   string
+}
+
+func (d usersData) flash() (string, string) { return d.Msg, d.Err }
+
+func (s *Server) userList(q *req, d usersData, status int) {
+	us, err := s.app.Store().Users(q.R.Context())
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	d.Users = us
+	s.render(q, status, "users", q.L.T("users"), d)
+}
+
+func (s *Server) users(q *req) { s.userList(q, usersData{}, http.StatusOK) }
+
+func (s *Server) userAdd(q *req) {
+	f := q.R.PostForm
+	_, err := s.app.AddUser(q.R.Context(), strings.TrimSpace(f.Get("email")), f.Get("role"), f.Get("password"), s.cfg.Argon2, q.User.Email)
+	switch {
+	case errors.Is(err, app.ErrBadInput):
+		s.userList(q, usersData{Err: q.L.F("badinput", q.L.T("email")+" / "+q.L.T("role"))}, http.StatusBadRequest)
+	case errors.Is(err, app.ErrWeakPassword):
+		s.userList(q, usersData{Err: q.L.T("weakpw")}, http.StatusBadRequest)
+	case errors.Is(err, store.ErrExists):
+		s.userList(q, usersData{Err: q.L.T("exists")}, http.StatusConflict)
+	case err != nil:
+		s.fail(q, err)
+	default:
+		s.userList(q, usersData{Msg: q.L.T("useradded")}, http.StatusCreated)
+	}
+}
+
+func (s *Server) userDisable(q *req) {
+	id, err := strconv.ParseInt(q.R.PathValue("id"), 10, 64)
+	if err == nil {
+		err = s.app.SetUserDisabled(q.R.Context(), id, q.R.PostForm.Get("disabled") == "1", *q.User)
+	}
+	switch {
+	case err == nil:
+		http.Redirect(q.W, q.R, "/admin/users", http.StatusSeeOther)
+	case errors.Is(err, store.ErrNotFound):
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+	case errors.Is(err, app.ErrBadInput), errors.Is(err, strconv.ErrSyntax), errors.Is(err, strconv.ErrRange):
+		s.userList(q, usersData{Err: q.L.F("badinput", "id")}, http.StatusBadRequest)
+	default:
+		s.fail(q, err)
+	}
+}
+
+// ---- agents ----
+
+type agentsData struct {
+	Hosts []store.HostRow
+	Msg   string
+}
+
+func (d agentsData) flash() (string, string) { return d.Msg, "" }
+
+func (s *Server) agentList(q *req, msg string) {
+	rows, err := s.app.Store().Hosts(q.R.Context(), store.HostFilter{IncludeRevoked: true})
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	s.render(q, http.StatusOK, "agents", q.L.T("agents"), agentsData{Hosts: rows, Msg: msg})
+}
+
+func (s *Server) agents(q *req) { s.agentList(q, "") }
+
+func (s *Server) agentRevoke(q *req) {
+	err := s.app.RevokeAgent(q.R.Context(), q.R.PathValue("id"), q.User.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+		return
+	}
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	s.agentList(q, q.L.T("revokedmsg"))
+}

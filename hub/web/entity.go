@@ -1,0 +1,54 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/store"
+)
+
+type actionView struct {
+	app.Action
+	Title  string
+	Advice *checks.Advice
+}
+
+type entityData struct {
+	app.EntityReport
+	Chart   Chart
+	Actions []actionView
+}
+
+func (s *Server) entity(q *req) {
+	id, err := strconv.ParseInt(q.R.PathValue("id"), 10, 64)
+	if err != nil {
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+		return
+	}
+	r, err := s.app.Entity(q.R.Context(), id, q.User.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+		return
+	}
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	d := entityData{EntityReport: r, Chart: BuildChart(r.History, q.L)}
+	for _, a := range r.Actions {
+		d.Actions = append(d.Actions, actionView{Action: a, Title: s.title(a.ID, q.L.Lang), Advice: s.advice(a.ID, q.L.Lang)})
+	}
+	s.render(q, http.StatusOK, "entity", r.Entity.Name, d)
+}
+
+// advice is the guidance on check id in lang, nil when this hub has none.
+func (s *Server) advice(id, lang string) *checks.Advice {
+	if g, ok := s.cfg.Guidance[id]; ok {
+		a := g.In(lang)
+		return &a
+	}
+	return nil
+}
