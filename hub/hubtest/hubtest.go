@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -90,7 +89,7 @@ func NewAgent(seed uint64, quality float64) *Agent {
 
 // Public returns the base64 public key as enrolment sends it.
 func (a *Agent) Public() string {
-	return base64.StdEncoding.EncodeToString(a.Key.Public().(ed25519.PublicKey))
+	return protocol.EncodePublicKey(a.Key.Public().(ed25519.PublicKey))
 }
 
 // Next builds the agent's next scorecard (sequence incremented first, as
