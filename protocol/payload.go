@@ -26,6 +26,13 @@ func PayloadOffset(raw []byte, encoded string, payload []byte) int {
 		strings.IndexByte(encoded, '\n') >= 0 || strings.IndexByte(encoded, '\r') >= 0 { // IndexByte is vectorised, ContainsAny is not (15 µs)
 		return -1
 	}
+	// The padding says how many bytes the last group holds: with the
+	// length, the exact decoded length, so a payload one or two bytes off
+	// (which the length alone may not show) is refused.
+	pad := 2 - len(strings.TrimRight(encoded[len(encoded)-2:], "="))
+	if pad != (3-len(payload)%3)%3 {
+		return -1
+	}
 	// Search for its first 32 characters (a conversion that short needs no
 	// allocation), then compare the whole.
 	head := []byte(encoded[:min(32, len(encoded))])

@@ -38,6 +38,8 @@ func TestPayloadOffset(t *testing.T) {
 	}{
 		"no payload":         {raw, e.Payload, nil},
 		"shorter payload":    {raw, e.Payload, payload[:len(payload)-1]},
+		"2 bytes shorter":    {raw, e.Payload, payload[:len(payload)-2]},
+		"3 bytes shorter":    {raw, e.Payload, payload[:len(payload)-3]},
 		"line break":         {raw, e.Payload[:4] + "\n" + e.Payload[4:len(e.Payload)-1], payload},
 		"escaped in the raw": {bytes.Replace(raw, []byte(`"payload":"`+e.Payload[:1]), []byte(`"payload":"\u00`+hex2(e.Payload[0])), 1), e.Payload, payload},
 	} {
