@@ -168,8 +168,11 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Erreur du dernier bilan : %s\n", s.LastScanError)
 	}
 	fmt.Fprintf(stdout, "En attente d'envoi : %d bilan(s), %d Kio", st.SpoolFiles, (st.SpoolBytes+1023)/1024)
-	if st.Quarantined > 0 {
-		fmt.Fprintf(stdout, " ; %d fichier(s) mis de côté (illisibles ou refusés) dans %s/quarantine", st.Quarantined, agent.SpoolDir)
+	if st.Refused > 0 {
+		fmt.Fprintf(stdout, " ; %d bilan(s) refusé(s) par le hub, mis de côté dans %s/quarantine", st.Refused, agent.SpoolDir)
+	}
+	if st.Unreadable > 0 {
+		fmt.Fprintf(stdout, " ; %d fichier(s) illisible(s) dans la file locale (jamais envoyés au hub), mis de côté dans %s/quarantine", st.Unreadable, agent.SpoolDir)
 	}
 	fmt.Fprintln(stdout)
 	if !s.LastUpload.IsZero() {
@@ -265,6 +268,8 @@ func explainHubError(err error) error {
 		return fmt.Errorf("jeton déjà utilisé : chaque jeton ne sert qu'une fois, demandez-en un nouveau (%w)", err)
 	case errors.Is(err, agent.ErrPinMismatch):
 		return fmt.Errorf("le serveur ne présente pas l'identité du hub mémorisée à l'inscription : connexion refusée par sécurité (%w)", err)
+	case errors.Is(err, agent.ErrFingerprintMismatch), errors.Is(err, agent.ErrHubIntercepted):
+		return fmt.Errorf("inscription refusée par sécurité : %w", err)
 	case errors.Is(err, agent.ErrUntrustedHub):
 		return fmt.Errorf("certificat du hub non reconnu : indiquez --fingerprint (affichée par vigie-hub serve) ou --ca (%w)", err)
 	}
