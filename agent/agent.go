@@ -214,9 +214,9 @@ type FlushResult struct {
 	// Quarantined counts files the hub refused; Unreadable files the agent
 	// found corrupt in its own spool (never sent, not the hub's doing).
 	Delivered, Quarantined, Unreadable, Remaining int
-	Blocked                           string    // why uploads are stopped, if they are
-	RetryAt                           time.Time // next attempt after a retryable failure
-	Err                               error     // last failure
+	Blocked                                       string    // why uploads are stopped, if they are
+	RetryAt                                       time.Time // next attempt after a retryable failure
+	Err                                           error     // last failure
 }
 
 // Flush delivers what is spooled, oldest first, unless in backoff.

@@ -29,15 +29,15 @@ import (
 // Errors of the agent's own making; the hub's refusals are protocol's
 // sentinels (protocol.ErrInvalidToken...), which HubError matches.
 var (
-	ErrPinMismatch  = errors.New("hub identity does not match the pinned one")
+	ErrPinMismatch = errors.New("hub identity does not match the pinned one")
 	// ErrFingerprintMismatch: at enrolment, the hub's key is not the one
 	// the --fingerprint given by its admin names (nothing is pinned yet).
 	ErrFingerprintMismatch = errors.New("hub key does not match the fingerprint given")
 	// ErrHubIntercepted: at enrolment, the hub announces another key than
 	// the one the connection presents (a TLS-inspecting proxy).
 	ErrHubIntercepted = errors.New("hub connection intercepted")
-	ErrUntrustedHub = errors.New("hub certificate not trusted")
-	ErrNotEnrolled  = errors.New("agent not enrolled")
+	ErrUntrustedHub   = errors.New("hub certificate not trusted")
+	ErrNotEnrolled    = errors.New("agent not enrolled")
 )
 
 // HubError is an error reply of the hub: {"error":{"code","message","message_en"}}.

@@ -318,5 +318,3 @@ func (s *Spool) QuarantineCounts() (refused, unreadable int) {
 	}
 	return refused, unreadable
 }
-
-
