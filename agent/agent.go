@@ -149,7 +149,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 	} else {
 		so.Targets.Answers = MergeAnswers(a.cfg.Answers, ans)
 	}
-	if so.Targets.Sector == "other" && st.Sector != "" {
+	if so.Targets.Sector == string(protocol.SectorOther) && st.Sector != "" {
 		so.Targets.Sector = st.Sector
 	}
 	start := a.opt.Clock.Now()

@@ -39,7 +39,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	tlsCA := fs.String("tls-ca", "", "fichier PEM de l'autorité de certification propre à l'entité, reconnue en plus de celles du système")
 	fs.Var(&domains, "domain", "nom de domaine de l'entité à tester (répétable)")
 	fs.Var(&backups, "backup-path", "dossier de sauvegarde à contrôler (répétable)")
-	sector := fs.String("sector", "", "secteur : commune, hospital, port ou other (défaut : celui de la configuration, sinon other)")
+	sector := fs.String("sector", "", "secteur : "+agent.SectorChoices()+" (défaut : celui de la configuration, sinon "+string(protocol.SectorOther)+")")
 	configPath := fs.String("config", "", "fichier de configuration (défaut : "+agent.DefaultConfigPath()+" s'il existe)")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -51,10 +51,10 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if *lang != "fr" && *lang != "en" {
 		return usagef("--lang doit valoir fr ou en, pas %q", *lang)
 	}
-	switch *sector {
-	case "", "commune", "hospital", "port", "other":
-	default:
-		return usagef("--sector doit valoir commune, hospital, port ou other, pas %q", *sector)
+	if *sector != "" {
+		if _, err := protocol.ParseSector(*sector); err != nil {
+			return usagef("--sector : %v", err)
+		}
 	}
 	stateSet := false
 	fs.Visit(func(f *flag.Flag) { stateSet = stateSet || f.Name == "state-dir" })
@@ -76,7 +76,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		targets.Sector = *sector
 	}
 	if targets.Sector == "" {
-		targets.Sector = "other"
+		targets.Sector = string(protocol.SectorOther)
 	}
 	cat, err := registry.Guidance()
 	if err != nil {
