@@ -133,24 +133,17 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 	if err != nil {
 		return nil, fmt.Errorf("numéro de séquence : %w", err)
 	}
-	entity := a.cfg.Entity
-	if st.Entity != "" {
-		entity = st.Entity
-	}
 	so := ScanOptions{
 		Targets:  a.cfg.Targets(),
 		Run:      checks.RunOptions{Timeout: a.cfg.Scan.Timeout, Concurrency: max(2, runtime.NumCPU())},
 		AgentID:  a.AgentID(),
-		Entity:   entity,
 		Sequence: seq,
 	}
+	so.Entity, so.Targets.Sector = st.HubIdentity(a.cfg.Entity, so.Targets.Sector)
 	if ans, err := LoadAnswers(a.cfg.StateDir); err != nil {
 		a.log.Warn("réponses au questionnaire ignorées", "err", err)
 	} else {
 		so.Targets.Answers = MergeAnswers(a.cfg.Answers, ans)
-	}
-	if so.Targets.Sector == string(protocol.SectorOther) && st.Sector != "" {
-		so.Targets.Sector = st.Sector
 	}
 	start := a.opt.Clock.Now()
 	var sc *protocol.Scorecard
