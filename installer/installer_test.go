@@ -196,7 +196,10 @@ func TestStateDirExplicitOrConfigured(t *testing.T) {
 	}
 	enrolled := false
 	o.StateDir, o.Token, o.HubURL = "/var/lib/ailleurs", "T", "https://hub.example"
-	o.Enroll = func(context.Context, agent.EnrollOptions) (*agent.Enrolment, error) { enrolled = true; return &agent.Enrolment{}, nil }
+	o.Enroll = func(context.Context, agent.EnrollOptions) (*agent.Enrolment, error) {
+		enrolled = true
+		return &agent.Enrolment{}, nil
+	}
 	if _, err := Install(context.Background(), o); err == nil || !strings.Contains(err.Error(), "state_dir") || enrolled {
 		t.Errorf("install with another state folder than the configuration's: err %v, enrolled %v", err, enrolled)
 	}
