@@ -84,18 +84,9 @@ func New(cfg *Config, opt Options) (*Agent, error) {
 	if opt.MaxWait <= 0 {
 		opt.MaxWait = 5 * time.Minute
 	}
-	if err := protectDir(cfg.StateDir); err != nil {
-		return nil, fmt.Errorf("dossier d'état %s : %w", cfg.StateDir, err)
-	}
-	keyPath := filepath.Join(cfg.StateDir, KeyFile)
-	key, created, err := keystore.LoadOrCreateKey(keyPath)
+	key, _, err := keystore.LoadOrCreateKey(filepath.Join(cfg.StateDir, KeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("clé de l'agent : %w", err)
-	}
-	if created {
-		if err := protectKey(keyPath); err != nil {
-			return nil, err
-		}
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	sp, err := OpenSpool(filepath.Join(cfg.StateDir, SpoolDir), cfg.Spool.MaxFiles, cfg.Spool.MaxBytes, pub, opt.Log)
@@ -142,24 +133,17 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 	if err != nil {
 		return nil, fmt.Errorf("numéro de séquence : %w", err)
 	}
-	entity := a.cfg.Entity
-	if st.Entity != "" {
-		entity = st.Entity
-	}
 	so := ScanOptions{
 		Targets:  a.cfg.Targets(),
 		Run:      checks.RunOptions{Timeout: a.cfg.Scan.Timeout, Concurrency: max(2, runtime.NumCPU())},
 		AgentID:  a.AgentID(),
-		Entity:   entity,
 		Sequence: seq,
 	}
+	so.Entity, so.Targets.Sector = st.HubIdentity(a.cfg.Entity, so.Targets.Sector)
 	if ans, err := LoadAnswers(a.cfg.StateDir); err != nil {
 		a.log.Warn("réponses au questionnaire ignorées", "err", err)
 	} else {
 		so.Targets.Answers = MergeAnswers(a.cfg.Answers, ans)
-	}
-	if so.Targets.Sector == "other" && st.Sector != "" {
-		so.Targets.Sector = st.Sector
 	}
 	start := a.opt.Clock.Now()
 	var sc *protocol.Scorecard
@@ -220,10 +204,12 @@ func (a *Agent) spoolOrKeep(c pendingCard) {
 
 // FlushResult summarises one delivery pass.
 type FlushResult struct {
-	Delivered, Quarantined, Remaining int
-	Blocked                           string    // why uploads are stopped, if they are
-	RetryAt                           time.Time // next attempt after a retryable failure
-	Err                               error     // last failure
+	// Quarantined counts files the hub refused; Unreadable files the agent
+	// found corrupt in its own spool (never sent, not the hub's doing).
+	Delivered, Quarantined, Unreadable, Remaining int
+	Blocked                                       string    // why uploads are stopped, if they are
+	RetryAt                                       time.Time // next attempt after a retryable failure
+	Err                                           error     // last failure
 }
 
 // Flush delivers what is spooled, oldest first, unless in backoff.
@@ -248,14 +234,14 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 	defer func() {
 		files, _, _ := a.spool.Stats()
 		res.Remaining = files + len(a.pending)
-		if scanned == nil && res.Delivered+res.Quarantined == 0 && res.Err == nil {
+		if scanned == nil && res.Delivered+res.Quarantined+res.Unreadable == 0 && res.Err == nil {
 			return
 		}
 		_, err := UpdateState(a.cfg.StateDir, func(s *State) error {
 			if scanned != nil {
 				s.LastScan, s.LastScore, s.LastLevel, s.LastScanError = a.opt.Clock.Now().UTC(), scanned.Score, int(scanned.Level), ""
 			}
-			if scanned != nil && res.Delivered+res.Quarantined == 0 && res.Err == nil {
+			if scanned != nil && res.Delivered+res.Quarantined+res.Unreadable == 0 && res.Err == nil {
 				return nil // nothing sent (not enrolled, or blocked)
 			}
 			s.LastUpload = a.opt.Clock.Now().UTC()
@@ -333,7 +319,7 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 		data, seq, err := a.spool.Read(it)
 		if err != nil {
 			if errors.Is(err, ErrCorrupt) {
-				res.Quarantined++
+				res.Unreadable++
 			}
 			continue
 		}
@@ -364,16 +350,26 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 	return res
 }
 
+// summarise is the state's last_upload_result, shown by `vigie status`: it
+// tells the hub's refusals from the local files found unreadable, which the
+// hub never saw.
 func summarise(r FlushResult) string {
+	var s string
 	switch {
 	case r.Blocked != "":
 		return "suspendu : " + r.Blocked
-	case r.Err != nil && r.Delivered == 0:
-		return "échec : " + r.Err.Error()
-	case r.Quarantined > 0:
-		return fmt.Sprintf("%d livré(s), %d refusé(s) mis en quarantaine", r.Delivered, r.Quarantined)
+	case r.Err != nil && r.Delivered == 0 && r.Quarantined == 0:
+		s = "échec : " + r.Err.Error()
+	default:
+		s = fmt.Sprintf("%d livré(s)", r.Delivered)
+		if r.Quarantined > 0 {
+			s += fmt.Sprintf(", %d refusé(s) par le hub et mis en quarantaine", r.Quarantined)
+		}
 	}
-	return fmt.Sprintf("%d livré(s)", r.Delivered)
+	if r.Unreadable > 0 {
+		s += fmt.Sprintf(" ; %d fichier(s) de la file locale illisible(s), mis de côté sans être envoyé(s)", r.Unreadable)
+	}
+	return s
 }
 
 func (a *Agent) uploaderFor(st *State) (*Uploader, error) {

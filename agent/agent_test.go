@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -162,6 +163,12 @@ func TestRejectedQuarantinedBlockedKept(t *testing.T) {
 	if files, _, q := a.Spool().Stats(); files != 0 || q != 1 {
 		t.Fatalf("replayed: %d files, %d quarantined", files, q)
 	}
+	if refused, unreadable := a.Spool().QuarantineCounts(); refused != 1 || unreadable != 0 {
+		t.Errorf("replayed: quarantine counts refused=%d unreadable=%d, want 1, 0", refused, unreadable)
+	}
+	if st, _ := LoadState(cfg.StateDir); !strings.Contains(st.LastUploadResult, "refusé(s) par le hub") {
+		t.Errorf("last upload result %q does not say the hub refused", st.LastUploadResult)
+	}
 	// An unattended service says both in its log.
 	if l := logs.String(); !strings.Contains(l, `msg="bilan livré au hub" sequence=1`) ||
 		!regexp.MustCompile(`level=ERROR msg="bilan refusé par le hub[^"]*" sequence=1 err=.*replayed_sequence`).MatchString(l) {
@@ -189,6 +196,32 @@ func TestRejectedQuarantinedBlockedKept(t *testing.T) {
 	drain(t, a)
 	if diff := cmp.Diff([]uint64{1, 2}, hub.storedSeqs()); diff != "" {
 		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+}
+
+// TestCorruptSpoolFileIsNotAHubRefusal: a file found corrupt in the local
+// spool is set aside and reported as local damage, never as a refusal by the
+// hub, which never saw it (vigie status used to say "refusé").
+func TestCorruptSpoolFileIsNotAHubRefusal(t *testing.T) {
+	t.Parallel()
+	hub := newTestHub(t, nil)
+	a, cfg := enrolledAgent(t, hub, Options{})
+	if err := os.WriteFile(filepath.Join(a.Spool().Dir(), fileName(7, "abc")), []byte(`{"payloadType":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := a.Flush(context.Background())
+	if r.Unreadable != 1 || r.Quarantined != 0 {
+		t.Fatalf("flush %+v, want 1 unreadable, 0 refused", r)
+	}
+	st, err := ReadStatus(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Unreadable != 1 || st.Refused != 0 {
+		t.Errorf("status unreadable=%d refused=%d, want 1, 0", st.Unreadable, st.Refused)
+	}
+	if res := st.State.LastUploadResult; strings.Contains(res, "refusé") || !strings.Contains(res, "illisible") {
+		t.Errorf("last upload result %q: want local damage, not a refusal", res)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // The configuration is TOML, read with github.com/BurntSushi/toml: it is
@@ -38,7 +39,7 @@ type Config struct {
 	// Entity is the entity's name as shown to advisers (the hub's name at
 	// enrolment wins when both are set).
 	Entity string `toml:"entity"`
-	// Sector is commune, hospital, port or other.
+	// Sector is one of protocol.Sectors (commune, hospital, port, other).
 	Sector       string   `toml:"sector"`
 	Domains      []string `toml:"domains"`
 	TLSEndpoints []string `toml:"tls_endpoints"`
@@ -212,7 +213,7 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 
 func (c *Config) applyDefaults() {
 	if c.Sector == "" {
-		c.Sector = "other"
+		c.Sector = string(protocol.SectorOther)
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir()
@@ -246,10 +247,8 @@ func (c *Config) validate(name string, src []byte) error {
 	bad := func(msg string, key ...string) error {
 		return &ConfigError{name, lineOf(src, key), strings.Join(key, "."), msg}
 	}
-	switch c.Sector {
-	case "commune", "hospital", "port", "other":
-	default:
-		return bad(fmt.Sprintf("%q inconnu ; valeurs possibles : commune, hospital, port, other", c.Sector), "sector")
+	if _, err := protocol.ParseSector(c.Sector); err != nil {
+		return bad(err.Error(), "sector")
 	}
 	if len(c.Entity) > 200 {
 		return bad("nom trop long (200 caractères au plus)", "entity")
@@ -482,6 +481,16 @@ func lineOf(src []byte, key []string) int {
 	return 0
 }
 
+// SectorChoices lists the sectors a person may give (configuration,
+// --sector), from protocol.Sectors: "commune, hospital, port ou other".
+func SectorChoices() string {
+	names := make([]string, len(protocol.Sectors))
+	for i, s := range protocol.Sectors {
+		names[i] = string(s)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " ou " + names[len(names)-1]
+}
+
 // DefaultConfig renders a commented configuration file for a fresh install.
 func DefaultConfig(hubURL, fingerprint, stateDir string) []byte {
 	var b strings.Builder
@@ -489,7 +498,7 @@ func DefaultConfig(hubURL, fingerprint, stateDir string) []byte {
 # Après modification : redémarrez le service (systemctl restart vigie, ou
 # Restart-Service vigie sous Windows).
 
-# Nom de l'entité et secteur : commune, hospital, port ou other.
+# Nom de l'entité et secteur : ` + SectorChoices() + `.
 # entity = "Mairie de Exemple"
 sector = "other"
 

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const fullConfig = `# a real-looking configuration
@@ -99,7 +102,7 @@ func TestConfigErrorsNameFieldAndLine(t *testing.T) {
 		{"unknown key", "sector = \"commune\"\n\n[schedule]\nintervall = \"1h\"\n", "f:4: schedule.intervall : clé inconnue"},
 		{"unknown top key", "entite = \"x\"\n", "f:1: entite : clé inconnue"},
 		{"non-ASCII bare key", "entité = \"x\"\n", "f:1:6:"},
-		{"bad sector", "entity = \"x\"\nsector = \"boulangerie\"\n", "f:2: sector : \"boulangerie\" inconnu"},
+		{"bad sector", "entity = \"x\"\nsector = \"boulangerie\"\n", "f:2: sector : secteur \"boulangerie\" inconnu"},
 		{"bad duration", "[schedule]\ninterval = \"daily\"\n", "f:2:"},
 		{"interval too short", "[schedule]\ninterval = \"1m\"\n", "f:2: schedule.interval : 1m0s hors limites"},
 		{"splay > interval", "[schedule]\ninterval = \"1h\"\nsplay = \"2h\"\n", "f:3: schedule.splay"},
@@ -208,5 +211,44 @@ func TestConfigTLSCAFile(t *testing.T) {
 	}
 	if cfg0, _ := ParseConfig("f", nil); cfg0.Targets().TLSRoots != nil {
 		t.Error("without tls_ca_file the system roots (nil) must be used")
+	}
+}
+
+// TestSectorsFromProtocol: the configuration accepts exactly protocol's
+// sectors and names them all when refusing one, and no agent-side source
+// keeps a sector list of its own (there were three: here, in vigie scan and
+// in the hygiene family).
+func TestSectorsFromProtocol(t *testing.T) {
+	t.Parallel()
+	for _, s := range protocol.Sectors {
+		c, err := ParseConfig("v.toml", []byte("sector = \""+string(s)+"\"\n"))
+		if err != nil || c.Sector != string(s) {
+			t.Errorf("sector %q: %v", s, err)
+		}
+	}
+	_, err := ParseConfig("v.toml", []byte("sector = \"ports\"\n"))
+	if err == nil {
+		t.Fatal("sector \"ports\" accepted")
+	}
+	for _, s := range protocol.Sectors {
+		if !strings.Contains(err.Error(), string(s)) {
+			t.Errorf("refusal %q does not name %q", err, s)
+		}
+	}
+	literal := regexp.MustCompile(`"(commune|hospital)"`)
+	for _, glob := range []string{"*.go", "../cmd/vigie/*.go", "../checks/hygiene/hygiene.go", "../installer/*.go"} {
+		files, _ := filepath.Glob(glob)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := literal.Find(data); m != nil {
+				t.Errorf("%s spells the sector %s itself: use protocol.Sectors", f, m)
+			}
+		}
 	}
 }

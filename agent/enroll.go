@@ -29,9 +29,15 @@ import (
 // Errors of the agent's own making; the hub's refusals are protocol's
 // sentinels (protocol.ErrInvalidToken...), which HubError matches.
 var (
-	ErrPinMismatch  = errors.New("hub identity does not match the pinned one")
-	ErrUntrustedHub = errors.New("hub certificate not trusted")
-	ErrNotEnrolled  = errors.New("agent not enrolled")
+	ErrPinMismatch = errors.New("hub identity does not match the pinned one")
+	// ErrFingerprintMismatch: at enrolment, the hub's key is not the one
+	// the --fingerprint given by its admin names (nothing is pinned yet).
+	ErrFingerprintMismatch = errors.New("hub key does not match the fingerprint given")
+	// ErrHubIntercepted: at enrolment, the hub announces another key than
+	// the one the connection presents (a TLS-inspecting proxy).
+	ErrHubIntercepted = errors.New("hub connection intercepted")
+	ErrUntrustedHub   = errors.New("hub certificate not trusted")
+	ErrNotEnrolled    = errors.New("agent not enrolled")
 )
 
 // HubError is an error reply of the hub: {"error":{"code","message","message_en"}}.
@@ -130,16 +136,26 @@ func enrolTLSConfig(fingerprint, caFile string, seen *string, mu *sync.Mutex) (*
 		}
 	}
 	if fingerprint != "" {
-		c := PinnedTLSConfig(fingerprint)
-		verify := c.VerifyConnection
-		c.VerifyConnection = func(cs tls.ConnectionState) error {
-			if err := verify(cs); err != nil {
-				return err
-			}
-			record(cs)
-			return nil
-		}
-		return c, nil
+		// Not PinnedTLSConfig: nothing was memorised yet, the fingerprint
+		// is the one just typed, and a mismatch is most often a typo.
+		want, _ := hex.DecodeString(fingerprint)
+		return &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			InsecureSkipVerify: true, // replaced by VerifyConnection below
+			VerifyConnection: func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 {
+					return fmt.Errorf("%w: no certificate", ErrFingerprintMismatch)
+				}
+				sum := sha256.Sum256(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
+				if len(want) != sha256.Size || subtle.ConstantTimeCompare(sum[:], want) != 1 {
+					return fmt.Errorf("%w: le hub présente la clé %s, l'empreinte indiquée (--fingerprint) est %s ; "+
+						"vérifiez qu'elle est recopiée sans erreur depuis vigie-hub serve ; si elle est exacte, un autre serveur se fait passer pour le hub",
+						ErrFingerprintMismatch, hex.EncodeToString(sum[:]), fingerprint)
+				}
+				record(cs)
+				return nil
+			},
+		}, nil
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, VerifyConnection: func(cs tls.ConnectionState) error {
 		record(cs)
@@ -240,16 +256,10 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir()
 	}
-	if err := protectDir(o.StateDir); err != nil {
-		return nil, fmt.Errorf("dossier d'état %s : %w", o.StateDir, err)
-	}
 	keyPath := filepath.Join(o.StateDir, KeyFile)
 	key, created, err := keystore.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("clé de l'agent : %w", err)
-	}
-	if err := protectKey(keyPath); err != nil {
-		return nil, fmt.Errorf("protection de la clé %s : %w", keyPath, err)
 	}
 	pub := key.Public().(ed25519.PublicKey)
 
@@ -298,7 +308,7 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, fmt.Errorf("le hub a attribué l'identifiant %q, attendu %q (dérivé de la clé) : hub incompatible", reply.AgentID, want)
 	}
 	if got == "" || NormalizeFingerprint(reply.HubSPKISHA256) != got {
-		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrPinMismatch, reply.HubSPKISHA256, got)
+		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrHubIntercepted, reply.HubSPKISHA256, got)
 	}
 	if _, err := UpdateState(o.StateDir, func(s *State) error {
 		s.AgentID, s.Entity, s.Sector = reply.AgentID, protocol.Clip(reply.Entity, protocol.MaxLabel), protocol.Clip(reply.Sector, 32)
@@ -317,7 +327,7 @@ func explainTLS(hub string, err error) error {
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
 	switch {
-	case errors.Is(err, ErrPinMismatch):
+	case errors.Is(err, ErrPinMismatch), errors.Is(err, ErrFingerprintMismatch):
 		return err
 	case errors.As(err, &ua), errors.As(err, &ci):
 		return fmt.Errorf("%w: le certificat de %s n'est pas reconnu par ce système ; indiquez l'empreinte affichée par `vigie-hub serve` (--fingerprint) ou l'autorité du hub (--ca) : %v", ErrUntrustedHub, hub, err)

@@ -62,9 +62,9 @@ func TestEnrollFailsClearly(t *testing.T) {
 		{"wrong token", EnrollOptions{HubURL: hub.URL(), Token: "NOPE", Fingerprint: hub.SPKI()}, protocol.ErrInvalidToken, "jeton inconnu"},
 		{"expired token", EnrollOptions{HubURL: hub.URL(), Token: "OLD-TOKEN", Fingerprint: hub.SPKI()}, protocol.ErrTokenExpired, "expiré"},
 		{"used token", EnrollOptions{HubURL: hub.URL(), Token: "USED-TOKEN", Fingerprint: hub.SPKI()}, protocol.ErrTokenUsed, "déjà utilisé"},
-		{"wrong fingerprint", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: strings.Repeat("ab", 32)}, ErrPinMismatch, "se fait passer pour le hub"},
+		{"wrong fingerprint", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: strings.Repeat("ab", 32)}, ErrFingerprintMismatch, "recopiée sans erreur"},
 		{"untrusted self-signed hub", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN"}, ErrUntrustedHub, "--fingerprint"},
-		{"hub lies about its fingerprint", EnrollOptions{HubURL: liar.URL(), Token: "GOOD-TOKEN", CAFile: caFile}, ErrPinMismatch, "intermédiaire"},
+		{"hub lies about its fingerprint", EnrollOptions{HubURL: liar.URL(), Token: "GOOD-TOKEN", CAFile: caFile}, ErrHubIntercepted, "intermédiaire"},
 		{"missing CA file", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", CAFile: "/nonexistent/ca.pem"}, os.ErrNotExist, "illisible"},
 		{"plain http", EnrollOptions{HubURL: "http://127.0.0.1:1", Token: "GOOD-TOKEN"}, nil, "https://"},
 		{"bad fingerprint", EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: "zz"}, nil, "64 chiffres"},
@@ -78,6 +78,11 @@ func TestEnrollFailsClearly(t *testing.T) {
 			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			// Nothing is memorised before the first enrolment: no message
+			// may speak of an identity memorised at enrolment.
+			if strings.Contains(err.Error(), "à l'inscription") || strings.Contains(err.Error(), "mémorisé") {
+				t.Errorf("err = %q speaks of a memorised identity", err)
 			}
 			if !strings.Contains(err.Error(), tc.advice) {
 				t.Errorf("err = %q, want it to say %q", err, tc.advice)

@@ -4,6 +4,7 @@ package agent
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
@@ -23,6 +24,9 @@ type ScanOptions struct {
 	AgentID  string
 	Entity   string
 	Sequence uint64
+	// Only, when not nil, restricts the scan to these families (domains):
+	// a partial scan, for a person at a terminal, never signed for the hub.
+	Only []protocol.Domain
 	// Inventory, when set, collects the software inventory.
 	Inventory func(ctx context.Context, h *checks.Host) ([]protocol.Package, error)
 }
@@ -33,6 +37,9 @@ type ScanOptions struct {
 func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorecard {
 	start := h.Now()
 	list := registry.Checks(opt.Targets)
+	if opt.Only != nil {
+		list = slices.DeleteFunc(list, func(c checks.Check) bool { return !slices.Contains(opt.Only, c.Meta().Domain) })
+	}
 	results := checks.RunAll(ctx, h, list, opt.Run)
 	info, _ := h.Facts.Info(ctx) // best effort: a scorecard without host facts is still a scorecard
 	var sw []protocol.Package

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -140,7 +141,7 @@ func (s *Spool) Put(seq uint64, id string, envelope []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("spool: %w", err)
 	}
-	syncDir(s.dir)
+	keystore.SyncDir(s.dir)
 	s.enforceLimits(name)
 	return nil
 }
@@ -229,17 +230,27 @@ func (s *Spool) Delete(it Item) error {
 	return nil
 }
 
+// refusedPrefix marks, in quarantine/, the files the hub refused, so that
+// `vigie status` tells them from the files the agent found unreadable on its
+// own disk (which the hub never saw).
+const refusedPrefix = "refused-"
+
 // Quarantine moves a file the hub refused out of the queue, with a log line.
 func (s *Spool) Quarantine(it Item, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.quarantine(it.Name, reason)
+	s.move(it.Name, refusedPrefix+it.Name, reason)
 }
 
+// quarantine moves a file the agent cannot read or verify out of the queue.
 func (s *Spool) quarantine(name, reason string) {
+	s.move(name, strings.TrimPrefix(name, "."), reason)
+}
+
+func (s *Spool) move(name, as, reason string) {
 	qdir := filepath.Join(s.dir, quarantineDir)
 	os.MkdirAll(qdir, 0o700)
-	dst := filepath.Join(qdir, strings.TrimPrefix(name, "."))
+	dst := filepath.Join(qdir, as)
 	if err := os.Rename(filepath.Join(s.dir, name), dst); err != nil {
 		// Cannot move it: delete it rather than retry a bad file forever.
 		os.Remove(filepath.Join(s.dir, name))
@@ -293,11 +304,17 @@ func (s *Spool) Stats() (files int, bytes int64, quarantined int) {
 	return len(items), bytes, len(q)
 }
 
-// syncDir makes a rename durable (best effort: not supported on Windows,
-// where NTFS journals the rename itself).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+// QuarantineCounts splits the quarantine: files the hub refused, and files
+// found unreadable or unverifiable in the local spool (disk error,
+// truncation, an editor), which were never sent.
+func (s *Spool) QuarantineCounts() (refused, unreadable int) {
+	q, _ := os.ReadDir(filepath.Join(s.dir, quarantineDir))
+	for _, e := range q {
+		if strings.HasPrefix(e.Name(), refusedPrefix) {
+			refused++
+		} else {
+			unreadable++
+		}
 	}
+	return refused, unreadable
 }

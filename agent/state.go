@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // File names inside the state directory.
@@ -44,6 +45,19 @@ type State struct {
 	// Blocked is set when the hub answered 401/403: uploads stop until the
 	// agent is enrolled again.
 	Blocked string `json:"blocked,omitempty"`
+}
+
+// HubIdentity is the entity and sector a scorecard goes to the hub under:
+// the entity the hub recorded at enrolment over the configured one, and the
+// configured sector unless it is "other" (or unset), then the hub's.
+func (s *State) HubIdentity(entity, sector string) (string, string) {
+	if s.Entity != "" {
+		entity = s.Entity
+	}
+	if (sector == "" || sector == string(protocol.SectorOther)) && s.Sector != "" {
+		sector = s.Sector
+	}
+	return entity, sector
 }
 
 // Enrolled reports whether the agent has a hub and a pinned identity.

@@ -16,6 +16,9 @@ type Status struct {
 	SpoolFiles  int
 	SpoolBytes  int64
 	Quarantined int
+	// Refused and Unreadable split Quarantined: refused by the hub, or
+	// found unreadable in the local spool (never sent).
+	Refused, Unreadable int
 	// HubVersion and HubErr are set by CheckHub.
 	HubVersion string
 	HubErr     error
@@ -33,6 +36,7 @@ func ReadStatus(stateDir string) (*Status, error) {
 	}
 	sp := &Spool{dir: filepath.Join(stateDir, SpoolDir)}
 	s.SpoolFiles, s.SpoolBytes, s.Quarantined = sp.Stats()
+	s.Refused, s.Unreadable = sp.QuarantineCounts()
 	return s, nil
 }
 

@@ -42,8 +42,9 @@ type Options struct {
 	// it and no service manager is called (the unit is written and "enabled"
 	// as systemctl would, with the wants/ symlink). For tests and packaging.
 	Root string
-	// ConfigPath defaults to agent.DefaultConfigPath(); StateDir to
-	// agent.DefaultStateDir().
+	// ConfigPath defaults to agent.DefaultConfigPath(). StateDir, when set
+	// (--state-dir), wins over the configuration's state_dir; unset, the
+	// configuration's is used, else agent.DefaultStateDir() (StateDirOf).
 	ConfigPath string
 	StateDir   string
 	// Executable is the vigie binary the service runs (default: this one).
@@ -70,12 +71,24 @@ type Result struct {
 	Started       bool
 }
 
-func (o *Options) defaults() error {
+// StateDirOf is the state folder o designates (not mapped under Root): the
+// explicit one, else the configuration's state_dir, else the system's.
+func StateDirOf(o Options) string {
+	if o.StateDir != "" {
+		return o.StateDir
+	}
 	if o.ConfigPath == "" {
 		o.ConfigPath = agent.DefaultConfigPath()
 	}
-	if o.StateDir == "" {
-		o.StateDir = agent.DefaultStateDir()
+	if cfg, err := agent.LoadConfig(o.at(o.ConfigPath)); err == nil {
+		return cfg.StateDir
+	}
+	return agent.DefaultStateDir()
+}
+
+func (o *Options) defaults() error {
+	if o.ConfigPath == "" {
+		o.ConfigPath = agent.DefaultConfigPath()
 	}
 	if o.Executable == "" {
 		exe, err := os.Executable()
@@ -152,6 +165,11 @@ func Install(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration existante invalide, corrigez-la ou supprimez-la : %w", err)
 	}
+	// The service reads its state where the configuration says: enrolling
+	// elsewhere would leave it unenrolled.
+	if o.StateDir != "" && filepath.Clean(o.StateDir) != filepath.Clean(cfg.StateDir) {
+		return nil, fmt.Errorf("la configuration existante %s indique state_dir = %q, pas %q : modifiez-la, ou retirez --state-dir", res.ConfigPath, cfg.StateDir, o.StateDir)
+	}
 	if o.Token != "" {
 		hub := o.HubURL
 		if hub == "" {
@@ -220,7 +238,7 @@ func writeConfig(o Options) (bool, error) {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return false, fmt.Errorf("dossier de configuration : %w", err)
 	}
-	if err := keystore.WriteFileAtomic(p, agent.DefaultConfig(o.HubURL, agent.NormalizeFingerprint(o.Fingerprint), o.StateDir), 0o640); err != nil {
+	if err := keystore.WriteFileAtomic(p, agent.DefaultConfig(o.HubURL, agent.NormalizeFingerprint(o.Fingerprint), firstNonEmpty(o.StateDir, agent.DefaultStateDir())), 0o640); err != nil {
 		return false, fmt.Errorf("écriture de la configuration : %w", err)
 	}
 	return true, nil
@@ -266,10 +284,7 @@ func Uninstall(o Options, purge bool) error {
 		}
 	}
 	if purge {
-		stateDir := o.StateDir
-		if cfg, err := agent.LoadConfig(o.at(o.ConfigPath)); err == nil {
-			stateDir = cfg.StateDir
-		}
+		stateDir := StateDirOf(o)
 		for _, p := range []string{o.at(stateDir), o.at(o.ConfigPath)} {
 			if err := os.RemoveAll(p); err != nil {
 				return fmt.Errorf("suppression de %s : %w", p, err)
@@ -296,11 +311,7 @@ func Status(o Options) (ServiceState, *agent.Status, error) {
 	if err := o.defaults(); err != nil {
 		return StateUnknown, nil, err
 	}
-	stateDir := o.StateDir
-	if cfg, err := agent.LoadConfig(o.at(o.ConfigPath)); err == nil {
-		stateDir = cfg.StateDir
-	}
-	ast, err := agent.ReadStatus(o.at(stateDir))
+	ast, err := agent.ReadStatus(o.at(StateDirOf(o)))
 	svc := StateUnknown
 	if o.Root != "" {
 		svc = StateNotInstalled

@@ -169,3 +169,38 @@ func TestInstallRefusesBadInput(t *testing.T) {
 		t.Errorf("bad config: %v", err)
 	}
 }
+
+// TestStateDirExplicitOrConfigured (issue 14 item 3): an explicit state
+// folder wins over the configuration's for status; install refuses one
+// that differs from an existing configuration's (the service would read
+// its state elsewhere) before enrolling anywhere.
+func TestStateDirExplicitOrConfigured(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("the Windows service lives in the registry")
+	}
+	root := t.TempDir()
+	o := Options{Root: root, Executable: "/usr/bin/vigie", ConfigPath: "/etc/vigie/vigie.toml", StateDir: "/srv/vigie"}
+	if _, err := Install(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := StateDirOf(Options{Root: root, ConfigPath: "/etc/vigie/vigie.toml"}); got != "/srv/vigie" {
+		t.Errorf("configured state folder %q, want /srv/vigie", got)
+	}
+	if got := StateDirOf(Options{Root: root, ConfigPath: "/etc/vigie/vigie.toml", StateDir: "/tmp/autre"}); got != "/tmp/autre" {
+		t.Errorf("explicit state folder %q, want /tmp/autre", got)
+	}
+	agent.SaveState(filepath.Join(root, "tmp/autre"), &agent.State{Sequence: 7})
+	if _, st, err := Status(Options{Root: root, ConfigPath: "/etc/vigie/vigie.toml", StateDir: "/tmp/autre"}); err != nil || st.State.Sequence != 7 {
+		t.Errorf("status did not read the explicit state folder: %+v %v", st, err)
+	}
+	enrolled := false
+	o.StateDir, o.Token, o.HubURL = "/var/lib/ailleurs", "T", "https://hub.example"
+	o.Enroll = func(context.Context, agent.EnrollOptions) (*agent.Enrolment, error) {
+		enrolled = true
+		return &agent.Enrolment{}, nil
+	}
+	if _, err := Install(context.Background(), o); err == nil || !strings.Contains(err.Error(), "state_dir") || enrolled {
+		t.Errorf("install with another state folder than the configuration's: err %v, enrolled %v", err, enrolled)
+	}
+}

@@ -17,28 +17,47 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// LoadOrCreateKey reads the private key at path, or creates it (0600, and its
-// public half beside it as .pub) when absent. The directory is created 0700.
+// LoadOrCreateKey is the agent's key bootstrap, the same for the service,
+// `vigie enroll`, `vigie install` and `vigie scan --out`: the key's folder
+// (the agent's state folder) is created or restricted first (0700; on
+// Windows SYSTEM and Administrators only, inherited by what is created
+// inside), then the key at path is read, or created with its public half
+// beside it (.pub), and restricted itself (0600; the same DACL). An existing
+// key is restricted again, so a key copied in with loose rights is fixed.
 func LoadOrCreateKey(path string) (key ed25519.PrivateKey, created bool, err error) {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		k, err := protocol.ParsePrivateKey(data)
-		if err != nil {
-			return nil, false, fmt.Errorf("read key %s: %w", path, err)
+	if err := ProtectDir(filepath.Dir(path)); err != nil {
+		return nil, false, fmt.Errorf("protect key directory %s: %w", filepath.Dir(path), err)
+	}
+	k, err := LoadKey(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if k, err = protocol.GenerateKey(); err != nil {
+			return nil, false, err
 		}
-		return k, false, nil
+		if err := SaveKey(path, k); err != nil {
+			return nil, false, err
+		}
+		created = true
+	} else if err != nil {
+		return nil, false, err
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("read key %s: %w", path, err)
+	if err := protectFile(path); err != nil {
+		return nil, false, fmt.Errorf("protect key %s: %w", path, err)
 	}
-	k, err := protocol.GenerateKey()
+	return k, created, nil
+}
+
+// LoadKey reads an existing private key (PKCS#8 PEM Ed25519). A missing
+// file is an error matching os.ErrNotExist.
+func LoadKey(path string) (ed25519.PrivateKey, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, false, err
+		return nil, fmt.Errorf("read key %s: %w", path, err)
 	}
-	if err := SaveKey(path, k); err != nil {
-		return nil, false, err
+	k, err := protocol.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("read key %s (want an Ed25519 PKCS#8 PEM private key): %w", path, err)
 	}
-	return k, true, nil
+	return k, nil
 }
 
 // SaveKey writes the private key 0600 (atomically) and the public key 0644.
@@ -98,5 +117,15 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	ok = true
+	SyncDir(filepath.Dir(path))
 	return nil
+}
+
+// SyncDir makes a rename in dir durable (best effort: not supported on
+// Windows, where NTFS journals the rename itself).
+func SyncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }

@@ -23,16 +23,14 @@ import (
 //go:embed guidance.toml
 var GuidanceTOML []byte
 
-// Sectors of the entity; they change which exposures are emphasised.
+// Sectors of the entity; they change which exposures are emphasised. The
+// vocabulary is protocol's (protocol.Sectors).
 const (
-	SectorCommune  = "commune"
-	SectorHospital = "hospital"
-	SectorPort     = "port"
-	SectorOther    = "other"
+	SectorCommune  = string(protocol.SectorCommune)
+	SectorHospital = string(protocol.SectorHospital)
+	SectorPort     = string(protocol.SectorPort)
+	SectorOther    = string(protocol.SectorOther)
 )
-
-// Sectors lists the accepted sector names, for configuration validation.
-var Sectors = []string{SectorCommune, SectorHospital, SectorPort, SectorOther}
 
 // Checks returns the hygiene checks; sector is the entity's sector
 // (commune, hospital, port, other; empty means other).

@@ -108,10 +108,12 @@ func (f *family) pendingUpdates(ctx context.Context, h *checks.Host) protocol.Re
 		return checks.Errored(textCollect, err)
 	}
 	n, s := len(p.updates), len(p.security)
-	facts := map[string]any{"manager": string(p.mgr), "pending": n, "security": s}
+	counts := protocol.PatchCounts{Manager: string(p.mgr), Pending: n, Security: s}
 	if p.listsKnown {
-		facts["lists_age_days"] = days(p.listsAge)
+		age := days(p.listsAge)
+		counts.ListsAgeDays = &age
 	}
+	facts := counts.Facts(nil)
 	if n == 0 {
 		if p.staleLists() {
 			return checks.Warned(protocol.Textf(
@@ -142,10 +144,8 @@ func (f *family) securityPending(ctx context.Context, h *checks.Host) protocol.R
 		return checks.Errored(textCollect, err)
 	}
 	s := len(p.security)
-	facts := map[string]any{"manager": string(p.mgr), "security": s, "pending": len(p.updates)}
-	if p.advisories > 0 {
-		facts["advisories"] = p.advisories
-	}
+	counts := protocol.PatchCounts{Manager: string(p.mgr), Security: s, Pending: len(p.updates), Advisories: p.advisories}
+	facts := counts.Facts(nil)
 	if s == 0 {
 		switch {
 		case p.stream && len(p.updates) > 0:
@@ -176,7 +176,8 @@ func (f *family) securityPending(ctx context.Context, h *checks.Host) protocol.R
 	}
 	if !oldest.IsZero() {
 		age := days(h.Now().Sub(oldest))
-		facts["oldest_security_days"] = age
+		counts.OldestSecurityDays = &age
+		facts = counts.Facts(facts)
 		ev.FR += fmt.Sprintf(" ; la plus ancienne est publiée depuis %d jours", age)
 		ev.EN += fmt.Sprintf("; the oldest was published %d days ago", age)
 	}

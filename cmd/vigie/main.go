@@ -15,7 +15,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strings"
+	"sync"
 )
 
 const (
@@ -50,11 +53,26 @@ var commands = map[string]command{
 	"questionnaire": {"répond aux questions sur l'organisation (sauvegardes hors ligne, double authentification...)", runQuestionnaire},
 }
 
+// summaries is each command's one-line summary for its help (a copy of
+// commands' made at init: commands refers to the functions that print help).
+var summaries = map[string]string{}
+
+func init() {
+	for n, c := range commands {
+		summaries[n] = c.summary
+	}
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" {
+		if _, ok := commands[args[1]]; ok {
+			args = []string{args[1], "-h"}
+		}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -102,35 +120,90 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nCodes de sortie : 0 terminé, 1 échec de la commande, 2 erreur d'utilisation, 3 vérification de signature refusée.")
 }
 
-// newFlags builds a flag set whose parse errors become usage errors.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// newFlags builds a command's flag set. The flag package's own messages are
+// in English: they are silenced (output discarded) and parse reports its
+// errors in French; -h prints the command's own options (printHelp) to
+// help, the command's standard output.
+func newFlags(name string, help io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { // the flag package's own help is in English
-		w := fs.Output()
-		fmt.Fprintf(w, "Utilisation : vigie %s [options]\nOptions :\n", name)
-		fs.VisitAll(func(f *flag.Flag) {
-			kind, usage := flag.UnquoteUsage(f)
-			kind = map[string]string{"string": "texte", "value": "valeur", "duration": "durée", "int": "entier"}[kind]
-			fmt.Fprintf(w, "  --%s %s\n    \t%s", f.Name, kind, usage)
-			if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && d != "[]" {
-				fmt.Fprintf(w, " (défaut : %s)", d)
-			}
-			fmt.Fprintln(w)
-		})
-	}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpOut.Store(fs, help)
 	return fs
+}
+
+// printHelp lists a command's options, in French, with their defaults.
+func printHelp(w io.Writer, fs *flag.FlagSet) {
+	name := fs.Name()
+	fmt.Fprintf(w, "Utilisation : %s [options]\n", name)
+	if sum, ok := summaries[strings.TrimPrefix(name, "vigie ")]; ok {
+		fmt.Fprintf(w, "%s\n", upperFirst(sum))
+	}
+	fmt.Fprintln(w, "\nOptions :")
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		kind = map[string]string{"string": "texte", "value": "valeur", "duration": "durée", "int": "entier"}[kind]
+		if kind != "" {
+			kind = " " + kind
+		}
+		fmt.Fprintf(w, "  --%s%s\n    \t%s", f.Name, kind, usage)
+		if d := f.DefValue; d != "" && d != "false" && d != "0" && d != "0s" && d != "[]" {
+			fmt.Fprintf(w, " (défaut : %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+func upperFirst(s string) string {
+	for i := range s {
+		if i > 0 {
+			return strings.ToUpper(s[:i]) + s[i:]
+		}
+	}
+	return strings.ToUpper(s)
+}
+
+// helpOut maps a flag set to where its -h prints (the flag set's own
+// output is io.Discard, see newFlags).
+var helpOut sync.Map
+
+// flagErrors turns the flag package's English parse errors into French.
+var flagErrors = []struct {
+	re  *regexp.Regexp
+	msg string
+}{
+	{regexp.MustCompile(`^flag provided but not defined: -+(.*)$`), "option inconnue : --%s (vigie %s -h liste les options de la commande)"},
+	{regexp.MustCompile(`^flag needs an argument: -+(.*)$`), "l'option --%s demande une valeur (vigie %s -h)"},
+	{regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for flag -+([^:]*): .*$`), "valeur %q refusée pour --%s (vigie %s -h)"},
+	{regexp.MustCompile(`^bad flag syntax: (.*)$`), "option mal écrite : %s (vigie %s -h)"},
+}
+
+func frenchFlagError(cmd string, err error) error {
+	for _, fe := range flagErrors {
+		if m := fe.re.FindStringSubmatch(err.Error()); m != nil {
+			args := []any{}
+			for _, g := range m[1:] {
+				args = append(args, g)
+			}
+			return usageError{fmt.Sprintf(fe.msg, append(args, cmd)...)}
+		}
+	}
+	return usageError{err.Error()}
 }
 
 // parse parses flags, allowing positional arguments before or after them.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	help, _ := helpOut.LoadAndDelete(fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				if w, ok := help.(io.Writer); ok {
+					printHelp(w, fs)
+				}
 				return nil, err
 			}
-			return nil, usageError{err.Error()}
+			return nil, frenchFlagError(strings.TrimPrefix(fs.Name(), "vigie "), err)
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -147,6 +220,11 @@ func (m *multi) String() string     { return fmt.Sprint(*m) }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
+	if pos, err := parse(newFlags("version", stdout), args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
 	fmt.Fprintln(stdout, "vigie", version())
 	return nil
 }

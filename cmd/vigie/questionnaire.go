@@ -13,7 +13,7 @@ import (
 var stdin io.Reader = os.Stdin
 
 func runQuestionnaire(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("questionnaire", stderr)
+	fs := newFlags("questionnaire", stdout)
 	lang := fs.String("lang", "fr", "langue des questions : fr ou en")
 	stateDir := fs.String("state-dir", defaultStateDir(), "dossier d'état où les réponses sont gardées")
 	pos, err := parse(fs, args)

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vigie-cyber/vigie/agent"
@@ -17,36 +20,58 @@ import (
 	"github.com/vigie-cyber/vigie/report"
 )
 
-// hubFlags are the enrolment options shared by install and enroll.
-type hubFlags struct {
-	hub, token, fingerprint, ca, proxy, config, stateDir, root *string
+// placeFlags say where the agent lives: configuration file, state folder,
+// and (install, uninstall, status) a root standing for "/" in packaging and
+// tests. The state folder is --state-dir when given, else the
+// configuration's state_dir, else the system's (agent.DefaultStateDir).
+type placeFlags struct {
+	config, stateDir, root *string
 }
 
-func addHubFlags(fs interface {
-	String(name, value, usage string) *string
-}) hubFlags {
+func addPlaceFlags(fs *flag.FlagSet, withRoot bool) placeFlags {
+	p := placeFlags{
+		config:   fs.String("config", agent.DefaultConfigPath(), "fichier de configuration"),
+		stateDir: fs.String("state-dir", "", "dossier d'état : clé, file d'envoi (défaut : state_dir de la configuration, sinon "+agent.DefaultStateDir()+")"),
+	}
+	if withRoot {
+		p.root = fs.String("root", "", "dossier tenant lieu de / : fichiers du service sous ce dossier, sans gestionnaire de services (paquets, tests)")
+	} else {
+		p.root = new(string)
+	}
+	return p
+}
+
+// hubFlags are the enrolment options of install and enroll.
+type hubFlags struct {
+	hub, token, fingerprint, ca, proxy *string
+}
+
+func addHubFlags(fs *flag.FlagSet) hubFlags {
 	return hubFlags{
 		hub:         fs.String("hub", "", "adresse du hub régional, https://..."),
 		token:       fs.String("token", "", "jeton d'inscription à usage unique donné par le centre régional"),
 		fingerprint: fs.String("fingerprint", "", "empreinte SHA-256 du certificat du hub (affichée par vigie-hub serve), si son certificat est auto-signé"),
 		ca:          fs.String("ca", "", "fichier PEM de l'autorité qui a signé le certificat du hub"),
-		proxy:       fs.String("proxy", "", "mandataire HTTPS, http://proxy:3128 (défaut : HTTPS_PROXY)"),
-		config:      fs.String("config", agent.DefaultConfigPath(), "fichier de configuration"),
-		stateDir:    fs.String("state-dir", agent.DefaultStateDir(), "dossier d'état (clé, file d'envoi)"),
-		root:        fs.String("root", "", "installe sous ce dossier sans appeler le gestionnaire de services (paquets, tests)"),
+		proxy:       fs.String("proxy", "", "mandataire HTTPS, http://proxy:3128 (défaut : [hub] proxy de la configuration, sinon HTTPS_PROXY)"),
 	}
 }
 
-func (h hubFlags) options() installer.Options {
+func (p placeFlags) options() installer.Options {
 	return installer.Options{
-		Root: *h.root, ConfigPath: *h.config, StateDir: *h.stateDir,
-		HubURL: *h.hub, Token: *h.token, Fingerprint: *h.fingerprint, CAFile: *h.ca, Proxy: *h.proxy,
+		Root: *p.root, ConfigPath: *p.config, StateDir: *p.stateDir,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
 
+func (p placeFlags) withHub(h hubFlags) installer.Options {
+	o := p.options()
+	o.HubURL, o.Token, o.Fingerprint, o.CAFile, o.Proxy = *h.hub, *h.token, *h.fingerprint, *h.ca, *h.proxy
+	return o
+}
+
 func runInstall(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("install", stderr)
+	fs := newFlags("install", stdout)
+	p := addPlaceFlags(fs, true)
 	h := addHubFlags(fs)
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -58,7 +83,7 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := installer.Install(ctx, h.options())
+	res, err := installer.Install(ctx, p.withHub(h))
 	if err != nil {
 		return explainHubError(err)
 	}
@@ -82,37 +107,47 @@ func runInstall(args []string, stdout, stderr io.Writer) error {
 }
 
 func runUninstall(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("uninstall", stderr)
-	h := addHubFlags(fs)
+	fs := newFlags("uninstall", stdout)
+	p := addPlaceFlags(fs, true)
 	purge := fs.Bool("purge", false, "supprime aussi la configuration, la clé et les bilans en attente d'envoi")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("argument inattendu %q", pos[0])
 	}
-	if err := installer.Uninstall(h.options(), *purge); err != nil {
+	if err := installer.Uninstall(p.options(), *purge); err != nil {
 		return err
 	}
 	if *purge {
 		fmt.Fprintln(stdout, "Service, configuration, clé et bilans en attente supprimés.")
 	} else {
-		fmt.Fprintf(stdout, "Service supprimé. Configuration et dossier d'état conservés (%s, %s) ; --purge les supprime.\n", *h.config, *h.stateDir)
+		fmt.Fprintf(stdout, "Service supprimé. Configuration et dossier d'état conservés (%s, %s) ; --purge les supprime.\n", *p.config, installer.StateDirOf(p.options()))
 	}
 	return nil
 }
 
 func runEnroll(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("enroll", stderr)
+	fs := newFlags("enroll", stdout)
+	p := addPlaceFlags(fs, false)
 	h := addHubFlags(fs)
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("argument inattendu %q", pos[0])
 	}
-	stateDir, hub, fp, ca, proxy := *h.stateDir, *h.hub, *h.fingerprint, *h.ca, *h.proxy
-	if cfg, err := agent.LoadConfig(*h.config); err == nil {
-		stateDir = cfg.StateDir
+	stateDir, hub, fp, ca, proxy := *p.stateDir, *h.hub, *h.fingerprint, *h.ca, *h.proxy
+	if cfg, err := agent.LoadConfig(*p.config); err == nil {
+		if stateDir == "" {
+			stateDir = cfg.StateDir
+		} else if filepath.Clean(stateDir) != filepath.Clean(cfg.StateDir) {
+			fmt.Fprintf(stderr, "Attention : le service lit son état dans %s (state_dir de %s), pas dans %s.\n", cfg.StateDir, *p.config, stateDir)
+		}
 		hub, fp, ca, proxy = firstSet(hub, cfg.Hub.URL), firstSet(fp, cfg.Hub.Fingerprint), firstSet(ca, cfg.Hub.CAFile), firstSet(proxy, cfg.Hub.Proxy)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return usageError{err.Error()}
+	}
+	if stateDir == "" {
+		stateDir = agent.DefaultStateDir()
 	}
 	if hub == "" || *h.token == "" {
 		return usagef("indiquez --hub https://... et --token ... (le jeton donné par le centre régional)")
@@ -127,7 +162,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return explainHubError(err)
 	}
-	fmt.Fprintf(stdout, "Agent inscrit auprès de %s pour « %s » (identifiant %s).\nIdentité du hub mémorisée : toute connexion future à un autre serveur sera refusée.\n", hub, e.Entity, e.AgentID)
+	fmt.Fprintf(stdout, "Agent inscrit auprès de %s pour « %s » (identifiant %s, dossier d'état %s).\nIdentité du hub mémorisée : toute connexion future à un autre serveur sera refusée.\n", hub, e.Entity, e.AgentID, stateDir)
 	if e.KeyCreated {
 		fmt.Fprintf(stdout, "Clé de l'agent créée : %s\n", e.KeyPath)
 	}
@@ -135,15 +170,16 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 }
 
 func runStatus(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", stderr)
-	h := addHubFlags(fs)
+	fs := newFlags("status", stdout)
+	p := addPlaceFlags(fs, true)
+	proxy := fs.String("proxy", "", "mandataire HTTPS pour joindre le hub (défaut : [hub] proxy de la configuration, sinon HTTPS_PROXY)")
 	offline := fs.Bool("offline", false, "ne contacte pas le hub")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("argument inattendu %q", pos[0])
 	}
-	svc, st, err := installer.Status(h.options())
+	svc, st, err := installer.Status(p.options())
 	names := map[installer.ServiceState]string{
 		installer.StateRunning: "en marche", installer.StateStopped: "arrêté",
 		installer.StateNotInstalled: "non installé", installer.StateUnknown: "inconnu",
@@ -168,8 +204,11 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Erreur du dernier bilan : %s\n", s.LastScanError)
 	}
 	fmt.Fprintf(stdout, "En attente d'envoi : %d bilan(s), %d Kio", st.SpoolFiles, (st.SpoolBytes+1023)/1024)
-	if st.Quarantined > 0 {
-		fmt.Fprintf(stdout, " ; %d fichier(s) mis de côté (illisibles ou refusés) dans %s/quarantine", st.Quarantined, agent.SpoolDir)
+	if st.Refused > 0 {
+		fmt.Fprintf(stdout, " ; %d bilan(s) refusé(s) par le hub, mis de côté dans %s/quarantine", st.Refused, agent.SpoolDir)
+	}
+	if st.Unreadable > 0 {
+		fmt.Fprintf(stdout, " ; %d fichier(s) illisible(s) dans la file locale (jamais envoyés au hub), mis de côté dans %s/quarantine", st.Unreadable, agent.SpoolDir)
 	}
 	fmt.Fprintln(stdout)
 	if !s.LastUpload.IsZero() {
@@ -181,7 +220,12 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if s.Enrolled() && !*offline {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		st.CheckHub(ctx, *h.proxy)
+		if *proxy == "" {
+			if cfg, err := agent.LoadConfig(*p.config); err == nil {
+				*proxy = cfg.Hub.Proxy
+			}
+		}
+		st.CheckHub(ctx, *proxy)
 		if st.HubErr != nil {
 			fmt.Fprintf(stdout, "Hub : injoignable : %v\n", explainHubError(st.HubErr))
 		} else {
@@ -192,7 +236,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 }
 
 func runService(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("run", stderr)
+	fs := newFlags("run", stdout)
 	config := fs.String("config", agent.DefaultConfigPath(), "fichier de configuration")
 	if pos, err := parse(fs, args); err != nil {
 		return err
@@ -206,8 +250,9 @@ func runService(args []string, stdout, stderr io.Writer) error {
 }
 
 // scanNow runs one scan through the agent, as the schedule would: signed,
-// spooled and delivered (or kept for the next attempt).
-func scanNow(configPath string, stdout, stderr io.Writer) (*protocol.Scorecard, error) {
+// spooled and delivered (or kept for the next attempt). stateDir, when set,
+// replaces the configuration's state_dir.
+func scanNow(configPath, stateDir string, stdout, stderr io.Writer) (*protocol.Scorecard, error) {
 	if configPath == "" {
 		configPath = agent.DefaultConfigPath()
 	}
@@ -215,9 +260,13 @@ func scanNow(configPath string, stdout, stderr io.Writer) (*protocol.Scorecard, 
 	if err != nil {
 		return nil, fmt.Errorf("%w (vigie scan --now utilise la configuration de l'agent installé ; vigie install la crée)", err)
 	}
+	if stateDir != "" {
+		cfg.StateDir = stateDir
+	}
 	a, err := agent.New(cfg, agent.Options{
 		Log:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Inventory: agent.Software,
+		Scan:      scanFunc,
 	})
 	if err != nil {
 		return nil, err
@@ -228,18 +277,33 @@ func scanNow(configPath string, stdout, stderr io.Writer) (*protocol.Scorecard, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := agent.ReadStatus(cfg.StateDir)
-	if err == nil {
-		switch {
-		case !st.State.Enrolled():
-			fmt.Fprintf(stderr, "Bilan signé et gardé dans la file d'envoi (%d en attente) : l'agent n'est pas encore inscrit (vigie enroll).\n", st.SpoolFiles)
-		case st.SpoolFiles == 0:
-			fmt.Fprintf(stderr, "Bilan signé et remis au hub %s.\n", st.State.HubURL)
-		default:
-			fmt.Fprintf(stderr, "Bilan signé et gardé dans la file d'envoi (%d en attente) : %s. Il sera renvoyé automatiquement.\n", st.SpoolFiles, st.State.LastUploadResult)
-		}
+	if st, err := agent.ReadStatus(cfg.StateDir); err == nil {
+		fmt.Fprintln(stderr, deliveryMessage(st))
 	}
 	return sc, nil
+}
+
+// deliveryMessage tells what became of the scorecard `scan --now` just made.
+func deliveryMessage(st *agent.Status) string {
+	s := st.State
+	switch {
+	case !s.Enrolled():
+		return fmt.Sprintf("Bilan signé et gardé dans la file d'envoi (%d en attente) : l'agent n'est pas encore inscrit (vigie enroll).", st.SpoolFiles)
+	case s.Blocked != "":
+		// Uploads are suspended until a new enrolment: nothing will be
+		// sent automatically.
+		return fmt.Sprintf("Bilan signé et gardé dans la file d'envoi (%d en attente), mais les envois sont suspendus : %s.\n"+
+			"Réinscrivez l'agent avec un nouveau jeton (vigie enroll --token ...) : les bilans en attente partiront alors.", st.SpoolFiles, sentence(s.Blocked))
+	case st.SpoolFiles == 0:
+		return fmt.Sprintf("Bilan signé et remis au hub %s.", s.HubURL)
+	}
+	return fmt.Sprintf("Bilan signé et gardé dans la file d'envoi (%d en attente) : %s. Il sera renvoyé automatiquement.", st.SpoolFiles, sentence(s.LastUploadResult))
+}
+
+// sentence strips the final punctuation of a message set inside another
+// sentence (a hub message ends with its own full stop).
+func sentence(msg string) string {
+	return strings.TrimRight(strings.TrimSpace(msg), ".;: ")
 }
 
 // hostFacts gives the facts sent at enrolment (best effort).
@@ -265,6 +329,8 @@ func explainHubError(err error) error {
 		return fmt.Errorf("jeton déjà utilisé : chaque jeton ne sert qu'une fois, demandez-en un nouveau (%w)", err)
 	case errors.Is(err, agent.ErrPinMismatch):
 		return fmt.Errorf("le serveur ne présente pas l'identité du hub mémorisée à l'inscription : connexion refusée par sécurité (%w)", err)
+	case errors.Is(err, agent.ErrFingerprintMismatch), errors.Is(err, agent.ErrHubIntercepted):
+		return fmt.Errorf("inscription refusée par sécurité : %w", err)
 	case errors.Is(err, agent.ErrUntrustedHub):
 		return fmt.Errorf("certificat du hub non reconnu : indiquez --fingerprint (affichée par vigie-hub serve) ou --ca (%w)", err)
 	}

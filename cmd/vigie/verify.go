@@ -17,7 +17,7 @@ type verifyError struct{ msg string }
 func (e verifyError) Error() string { return e.msg }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verify", stderr)
+	fs := newFlags("verify", stdout)
 	keyPath := fs.String("key", "", "clé publique de l'agent (fichier PEM, par exemple agent.key.pub)")
 	pos, err := parse(fs, args)
 	if err != nil {
