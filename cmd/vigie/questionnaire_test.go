@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -30,7 +31,9 @@ func TestQuestionnaireThenScan(t *testing.T) {
 	}
 
 	cfg := filepath.Join(dir, "vigie.toml")
-	os.WriteFile(cfg, []byte("entity = \"Mairie de Test\"\nsector = \"commune\"\n[answers]\n\"org.nis2-status\" = \"yes\"\n"), 0o600)
+	// The configuration answers a question the questionnaire did not reach.
+	fromConfig := organisation.Questions()[5].ID
+	os.WriteFile(cfg, []byte("entity = \"Mairie de Test\"\nsector = \"commune\"\n[answers]\n\""+fromConfig+"\" = \"yes\"\n"), 0o600)
 	js := filepath.Join(dir, "out.json")
 	code, _, stderr = vigie(t, "scan", "--quiet", "--config", cfg, "--state-dir", state, "--json", js)
 	if code != exitOK {
@@ -51,6 +54,13 @@ func TestQuestionnaireThenScan(t *testing.T) {
 		}
 		if !r.Declared {
 			t.Errorf("%s is not marked declared", r.ID)
+		}
+		if r.Facts["answer"] == organisation.Unanswered {
+			// Left blank once the questionnaire is answered: not done.
+			if r.Status != protocol.Fail {
+				t.Errorf("%s left blank is %s, want fail (« non renseigné »)", r.ID, r.Status)
+			}
+			continue
 		}
 		answered[r.Status]++
 	}
