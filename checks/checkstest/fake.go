@@ -31,6 +31,17 @@ type Runner struct {
 	mu    sync.Mutex
 	Cmds  map[string]Cmd
 	Calls []string
+	// Envs holds the extra environment of each RunEnv call, in order.
+	Envs [][]string
+}
+
+// RunEnv records the extra environment (tests assert that data went there
+// and not into the command line) and answers like Run.
+func (r *Runner) RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	r.mu.Lock()
+	r.Envs = append(r.Envs, append([]string(nil), env...))
+	r.mu.Unlock()
+	return r.Run(ctx, name, args...)
 }
 
 func (r *Runner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
