@@ -13,14 +13,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const aptSim = "apt-get -s -o Debug::NoLocking=1 dist-upgrade"
 
 var (
-	psWUA    = "powershell -NoProfile -NonInteractive -Command " + wuaScript
-	psHotFix = "powershell -NoProfile -NonInteractive -Command " + hotfixScript
+	psWUA    = winps.Key(wuaScript)
+	psHotFix = winps.Key(hotfixScript)
 )
 
 // runAll runs the family through the real runner and returns results by ID.
