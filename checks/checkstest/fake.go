@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -36,11 +37,19 @@ type Runner struct {
 }
 
 // RunEnv records the extra environment (tests assert that data went there
-// and not into the command line) and answers like Run.
+// and not into the command line) and answers like Run; a table entry keyed
+// "VAR=value ... name args" (the environment sorted, then the command)
+// answers for that environment only.
 func (r *Runner) RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	sorted := slices.Sorted(slices.Values(env))
 	r.mu.Lock()
-	r.Envs = append(r.Envs, append([]string(nil), env...))
+	r.Envs = append(r.Envs, sorted)
+	key := strings.Join(sorted, " ") + " " + strings.TrimSpace(name+" "+strings.Join(args, " "))
+	_, specific := r.Cmds[key]
 	r.mu.Unlock()
+	if specific {
+		return r.Run(ctx, key)
+	}
 	return r.Run(ctx, name, args...)
 }
 
