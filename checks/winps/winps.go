@@ -90,12 +90,6 @@ const envPrefix = "VIGIE_ARG_"
 // Env is data for a script, by name (letters, digits, underscore).
 type Env map[string]string
 
-// EnvRunner is a command runner that can add variables to a command's
-// environment; checks.Runner implementations that pass data implement it.
-type EnvRunner interface {
-	RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error)
-}
-
 var nameRE = regexp.MustCompile(`^[A-Z0-9_]+$`)
 
 // Run runs a wrapped script body with data in environment variables and
@@ -116,7 +110,7 @@ func Run(ctx context.Context, h *checks.Host, body string, env Env) ([]byte, err
 			}
 			vars = append(vars, envPrefix+k+"="+v)
 		}
-		er, ok := h.Exec.(EnvRunner)
+		er, ok := h.Exec.(checks.EnvRunner)
 		if !ok {
 			return nil, errors.New("this command runner cannot pass data to PowerShell through the environment")
 		}
