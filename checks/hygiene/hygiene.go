@@ -34,7 +34,7 @@ const (
 // (commune, hospital, port, other; empty means other).
 func Checks(sector string) []checks.Check {
 	procs := &procCache{}
-	return []checks.Check{
+	return append([]checks.Check{
 		firewallCheck{},
 		sshCheck{},
 		portsCheck{sector: sector},
@@ -52,7 +52,9 @@ func Checks(sector string) []checks.Check {
 		adminsCheck{},
 		guestCheck{},
 		lapsCheck{},
-	}
+		smbSigningCheck{},
+		smbGuestCheck{},
+	}, hardeningChecks()...)
 }
 
 func meta(id string, sev protocol.Severity, refs protocol.Refs, prio int, oses ...string) checks.Meta {

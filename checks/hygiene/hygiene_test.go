@@ -90,7 +90,11 @@ func TestGuidanceCoversChecks(t *testing.T) {
 // and shared IDs (hygiene.firewall) run on both.
 func TestOSRestriction(t *testing.T) {
 	t.Parallel()
-	winOnly := []string{"hygiene.rdp", "hygiene.smb1", "hygiene.local-admins", "hygiene.guest-account", "hygiene.laps", "hygiene.eventlog-size"}
+	winOnly := []string{"hygiene.rdp", "hygiene.smb1", "hygiene.local-admins", "hygiene.guest-account", "hygiene.laps", "hygiene.eventlog-size",
+		"hygiene.smb-signing", "hygiene.smb-guest", "hygiene.lsa-protection", "hygiene.wdigest", "hygiene.lm-hash", "hygiene.ntlm-level",
+		"hygiene.llmnr", "hygiene.netbios", "hygiene.wpad", "hygiene.powershell-v2", "hygiene.powershell-logging", "hygiene.autorun",
+		"hygiene.office-macros", "hygiene.uac", "hygiene.builtin-admin", "hygiene.screen-lock", "hygiene.secure-boot",
+		"hygiene.password-policy", "hygiene.lockout-policy"}
 	linuxOnly := []string{"hygiene.ssh", "hygiene.uid0", "hygiene.empty-passwords", "hygiene.sudo-nopasswd", "hygiene.logs-persistent"}
 	for _, c := range Checks("") {
 		m := c.Meta()
