@@ -98,3 +98,12 @@ type Facts interface {
 	Listeners(ctx context.Context) ([]Listener, error)
 	Processes(ctx context.Context) ([]Process, error)
 }
+
+// EnvRunner is a Runner that can also add variables to a command's
+// environment. Values from the configuration (a backup path) reach scripts
+// this way, as data, never spliced into the script's text where a quote
+// could end a string. ExecRunner and checkstest.Runner implement it.
+type EnvRunner interface {
+	Runner
+	RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error)
+}

@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/kardianos/service"
@@ -69,6 +69,12 @@ type Result struct {
 	UnitPath      string
 	Enrolment     *agent.Enrolment
 	Started       bool
+	// MovedAside lists folders owned by someone else than SYSTEM,
+	// Administrators or root, moved aside rather than reused.
+	MovedAside []string
+	// DelayedStartErr is why delayed automatic start could not be set
+	// (Wine); the service is installed all the same.
+	DelayedStartErr error
 }
 
 // StateDirOf is the state folder o designates (not mapped under Root): the
@@ -129,10 +135,10 @@ func ServiceConfig(o Options) *service.Config {
 		Executable:  o.Executable,
 		Arguments:   []string{"run", "--config", o.ConfigPath},
 		Option: service.KeyValue{
-			// Windows: automatic start, delayed so boot is not slowed;
-			// restart one minute after a crash, failure count reset daily.
+			// Windows: automatic start (delayed afterwards, so boot is not
+			// slowed: see setDelayedAutoStart); restart one minute after a
+			// crash, failure count reset daily.
 			"StartType":              "automatic",
-			"DelayedAutoStart":       true,
 			"OnFailure":              "restart",
 			"OnFailureDelayDuration": "1m",
 			"OnFailureResetPeriod":   86400,
@@ -156,6 +162,18 @@ func Install(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{ConfigPath: o.at(o.ConfigPath)}
+	if o.Root == "" {
+		// A folder someone else created before us is never reused.
+		for _, d := range uniq(filepath.Dir(o.ConfigPath), o.StateDir) {
+			aside, err := secureFolder(d, pathOwner, time.Now(), o.Log)
+			if err != nil {
+				return nil, err
+			}
+			if aside != "" {
+				res.MovedAside = append(res.MovedAside, aside)
+			}
+		}
+	}
 	written, err := writeConfig(o)
 	if err != nil {
 		return nil, err
@@ -211,6 +229,11 @@ func Install(ctx context.Context, o Options) (*Result, error) {
 	if err := s.Install(); err != nil {
 		return res, fmt.Errorf("installation du service : %w (lancez la commande en administrateur / root)", err)
 	}
+	if err := setDelayedAutoStart(ServiceName); err != nil {
+		// The service stays installed, started at boot without the delay.
+		o.Log.Warn("démarrage différé non appliqué, le service démarrera sans délai", "err", err)
+		res.DelayedStartErr = err
+	}
 	if err := s.Start(); err != nil {
 		return res, fmt.Errorf("démarrage du service : %w", err)
 	}
@@ -263,35 +286,47 @@ func installUnitFiles(o Options) error {
 
 // Uninstall stops and removes the service; purge also deletes the
 // configuration and the state (key, spool: unsent scorecards are lost).
-func Uninstall(o Options, purge bool) error {
+// removed says whether a service was there to remove, asked of the service
+// manager (never guessed from an error's wording, which Windows localises).
+func Uninstall(o Options, purge bool) (removed bool, err error) {
 	if err := o.defaults(); err != nil {
-		return err
+		return false, err
 	}
 	if o.Root != "" {
 		for _, p := range []string{wantsLink, unitPath} {
-			if err := os.Remove(o.at(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
+			err := os.Remove(o.at(p))
+			switch {
+			case err == nil:
+				removed = true
+			case !errors.Is(err, fs.ErrNotExist):
+				return removed, err
 			}
 		}
 	} else {
 		s, err := service.New(&agent.Program{}, ServiceConfig(o))
 		if err != nil {
-			return err
+			return false, err
 		}
-		s.Stop() // not running is fine
-		if err := s.Uninstall(); err != nil && !strings.Contains(strings.ToLower(err.Error()), "not") {
-			return fmt.Errorf("désinstallation du service : %w", err)
+		_, serr := s.Status()
+		switch {
+		case errors.Is(serr, service.ErrNotInstalled):
+		default:
+			s.Stop() // not running is fine
+			if err := s.Uninstall(); err != nil {
+				return false, fmt.Errorf("désinstallation du service : %w", err)
+			}
+			removed = true
 		}
 	}
 	if purge {
 		stateDir := StateDirOf(o)
 		for _, p := range []string{o.at(stateDir), o.at(o.ConfigPath)} {
 			if err := os.RemoveAll(p); err != nil {
-				return fmt.Errorf("suppression de %s : %w", p, err)
+				return removed, fmt.Errorf("suppression de %s : %w", p, err)
 			}
 		}
 	}
-	return nil
+	return removed, nil
 }
 
 // ServiceState is the service manager's view.
@@ -375,4 +410,14 @@ func RunService(configPath string, opt agent.Options) error {
 	}
 	prg.Agent, prg.Log = a, opt.Log
 	return s.Run()
+}
+
+func uniq(a ...string) []string {
+	var out []string
+	for _, s := range a {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -138,8 +138,8 @@ func TestInstallStatusUninstallUnderRoot(t *testing.T) {
 		t.Errorf("reinstall %+v %v", res, err)
 	}
 
-	if err := Uninstall(o, false); err != nil {
-		t.Fatal(err)
+	if removed, err := Uninstall(o, false); err != nil || !removed {
+		t.Fatalf("uninstall: removed %v, %v", removed, err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "etc/systemd/system/vigie.service")); !os.IsNotExist(err) {
 		t.Error("unit left behind")
@@ -147,8 +147,9 @@ func TestInstallStatusUninstallUnderRoot(t *testing.T) {
 	if svc, st, _ := Status(o); svc != StateNotInstalled || !st.State.Enrolled() {
 		t.Errorf("after uninstall: %v, state kept %v", svc, st.State.Enrolled())
 	}
-	if err := Uninstall(o, true); err != nil {
-		t.Fatal(err)
+	// Nothing left to remove: said so, and the purge still happens.
+	if removed, err := Uninstall(o, true); err != nil || removed {
+		t.Fatalf("second uninstall: removed %v, %v", removed, err)
 	}
 	for _, p := range []string{"var/lib/vigie", "etc/vigie/vigie.toml"} {
 		if _, err := os.Stat(filepath.Join(root, p)); !os.IsNotExist(err) {

@@ -1,11 +1,14 @@
 package backup
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -14,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -86,6 +90,7 @@ func TestToolDetection(t *testing.T) {
 		cmds  map[string]checkstest.Cmd
 		procs []checks.Process
 		files fstest.MapFS
+		reg   map[string]map[string]any
 		want  protocol.Status
 		tools []string
 		ev    string
@@ -106,19 +111,42 @@ func TestToolDetection(t *testing.T) {
 		{name: "process only (restic running from a script)", os: "linux",
 			procs: []checks.Process{{PID: 42, Name: "restic"}},
 			want:  protocol.Pass, tools: []string{"restic"}, ev: "restic (process restic)"},
-		{name: "windows 2022 veeam agent", os: "windows",
-			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2022-services.json"))}},
-			want: protocol.Pass, tools: []string{"Veeam"}},
+		{name: "windows 2022 veeam agent: present, no backup seen", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2022-services.json"))}},
+			want: protocol.Warn, tools: []string{"Veeam"}, ev: "backup tool(s) present but no backup seen: Veeam (service VeeamEndpointBackupSvc)"},
 		{name: "windows 2019 fr, veeam service disabled", os: "windows",
-			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
-			want: protocol.Fail},
-		{name: "windows 11 workstation with File History on for one user", os: "windows",
-			cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + servicesScript: {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			want: protocol.Fail, ev: "no backup tool detected"},
+		{name: "windows server backup scheduled and succeeded, wbengine not running", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))},
+				winps.Key(wsbScript):      {Out: string(fixture(t, "windows/server2019-fr-wbsummary.json"))},
+			},
+			want: protocol.Pass, tools: []string{"Windows Server Backup"}, ev: "backup seen: Windows Server Backup: last success on 2026-11-22 20:14 UTC; tools: Windows Server Backup (scheduled at 21:00)"},
+		{name: "windows products from Programs and Features", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			reg:  noUserHives(loadRegistry(t, "windows/win11-programs.json")),
+			want: protocol.Warn, tools: []string{"Synology Active Backup for Business", "Iperius Backup"}, ev: "Synology Active Backup for Business (program Active Backup for Business Agent)"},
+		{name: "windows 11 workstation with File History configured, never ran", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
 			files: fstest.MapFS{
 				"Users/secretariat/AppData/Local/Microsoft/Windows/FileHistory/Configuration/Config1.xml": {Data: []byte("<DataProtectionUserConfig/>")},
 				"Users/Public/Documents/x.txt": {Data: []byte("x")},
 			},
-			want: protocol.Pass, tools: []string{"Historique des fichiers (File History)"}, ev: "File History) (enabled for secretariat)"},
+			want: protocol.Warn, tools: []string{"Historique des fichiers (File History)"}, ev: "File History) (enabled for secretariat)"},
+		{name: "windows 11 File History last run read from the user's hive", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
+			reg:  loadRegistry(t, "windows/win11-programs.json"),
+			files: fstest.MapFS{
+				"Users/secretariat/AppData/Local/Microsoft/Windows/FileHistory/Configuration/Config1.xml": {Data: []byte("<DataProtectionUserConfig/>")},
+			},
+			want: protocol.Pass, ev: "File History (secretariat): last run on 2026-11-22 17:00 UTC"},
+		{name: "windows: PowerShell prints nothing (Wine)", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: ""}},
+			want: protocol.Error, ev: "PowerShell printed nothing"},
+		{name: "windows: empty service list", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: winps.Envelope("[]", true)}},
+			want: protocol.Error, ev: "empty service list"},
 		{name: "nothing can be listed", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Code: 2}},
 			want: protocol.Error},
@@ -130,6 +158,7 @@ func TestToolDetection(t *testing.T) {
 			h.OS = tt.os
 			h.Exec = &checkstest.Runner{Cmds: tt.cmds}
 			h.Facts = checkstest.Facts{Procs: tt.procs}
+			h.Registry = checkstest.Registry{Values: tt.reg}
 			if tt.files != nil {
 				h.FS = tt.files
 			}
@@ -339,8 +368,8 @@ func TestWindowsListing(t *testing.T) {
 	h := checkstest.Host()
 	h.OS = "windows"
 	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{
-		"powershell -NoProfile -NonInteractive -Command " + walkScript(`E:\Sauvegardes`): {Out: string(fixture(t, "windows/server2022-listing.json"))},
-		"powershell -NoProfile -NonInteractive -Command " + walkScript(`F:\`):            {Out: string(fixture(t, "windows/listing-absent.json"))},
+		`VIGIE_ARG_PATH=E:\Sauvegardes ` + winps.Key(walkScript): {Out: string(fixture(t, "windows/server2022-listing.json"))},
+		`VIGIE_ARG_PATH=F:\ ` + winps.Key(walkScript):            {Out: string(fixture(t, "windows/listing-absent.json"))},
 	}}
 	cs := Checks([]string{`E:\Sauvegardes`, `F:\`})
 	rr := run(t, find(cs, "backup.recent"), h)
@@ -352,8 +381,15 @@ func TestWindowsListing(t *testing.T) {
 	if rs.Status != protocol.Warn || !strings.Contains(rs.Evidence.EN, "export-compta-2026-11-22.zip (5.0 MiB) is 5% of the previous one export-compta-2026-11-15.zip (100.0 MiB)") {
 		t.Errorf("size = %s %q", rs.Status, rs.Evidence.EN)
 	}
-	if !strings.Contains(walkScript(`D:\l'archive`), `'D:\l''archive'`) {
-		t.Error("path not quoted for PowerShell")
+	// The paths reached PowerShell as data, never in the script text.
+	r := h.Exec.(*checkstest.Runner)
+	if len(r.Envs) != 2 {
+		t.Fatalf("environments %q", r.Envs)
+	}
+	for _, e := range r.Envs {
+		if e[0] != `VIGIE_ARG_PATH=E:\Sauvegardes` && e[0] != `VIGIE_ARG_PATH=F:\` {
+			t.Errorf("environment %q", e)
+		}
 	}
 }
 
@@ -437,7 +473,7 @@ func TestSeparateDiskWindows(t *testing.T) {
 	}
 	h := checkstest.Host()
 	h.OS = "windows"
-	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{"powershell -NoProfile -NonInteractive -Command " + partitionsScript: {Out: string(fixture(t, "windows/server2022-partitions.json"))}}}
+	h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{winps.Key(partitionsScript): {Out: string(fixture(t, "windows/server2022-partitions.json"))}}}
 	r := run(t, diskCheck{paths: []string{`D:\Backup`}}, h)
 	if r.Status != protocol.Warn || !strings.Contains(r.Evidence.FR, "même disque physique (disque 0) que le système C:") {
 		t.Errorf("%s %q", r.Status, r.Evidence.FR)
@@ -483,7 +519,6 @@ func TestParseSnapshots(t *testing.T) {
 
 func TestSnapshotCheck(t *testing.T) {
 	t.Parallel()
-	ps := "powershell -NoProfile -NonInteractive -Command "
 	repo := fstest.MapFS{
 		"srv/restic/config":       {ModTime: ago(30 * day)},
 		"srv/restic/snapshots/aa": {ModTime: ago(9 * day)},
@@ -512,20 +547,35 @@ func TestSnapshotCheck(t *testing.T) {
 		{name: "nothing to read", paths: []string{"/srv/other"}, want: protocol.NotApplicable, ev: []string{"no readable backup repository"}},
 		{name: "windows 2022: wbadmin and shadow copies", os: "windows",
 			cmds: map[string]checkstest.Cmd{
-				"wbadmin get versions": {Out: string(fixture(t, "windows/server2022-wbadmin-en.txt"))},
-				ps + shadowScript:      {Out: string(fixture(t, "windows/server2022-shadowcopies.json"))},
+				"wbadmin get versions":  {Out: string(fixture(t, "windows/server2022-wbadmin-en.txt"))},
+				winps.Key(shadowScript): {Out: string(fixture(t, "windows/server2022-shadowcopies.json"))},
 			},
 			want: protocol.Pass, ev: []string{"wbadmin: latest 0.6 days ago (2026-11-22 20:00 UTC, 2 snapshots)", "shadow copies: latest"}},
 		{name: "windows 2019 fr: old wbadmin backup", os: "windows",
 			cmds: map[string]checkstest.Cmd{
-				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin.txt"))},
-				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
+				"wbadmin get versions":  {Out: string(fixture(t, "windows/server2019-fr-wbadmin.txt"))},
+				winps.Key(shadowScript): {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
 			},
 			want: protocol.Fail, ev: []string{"wbadmin: latest 20.6 days ago"}},
+		{name: "windows: Windows Server Backup summary, last attempt failed", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				winps.Key(wsbScript):    {Out: winps.Envelope(`{"Installed":true,"Schedule":["21:00"],"LastSuccess":"2026-11-13T20:10:00Z","LastBackup":"2026-11-22T20:00:00Z","LastResultHR":-2147024784,"Versions":9}`, true)},
+				winps.Key(shadowScript): {Out: winps.Envelope(`[]`, true)},
+			},
+			want: protocol.Fail, ev: []string{"Windows Server Backup: latest 9.6 days ago (2026-11-13 20:10 UTC, 9 snapshots); last attempt failed (HRESULT 0x80070070)"}},
+		{name: "windows: Windows Server Backup installed, never configured", os: "windows",
+			cmds: map[string]checkstest.Cmd{
+				winps.Key(wsbScript):    {Out: winps.Envelope(`{"Installed":true,"Schedule":[],"LastResultHR":0,"Versions":0}`, true)},
+				winps.Key(shadowScript): {Out: winps.Envelope(`[]`, true)},
+			},
+			want: protocol.NotApplicable, ev: []string{"no readable backup repository"}},
+		{name: "windows: nothing readable", os: "windows",
+			cmds: map[string]checkstest.Cmd{winps.Key(wsbScript): {Out: ""}, winps.Key(shadowScript): {Out: ""}},
+			want: protocol.Error, ev: []string{"printed nothing"}},
 		{name: "windows 2019 fr: shadow copies only", os: "windows",
 			cmds: map[string]checkstest.Cmd{
-				"wbadmin get versions": {Out: string(fixture(t, "windows/server2019-fr-wbadmin-none.txt")), Code: 1},
-				ps + shadowScript:      {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
+				"wbadmin get versions":  {Out: string(fixture(t, "windows/server2019-fr-wbadmin-none.txt")), Code: 1},
+				winps.Key(shadowScript): {Out: string(fixture(t, "windows/server2019-fr-shadowcopy-one.json"))},
 			},
 			want: protocol.Warn, ev: []string{"only shadow copies"}},
 	}
@@ -549,4 +599,37 @@ func TestSnapshotCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadRegistry reads a registry fixture: {"HKLM\\key": {"value": 1 or "s"}}.
+func loadRegistry(t *testing.T, rel string) map[string]map[string]any {
+	t.Helper()
+	var raw map[string]map[string]any
+	d := json.NewDecoder(bytes.NewReader(fixture(t, rel)))
+	d.UseNumber() // FILETIMEs exceed float64's exact integers
+	if err := d.Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, vals := range raw {
+		for n, v := range vals {
+			if num, ok := v.(json.Number); ok {
+				u, err := strconv.ParseUint(string(num), 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				vals[n] = u
+			}
+		}
+	}
+	return raw
+}
+
+// noUserHives drops the HKU keys: nobody logged on.
+func noUserHives(r map[string]map[string]any) map[string]map[string]any {
+	for k := range r {
+		if strings.HasPrefix(k, `HKU\`) {
+			delete(r, k)
+		}
+	}
+	return r
 }

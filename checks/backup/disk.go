@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -231,7 +232,7 @@ func judgeDisk(bp place, data []place) (protocol.Status, protocol.Text) {
 
 // partitionsScript maps drive letters to physical disk numbers (numbers and
 // letters only: nothing localised).
-const partitionsScript = `[pscustomobject]@{system=$env:SystemDrive; partitions=@(Get-Partition | Where-Object DriveLetter | ForEach-Object { [pscustomobject]@{letter=[string]$_.DriveLetter; disk=[int]$_.DiskNumber} })} | ConvertTo-Json -Depth 3 -Compress`
+const partitionsScript = `[pscustomobject]@{system=$env:SystemDrive; partitions=@(Get-Partition | Where-Object DriveLetter | ForEach-Object { [pscustomobject]@{letter=[string]$_.DriveLetter; disk=[int]$_.DiskNumber} })}`
 
 type winPartitions struct {
 	System     string `json:"system"`
@@ -242,9 +243,12 @@ type winPartitions struct {
 }
 
 func parseWinPartitions(b []byte) (winPartitions, error) {
-	var w winPartitions
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, _, err := winps.One[winPartitions](b)
+	if err != nil {
 		return w, fmt.Errorf("parse partitions: %w", err)
+	}
+	if len(w.Partitions) == 0 {
+		return w, errors.New("parse partitions: no partition with a drive letter (every Windows has C:)")
 	}
 	return w, nil
 }
@@ -282,9 +286,9 @@ func judgeWinDisk(p string, w winPartitions) (protocol.Status, protocol.Text) {
 }
 
 func (c diskCheck) runWindows(ctx context.Context, h *checks.Host) protocol.Result {
-	out, err := powershell(ctx, h, partitionsScript)
+	out, err := powershell(ctx, h, partitionsScript, nil)
 	if err != nil {
-		return checks.Errored(protocol.Text{FR: "liste des partitions impossible", EN: "cannot list partitions"}, err)
+		return winps.Errored(protocol.Text{FR: "liste des partitions impossible", EN: "cannot list partitions"}, err)
 	}
 	w, err := parseWinPartitions(out)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -110,21 +111,15 @@ func parseWbadmin(b []byte) (time.Time, int) {
 	return t, n
 }
 
-const shadowScript = `@(Get-CimInstance Win32_ShadowCopy | ForEach-Object { [pscustomobject]@{id=$_.ID; volume=$_.VolumeName; t=$_.InstallDate.ToUniversalTime().ToString('o')} }) | ConvertTo-Json -Compress`
+const shadowScript = `Get-CimInstance Win32_ShadowCopy | ForEach-Object { [pscustomobject]@{id=$_.ID; volume=$_.VolumeName; t=$_.InstallDate.ToUniversalTime().ToString('o', $vigieCI)} }`
 
-// parseShadowCopies reads shadowScript's output (one object or an array).
+// parseShadowCopies reads shadowScript's output (winps' envelope; an empty
+// list is data: no shadow copy).
 func parseShadowCopies(b []byte) (time.Time, int, error) {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return time.Time{}, 0, nil
-	}
-	if strings.HasPrefix(s, "{") {
-		s = "[" + s + "]"
-	}
-	var copies []struct {
+	copies, _, err := winps.Items[struct {
 		T string `json:"t"`
-	}
-	if err := json.Unmarshal([]byte(s), &copies); err != nil {
+	}](b)
+	if err != nil {
 		return time.Time{}, 0, fmt.Errorf("parse shadow copies: %w", err)
 	}
 	var t time.Time
@@ -196,28 +191,7 @@ func (c snapshotCheck) collect(ctx context.Context, h *checks.Host) ([]latest, [
 	var found []latest
 	var problems []string
 	if h.OS == "windows" {
-		out, err := c.run(ctx, h, "wbadmin", "get", "versions")
-		var ee *checks.ExitError
-		switch {
-		case err == nil || errors.As(err, &ee):
-			if t, n := parseWbadmin(out); n > 0 {
-				found = append(found, latest{Source: "wbadmin", Time: t, Count: n, Real: true})
-			}
-		case !errors.Is(err, checks.ErrNotFound):
-			problems = append(problems, err.Error())
-		}
-		out, err = powershell(ctx, h, shadowScript)
-		if err == nil {
-			t, n, perr := parseShadowCopies(out)
-			if perr != nil {
-				problems = append(problems, perr.Error())
-			} else if n > 0 {
-				found = append(found, latest{Source: "shadow copies", Time: t, Count: n})
-			}
-		} else if !errors.Is(err, checks.ErrNotFound) {
-			problems = append(problems, err.Error())
-		}
-		return found, problems
+		return c.collectWindows(ctx, h)
 	}
 	sawRestic := false
 	for _, p := range c.paths {
@@ -321,4 +295,65 @@ func judgeSnapshots(found []latest, problems []string, now time.Time) protocol.R
 	}
 	col.facts["sources"] = len(found)
 	return col.result()
+}
+
+// collectWindows: Windows Server Backup's summary (last success, last
+// result) first, wbadmin's version list when the module is not there,
+// File History's last run per logged-on user, and shadow copies (reported,
+// never counted as a backup).
+func (c snapshotCheck) collectWindows(ctx context.Context, h *checks.Host) ([]latest, []string) {
+	var found []latest
+	var problems []string
+	w, werr := readWSB(ctx, h)
+	switch {
+	case werr == nil && w.Installed:
+		last, err := wsbTime(w.LastSuccess)
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		l := latest{Source: "Windows Server Backup", Time: last, Count: w.Versions, Real: true}
+		if w.LastResultHR != 0 {
+			l.How = protocol.Textf(" ; dernière tentative en échec (HRESULT 0x%08X)", "; last attempt failed (HRESULT 0x%08X)", uint32(w.LastResultHR))
+		}
+		if len(w.Schedule) == 0 {
+			l.How.FR += " ; aucune planification configurée"
+			l.How.EN += "; no schedule configured"
+		}
+		if len(w.Schedule) > 0 || !last.IsZero() {
+			found = append(found, l)
+		}
+	case werr != nil:
+		problems = append(problems, "Windows Server Backup: "+werr.Error())
+	}
+	if werr != nil {
+		// Older systems or no PowerShell: wbadmin's version identifiers.
+		out, err := c.run(ctx, h, "wbadmin", "get", "versions")
+		var ee *checks.ExitError
+		switch {
+		case err == nil || errors.As(err, &ee):
+			if t, n := parseWbadmin(out); n > 0 {
+				found = append(found, latest{Source: "wbadmin", Time: t, Count: n, Real: true})
+			}
+		case !errors.Is(err, checks.ErrNotFound):
+			problems = append(problems, err.Error())
+		}
+	}
+	if runs, err := fileHistoryRuns(h.Registry); err == nil {
+		for _, r := range runs {
+			found = append(found, latest{Source: "File History (" + r.User + ")", Time: r.Last, Count: -1, Real: true})
+		}
+	}
+	out, err := powershell(ctx, h, shadowScript, nil)
+	if err == nil {
+		t, n, perr := parseShadowCopies(out)
+		if perr != nil {
+			problems = append(problems, perr.Error())
+		} else if n > 0 {
+			found = append(found, latest{Source: "shadow copies", Time: t, Count: n})
+		}
+	} else if !errors.Is(err, checks.ErrNotFound) {
+		problems = append(problems, err.Error())
+	}
+	return found, problems
 }

@@ -2,14 +2,15 @@ package backup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -47,7 +48,9 @@ var tools = []tool{
 	{Name: "Acronis", Packages: []string{"acronis*"}, Services: []string{"acronisagent", "mms", "acrsch2svc"}, Procs: []string{"mms.exe", "acronis_agent"}},
 	{Name: "Arcserve UDP", Services: []string{"arcserveudpagentservice"}, Procs: []string{"afbackend.exe"}},
 	{Name: "Cobian Backup", Services: []string{"cobianbackup11", "cobianreflectorservice"}, Procs: []string{"cbservice.exe"}},
-	{Name: "Windows Server Backup", Procs: []string{"wbengine.exe"}},
+	{Name: "Veritas Backup Exec", Services: []string{"backupexecagentaccelerator", "backupexecrpcservice", "backupexecjobengine", "backupexecagentbrowser"}, Procs: []string{"beremote.exe", "beserver.exe"}},
+	{Name: "Azure Backup (MARS)", Services: []string{"obengine"}, Procs: []string{"cbengine.exe"}},
+	{Name: "Macrium Reflect", Services: []string{"macriumservice"}},
 }
 
 // sighting is one piece of evidence that a tool is present.
@@ -113,20 +116,16 @@ func parseLines(out []byte) []string {
 	return names
 }
 
-// parseWinServices reads `Get-CimInstance Win32_Service | Select Name,State,
-// StartMode | ConvertTo-Json`: one object or an array. Disabled services do
-// not count (a service left behind by an uninstalled product).
+// parseWinServices reads servicesScript's output (winps' envelope). Disabled
+// services do not count (a service left behind by an uninstalled product).
+// An empty list is no data: every Windows has services.
 func parseWinServices(out []byte) ([]string, error) {
-	var many []struct{ Name, State, StartMode string }
-	trimmed := strings.TrimSpace(string(out))
-	if trimmed == "" {
-		return nil, nil
-	}
-	if strings.HasPrefix(trimmed, "{") {
-		trimmed = "[" + trimmed + "]"
-	}
-	if err := json.Unmarshal([]byte(trimmed), &many); err != nil {
+	many, _, err := winps.Items[struct{ Name, State, StartMode string }](out)
+	if err != nil {
 		return nil, fmt.Errorf("parse services: %w", err)
+	}
+	if len(many) == 0 {
+		return nil, errors.New("parse services: empty service list")
 	}
 	var names []string
 	for _, s := range many {
@@ -137,7 +136,7 @@ func parseWinServices(out []byte) ([]string, error) {
 	return names, nil
 }
 
-const servicesScript = `Get-CimInstance Win32_Service | Select-Object Name,State,StartMode | ConvertTo-Json -Compress`
+const servicesScript = `Get-CimInstance Win32_Service | Select-Object Name,State,StartMode`
 
 // cronFiles are scheduled jobs that often run backups on Linux.
 var cronDirs = []string{"etc/cron.d", "etc/cron.daily", "etc/cron.weekly", "etc/systemd/system"}
@@ -203,13 +202,7 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	var pkgs, svcs, procs []string
 	var problems []string
 	if h.OS == "windows" {
-		out, err := powershell(ctx, h, servicesScript)
-		if err == nil {
-			svcs, err = parseWinServices(out)
-		}
-		if err != nil {
-			problems = append(problems, err.Error())
-		}
+		return runWindowsTool(ctx, h)
 	} else {
 		out, err := h.Exec.Run(ctx, "dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n")
 		if err == nil {
@@ -232,12 +225,7 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 		problems = append(problems, err.Error())
 	}
 	seen := detect(pkgs, svcs, procs)
-	var jobs []string
-	if h.OS != "windows" {
-		jobs = scheduled(h.FS)
-	} else if h.FS != nil {
-		seen = append(seen, fileHistoryUsers(h.FS)...)
-	}
+	jobs := scheduled(h.FS)
 	var names []string
 	var fr, en []string
 	for _, s := range seen {
@@ -271,6 +259,106 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 
 // How a sighting is named in the evidence.
 var (
-	sourceFR = map[string]string{"package": "paquet", "service": "service", "process": "processus", "config": "activé pour"}
-	sourceEN = map[string]string{"package": "package", "service": "service", "process": "process", "config": "enabled for"}
+	sourceFR = map[string]string{"package": "paquet", "service": "service", "process": "processus", "config": "activé pour", "program": "programme", "schedule": "planifiée à"}
+	sourceEN = map[string]string{"package": "package", "service": "service", "process": "process", "config": "enabled for", "program": "program", "schedule": "scheduled at"}
 )
+
+// runWindowsTool: on Windows a backup tool passes only when a backup is
+// seen (Windows Server Backup's last success, File History's last run);
+// a product present without a backup seen is a warning (the product may
+// be installed and never configured), nothing at all a failure, and
+// nothing readable an error.
+func runWindowsTool(ctx context.Context, h *checks.Host) protocol.Result {
+	var problems []string
+	var seen []sighting
+	svcRead := false
+	if out, err := powershell(ctx, h, servicesScript, nil); err != nil {
+		problems = append(problems, "services: "+err.Error())
+	} else if svcs, err := parseWinServices(out); err != nil {
+		problems = append(problems, err.Error())
+	} else {
+		svcRead = true
+		seen = append(seen, detect(nil, svcs, nil)...)
+	}
+	if progs, err := installedPrograms(h.Registry); err != nil {
+		problems = append(problems, "programs: "+err.Error())
+	} else {
+		seen = append(seen, detectPrograms(progs)...)
+	}
+	if ps, err := h.Facts.Processes(ctx); err == nil {
+		var names []string
+		for _, p := range ps {
+			names = append(names, p.Name)
+		}
+		seen = append(seen, detect(nil, nil, names)...)
+	}
+	var backups []protocol.Text
+	var newest time.Time
+	if w, err := readWSB(ctx, h); err != nil {
+		problems = append(problems, "Windows Server Backup: "+err.Error())
+	} else if w.Installed {
+		if len(w.Schedule) > 0 {
+			seen = append(seen, sighting{"Windows Server Backup", "schedule", strings.Join(w.Schedule, ", ")})
+		}
+		if t, err := wsbTime(w.LastSuccess); err == nil && !t.IsZero() {
+			backups = append(backups, protocol.Textf("Windows Server Backup : dernière réussite le %s", "Windows Server Backup: last success on %s", t.UTC().Format("2006-01-02 15:04 UTC")))
+			newest = later(newest, t)
+		}
+	}
+	if runs, err := fileHistoryRuns(h.Registry); err == nil {
+		for _, r := range runs {
+			if r.Last.IsZero() {
+				continue
+			}
+			backups = append(backups, protocol.Textf("Historique des fichiers (%s) : dernière exécution le %s", "File History (%s): last run on %s", r.User, r.Last.Format("2006-01-02 15:04 UTC")))
+			newest = later(newest, r.Last)
+		}
+	}
+	if h.FS != nil {
+		seen = append(seen, fileHistoryUsers(h.FS)...)
+	}
+	var names, fr, en []string
+	for _, s := range seen {
+		if !slices.Contains(names, s.Tool) {
+			names = append(names, s.Tool)
+		}
+		fr = append(fr, fmt.Sprintf("%s (%s %s)", s.Tool, sourceFR[s.Source], s.Name))
+		en = append(en, fmt.Sprintf("%s (%s %s)", s.Tool, sourceEN[s.Source], s.Name))
+	}
+	facts := map[string]any{"tools": names, "backups_seen": len(backups)}
+	if !newest.IsZero() {
+		facts["latest_backup"] = newest.Format(time.RFC3339)
+	}
+	switch {
+	case len(backups) > 0:
+		ev := protocol.Text{FR: "sauvegarde constatée : ", EN: "backup seen: "}
+		for i, b := range backups {
+			if i > 0 {
+				ev.FR, ev.EN = ev.FR+" ; ", ev.EN+"; "
+			}
+			ev.FR, ev.EN = ev.FR+b.FR, ev.EN+b.EN
+		}
+		if len(fr) > 0 {
+			ev.FR += " ; outils : " + strings.Join(fr, ", ")
+			ev.EN += "; tools: " + strings.Join(en, ", ")
+		}
+		return checks.Passed(ev, facts)
+	case len(seen) > 0:
+		return checks.Warned(protocol.Text{
+			FR: fmt.Sprintf("outil(s) de sauvegarde présent(s) mais aucune sauvegarde constatée : %s ; vérifiez dans sa console que les sauvegardes réussissent", strings.Join(fr, ", ")),
+			EN: fmt.Sprintf("backup tool(s) present but no backup seen: %s; check in its console that backups succeed", strings.Join(en, ", "))}, facts)
+	case svcRead:
+		// The service list is the inventory every product shows up in;
+		// the installed programs complete it when readable.
+		return checks.Failed(protocol.Text{FR: "aucun outil de sauvegarde détecté (services, programmes installés, Windows Server Backup, Historique des fichiers)",
+			EN: "no backup tool detected (services, installed programs, Windows Server Backup, File History)"}, facts)
+	}
+	return winps.Errored(protocol.Text{FR: "inventaire des outils de sauvegarde impossible", EN: "cannot inventory backup tools"}, errors.New(strings.Join(problems, "; ")))
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}

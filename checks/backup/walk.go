@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 )
 
 // errAbsent means a configured backup location does not exist (an external
@@ -159,26 +159,28 @@ func walkLocation(ctx context.Context, h *checks.Host, p string) (summary, error
 	return summarize(items, truncated), nil
 }
 
-// psQuote quotes a string for a PowerShell single-quoted literal.
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// powershell runs a script with PowerShell and returns its (JSON) output.
-func powershell(ctx context.Context, h *checks.Host, script string) ([]byte, error) {
-	return h.Exec.Run(ctx, "powershell", "-NoProfile", "-NonInteractive", "-Command", script)
+// powershell runs a script with PowerShell through winps (full path, UTF-8,
+// envelope) and returns its output; env carries configuration values as
+// data.
+func powershell(ctx context.Context, h *checks.Host, script string, env winps.Env) ([]byte, error) {
+	return winps.Run(ctx, h, script, env)
 }
 
-// walkScript lists a location on Windows as JSON with UTC times in ISO 8601,
-// never localised text. Depth and count are bounded as on Linux.
-func walkScript(p string) string {
-	return fmt.Sprintf(`$ErrorActionPreference='SilentlyContinue'; $p=%s; `+
-		`if (-not (Test-Path -LiteralPath $p)) { '{"exists":false}'; exit 0 }; `+
-		`$root=(Get-Item -LiteralPath $p -Force).FullName.TrimEnd('\'); `+
-		`$items=@(Get-ChildItem -LiteralPath $p -Recurse -Depth %d -Force | Select-Object -First %d | ForEach-Object { `+
-		`[pscustomobject]@{p=$_.FullName.Substring($root.Length).TrimStart('\'); d=[bool]$_.PSIsContainer; `+
-		`s=$(if ($_.PSIsContainer) {0} else {$_.Length}); t=$_.LastWriteTimeUtc.ToString('o')} }); `+
-		`[pscustomobject]@{exists=$true; truncated=($items.Count -ge %d); items=$items} | ConvertTo-Json -Depth 4 -Compress`,
-		psQuote(p), maxDepth-1, maxEntries, maxEntries)
-}
+// walkScript lists a location on Windows with UTC times in ISO 8601,
+// never localised text. Depth and count are bounded as on Linux. The path
+// comes from the configuration: it reaches PowerShell as data in
+// $env:VIGIE_ARG_PATH, never in the script text, where a quote (ASCII or
+// the typographic U+2018-U+201B PowerShell also accepts) could end the
+// string and run the rest as code.
+var walkScript = fmt.Sprintf(`$ErrorActionPreference='SilentlyContinue'; $p=$env:VIGIE_ARG_PATH; `+
+	`if (-not $p) { throw 'VIGIE_ARG_PATH is empty' }; `+
+	`if (-not (Test-Path -LiteralPath $p)) { [pscustomobject]@{exists=$false}; return }; `+
+	`$root=(Get-Item -LiteralPath $p -Force).FullName.TrimEnd('\'); `+
+	`$items=@(Get-ChildItem -LiteralPath $p -Recurse -Depth %d -Force | Select-Object -First %d | ForEach-Object { `+
+	`[pscustomobject]@{p=$_.FullName.Substring($root.Length).TrimStart('\'); d=[bool]$_.PSIsContainer; `+
+	`s=$(if ($_.PSIsContainer) {0} else {$_.Length}); t=$_.LastWriteTimeUtc.ToString('o')} }); `+
+	`[pscustomobject]@{exists=$true; truncated=($items.Count -ge %d); items=$items}`,
+	maxDepth-1, maxEntries, maxEntries)
 
 type winListing struct {
 	Exists    bool `json:"exists"`
@@ -191,10 +193,11 @@ type winListing struct {
 	} `json:"items"`
 }
 
-// parseWinListing parses walkScript's output.
+// parseWinListing parses walkScript's output (winps' envelope around one
+// listing object).
 func parseWinListing(out []byte) (items []item, exists, truncated bool, err error) {
-	var l winListing
-	if err := json.Unmarshal(out, &l); err != nil {
+	l, _, err := winps.One[winListing](out)
+	if err != nil {
 		return nil, false, false, fmt.Errorf("parse listing: %w", err)
 	}
 	for _, it := range l.Items {
@@ -208,7 +211,7 @@ func parseWinListing(out []byte) (items []item, exists, truncated bool, err erro
 }
 
 func walkWindows(ctx context.Context, h *checks.Host, p string) (summary, error) {
-	out, err := powershell(ctx, h, walkScript(p))
+	out, err := powershell(ctx, h, walkScript, winps.Env{"PATH": p})
 	if err != nil {
 		return summary{}, fmt.Errorf("list %s: %w", p, err)
 	}

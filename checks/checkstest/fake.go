@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing/fstest"
@@ -31,6 +32,25 @@ type Runner struct {
 	mu    sync.Mutex
 	Cmds  map[string]Cmd
 	Calls []string
+	// Envs holds the extra environment of each RunEnv call, in order.
+	Envs [][]string
+}
+
+// RunEnv records the extra environment (tests assert that data went there
+// and not into the command line) and answers like Run; a table entry keyed
+// "VAR=value ... name args" (the environment sorted, then the command)
+// answers for that environment only.
+func (r *Runner) RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	sorted := slices.Sorted(slices.Values(env))
+	r.mu.Lock()
+	r.Envs = append(r.Envs, sorted)
+	key := strings.Join(sorted, " ") + " " + strings.TrimSpace(name+" "+strings.Join(args, " "))
+	_, specific := r.Cmds[key]
+	r.mu.Unlock()
+	if specific {
+		return r.Run(ctx, key)
+	}
+	return r.Run(ctx, name, args...)
 }
 
 func (r *Runner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {

@@ -3,10 +3,12 @@ package hygiene
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -80,7 +82,7 @@ func judgeLUKS(st luksState) protocol.Result {
 // bitlockerScript lists BitLocker volumes with numeric enums: VolumeType 0
 // OperatingSystem, 1 FixedData, 2 Removable; ProtectionStatus 0 Off, 1 On,
 // 2 Unknown (locked).
-const bitlockerScript = `Get-BitLockerVolume | Select-Object MountPoint,VolumeType,ProtectionStatus,EncryptionPercentage | ConvertTo-Json -Compress`
+const bitlockerScript = `Get-BitLockerVolume | Select-Object MountPoint,VolumeType,ProtectionStatus,EncryptionPercentage`
 
 type bitlockerVolume struct {
 	MountPoint           string
@@ -88,6 +90,9 @@ type bitlockerVolume struct {
 	ProtectionStatus     int
 	EncryptionPercentage float64
 }
+
+// commandNotFound is the exception of a cmdlet that does not exist.
+const commandNotFound = "System.Management.Automation.CommandNotFoundException"
 
 func judgeBitLocker(vs []bitlockerVolume) protocol.Result {
 	var osOn, osOff, dataOff []string
@@ -117,14 +122,16 @@ func judgeBitLocker(vs []bitlockerVolume) protocol.Result {
 func (encryptionCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	switch h.OS {
 	case "windows":
-		out, err := powershell(ctx, h, bitlockerScript)
-		if err != nil {
-			// Windows Server without the BitLocker feature has no cmdlet.
-			return checks.Warned(protocol.Textf("BitLocker indisponible, chiffrement non vérifiable (%v)", "BitLocker unavailable, encryption cannot be verified (%v)", err), nil)
+		vs, err := psNonEmpty[bitlockerVolume](ctx, h, bitlockerScript, "BitLocker volumes")
+		var pe *winps.Error
+		if errors.As(err, &pe) && pe.Type == commandNotFound {
+			// Windows Server without the BitLocker feature: the cmdlet's
+			// absence is what was read, and it means no BitLocker.
+			return checks.Warned(protocol.Text{FR: "BitLocker n'est pas installé (commande Get-BitLockerVolume absente) : disques non chiffrés par BitLocker",
+				EN: "BitLocker is not installed (no Get-BitLockerVolume command): disks not encrypted by BitLocker"}, map[string]any{"bitlocker_installed": false})
 		}
-		vs, err := unmarshalList[bitlockerVolume](out)
 		if err != nil {
-			return checks.Errored(protocol.Text{FR: "sortie BitLocker illisible", EN: "unreadable BitLocker output"}, err)
+			return winps.Errored(protocol.Text{FR: "état BitLocker illisible", EN: "BitLocker state unreadable"}, err)
 		}
 		return judgeBitLocker(vs)
 	case "linux":

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -199,56 +200,128 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// firewallProfilesScript lists the effective Windows firewall profiles.
-// Name is Domain/Private/Public (not localised); Enabled is GpoBoolean
-// (0 False, 1 True, 2 NotConfigured); DefaultInboundAction is 0
-// NotConfigured (= block), 2 Allow, 4 Block.
-const firewallProfilesScript = `Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name,Enabled,DefaultInboundAction | ConvertTo-Json -Compress`
+// firewallProfilesScript lists the effective Windows firewall profiles
+// (ActiveStore: Group Policy merged over local settings). Name is
+// Domain/Private/Public (not localised); Enabled is GpoBoolean (0 False,
+// 1 True, 2 NotConfigured); DefaultInboundAction is 0 NotConfigured
+// (= block), 2 Allow, 4 Block.
+const firewallProfilesScript = `Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name,Enabled,DefaultInboundAction`
 
 type winProfile struct {
 	Name                 string
 	Enabled              int
 	DefaultInboundAction int
+	Policy               bool `json:"-"` // set by Group Policy
 }
 
-func judgeWinFirewall(ps []winProfile) protocol.Result {
-	if len(ps) == 0 {
-		return checks.Errored(protocol.Text{FR: "profils du pare-feu Windows introuvables", EN: "no Windows firewall profile"}, errors.New("empty output"))
-	}
-	var off, allow, on []string
-	for _, p := range ps {
-		switch {
-		case p.Enabled != 1:
-			off = append(off, p.Name)
-		case p.DefaultInboundAction == 2:
-			allow = append(allow, p.Name)
-		default:
-			on = append(on, p.Name)
+// Where Group Policy and the local configuration keep each profile; the
+// registry names the private profile "Standard" locally.
+const (
+	fwPolicyKey = `HKLM\SOFTWARE\Policies\Microsoft\WindowsFirewall`
+	fwLocalKey  = `HKLM\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy`
+)
+
+var fwProfiles = []struct{ Name, Policy, Local string }{
+	{"Domain", "DomainProfile", "DomainProfile"},
+	{"Private", "PrivateProfile", "StandardProfile"},
+	{"Public", "PublicProfile", "PublicProfile"},
+}
+
+// fwPolicySet marks the profiles whose state Group Policy sets, so the
+// evidence says which store applied.
+func fwPolicySet(r checks.Registry, ps []winProfile) {
+	for i := range ps {
+		for _, p := range fwProfiles {
+			if strings.EqualFold(ps[i].Name, p.Name) {
+				if _, err := r.Integer(fwPolicyKey+`\`+p.Policy, "EnableFirewall"); err == nil {
+					ps[i].Policy = true
+				}
+			}
 		}
 	}
-	facts := map[string]any{"profiles_off": off, "profiles_allow_inbound": allow, "profiles_on": on}
+}
+
+// fwFromRegistry reads the profiles from the registry, policy first, when
+// PowerShell cannot: EnableFirewall 0/1, DefaultInboundAction 1 block,
+// 0 allow (absent: block, Windows' default).
+func fwFromRegistry(r checks.Registry) ([]winProfile, error) {
+	var out []winProfile
+	for _, p := range fwProfiles {
+		en, from, err := firstInt(r, regVal{fwPolicyKey + `\` + p.Policy, "EnableFirewall", true}, regVal{fwLocalKey + `\` + p.Local, "EnableFirewall", false})
+		if err != nil {
+			return nil, err
+		}
+		wp := winProfile{Name: p.Name, Enabled: int(en), Policy: from.Policy}
+		in, _, err := firstInt(r, regVal{fwPolicyKey + `\` + p.Policy, "DefaultInboundAction", true}, regVal{fwLocalKey + `\` + p.Local, "DefaultInboundAction", false})
+		switch {
+		case err == nil && in == 0:
+			wp.DefaultInboundAction = 2
+		case err == nil || errors.Is(err, checks.ErrNotFound):
+			wp.DefaultInboundAction = 4
+		default:
+			return nil, err
+		}
+		out = append(out, wp)
+	}
+	return out, nil
+}
+
+func judgeWinFirewall(ps []winProfile, how string) protocol.Result {
+	if len(ps) == 0 {
+		return checks.Errored(protocol.Text{FR: "profils du pare-feu Windows introuvables", EN: "no Windows firewall profile"}, errors.New("empty list"))
+	}
+	var off, allow, on, gpo []string
+	for _, p := range ps {
+		name := p.Name
+		if p.Policy {
+			gpo = append(gpo, p.Name)
+		}
+		switch {
+		case p.Enabled != 1:
+			off = append(off, name)
+		case p.DefaultInboundAction == 2:
+			allow = append(allow, name)
+		default:
+			on = append(on, name)
+		}
+	}
+	facts := map[string]any{"profiles_off": off, "profiles_allow_inbound": allow, "profiles_on": on, "profiles_by_policy": gpo, "source": how}
+	src := protocol.Textf(" (lu par %s ; aucun profil fixé par stratégie de groupe)", " (read with %s; no profile set by group policy)", how)
+	if len(gpo) > 0 {
+		src = protocol.Textf(" (lu par %s ; fixé par stratégie de groupe : %s)", " (read with %s; set by group policy: %s)", how, strings.Join(gpo, ", "))
+	}
+	var r protocol.Result
 	switch {
 	case len(off) > 0:
-		return checks.Failed(protocol.Textf("pare-feu Windows désactivé pour le(s) profil(s) %s", "Windows firewall off for profile(s) %s", strings.Join(off, ", ")), facts)
+		r = checks.Failed(protocol.Textf("pare-feu Windows désactivé pour le(s) profil(s) %s", "Windows firewall off for profile(s) %s", strings.Join(off, ", ")), facts)
 	case len(allow) > 0:
-		return checks.Warned(protocol.Textf("pare-feu Windows actif mais autorise tout trafic entrant par défaut (profil(s) %s)",
+		r = checks.Warned(protocol.Textf("pare-feu Windows actif mais autorise tout trafic entrant par défaut (profil(s) %s)",
 			"Windows firewall on but allows all inbound traffic by default (profile(s) %s)", strings.Join(allow, ", ")), facts)
+	default:
+		r = checks.Passed(protocol.Textf("pare-feu Windows actif et bloquant en entrée pour %s", "Windows firewall on and blocking inbound for %s", strings.Join(on, ", ")), facts)
 	}
-	return checks.Passed(protocol.Textf("pare-feu Windows actif et bloquant en entrée pour %s", "Windows firewall on and blocking inbound for %s", strings.Join(on, ", ")), facts)
+	r.Evidence.FR += src.FR
+	r.Evidence.EN += src.EN
+	return r
+}
+
+func winFirewall(ctx context.Context, h *checks.Host) protocol.Result {
+	ps, err := psNonEmpty[winProfile](ctx, h, firewallProfilesScript, "firewall profiles")
+	if err == nil {
+		fwPolicySet(h.Registry, ps)
+		return judgeWinFirewall(ps, "Get-NetFirewallProfile ActiveStore")
+	}
+	rs, rerr := fwFromRegistry(h.Registry)
+	if rerr != nil {
+		return winps.Errored(protocol.Text{FR: "lecture du pare-feu Windows impossible", EN: "cannot read the Windows firewall"}, errors.Join(err, rerr))
+	}
+	return judgeWinFirewall(rs, "registre / registry")
 }
 
 func (firewallCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	switch h.OS {
 	case "windows":
-		out, err := powershell(ctx, h, firewallProfilesScript)
-		if err != nil {
-			return checks.Errored(protocol.Text{FR: "lecture du pare-feu Windows impossible", EN: "cannot read the Windows firewall"}, err)
-		}
-		ps, err := unmarshalList[winProfile](out)
-		if err != nil {
-			return checks.Errored(protocol.Text{FR: "sortie du pare-feu Windows illisible", EN: "unreadable Windows firewall output"}, err)
-		}
-		return judgeWinFirewall(ps)
+		return winFirewall(ctx, h)
 	case "linux":
 		return judgeLinuxFirewall(collectLinuxFirewall(ctx, h))
 	}

@@ -9,8 +9,6 @@ package hygiene
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 
@@ -36,7 +34,7 @@ const (
 // (commune, hospital, port, other; empty means other).
 func Checks(sector string) []checks.Check {
 	procs := &procCache{}
-	return []checks.Check{
+	return append([]checks.Check{
 		firewallCheck{},
 		sshCheck{},
 		portsCheck{sector: sector},
@@ -54,39 +52,13 @@ func Checks(sector string) []checks.Check {
 		adminsCheck{},
 		guestCheck{},
 		lapsCheck{},
-	}
+		smbSigningCheck{},
+		smbGuestCheck{},
+	}, hardeningChecks()...)
 }
 
 func meta(id string, sev protocol.Severity, refs protocol.Refs, prio int, oses ...string) checks.Meta {
 	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainHygiene, Severity: sev, Refs: refs, Priority: prio, OS: oses}
-}
-
-// powershell runs a script and returns its output (JSON by construction:
-// numeric enums and well-known SIDs, never localised text).
-func powershell(ctx context.Context, h *checks.Host, script string) ([]byte, error) {
-	return h.Exec.Run(ctx, "powershell", "-NoProfile", "-NonInteractive", "-Command", script)
-}
-
-// psKey is the fake-runner key of a PowerShell script (tests).
-func psKey(script string) string {
-	return "powershell -NoProfile -NonInteractive -Command " + script
-}
-
-// unmarshalList decodes ConvertTo-Json output, which is a single object
-// when there is one item and an array otherwise (and nothing for none).
-func unmarshalList[T any](b []byte) ([]T, error) {
-	s := strings.TrimSpace(strings.TrimPrefix(string(b), "\ufeff"))
-	if s == "" || s == "null" {
-		return nil, nil
-	}
-	if strings.HasPrefix(s, "{") {
-		s = "[" + s + "]"
-	}
-	var out []T
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		return nil, fmt.Errorf("parse PowerShell JSON: %w", err)
-	}
-	return out, nil
 }
 
 // otherOS is the result of a check that has no collection on this OS.

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -51,6 +52,12 @@ func (w want) check(t *testing.T, r protocol.Result) {
 	}
 }
 
+// psKey is the fake-runner key of a script; env wraps what a script body
+// prints (the fixtures) in the envelope winps adds around it.
+func psKey(script string) string { return winps.Key(script) }
+
+func env(items string) string { return winps.Envelope(items, true) }
+
 func winHost(cmds map[string]checkstest.Cmd, reg map[string]map[string]any) *checks.Host {
 	h := checkstest.Host()
 	h.OS = "windows"
@@ -83,7 +90,11 @@ func TestGuidanceCoversChecks(t *testing.T) {
 // and shared IDs (hygiene.firewall) run on both.
 func TestOSRestriction(t *testing.T) {
 	t.Parallel()
-	winOnly := []string{"hygiene.rdp", "hygiene.smb1", "hygiene.local-admins", "hygiene.guest-account", "hygiene.laps", "hygiene.eventlog-size"}
+	winOnly := []string{"hygiene.rdp", "hygiene.smb1", "hygiene.local-admins", "hygiene.guest-account", "hygiene.laps", "hygiene.eventlog-size",
+		"hygiene.smb-signing", "hygiene.smb-guest", "hygiene.lsa-protection", "hygiene.wdigest", "hygiene.lm-hash", "hygiene.ntlm-level",
+		"hygiene.llmnr", "hygiene.netbios", "hygiene.wpad", "hygiene.powershell-v2", "hygiene.powershell-logging", "hygiene.autorun",
+		"hygiene.office-macros", "hygiene.uac", "hygiene.builtin-admin", "hygiene.screen-lock", "hygiene.secure-boot",
+		"hygiene.password-policy", "hygiene.lockout-policy"}
 	linuxOnly := []string{"hygiene.ssh", "hygiene.uid0", "hygiene.empty-passwords", "hygiene.sudo-nopasswd", "hygiene.logs-persistent"}
 	for _, c := range Checks("") {
 		m := c.Meta()
@@ -162,11 +173,11 @@ func TestFirewall(t *testing.T) {
 			want{protocol.Pass, []string{"iptables INPUT: drop/reject rule", "firewalld (running)"}}},
 		{"not root", "linux", map[string]checkstest.Cmd{"nft -j list ruleset": {Code: 1}},
 			want{protocol.Error, []string{"administrator rights"}}},
-		{"windows 2022 all on", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: fixture(t, "windows/server2022/firewall.json")}},
+		{"windows 2022 all on", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: env(fixture(t, "windows/server2022/firewall.json"))}},
 			want{protocol.Pass, []string{"Domain, Private, Public"}}},
-		{"windows 2019 fr domain off", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: fixture(t, "windows/server2019-fr/firewall.json")}},
+		{"windows 2019 fr domain off", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: env(fixture(t, "windows/server2019-fr/firewall.json"))}},
 			want{protocol.Fail, []string{"off for profile(s) Domain"}}},
-		{"windows allow inbound", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: `{"Name":"Public","Enabled":1,"DefaultInboundAction":2}`}},
+		{"windows allow inbound", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: env(`{"Name":"Public","Enabled":1,"DefaultInboundAction":2}`)}},
 			want{protocol.Warn, []string{"allows all inbound"}}},
 		{"windows garbage", "windows", map[string]checkstest.Cmd{psKey(firewallProfilesScript): {Out: "Get-NetFirewallProfile : Accès refusé"}},
 			want{protocol.Error, nil}},
@@ -362,9 +373,15 @@ func TestDiskEncryption(t *testing.T) {
 		{"debian luks root", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks.json")}}, want{protocol.Pass, []string{"LUKS-encrypted (nvme0n1p3)"}}},
 		{"luks data only", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-luks-data-only.json")}}, want{protocol.Warn, []string{"but the system (/) is not encrypted (sda1)"}}},
 		{"vm plain", "linux", map[string]checkstest.Cmd{lsblk: {Out: fixture(t, "debian12/lsblk-vm.json")}}, want{protocol.Warn, []string{"no encrypted disk (LUKS); system on vda"}}},
-		{"windows 2022 system on, data off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/bitlocker.json")}}, want{protocol.Warn, []string{"system C: encrypted, but not the data volumes D:"}}},
-		{"windows 2019 fr system off", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/bitlocker.json")}}, want{protocol.Fail, []string{"system volume C:"}}},
-		{"windows no cmdlet", "windows", map[string]checkstest.Cmd{ps: {Code: 1}}, want{protocol.Warn, []string{"BitLocker unavailable"}}},
+		{"windows 2022 system on, data off", "windows", map[string]checkstest.Cmd{ps: {Out: env(fixture(t, "windows/server2022/bitlocker.json"))}}, want{protocol.Warn, []string{"system C: encrypted, but not the data volumes D:"}}},
+		{"windows 2019 fr system off", "windows", map[string]checkstest.Cmd{ps: {Out: env(fixture(t, "windows/server2019-fr/bitlocker.json"))}}, want{protocol.Fail, []string{"system volume C:"}}},
+		{"windows server without the feature", "windows", map[string]checkstest.Cmd{ps: {Code: 1, Out: winps.FailureOf(winps.Error{Message: "Le terme « Get-BitLockerVolume » n'est pas reconnu", Category: "ObjectNotFound", Type: commandNotFound, Admin: true})}},
+			want{protocol.Warn, []string{"BitLocker is not installed"}}},
+		{"windows empty output (Wine)", "windows", map[string]checkstest.Cmd{ps: {Out: ""}}, want{protocol.Error, []string{"printed nothing"}}},
+		{"windows zero volumes", "windows", map[string]checkstest.Cmd{ps: {Out: env("[]")}}, want{protocol.Error, []string{"empty list of BitLocker volumes"}}},
+		{"windows not elevated", "windows", map[string]checkstest.Cmd{ps: {Code: 1, Out: winps.Failure("Accès refusé", "PermissionDenied", -2147024891, false)}},
+			want{protocol.Error, []string{"administrator rights needed"}}},
+		{"windows exit code without output", "windows", map[string]checkstest.Cmd{ps: {Code: 1}}, want{protocol.Error, []string{"exit status 1"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -425,21 +442,49 @@ func TestTimeSync(t *testing.T) {
 
 func TestAntivirus(t *testing.T) {
 	t.Parallel()
-	ps := psKey(defenderScript)
+	def, wsc := psKey(defenderScript), psKey(securityCenterScript)
+	workstation := map[string]map[string]any{`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`: {"ProductType": "WinNT"}}
+	server := map[string]map[string]any{`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`: {"ProductType": "ServerNT"}}
+	notFound := winps.FailureOf(winps.Error{Message: "Le terme « Get-MpComputerStatus » n'est pas reconnu", Category: "ObjectNotFound", Type: commandNotFound, Admin: true})
 	tests := []struct {
 		name  string
 		os    string
+		reg   map[string]map[string]any
 		cmds  map[string]checkstest.Cmd
 		procs []string
 		want  want
 	}{
-		{"linux clamav", "linux", nil, []string{"systemd", "clamd", "freshclam"}, want{protocol.Pass, []string{"ClamAV"}}},
-		{"linux nothing", "linux", nil, []string{"systemd", "sshd"}, want{protocol.Warn, []string{"2 processes examined"}}},
-		{"windows 2022 defender fresh", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2022/defender.json")}}, []string{"MsMpEng.exe"}, want{protocol.Pass, []string{"signatures 1 day(s) old"}}},
-		{"windows 2019 fr old signatures", "windows", map[string]checkstest.Cmd{ps: {Out: fixture(t, "windows/server2019-fr/defender.json")}}, nil, want{protocol.Fail, []string{"signatures 12 days old"}}},
-		{"windows defender off but ESET", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":false,"AntivirusEnabled":false,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":65535}`}}, []string{"ekrn.exe"}, want{protocol.Pass, []string{"ESET"}}},
-		{"windows defender off", "windows", map[string]checkstest.Cmd{ps: {Out: `{"AMServiceEnabled":true,"AntivirusEnabled":true,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":0}`}}, nil, want{protocol.Fail, []string{"real-time protection off"}}},
-		{"windows nothing", "windows", nil, []string{"explorer.exe"}, want{protocol.Fail, []string{"neither Microsoft Defender nor another antivirus"}}},
+		{"linux clamav", "linux", nil, nil, []string{"systemd", "clamd", "freshclam"}, want{protocol.Pass, []string{"ClamAV"}}},
+		{"linux nothing", "linux", nil, nil, []string{"systemd", "sshd"}, want{protocol.Warn, []string{"2 processes examined"}}},
+		{"server 2022 defender fresh", "windows", server, map[string]checkstest.Cmd{def: {Out: env(fixture(t, "windows/server2022/defender.json"))}}, []string{"MsMpEng.exe"},
+			want{protocol.Pass, []string{"signatures 1 day(s) old", "tamper protection on", "1 exclusion(s), none broad"}}},
+		{"server 2019 fr old signatures", "windows", server, map[string]checkstest.Cmd{def: {Out: env(fixture(t, "windows/server2019-fr/defender.json"))}}, nil,
+			want{protocol.Fail, []string{"signatures 12 days old"}}},
+		{"server defender off but ESET running", "windows", server, map[string]checkstest.Cmd{def: {Out: env(`{"AntivirusEnabled":false,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":65535}`)}}, []string{"ekrn.exe"},
+			want{protocol.Pass, []string{"ESET"}}},
+		{"server defender real time off", "windows", server, map[string]checkstest.Cmd{def: {Out: env(`{"AMServiceEnabled":true,"AntivirusEnabled":true,"RealTimeProtectionEnabled":false,"AntivirusSignatureAge":0,"AMRunningMode":"Normal"}`)}}, nil,
+			want{protocol.Fail, []string{"real-time protection off"}}},
+		{"server 2016 without Defender and nothing running", "windows", server, map[string]checkstest.Cmd{def: {Out: notFound, Code: 1}}, []string{"explorer.exe"},
+			want{protocol.Fail, []string{"Microsoft Defender (not installed)"}}},
+		{"workstation: Security Center lists ESET on, Defender passive", "windows", workstation, map[string]checkstest.Cmd{
+			wsc: {Out: env(fixture(t, "windows/win11-fr/securitycenter.json"))}, def: {Out: env(fixture(t, "windows/win11-fr/defender-passive.json"))}}, nil,
+			want{protocol.Pass, []string{"ESET Security (Security Center)"}}},
+		{"workstation: Defender with broad exclusions", "windows", workstation, map[string]checkstest.Cmd{
+			wsc: {Out: env(fixture(t, "windows/win10-pro/securitycenter.json"))}, def: {Out: env(fixture(t, "windows/win10-pro/defender-broad.json"))}}, nil,
+			want{protocol.Fail, []string{`broad exclusions (C:\, *.exe)`}}},
+		{"workstation: Security Center empty, nothing runs", "windows", workstation, map[string]checkstest.Cmd{
+			wsc: {Out: env(`[]`)}, def: {Out: notFound}}, []string{"explorer.exe"},
+			want{protocol.Fail, []string{"Security Center knows no antivirus"}}},
+		{"exclusions hidden from a non-administrator", "windows", server, map[string]checkstest.Cmd{def: {Out: env(fixture(t, "windows/win11-fr/defender-passive.json"))}}, nil,
+			want{protocol.Fail, []string{"real-time protection off", "Passive Mode"}}},
+		// No data: never "no antivirus".
+		{"no PowerShell at all", "windows", server, nil, []string{"explorer.exe"}, want{protocol.Error, []string{"antivirus state unreadable"}}},
+		{"PowerShell prints nothing (Wine)", "windows", workstation, map[string]checkstest.Cmd{def: {Out: ""}, wsc: {Out: ""}}, []string{"explorer.exe"},
+			want{protocol.Error, []string{"printed nothing"}}},
+		{"PowerShell error", "windows", server, map[string]checkstest.Cmd{def: {Out: winps.Failure("Échec de l'opération 0x800106ba", "NotSpecified", -2147416390, true), Code: 1}}, nil,
+			want{protocol.Error, []string{"0x800106BA"}}},
+		{"constrained language", "windows", server, map[string]checkstest.Cmd{def: {Out: winps.Constrained()}}, nil,
+			want{protocol.Error, []string{"ConstrainedLanguage"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -447,6 +492,7 @@ func TestAntivirus(t *testing.T) {
 			h := checkstest.Host()
 			h.OS = tt.os
 			h.Exec = &checkstest.Runner{Cmds: tt.cmds}
+			h.Registry = checkstest.Registry{Values: tt.reg}
 			var procs []checks.Process
 			for i, p := range tt.procs {
 				procs = append(procs, checks.Process{PID: int32(i + 1), Name: p})
@@ -491,18 +537,18 @@ func TestWindowsChecks(t *testing.T) {
 		reg  map[string]map[string]any
 		want want
 	}
-	f := func(s string) checkstest.Cmd { return checkstest.Cmd{Out: fixture(t, s)} }
+	f := func(s string) checkstest.Cmd { return checkstest.Cmd{Out: env(fixture(t, s))} }
 	tests := []tc{
 		{"eventlog 2022 small", eventLogCheck{}, map[string]checkstest.Cmd{psKey(eventLogScript): f("windows/server2022/eventlog.json")}, nil,
 			want{protocol.Warn, []string{"Application 20 MiB (min. 32)", "System 20 MiB"}}},
 		{"eventlog 2019 fr ok", eventLogCheck{}, map[string]checkstest.Cmd{psKey(eventLogScript): f("windows/server2019-fr/eventlog.json")}, nil,
 			want{protocol.Pass, []string{"Security 1024 MiB"}}},
-		{"smb 2022 off", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2022/smb.json")}, nil, want{protocol.Pass, []string{"SMBv1 disabled (SMB signing required: true)"}}},
-		{"smb 2019 fr on", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2019-fr/smb.json")}, nil, want{protocol.Fail, []string{"EnableSMB1Protocol=True"}}},
-		{"smb old system registry", smb1Check{}, nil, map[string]map[string]any{lanmanKey: {"SMB1": 0}}, want{protocol.Pass, []string{"SMBv1 disabled"}}},
+		{"smb 2022 off", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2022/smb.json")}, nil, want{protocol.Pass, []string{"SMBv1 server disabled (EnableSMB1Protocol=false)", "feature SMB1Protocol DisabledWithPayloadRemoved"}}},
+		{"smb 2019 fr on", smb1Check{}, map[string]checkstest.Cmd{psKey(smbScript): f("windows/server2019-fr/smb.json")}, nil, want{protocol.Fail, []string{"EnableSMB1Protocol=true", "feature SMB1Protocol Enabled"}}},
+		{"smb old system registry", smb1Check{}, nil, map[string]map[string]any{lanmanKey: {"SMB1": 0}, `HKLM\SYSTEM\CurrentControlSet\Services\Tcpip`: {}}, want{protocol.Pass, []string{`SMBv1 server disabled (LanmanServer\Parameters\SMB1=0), client driver mrxsmb10 absent`}}},
 		{"admins 2022", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2022/admins.json")}, nil, want{protocol.Pass, []string{"3 member(s)"}}},
 		{"admins 2019 fr domain users", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): f("windows/server2019-fr/admins.json")}, nil, want{protocol.Fail, []string{"everybody is an administrator", "Domain Users"}}},
-		{"admins many", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): {Out: `[{"SID":"S-1-5-21-1-2-3-500","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1001","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1002","PrincipalSource":1}]`}}, nil, want{protocol.Warn, []string{"2 besides"}}},
+		{"admins many", adminsCheck{}, map[string]checkstest.Cmd{psKey(adminsScript): {Out: env(`[{"SID":"S-1-5-21-1-2-3-500","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1001","PrincipalSource":1},{"SID":"S-1-5-21-1-2-3-1002","PrincipalSource":1}]`)}}, nil, want{protocol.Warn, []string{"2 besides"}}},
 		{"guest 2022 off", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2022/guest.json")}, nil, want{protocol.Pass, []string{"disabled"}}},
 		{"guest 2019 fr on", guestCheck{}, map[string]checkstest.Cmd{psKey(guestScript): f("windows/server2019-fr/guest.json")}, nil, want{protocol.Fail, []string{"is enabled"}}},
 		{"rdp off", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 1}}, want{protocol.Pass, []string{"disabled"}}},

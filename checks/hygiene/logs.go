@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -95,7 +96,7 @@ func (eventLogCheck) Meta() checks.Meta {
 
 // eventLogScript lists the three main logs by their channel names (not
 // localised). LogMode: 0 Circular, 1 AutoBackup, 2 Retain.
-const eventLogScript = `Get-WinEvent -ListLog Application,System,Security | Select-Object LogName,MaximumSizeInBytes,IsEnabled,LogMode,RecordCount | ConvertTo-Json -Compress`
+const eventLogScript = `Get-WinEvent -ListLog Application,System,Security | Select-Object LogName,MaximumSizeInBytes,IsEnabled,LogMode,RecordCount`
 
 type eventLog struct {
 	LogName            string
@@ -141,13 +142,9 @@ func (eventLogCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.OS != "windows" {
 		return otherOS(h)
 	}
-	out, err := powershell(ctx, h, eventLogScript)
+	ls, err := psNonEmpty[eventLog](ctx, h, eventLogScript, "event logs")
 	if err != nil {
-		return checks.Errored(protocol.Text{FR: "journaux d'événements illisibles", EN: "event logs unreadable"}, err)
-	}
-	ls, err := unmarshalList[eventLog](out)
-	if err != nil {
-		return checks.Errored(protocol.Text{FR: "sortie illisible", EN: "unreadable output"}, err)
+		return winps.Errored(protocol.Text{FR: "journaux d'événements illisibles", EN: "event logs unreadable"}, err)
 	}
 	return judgeEventLogs(ls)
 }

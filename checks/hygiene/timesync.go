@@ -3,7 +3,7 @@ package hygiene
 import (
 	"bufio"
 	"context"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -57,36 +57,82 @@ func orDash(s string) string {
 	return s
 }
 
-const w32timeKey = `HKLM\SYSTEM\CurrentControlSet\Services\W32Time`
+const (
+	w32timeKey       = `HKLM\SYSTEM\CurrentControlSet\Services\W32Time`
+	w32timePolicyKey = `HKLM\SOFTWARE\Policies\Microsoft\W32Time`
+)
+
+// The "Windows Time Service" policies override the service's own
+// parameters: read them first and say which applied.
+var (
+	w32Type      = []regVal{{w32timePolicyKey + `\Parameters`, "Type", true}, {w32timeKey + `\Parameters`, "Type", false}}
+	w32Server    = []regVal{{w32timePolicyKey + `\Parameters`, "NtpServer", true}, {w32timeKey + `\Parameters`, "NtpServer", false}}
+	w32NtpClient = []regVal{{w32timePolicyKey + `\TimeProviders\NtpClient`, "Enabled", true}, {w32timeKey + `\TimeProviders\NtpClient`, "Enabled", false}}
+)
+
+// winTime is what was read of the Windows Time service; fields are set
+// only when read.
+type winTime struct {
+	Start     uint64
+	StartRead bool
+	Type      string
+	TypeFrom  regVal
+	Server    string
+	Client    uint64
+	ClientRd  bool
+}
 
 // judgeWinTime reads the Windows Time service's start mode (2 automatic,
-// 3 manual/trigger, 4 disabled) and type (NTP, NT5DS for the domain
-// hierarchy, AllSync, NoSync).
-func judgeWinTime(start uint64, startErr error, typ, server string) protocol.Result {
-	facts := map[string]any{"start": start, "type": typ}
-	switch {
-	case startErr == nil && start == 4:
-		return checks.Failed(protocol.Text{FR: "service de temps Windows (W32Time) désactivé", EN: "Windows Time service (W32Time) disabled"}, facts)
-	case strings.EqualFold(typ, "NoSync"):
-		return checks.Failed(protocol.Text{FR: "W32Time configuré sans synchronisation (Type=NoSync)", EN: "W32Time configured without synchronisation (Type=NoSync)"}, facts)
-	case strings.EqualFold(typ, "NT5DS"):
-		return checks.Passed(protocol.Text{FR: "heure synchronisée sur le domaine (Type=NT5DS)", EN: "time synchronised from the domain (Type=NT5DS)"}, facts)
-	case typ != "":
-		return checks.Passed(protocol.Textf("heure synchronisée (Type=%s, serveur %s)", "time synchronised (Type=%s, server %s)", typ, orDash(server)), facts)
+// 3 manual/trigger, 4 disabled), its type (NTP, NT5DS for the domain
+// hierarchy, AllSync, NoSync) and whether the NTP client is enabled.
+func judgeWinTime(t winTime) protocol.Result {
+	facts := map[string]any{"type": t.Type, "type_source": t.TypeFrom.Key}
+	if t.StartRead {
+		facts["start"] = t.Start
 	}
-	return checks.Warned(protocol.Text{FR: "configuration W32Time introuvable", EN: "W32Time configuration not found"}, facts)
+	src := t.TypeFrom.source()
+	switch {
+	case t.StartRead && t.Start == 4:
+		return checks.Failed(protocol.Text{FR: "service de temps Windows (W32Time) désactivé (Start=4)", EN: "Windows Time service (W32Time) disabled (Start=4)"}, facts)
+	case strings.EqualFold(t.Type, "NoSync"):
+		return checks.Failed(tf("W32Time configuré sans synchronisation (Type=NoSync, %s)", "W32Time configured without synchronisation (Type=NoSync, %s)", src), facts)
+	case t.ClientRd && t.Client == 0:
+		return checks.Failed(tf("client NTP de W32Time désactivé (NtpClient Enabled=0 ; Type=%s, %s)", "W32Time NTP client disabled (NtpClient Enabled=0; Type=%s, %s)", t.Type, src), facts)
+	case strings.EqualFold(t.Type, "NT5DS"):
+		return checks.Passed(tf("heure synchronisée sur le domaine (Type=NT5DS, %s)", "time synchronised from the domain (Type=NT5DS, %s)", src), facts)
+	}
+	server := protocol.Text{FR: "serveur non lu", EN: "server not read"}
+	if t.Server != "" {
+		server = protocol.Textf("serveur %s", "server %s", t.Server)
+	}
+	return checks.Passed(protocol.Text{FR: fmt.Sprintf("heure synchronisée (Type=%s, %s ; %s)", t.Type, src.FR, server.FR),
+		EN: fmt.Sprintf("time synchronised (Type=%s, %s; %s)", t.Type, src.EN, server.EN)}, facts)
+}
+
+func collectWinTime(r checks.Registry) (winTime, error) {
+	var t winTime
+	var err error
+	if t.Start, err = r.Integer(w32timeKey, "Start"); err == nil {
+		t.StartRead = true
+	}
+	if t.Type, t.TypeFrom, err = firstString(r, w32Type...); err != nil {
+		return t, err
+	}
+	t.Server, _, _ = firstString(r, w32Server...)
+	if t.Client, _, err = firstInt(r, w32NtpClient...); err == nil {
+		t.ClientRd = true
+	}
+	return t, nil
 }
 
 func (c timeCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	switch h.OS {
 	case "windows":
-		start, serr := h.Registry.Integer(w32timeKey, "Start")
-		typ, terr := h.Registry.String(w32timeKey+`\Parameters`, "Type")
-		server, _ := h.Registry.String(w32timeKey+`\Parameters`, "NtpServer")
-		if serr != nil && terr != nil && !errors.Is(terr, checks.ErrNotFound) {
-			return checks.Errored(protocol.Text{FR: "registre W32Time illisible", EN: "W32Time registry unreadable"}, terr)
+		t, err := collectWinTime(h.Registry)
+		if err != nil {
+			return checks.Errored(protocol.Text{FR: "type de synchronisation W32Time (Type) illisible", EN: "W32Time synchronisation type (Type) unreadable"}, err)
 		}
-		return judgeWinTime(start, serr, typ, server)
+		return judgeWinTime(t)
 	case "linux":
 		out, _ := h.Exec.Run(ctx, "timedatectl", "show")
 		td := parseTimedatectl(out)

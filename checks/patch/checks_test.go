@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -13,14 +14,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const aptSim = "apt-get -s -o Debug::NoLocking=1 dist-upgrade"
 
 var (
-	psWUA    = "powershell -NoProfile -NonInteractive -Command " + wuaScript
-	psHotFix = "powershell -NoProfile -NonInteractive -Command " + hotfixScript
+	psWUA    = winps.Key(wuaScript)
+	psHotFix = winps.Key(hotfixScript)
 )
 
 // runAll runs the family through the real runner and returns results by ID.
@@ -565,4 +567,53 @@ func (o overrideTimeout) Meta() checks.Meta {
 	m := o.Check.Meta()
 	m.Timeout = o.d
 	return m
+}
+
+// TestWindows10ESU: past 2025-10-14 Windows 10 22H2 is supported only with
+// an active ESU licence: licensed warns (extended), none or inactive fails,
+// unreadable is an error; LTSC keeps its own date and asks nothing.
+func TestWindows10ESU(t *testing.T) {
+	t.Parallel()
+	esu := winps.Key(esuScript)
+	active := string(fixture(t, "windows/win10-22h2/esu-active.json"))
+	tests := []struct {
+		name    string
+		out     checkstest.Cmd
+		edition string
+		want    protocol.Status
+		ev      string
+	}{
+		{"active ESU", checkstest.Cmd{Out: active}, "", protocol.Warn, "covered by an active ESU licence (Windows(R), Client-ESU-Year2"},
+		{"no ESU", checkstest.Cmd{Out: winps.Envelope("[]", true)}, "", protocol.Fail, "gets no security fixes since 2025-10-14: no ESU licence installed"},
+		{"ESU key not activated", checkstest.Cmd{Out: strings.Replace(active, `"LicenseStatus":1`, `"LicenseStatus":0`, 1)}, "", protocol.Fail, "ESU licence not active"},
+		{"unreadable (Wine)", checkstest.Cmd{Out: ""}, "", protocol.Error, "ESU licence (SoftwareLicensingProduct) unreadable"},
+		{"not elevated", checkstest.Cmd{Out: winps.Failure("Accès refusé", "PermissionDenied", -2147217405, false), Code: 1}, "", protocol.Error, "administrator rights needed"},
+		{"LTSC 2021 keeps its date", checkstest.Cmd{}, "EnterpriseS", protocol.Warn, "Windows 10 Enterprise LTSC 2021: support ends on 2027-01-12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := checkstest.Host()
+			h.OS = "windows"
+			h.FS = fstest.MapFS{}
+			reg := loadRegistry(t, "windows/win10-22h2/registry.json")
+			if tt.edition != "" {
+				reg.Values[keyCurrentVersion]["EditionID"] = tt.edition
+				reg.Values[keyCurrentVersion]["CurrentBuild"] = "19044"
+			}
+			h.Registry = reg
+			r := &checkstest.Runner{Cmds: map[string]checkstest.Cmd{}}
+			if tt.edition == "" {
+				r.Cmds[esu] = tt.out
+			}
+			h.Exec = r
+			res := runAll(t, h)[IDOSSupport]
+			if res.Status != tt.want || !strings.Contains(res.Evidence.EN, tt.ev) {
+				t.Errorf("%s %q, want %s with %q", res.Status, res.Evidence.EN, tt.want, tt.ev)
+			}
+			if tt.edition != "" && slices.Contains(r.Calls, esu) {
+				t.Error("LTSC asked for an ESU licence")
+			}
+		})
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigie-cyber/vigie/checks/winps"
 )
 
 const fixtures = "../../testdata/patch"
@@ -306,10 +308,13 @@ func TestParseWUA(t *testing.T) {
 	}{
 		{"wine prints nothing", string(fixture(t, "windows/wine/wua.json")), "printed nothing"},
 		{"blank lines only", "\r\n\r\n", "printed nothing"},
-		{"agent error", `{"Schema":"vigie.wua/1","Error":"Exception from HRESULT: 0x8024402C","HResult":-2145107924}`, "0x8024402C"},
-		{"search failed", `{"Schema":"vigie.wua/1","ResultCode":4,"Updates":[]}`, "result code 4"},
-		{"not our JSON", `{"foo":1}`, "schema"},
-		{"truncated", `{"Schema":"vigie.wua/1","Updates":[{`, "Windows Update output"},
+		{"agent error", winps.Envelope(`{"Schema":"vigie.wua/1","Error":"Exception from HRESULT: 0x8024402C","HResult":-2145107924}`, true), "0x8024402C"},
+		{"search failed", winps.Envelope(`{"Schema":"vigie.wua/1","ResultCode":4,"Updates":[]}`, true), "result code 4"},
+		{"not our JSON", winps.Envelope(`{"foo":1}`, true), "schema"},
+		{"truncated", `{"vigie":"vigie.ps/1","admin":true,"items":[{"Schema":"vigie.wua/1","Updates":[{`, "envelope"},
+		{"constrained language", winps.Constrained(), "ConstrainedLanguage"},
+		{"PowerShell error", winps.Failure("Accès refusé", "PermissionDenied", -2147024891, false), "PermissionDenied"},
+		{"two objects", winps.Envelope(`[{"Schema":"vigie.wua/1"},{"Schema":"vigie.wua/1"}]`, true), "2 objects"},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
@@ -320,9 +325,9 @@ func TestParseWUA(t *testing.T) {
 			}
 		})
 	}
-	t.Run("empty is errNoOutput", func(t *testing.T) {
+	t.Run("empty is winps.ErrNoOutput", func(t *testing.T) {
 		t.Parallel()
-		if _, err := ParseWUA(nil); !errors.Is(err, errNoOutput) {
+		if _, err := ParseWUA(nil); !errors.Is(err, winps.ErrNoOutput) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -334,10 +339,10 @@ func TestParseHotFix(t *testing.T) {
 	if err != nil || !ok || id != "KB5065432" || last.Format("2006-01-02") != "2026-09-17" {
 		t.Errorf("got %v %q %v %v", last, id, ok, err)
 	}
-	if _, _, _, err := ParseHotFix(fixture(t, "windows/wine/hotfix.json")); !errors.Is(err, errNoOutput) {
+	if _, _, _, err := ParseHotFix(fixture(t, "windows/wine/hotfix.json")); !errors.Is(err, winps.ErrNoOutput) {
 		t.Errorf("wine: err = %v", err)
 	}
-	if _, _, ok, err := ParseHotFix([]byte(`{"Schema":"vigie.hotfix/1","Count":0,"LastInstalled":null}`)); ok || err != nil {
+	if _, _, ok, err := ParseHotFix([]byte(winps.Envelope(`{"Schema":"vigie.hotfix/1","Count":0,"LastInstalled":null}`, true))); ok || err != nil {
 		t.Errorf("none: ok=%v err=%v", ok, err)
 	}
 }

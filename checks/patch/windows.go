@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 )
 
 // Windows collection goes through PowerShell with JSON output and through
@@ -26,12 +27,10 @@ const (
 )
 
 // wuaScript asks the Windows Update Agent for applicable updates not yet
-// installed. Output is UTF-8 whatever the console code page (French
-// titles). Dates are printed as invariant UTC strings and category IDs
+// installed. winps makes the output UTF-8 whatever the console code page
+// (French titles). Dates are printed as invariant UTC strings and category IDs
 // instead of names, so the output is the same on a French Windows.
-const wuaScript = `$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
-$ci = [Globalization.CultureInfo]::InvariantCulture
+const wuaScript = `$ci = $vigieCI
 try {
   $s = New-Object -ComObject Microsoft.Update.Session
   $r = $s.CreateUpdateSearcher().Search('IsInstalled=0 and IsHidden=0')
@@ -45,35 +44,36 @@ try {
       Published = $x.LastDeploymentChangeTime.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', $ci)
     }
   })
-  [pscustomobject]@{ Schema = 'vigie.wua/1'; ResultCode = [int]$r.ResultCode; Updates = $u } | ConvertTo-Json -Depth 4 -Compress
+  [pscustomobject]@{ Schema = 'vigie.wua/1'; ResultCode = [int]$r.ResultCode; Updates = $u }
 } catch {
-  [pscustomobject]@{ Schema = 'vigie.wua/1'; Error = [string]$_.Exception.Message; HResult = [int64]$_.Exception.HResult } | ConvertTo-Json -Compress
+  [pscustomobject]@{ Schema = 'vigie.wua/1'; Error = [string]$_.Exception.Message; HResult = [int64]$_.Exception.HResult }
 }`
 
-// hotfixScript gives the most recent install date of an OS hotfix
-// (Win32_QuickFixEngineering through Get-HotFix), as an invariant string.
-const hotfixScript = `$ErrorActionPreference = 'Stop'
-[Console]::OutputEncoding = [Text.Encoding]::UTF8
-$ci = [Globalization.CultureInfo]::InvariantCulture
+// hotfixScript gives the most recent install date of an OS hotfix, as an
+// invariant string. It reads Win32_QuickFixEngineering through CIM, whose
+// InstalledOn is the raw string Windows stores: "M/d/yyyy" in US order
+// whatever the display language, or a hexadecimal FILETIME on some
+// systems. Get-HotFix parses that string with the current culture, so a
+// French Windows read 9/10 as 9 October; here it is parsed with the
+// invariant culture, inside PowerShell, and printed as ISO 8601.
+const hotfixScript = `$ci = $vigieCI
 try {
-  $h = @(Get-HotFix | Where-Object { $_.InstalledOn } | Sort-Object InstalledOn -Descending)
+  $h = @(Get-CimInstance -ClassName Win32_QuickFixEngineering | ForEach-Object {
+    $raw = [string]$_.InstalledOn
+    $d = $null
+    if ($raw -match '^[0-9A-Fa-f]{16}$') { $d = [DateTime]::FromFileTimeUtc([Convert]::ToInt64($raw, 16)) }
+    else { $t = [DateTime]::MinValue; if ([DateTime]::TryParseExact($raw, [string[]]@('M/d/yyyy', 'M/d/yyyy H:mm:ss', 'yyyyMMdd'), $ci, [Globalization.DateTimeStyles]::None, [ref]$t)) { $d = $t } }
+    if ($d) { [pscustomobject]@{ ID = [string]$_.HotFixID; On = $d } }
+  } | Sort-Object On -Descending)
   $last = $null; $id = $null
-  if ($h.Count -gt 0) { $last = $h[0].InstalledOn.ToString('yyyy-MM-ddTHH:mm:ss', $ci); $id = [string]$h[0].HotFixID }
-  [pscustomobject]@{ Schema = 'vigie.hotfix/1'; Count = $h.Count; LastInstalled = $last; LastID = $id } | ConvertTo-Json -Compress
+  if ($h.Count -gt 0) { $last = $h[0].On.ToString('yyyy-MM-ddTHH:mm:ss', $ci); $id = $h[0].ID }
+  [pscustomobject]@{ Schema = 'vigie.hotfix/1'; Count = $h.Count; LastInstalled = $last; LastID = $id }
 } catch {
-  [pscustomobject]@{ Schema = 'vigie.hotfix/1'; Error = [string]$_.Exception.Message; HResult = [int64]$_.Exception.HResult } | ConvertTo-Json -Compress
+  [pscustomobject]@{ Schema = 'vigie.hotfix/1'; Error = [string]$_.Exception.Message; HResult = [int64]$_.Exception.HResult }
 }`
-
-// errNoOutput is PowerShell exiting 0 without printing anything, which is
-// what Wine's PowerShell stub does: no data, never a pass.
-var errNoOutput = errors.New("PowerShell printed nothing (no Windows Update Agent or WMI behind it, as under Wine)")
 
 func powershell(ctx context.Context, h *checks.Host, script string) ([]byte, error) {
-	out, err := h.Exec.Run(ctx, "powershell", "-NoProfile", "-NonInteractive", "-Command", script)
-	if err != nil {
-		return nil, fmt.Errorf("powershell: %w", err)
-	}
-	return out, nil
+	return winps.Run(ctx, h, script, nil)
 }
 
 // strList accepts a JSON string or array of strings (ConvertTo-Json in
@@ -117,17 +117,12 @@ type wuaOutput struct {
 	} `json:"Updates"`
 }
 
-// psJSON strips what PowerShell may print around the JSON (a BOM, blank
-// lines) and refuses empty output.
+// psJSON takes the one object of winps' envelope: empty output (Wine's
+// PowerShell stub), a PowerShell error or Constrained Language Mode are
+// errors, never an empty result.
 func psJSON(out []byte) ([]byte, error) {
-	out = bytes.TrimSpace(bytes.TrimPrefix(out, []byte("\xef\xbb\xbf")))
-	if len(out) == 0 {
-		return nil, errNoOutput
-	}
-	if i := bytes.IndexByte(out, '{'); i > 0 {
-		out = out[i:]
-	}
-	return out, nil
+	v, _, err := winps.One[json.RawMessage](out)
+	return v, err
 }
 
 // hresultError formats a COM error such as 0x8024402C (no connection to

@@ -136,3 +136,22 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAdminNotice(t *testing.T) {
+	sc := &protocol.Scorecard{Header: protocol.Header{Host: protocol.HostInfo{OS: "windows"}}, Results: []protocol.Result{
+		{ID: "hygiene.disk-encryption", Status: protocol.Error, Evidence: protocol.Text{FR: "état BitLocker illisible (droits administrateur nécessaires) : Accès refusé"}},
+		{ID: "hygiene.firewall", Status: protocol.Pass, Evidence: protocol.Text{FR: "pare-feu actif"}},
+		{ID: "hygiene.antivirus", Status: protocol.Error, Evidence: protocol.Text{FR: "PowerShell n'a rien affiché"}},
+	}}
+	n := adminNotice(sc, false)
+	if !strings.Contains(n, "sans droits administrateur : 1 vérification(s)") || !strings.Contains(n, "hygiene.disk-encryption") || strings.Contains(n, "hygiene.antivirus") {
+		t.Errorf("notice %q", n)
+	}
+	if adminNotice(sc, true) != "" {
+		t.Error("notice while elevated")
+	}
+	sc.Host.OS = "linux"
+	if adminNotice(sc, false) != "" {
+		t.Error("notice on Linux")
+	}
+}

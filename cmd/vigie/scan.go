@@ -148,6 +148,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("analyse interrompue")
 	}
+	fmt.Fprint(stderr, adminNotice(sc, elevated()))
 	if key != nil {
 		data, err := protocol.SignScorecard(sc, key)
 		if err != nil {

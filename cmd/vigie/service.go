@@ -115,15 +115,25 @@ func runUninstall(args []string, stdout, stderr io.Writer) error {
 	} else if len(pos) > 0 {
 		return usagef("argument inattendu %q", pos[0])
 	}
-	if err := installer.Uninstall(p.options(), *purge); err != nil {
+	removed, err := installer.Uninstall(p.options(), *purge)
+	if err != nil {
 		return err
 	}
-	if *purge {
-		fmt.Fprintln(stdout, "Service, configuration, clé et bilans en attente supprimés.")
-	} else {
-		fmt.Fprintf(stdout, "Service supprimé. Configuration et dossier d'état conservés (%s, %s) ; --purge les supprime.\n", *p.config, installer.StateDirOf(p.options()))
-	}
+	fmt.Fprint(stdout, uninstallMessage(removed, *purge, *p.config, installer.StateDirOf(p.options())))
 	return nil
+}
+
+// uninstallMessage says what uninstall did: "Service supprimé" only when a
+// service was there.
+func uninstallMessage(removed, purge bool, config, state string) string {
+	svc := "Aucun service Vigie n'était installé."
+	if removed {
+		svc = "Service supprimé."
+	}
+	if purge {
+		return svc + " Configuration, clé et bilans en attente supprimés.\n"
+	}
+	return fmt.Sprintf("%s Configuration et dossier d'état conservés (%s, %s) ; --purge les supprime.\n", svc, config, state)
 }
 
 func runEnroll(args []string, stdout, stderr io.Writer) error {

@@ -71,3 +71,13 @@ func TestScanNowSpoolsWhenNotEnrolled(t *testing.T) {
 		t.Errorf("bad config: exit %d %q", code, stderr)
 	}
 }
+
+// TestUninstallMessage: "Service supprimé" only when a service was removed.
+func TestUninstallMessage(t *testing.T) {
+	if m := uninstallMessage(false, false, "c", "s"); strings.Contains(m, "Service supprimé") || !strings.Contains(m, "Aucun service Vigie n'était installé") {
+		t.Errorf("nothing installed: %q", m)
+	}
+	if m := uninstallMessage(true, true, "c", "s"); !strings.HasPrefix(m, "Service supprimé.") || !strings.Contains(m, "clé et bilans en attente supprimés") {
+		t.Errorf("removed and purged: %q", m)
+	}
+}
