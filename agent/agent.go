@@ -138,6 +138,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 		Run:      checks.RunOptions{Timeout: a.cfg.Scan.Timeout, Concurrency: max(2, runtime.NumCPU())},
 		AgentID:  a.AgentID(),
 		Sequence: seq,
+		Assets:   a.cfg.DeclaredAssets(),
 	}
 	so.Entity, so.Targets.Sector = st.HubIdentity(a.cfg.Entity, so.Targets.Sector)
 	if ans, err := LoadAnswers(a.cfg.StateDir); err != nil {
@@ -170,9 +171,27 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 		return nil, fmt.Errorf("analyse : %w", err)
 	}
 	sc.AgentID, sc.Sequence = a.AgentID(), seq
+	full := trimInventory(sc, st, start)
 	env, err := protocol.SignScorecard(sc, a.key)
 	if err != nil {
 		return nil, err
+	}
+	if len(env) > protocol.MaxEnvelopeSize && full {
+		// The hub would refuse the whole scorecard: send it without the
+		// inventory rather than not at all.
+		a.log.Error("inventaire logiciel trop volumineux pour être envoyé : bilan envoyé sans lui", "packages", len(sc.Software), "bytes", len(env))
+		sc.Software, sc.SoftwareSHA256, full = nil, "", false
+		if env, err = protocol.SignScorecard(sc, a.key); err != nil {
+			return nil, err
+		}
+	}
+	if full {
+		if _, err := UpdateState(a.cfg.StateDir, func(s *State) error {
+			s.Inventory.PendingSequence, s.Inventory.PendingSHA256, s.Inventory.PendingAt = seq, sc.SoftwareSHA256, start.UTC()
+			return nil
+		}); err != nil {
+			a.log.Warn("état de l'inventaire non enregistré (il sera renvoyé en entier)", "err", err)
+		}
 	}
 	a.spoolOrKeep(pendingCard{seq: seq, id: sc.ID, data: env})
 	a.log.Info("analyse terminée", "sequence", seq, "score", sc.Score, "level", int(sc.Level),
@@ -225,6 +244,7 @@ func (a *Agent) Flush(ctx context.Context) FlushResult {
 func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (res FlushResult) {
 	force := scanned != nil
 	now := a.opt.Clock.Now()
+	var acks []delivery // the hub's replies, recorded in the state
 	a.spoolOrKeep(pendingCard{})
 	st, err := LoadState(a.cfg.StateDir)
 	if err != nil {
@@ -238,6 +258,9 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 			return
 		}
 		_, err := UpdateState(a.cfg.StateDir, func(s *State) error {
+			for _, d := range acks {
+				s.Inventory.acknowledge(d.seq, d.reply)
+			}
 			if scanned != nil {
 				s.LastScan, s.LastScore, s.LastLevel, s.LastScanError = a.opt.Clock.Now().UTC(), scanned.Score, int(scanned.Level), ""
 			}
@@ -276,11 +299,15 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 		return res
 	}
 	send := func(data []byte, seq uint64) (stop bool, delivered bool) {
-		out, retryAfter, err := up.Send(ctx, data)
+		out, retryAfter, reply, err := up.SendReply(ctx, data)
 		switch out {
 		case Delivered:
 			a.attempt, a.notBefore = 0, time.Time{}
 			res.Delivered++
+			acks = append(acks, delivery{seq, reply})
+			if reply.SendInventory {
+				a.log.Info("le hub demande l'inventaire logiciel complet : il sera joint au prochain bilan", "sequence", seq)
+			}
 			a.log.Info("bilan livré au hub", "sequence", seq)
 			return false, true
 		case Rejected:

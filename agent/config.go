@@ -54,6 +54,9 @@ type Config struct {
 	Spool       SpoolConfig       `toml:"spool"`
 	Scan        ScanConfig        `toml:"scan"`
 	DNS         DNSConfig         `toml:"dns"`
+	// Assets are appliances no agent runs on ([[assets]]: firewalls, NAS,
+	// hypervisors), carried in every scorecard (config_assets.go).
+	Assets []AssetConfig `toml:"assets"`
 
 	tlsRoots   *x509.CertPool // loaded from TLSCAFile by validate
 	dnsAnchors []dns.RR       // loaded from DNS.TrustAnchorFile (or Debian's) by validate
@@ -319,6 +322,9 @@ func (c *Config) validate(name string, src []byte) error {
 		return bad(fmt.Sprintf("%v hors limites (entre 1s et 10m)", c.Scan.Timeout), "scan", "timeout")
 	}
 	if err := c.validateDNS(bad); err != nil {
+		return err
+	}
+	if err := c.validateAssets(name, src); err != nil {
 		return err
 	}
 	known := map[string]bool{}

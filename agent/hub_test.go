@@ -42,6 +42,10 @@ type testHub struct {
 	fault func(n int) fault
 	// lieSPKI makes the enrolment reply announce another fingerprint.
 	lieSPKI bool
+	// inventories are the full inventories received, by software_sha256
+	// (checked against the list); a scorecard naming one the hub does not
+	// hold gets send_inventory in its reply, as issue 15's hub does.
+	inventories map[string][]protocol.Package
 }
 
 type fault int
@@ -59,7 +63,8 @@ const (
 
 func newTestHub(t testing.TB, cert *tls.Certificate) *testHub {
 	h := &testHub{t: t, tokens: map[string]string{"GOOD-TOKEN": "valid", "OLD-TOKEN": "expired", "USED-TOKEN": "used"},
-		agents: map[string]ed25519.PublicKey{}, revoked: map[string]bool{}, ids: map[string]bool{}, lastSeq: map[string]uint64{}}
+		agents: map[string]ed25519.PublicKey{}, revoked: map[string]bool{}, ids: map[string]bool{}, lastSeq: map[string]uint64{},
+		inventories: map[string][]protocol.Package{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathEnroll, h.enroll)
 	mux.HandleFunc("POST "+protocol.PathScorecards, h.upload)
@@ -221,7 +226,18 @@ func (h *testHub) upload(w http.ResponseWriter, r *http.Request) {
 	if f == storeThenCut {
 		panic(http.ErrAbortHandler)
 	}
-	writeJSON(w, 201, map[string]any{"status": "stored", "scorecard_id": sc.ID, "sequence": sc.Sequence})
+	reply := map[string]any{"status": "stored", "scorecard_id": sc.ID, "sequence": sc.Sequence}
+	if sha := sc.SoftwareSHA256; sha != "" {
+		if sc.Software != nil || sha == protocol.SoftwareSHA256(nil) {
+			if got := protocol.SoftwareSHA256(sc.Software); got != sha {
+				h.t.Errorf("scorecard %d: software_sha256 %s, its software hashes to %s", sc.Sequence, sha, got)
+			}
+			h.inventories[sha] = sc.Software
+		} else if _, ok := h.inventories[sha]; !ok {
+			reply["send_inventory"] = true
+		}
+	}
+	writeJSON(w, 201, reply)
 }
 
 // newCert makes a self-signed ECDSA certificate for 127.0.0.1.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/checks/patch"
+	"github.com/vigie-cyber/vigie/checks/inventory"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
@@ -29,6 +29,8 @@ type ScanOptions struct {
 	Only []protocol.Domain
 	// Inventory, when set, collects the software inventory.
 	Inventory func(ctx context.Context, h *checks.Host) ([]protocol.Package, error)
+	// Assets are the appliances declared in the configuration.
+	Assets []protocol.Asset
 }
 
 // Scan runs every registered check on h and assembles the scorecard. It is
@@ -42,17 +44,23 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorec
 	}
 	results := checks.RunAll(ctx, h, list, opt.Run)
 	info, _ := h.Facts.Info(ctx) // best effort: a scorecard without host facts is still a scorecard
+	// What advisories name the system by (build, release, codename, running
+	// kernel's package): best effort too, an empty field meaning unknown.
+	inventory.HostFacts(h, &info)
 	var sw []protocol.Package
+	collected := false
 	if opt.Inventory != nil {
 		ictx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		sw, _ = opt.Inventory(ictx, h)
+		var err error
+		sw, err = opt.Inventory(ictx, h)
+		collected = err == nil
 		cancel()
 	}
 	// The catalogue ranks the measures of the restitution; a catalogue
 	// that does not load is a build defect the registry tests catch, and
 	// the scorecard is still built (actions in severity order).
 	cat, _ := registry.Guidance()
-	return report.Build(report.Scan{
+	sc := report.Build(report.Scan{
 		Catalogue:    cat,
 		Checks:       list,
 		Results:      results,
@@ -66,15 +74,19 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorec
 		Sequence:     opt.Sequence,
 		Software:     sw,
 	})
+	if collected {
+		// Named even when empty: "nothing installed" is not "not read".
+		sc.Software = protocol.SortPackages(sc.Software)
+		sc.SoftwareSHA256 = protocol.SoftwareSHA256(sc.Software)
+	} else {
+		sc.Software = nil // a partial inventory would read as "not installed"
+	}
+	sc.Assets = opt.Assets
+	return sc
 }
 
 // Software collects the host's software inventory for the scorecard, so a
 // region can find every entity running a product named in a CERT-FR alert.
 func Software(ctx context.Context, h *checks.Host) ([]protocol.Package, error) {
-	pkgs, err := patch.Software(ctx, h)
-	out := make([]protocol.Package, len(pkgs))
-	for i, p := range pkgs {
-		out[i] = protocol.Package{Name: p.Name, Version: p.Version, Source: p.Source}
-	}
-	return out, err
+	return inventory.Software(ctx, h)
 }

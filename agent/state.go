@@ -45,6 +45,27 @@ type State struct {
 	// Blocked is set when the hub answered 401/403: uploads stop until the
 	// agent is enrolled again.
 	Blocked string `json:"blocked,omitempty"`
+
+	// The software inventory is sent in full only when the hub may not
+	// have it (agent/inventory.go).
+	Inventory InventoryState `json:"inventory,omitzero"`
+}
+
+// InventoryState is what the agent knows of the inventory the hub holds.
+type InventoryState struct {
+	// SHA256 is the last full inventory the hub acknowledged, and At the
+	// time of the scan that collected it.
+	SHA256 string    `json:"sha256,omitempty"`
+	At     time.Time `json:"at,omitzero"`
+	// PendingSequence is the last spooled scorecard carrying a full
+	// inventory (PendingSHA256, collected at PendingAt); its delivery
+	// makes it the acknowledged one.
+	PendingSequence uint64    `json:"pending_sequence,omitempty"`
+	PendingSHA256   string    `json:"pending_sha256,omitempty"`
+	PendingAt       time.Time `json:"pending_at,omitzero"`
+	// Requested is set when the hub asked for the full inventory
+	// (IngestResponse.SendInventory), until a full one is acknowledged.
+	Requested bool `json:"requested,omitempty"`
 }
 
 // HubIdentity is the entity and sector a scorecard goes to the hub under:

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,9 +62,17 @@ func (u *Uploader) Close() { u.client.CloseIdleConnections() }
 // happened for every outcome but Delivered; retryAfter is the hub's
 // Retry-After, if any.
 func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retryAfter time.Duration, err error) {
+	out, retryAfter, _, err = u.SendReply(ctx, envelope)
+	return out, retryAfter, err
+}
+
+// SendReply is Send that also returns the hub's reply to a delivered
+// scorecard (zero when it could not be read: the status is the
+// acknowledgement, the body only adds requests such as SendInventory).
+func (u *Uploader) SendReply(ctx context.Context, envelope []byte) (out Outcome, retryAfter time.Duration, reply protocol.IngestResponse, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(envelope))
 	if err != nil {
-		return Retry, 0, err
+		return Retry, 0, reply, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(protocol.HeaderAgent, u.agentID)
@@ -71,26 +80,29 @@ func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retr
 	resp, err := u.client.Do(req)
 	if err != nil {
 		if errors.Is(err, ErrPinMismatch) {
-			return Retry, 0, err // logged loudly by the caller; files kept
+			return Retry, 0, reply, err // logged loudly by the caller; files kept
 		}
-		return Retry, 0, fmt.Errorf("hub injoignable : %w", err)
+		return Retry, 0, reply, fmt.Errorf("hub injoignable : %w", err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK, http.StatusCreated:
-		// Read the body so the connection is reused; the ack is the status.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, protocol.MaxReplySize))
-		return Delivered, 0, nil
+		// Read the whole body so the connection is reused.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, protocol.MaxReplySize))
+		if json.Unmarshal(body, &reply) != nil {
+			reply = protocol.IngestResponse{}
+		}
+		return Delivered, 0, reply, nil
 	}
 	he := readHubError(resp, u.now())
 	switch {
 	case resp.StatusCode == http.StatusBadRequest, resp.StatusCode == http.StatusConflict,
 		resp.StatusCode == http.StatusRequestEntityTooLarge, resp.StatusCode == http.StatusUnprocessableEntity:
-		return Rejected, 0, he
+		return Rejected, 0, reply, he
 	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
-		return Blocked, 0, he
+		return Blocked, 0, reply, he
 	}
-	return Retry, he.RetryAfter, he
+	return Retry, he.RetryAfter, reply, he
 }
 
 // Health asks the hub's health endpoint over the pinned connection and

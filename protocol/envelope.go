@@ -16,8 +16,9 @@ import (
 // PayloadType identifies a Vigie scorecard inside a DSSE envelope.
 const PayloadType = "application/vnd.vigie.scorecard.v1+json"
 
-// MaxEnvelopeSize bounds what Verify and the hub accept (1 MiB).
-const MaxEnvelopeSize = 1 << 20
+// MaxEnvelopeSize bounds what Verify and the hub accept (4 MiB): room for
+// a full software inventory of 10,000 packages (TestInventoryFits).
+const MaxEnvelopeSize = 4 << 20
 
 // Envelope is a DSSE envelope (github.com/secure-systems-lab/dsse).
 type Envelope struct {

@@ -42,6 +42,26 @@ type HostInfo struct {
 	KernelVersion   string    `json:"kernel_version"`
 	Arch            string    `json:"arch"`
 	BootTime        time.Time `json:"boot_time"`
+
+	// What security advisories name a system by (docs/protocol.md): a
+	// Windows build and line, a Linux release's codename and the running
+	// kernel's package version. Empty when not known.
+
+	// OSBuild is Windows' major.minor.CurrentBuild.UBR: 10.0.19045.6809.
+	OSBuild string `json:"os_build,omitempty"`
+	// OSRelease is Windows' DisplayVersion (22H2, 24H2), else ReleaseId (1607).
+	OSRelease string `json:"os_release,omitempty"`
+	// OSEdition is Windows' EditionID: Professional, ServerStandard...
+	OSEdition string `json:"os_edition,omitempty"`
+	// OSInstallation is Windows' InstallationType: Client, Server, Server Core.
+	OSInstallation string `json:"os_installation,omitempty"`
+	// OSCodename is os-release's VERSION_CODENAME: bookworm, jammy.
+	OSCodename string `json:"os_codename,omitempty"`
+	// KernelPackageVersion is the version of the package the running
+	// kernel came from (Debian 6.1.158-1, Ubuntu 5.15.0-91.101, RHEL
+	// 5.14.0-427.13.1.el9_4): a fixed kernel installed but not yet booted
+	// does not protect the host.
+	KernelPackageVersion string `json:"kernel_package_version,omitempty"`
 }
 
 // Result is what one check saw, with the metadata a reader needs to score

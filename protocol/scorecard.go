@@ -45,20 +45,24 @@ type Scores struct {
 }
 
 // Scorecard is one scan of one host. The JSON field order (header, results,
-// scores, actions, software) is the published one.
+// scores, actions, software, software_sha256, assets) is the published one.
 type Scorecard struct {
-	Header   `json:",inline"`
-	Results  []Result `json:"results"`
-	Scores   `json:",inline"`
-	Actions  []Action  `json:"actions"`
+	Header  `json:",inline"`
+	Results []Result `json:"results"`
+	Scores  `json:",inline"`
+	Actions []Action `json:"actions"`
+	// Software is the full inventory, sent when it changed since the last
+	// one the hub acknowledged, every InventoryRefresh, or when the hub
+	// asked for it (IngestResponse.SendInventory); otherwise left out and
+	// SoftwareSHA256 alone names it.
 	Software []Package `json:"software,omitempty"`
-}
-
-// Package is one installed software package (for CERT-FR alert matching).
-type Package struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Source  string `json:"source,omitempty"`
+	// SoftwareSHA256 is SoftwareSHA256(Software) of the inventory collected
+	// by this scan, whether or not Software is sent; empty when no
+	// inventory could be collected.
+	SoftwareSHA256 string `json:"software_sha256,omitempty"`
+	// Assets are the appliances declared in the agent's configuration
+	// (firewalls, NAS, hypervisors), always sent in full.
+	Assets []Asset `json:"assets,omitempty"`
 }
 
 // DomainScore is a domain's score and its counts.
@@ -101,6 +105,9 @@ type Summary struct {
 	Header  `json:",inline"`
 	Results []ResultStatus `json:"results"`
 	Scores  `json:",inline"`
+	// SoftwareSHA256 names the host's inventory (the hub files the
+	// inventory itself, when sent, by this name).
+	SoftwareSHA256 string `json:"software_sha256,omitempty"`
 }
 
 // ResultStatus is a result as the summary keeps it.
@@ -111,7 +118,7 @@ type ResultStatus struct {
 
 // Summary returns the scorecard's summary.
 func (s *Scorecard) Summary() *Summary {
-	sum := &Summary{Header: s.Header, Scores: s.Scores}
+	sum := &Summary{Header: s.Header, Scores: s.Scores, SoftwareSHA256: s.SoftwareSHA256}
 	if s.Results != nil {
 		sum.Results = make([]ResultStatus, len(s.Results))
 	}
@@ -202,6 +209,9 @@ func (s *Summary) Validate() error {
 			return errors.New("scorecard: domain score without a valid domain")
 		}
 	}
+	if s.SoftwareSHA256 != "" && !isSHA256Hex(s.SoftwareSHA256) {
+		return errors.New("scorecard: software_sha256 is not 64 lowercase hex digits")
+	}
 	for _, r := range s.Results {
 		if r.ID == "" || len(r.ID) > MaxResultIDLen || hasControl(r.ID) {
 			return errors.New("scorecard: result without a valid id")
@@ -211,6 +221,19 @@ func (s *Summary) Validate() error {
 		}
 	}
 	return nil
+}
+
+// isSHA256Hex reports whether s is a SHA-256 in lowercase hex.
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // hasControl reports whether s holds a C0 or C1 control character or DEL.

@@ -46,6 +46,10 @@ type IngestResponse struct {
 	Status      string `json:"status"` // IngestStored, IngestDuplicate
 	ScorecardID string `json:"scorecard_id"`
 	Sequence    uint64 `json:"sequence"`
+	// SendInventory asks the agent to send its full software inventory
+	// with its next scorecard: the hub does not know the inventory this
+	// scorecard's software_sha256 names (new hub, lost data).
+	SendInventory bool `json:"send_inventory,omitempty"`
 }
 
 // Health is the reply to GET /api/v1/health.

@@ -461,47 +461,6 @@ func TestNotApplicable(t *testing.T) {
 	}
 }
 
-func TestSoftware(t *testing.T) {
-	t.Parallel()
-	t.Run("windows registry", func(t *testing.T) {
-		t.Parallel()
-		got, err := Software(context.Background(), windowsHost(t, "windows/server2022"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []Package{
-			{Name: "7-Zip 24.08 (x64)", Version: "24.08", Source: "windows-registry"},
-			{Name: "Veeam Agent for Microsoft Windows", Version: "6.2.0.121", Source: "windows-registry"},
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("(-want +got):\n%s", diff)
-		}
-	})
-	t.Run("dpkg", func(t *testing.T) {
-		t.Parallel()
-		h, r := debianHost(t, "", nil)
-		r.Cmds[`dpkg-query -W -f ${Package}\t${Version}\t${db:Status-Abbrev}\n`] = checkstest.Cmd{Out: "zlib1g\t1:1.2.13.dfsg-1\tii \nbash\t5.2.15-2+b8\tii \n"}
-		got, err := Software(context.Background(), h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []Package{{"bash", "5.2.15-2+b8", "dpkg"}, {"zlib1g", "1:1.2.13.dfsg-1", "dpkg"}}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("(-want +got):\n%s", diff)
-		}
-	})
-	t.Run("rpm", func(t *testing.T) {
-		t.Parallel()
-		h := rhelHost(t, "dnf/rocky9", map[string]checkstest.Cmd{
-			`rpm -qa --qf %{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\n`: {Out: "glibc\t0:2.34-125.el9_5.8\tx86_64\n"},
-		}, nil)
-		got, err := Software(context.Background(), h)
-		if err != nil || len(got) != 1 || got[0].Version != "2.34-125.el9_5.8" {
-			t.Errorf("got %v, %v", got, err)
-		}
-	})
-}
-
 func newGzip(w *strings.Builder) *gzip.Writer { return gzip.NewWriter(w) }
 
 // TestCollectionShared: the checks of one list share one collection per

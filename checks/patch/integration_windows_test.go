@@ -37,7 +37,4 @@ func TestLiveWindows(t *testing.T) {
 			t.Errorf("under Wine %s must be an error, got %s", r.ID, r.Status)
 		}
 	}
-	if _, err := Software(context.Background(), checks.Live()); err != nil && !underWine() {
-		t.Errorf("software inventory: %v", err)
-	}
 }

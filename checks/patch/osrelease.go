@@ -16,6 +16,7 @@ type OSRelease struct {
 	ID         string   // debian, ubuntu, rocky, almalinux, rhel, centos
 	IDLike     []string // debian; rhel centos fedora
 	VersionID  string   // 12, 22.04, 9.4
+	Codename   string   // VERSION_CODENAME: bookworm, jammy (none on the RHEL family)
 	Name       string   // CentOS Stream, Debian GNU/Linux
 	PrettyName string
 }
@@ -65,6 +66,7 @@ func ParseOSRelease(data []byte) (OSRelease, error) {
 		ID:         strings.ToLower(vals["ID"]),
 		IDLike:     like,
 		VersionID:  vals["VERSION_ID"],
+		Codename:   vals["VERSION_CODENAME"],
 		Name:       vals["NAME"],
 		PrettyName: vals["PRETTY_NAME"],
 	}, nil

@@ -1,7 +1,7 @@
 // Package patch holds the OS patching checks: pending and security updates
 // (apt, dnf/yum, Windows Update), days since the last update, pending
-// reboot, automatic updates and the operating system's end of support, plus
-// the software inventory (Software). ANSSI hygiene guide measures 34 and 35,
+// reboot, automatic updates and the operating system's end of support
+// (the software inventory is checks/inventory). ANSSI hygiene guide measures 34 and 35,
 // CIS Controls v8 IG1 2.2, 7.3 and 7.4, NIS2 art. 21(2)(e).
 package patch
 

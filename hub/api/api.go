@@ -41,7 +41,7 @@ type Config struct {
 	EnrollsPerMinute int
 	// MaxConcurrentUploads bounds the uploads read and verified at once
 	// (default 128; negative: unbounded), and with them the memory they
-	// hold: at most 1 MiB of body each. An upload waits up to UploadWait
+	// hold: at most protocol.MaxEnvelopeSize (4 MiB) of body each. An upload waits up to UploadWait
 	// (default 10 s) for its turn, then gets 503 hub_busy with Retry-After,
 	// which agents honour.
 	MaxConcurrentUploads int

@@ -45,9 +45,10 @@ var (
 )
 
 // maxStoredEnvelope bounds decompression: no envelope is accepted above
-// protocol.MaxEnvelopeSize (1 MiB); a corrupted row cannot make the hub
-// allocate more than this.
-const maxStoredEnvelope = 4 << 20
+// protocol.MaxEnvelopeSize (4 MiB), and what is stored (the envelope, or
+// its parts with the payload decoded from base64) is never larger than the
+// envelope; a corrupted row cannot make the hub allocate more than this.
+const maxStoredEnvelope = 4 << 20 // = protocol.MaxEnvelopeSize
 
 // packEnvelope returns the stored form of sc's envelope:
 //
