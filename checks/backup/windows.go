@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,6 +162,9 @@ func installedPrograms(r checks.Registry) ([]string, error) {
 	if !found {
 		return nil, fmt.Errorf("%s: %w", keyUninstall, checks.ErrNotFound)
 	}
+	// Sorted, so the evidence and facts name products in a stable order
+	// whatever order the registry (or a test's map) lists sub-keys in.
+	slices.Sort(names)
 	return names, nil
 }
 
