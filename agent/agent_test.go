@@ -314,6 +314,9 @@ func TestPinnedIdentityMismatchRefused(t *testing.T) {
 	hubB.agents[a.AgentID()] = a.key.Public().(ed25519.PublicKey)
 	UpdateState(cfg.StateDir, func(s *State) error { s.HubURL = hubB.URL(); return nil })
 	a.Cycle(context.Background())
+	// The cycle's attempt set a backoff with jitter; this flush must try
+	// again now, whatever the draw (it made the test flaky).
+	a.notBefore = time.Time{}
 	r := a.Flush(context.Background())
 	if !errors.Is(r.Err, ErrPinMismatch) || !strings.Contains(r.Err.Error(), "réinscrivez") {
 		t.Errorf("err = %v, want pin mismatch with advice", r.Err)
