@@ -121,7 +121,7 @@ type DCConfig struct {
 	LDAPSigning string
 	// ChannelBinding: "always", "when-supported", "never" or
 	// "unsupported" (Samba has no LDAP channel binding setting).
-	ChannelBinding string
+	ChannelBinding     string
 	SMBSigningRequired bool
 	// NTLMv1Accepted and LMAccepted: the DC answers LM or NTLMv1.
 	NTLMv1Accepted bool

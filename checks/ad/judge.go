@@ -31,7 +31,7 @@ const (
 	dormantFailShare = 10 // percent of enabled accounts
 	backupWarnDays   = 30
 	backupFailDays   = 180 // the default tombstone lifetime: an older backup cannot be restored safely
-	lapsWarnShare    = 90 // percent of member computers covered
+	lapsWarnShare    = 90  // percent of member computers covered
 	maxNamesShown    = 20
 )
 

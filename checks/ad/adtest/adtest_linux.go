@@ -239,4 +239,3 @@ func LdbFile(ctx context.Context, prog, samLDB, file string) error {
 	}
 	return nil
 }
-
