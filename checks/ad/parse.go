@@ -80,9 +80,6 @@ func rid(sid string) uint32 {
 	return uint32(v)
 }
 
-// epoch1601 is the FILETIME origin.
-var epoch1601 = time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // ParseFileTime reads an AD integer time (100 ns since 1601, as decimal
 // text). 0 and the "never" value (max int64) give the zero time.
 func ParseFileTime(s string) (time.Time, error) {
@@ -99,9 +96,13 @@ func ParseFileTime(s string) (time.Time, error) {
 	return fileTime(uint64(v)), nil
 }
 
+// secs1601To1970 is the number of seconds between the FILETIME origin and
+// the Unix epoch. time.Duration spans only 292 years, so FILETIMEs are
+// converted through Unix seconds, never added to epoch1601 as a Duration.
+const secs1601To1970 = 11644473600
+
 func fileTime(v uint64) time.Time {
-	sec := int64(v / 10_000_000)
-	return epoch1601.Add(time.Duration(sec) * time.Second).Add(time.Duration(v%10_000_000) * 100)
+	return time.Unix(int64(v/10_000_000)-secs1601To1970, int64(v%10_000_000)*100).UTC()
 }
 
 // ParseGeneralizedTime reads whenCreated ("20240101120000.0Z").
@@ -191,7 +192,7 @@ func ParseReplPropertyMetaData(b []byte) (BackupStamp, error) {
 			return BackupStamp{}, errors.New("replPropertyMetaData: dSASignature time out of range")
 		}
 		return BackupStamp{Found: true, Version: int(binary.LittleEndian.Uint32(e[4:])),
-			Time: epoch1601.Add(time.Duration(secs) * time.Second), Source: "replPropertyMetaData"}, nil
+			Time: time.Unix(int64(secs)-secs1601To1970, 0).UTC(), Source: "replPropertyMetaData"}, nil
 	}
 	return BackupStamp{}, nil
 }
