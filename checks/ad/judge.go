@@ -183,6 +183,9 @@ func judgePrivGroups(s *state, now time.Time) verdict {
 	var enabled, disabled, sleeping []Account
 	for _, a := range priv {
 		switch {
+		case !a.Enabled() && a.RID == 500:
+			// The built-in Administrator cannot leave Administrators;
+			// keeping it disabled is the recommended state.
 		case !a.Enabled():
 			disabled = append(disabled, a)
 		case dormant(a, now):
@@ -337,9 +340,9 @@ func WinVersionFromAD(osName, osVersion string) (patch.WinVersion, bool) {
 		v.EditionID = "IoTEnterpriseS"
 	case strings.Contains(lo, "ltsc"), strings.Contains(lo, "ltsb"):
 		v.EditionID = "EnterpriseS"
-	case strings.Contains(lo, "enterprise"):
+	case strings.Contains(lo, "enterprise"), strings.Contains(lo, "entreprise"):
 		v.EditionID = "Enterprise"
-	case strings.Contains(lo, "education"):
+	case strings.Contains(lo, "education"), strings.Contains(lo, "éducation"):
 		v.EditionID = "Education"
 	}
 	return v, true
