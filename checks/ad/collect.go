@@ -120,7 +120,6 @@ func Connect(ctx context.Context, d checks.Dialer, cfg *Config) (*ldap.Conn, err
 // Searcher is the part of *ldap.Conn the reader uses.
 type Searcher interface {
 	Search(*ldap.SearchRequest) (*ldap.SearchResult, error)
-	SearchWithPaging(*ldap.SearchRequest, uint32) (*ldap.SearchResult, error)
 }
 
 // Read reads the directory through s. baseDN empty: defaultNamingContext.
@@ -184,115 +183,107 @@ func Read(ctx context.Context, s Searcher, baseDN string, now time.Time) (*Snaps
 		}
 	}
 
-	// Accounts: users (sAMAccountType 805306368) and computers (805306369).
-	entries, err := paged(ctx, s, baseDN, "(|(sAMAccountType=805306368)(sAMAccountType=805306369))", accountAttrs)
-	if err != nil {
-		return nil, fmt.Errorf("lecture des comptes : %w", err)
-	}
-	snap.Accounts = make([]Account, 0, len(entries))
-	for _, e := range entries {
+	// Accounts: users (sAMAccountType 805306368) and computers (805306369),
+	// one page at a time: each page is parsed and dropped, so memory holds
+	// the parsed accounts, not the LDAP messages.
+	var direct [][]string // memberOf of each account, same index as Accounts
+	err = pagedEach(ctx, s, baseDN, "(|(sAMAccountType=805306368)(sAMAccountType=805306369))", append(accountAttrs, "memberOf"), func(e Entry) error {
 		a, err := ParseAccount(e)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		snap.Accounts = append(snap.Accounts, a)
+		direct = append(direct, lowerAll(e.Attrs["memberof"]))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lecture des comptes : %w", err)
 	}
 	if len(snap.Accounts) == 0 {
 		return nil, errors.New("aucun compte lisible : le compte de lecture a-t-il les droits de lecture sur l'annuaire ?")
 	}
 
-	// Privileged groups by SID, then their members through nesting
-	// (LDAP_MATCHING_RULE_IN_CHAIN) and through primaryGroupID.
-	var sids []string
-	for _, p := range privileged {
-		sids = append(sids, groupSID(snap.Domain.SID, p.rid, p.domain))
-	}
-	sids = append(sids, groupSID(snap.Domain.SID, ridProtectedUsers, true))
-	var filter strings.Builder
-	filter.WriteString("(&(objectClass=group)(|")
-	for _, sid := range sids {
-		b, _ := EncodeSID(sid)
-		filter.WriteString("(objectSid=" + ldap.EscapeFilter(string(b)) + ")")
-	}
-	filter.WriteString("))")
-	groups, err := paged(ctx, s, baseDN, filter.String(), []string{"objectSid"})
+	// Groups and their own memberOf: nesting is resolved here rather than
+	// with LDAP_MATCHING_RULE_IN_CHAIN searches, which a DC evaluates entry
+	// by entry (tens of seconds per group on 7,000 accounts with Samba).
+	parents := map[string][]string{} // group DN (lower case) -> groups it is a member of
+	bySID := map[string]string{}     // group SID -> DN
+	err = pagedEach(ctx, s, baseDN, "(objectClass=group)", []string{"objectSid", "memberOf"}, func(e Entry) error {
+		dn := strings.ToLower(e.DN)
+		parents[dn] = lowerAll(e.Attrs["memberof"])
+		if sid := e.Attrs["objectsid"]; len(sid) > 0 {
+			str, err := ParseSID(sid[0])
+			if err != nil {
+				return fmt.Errorf("%s : %w", e.DN, err)
+			}
+			bySID[str] = e.DN
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("lecture des groupes privilégiés : %w", err)
+		return nil, fmt.Errorf("lecture des groupes : %w", err)
 	}
-	byRID := map[string]Entry{}
-	for _, g := range groups {
-		if sid := g.Attrs["objectsid"]; len(sid) > 0 {
-			if str, err := ParseSID(sid[0]); err == nil {
-				byRID[str] = g
+	anc := ancestors(parents)
+	// memberships gives, for each account, every group it belongs to:
+	// directly, through nesting, and through its primary group.
+	memberOf := func(i int) map[string]bool {
+		set := map[string]bool{}
+		groups := direct[i]
+		if pg := snap.Accounts[i].PrimaryGroupID; pg != 0 {
+			if dn, ok := bySID[snap.Domain.SID+"-"+strconv.Itoa(pg)]; ok {
+				groups = append(groups[:len(groups):len(groups)], strings.ToLower(dn))
 			}
 		}
-	}
-	members := func(g Entry, sid string, domainRID uint32) ([]string, error) {
-		es, err := paged(ctx, s, baseDN, "(&(|(sAMAccountType=805306368)(sAMAccountType=805306369))(memberOf:1.2.840.113556.1.4.1941:="+
-			ldap.EscapeFilter(g.DN)+"))", []string{"1.1"})
-		if err != nil {
-			return nil, fmt.Errorf("membres de %s : %w", g.DN, err)
-		}
-		seen := map[string]bool{}
-		var out []string
-		for _, e := range es {
-			if !seen[strings.ToLower(e.DN)] {
-				seen[strings.ToLower(e.DN)] = true
-				out = append(out, e.DN)
+		for _, g := range groups {
+			for a := range anc(g) {
+				set[a] = true
 			}
 		}
-		if domainRID != 0 {
-			for _, a := range snap.Accounts {
-				if a.PrimaryGroupID == int(domainRID) && !seen[strings.ToLower(a.DN)] {
-					seen[strings.ToLower(a.DN)] = true
-					out = append(out, a.DN)
-				}
-			}
-		}
-		return out, nil
+		return set
 	}
+	targets := map[string]*PrivilegedGroup{}
 	for _, p := range privileged {
 		sid := groupSID(snap.Domain.SID, p.rid, p.domain)
-		g, ok := byRID[sid]
-		if !ok {
-			continue // Enterprise and Schema Admins exist only in the forest root domain
+		if dn, ok := bySID[sid]; ok { // Enterprise and Schema Admins exist only in the forest root domain
+			snap.Groups = append(snap.Groups, PrivilegedGroup{Name: p.name, DN: dn, SID: sid})
 		}
-		var prid uint32
-		if p.domain {
-			prid = p.rid
-		}
-		m, err := members(g, sid, prid)
-		if err != nil {
-			return nil, err
-		}
-		snap.Groups = append(snap.Groups, PrivilegedGroup{Name: p.name, DN: g.DN, SID: sid, Members: m})
 	}
 	if len(snap.Groups) == 0 {
 		return nil, errors.New("groupes privilégiés introuvables (Administrateurs, Admins du domaine) : droits de lecture insuffisants ?")
 	}
+	for i := range snap.Groups {
+		targets[strings.ToLower(snap.Groups[i].DN)] = &snap.Groups[i]
+	}
 	puSID := groupSID(snap.Domain.SID, ridProtectedUsers, true)
-	if g, ok := byRID[puSID]; ok {
-		m, err := members(g, puSID, 0)
-		if err != nil {
-			return nil, err
+	if dn, ok := bySID[puSID]; ok {
+		snap.Protected = &PrivilegedGroup{Name: "Protected Users", DN: dn, SID: puSID}
+		targets[strings.ToLower(dn)] = snap.Protected
+	}
+	for i, a := range snap.Accounts {
+		if len(direct[i]) == 0 && a.PrimaryGroupID == 0 {
+			continue
 		}
-		snap.Protected = &PrivilegedGroup{Name: "Protected Users", DN: g.DN, SID: puSID, Members: m}
+		for g := range memberOf(i) {
+			if t, ok := targets[g]; ok {
+				t.Members = append(t.Members, a.DN)
+			}
+		}
 	}
 
 	// LAPS: which attributes the schema knows.
 	if snap.Server.SchemaNC != "" {
-		es, err := paged(ctx, s, snap.Server.SchemaNC, "(|(lDAPDisplayName=ms-Mcs-AdmPwdExpirationTime)(lDAPDisplayName=msLAPS-PasswordExpirationTime))",
-			[]string{"lDAPDisplayName"})
+		err := pagedEach(ctx, s, snap.Server.SchemaNC, "(|(lDAPDisplayName=ms-Mcs-AdmPwdExpirationTime)(lDAPDisplayName=msLAPS-PasswordExpirationTime))",
+			[]string{"lDAPDisplayName"}, func(e Entry) error {
+				switch strings.ToLower(e.str("lDAPDisplayName")) {
+				case "ms-mcs-admpwdexpirationtime":
+					snap.LAPS.Legacy = true
+				case "mslaps-passwordexpirationtime":
+					snap.LAPS.Windows = true
+				}
+				return nil
+			})
 		if err != nil {
 			return nil, fmt.Errorf("schéma (LAPS) : %w", err)
-		}
-		for _, e := range es {
-			switch strings.ToLower(e.str("lDAPDisplayName")) {
-			case "ms-mcs-admpwdexpirationtime":
-				snap.LAPS.Legacy = true
-			case "mslaps-passwordexpirationtime":
-				snap.LAPS.Windows = true
-			}
 		}
 	}
 	// Recycle bin: the optional feature listed on the Partitions container.
@@ -329,22 +320,72 @@ func base(s Searcher, dn string, attrs ...string) (Entry, error) {
 	return toEntry(res.Entries[0]), nil
 }
 
-// paged runs a subtree search with the paged results control, bounded by
+// pagedEach runs a subtree search with the paged results control (RFC
+// 2696) and hands each entry to fn as its page arrives, bounded by
 // maxEntries. Referrals (other partitions) are not followed.
-func paged(ctx context.Context, s Searcher, baseDN, filter string, attrs []string) ([]Entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+func pagedEach(ctx context.Context, s Searcher, baseDN, filter string, attrs []string, fn func(Entry) error) error {
+	pg := ldap.NewControlPaging(defaultPageSize)
+	n := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := s.Search(ldap.NewSearchRequest(baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			filter, attrs, []ldap.Control{pg}))
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Entries {
+			if n++; n > maxEntries {
+				return fmt.Errorf("plus de %d entrées, lecture arrêtée", maxEntries)
+			}
+			if err := fn(toEntry(e)); err != nil {
+				return err
+			}
+		}
+		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			return nil
+		}
+		pg.SetCookie(ctrl.Cookie)
 	}
-	res, err := s.SearchWithPaging(ldap.NewSearchRequest(baseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, maxEntries, 0, false,
-		filter, attrs, nil), defaultPageSize)
-	if err != nil {
-		return nil, err
+}
+
+// ancestors returns a memoised function giving a group and every group it
+// is nested in, by breadth-first walk (cycles, which AD allows, end the
+// walk, not the answer).
+func ancestors(parents map[string][]string) func(string) map[string]bool {
+	memo := map[string]map[string]bool{}
+	return func(g string) map[string]bool {
+		if m, ok := memo[g]; ok {
+			return m
+		}
+		set := map[string]bool{g: true}
+		queue := []string{g}
+		for len(queue) > 0 {
+			cur := queue[0]
+			queue = queue[1:]
+			for _, p := range parents[cur] {
+				if !set[p] {
+					set[p] = true
+					queue = append(queue, p)
+				}
+			}
+		}
+		memo[g] = set
+		return set
 	}
-	out := make([]Entry, 0, len(res.Entries))
-	for _, e := range res.Entries {
-		out = append(out, toEntry(e))
+}
+
+func lowerAll(vs [][]byte) []string {
+	if len(vs) == 0 {
+		return nil
 	}
-	return out, nil
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = strings.ToLower(string(v))
+	}
+	return out
 }
 
 func toEntry(e *ldap.Entry) Entry {

@@ -306,3 +306,22 @@ func TestWinVersionFromAD(t *testing.T) {
 		}
 	}
 }
+
+func TestAncestorsFollowNestingAndCycles(t *testing.T) {
+	anc := ancestors(map[string][]string{
+		"helpdesk": {"it"}, "it": {"domain admins", "helpdesk"}, "domain admins": {"administrators"},
+	})
+	got := anc("helpdesk")
+	for _, g := range []string{"helpdesk", "it", "domain admins", "administrators"} {
+		if !got[g] {
+			t.Errorf("ancestors(helpdesk) misses %s: %v", g, got)
+		}
+	}
+	// The cycle helpdesk <-> it, asked from the other end, is complete too.
+	if got := anc("it"); !got["helpdesk"] || !got["administrators"] {
+		t.Errorf("ancestors(it) = %v", got)
+	}
+	if got := anc("orphan"); len(got) != 1 {
+		t.Errorf("ancestors(orphan) = %v", got)
+	}
+}

@@ -231,9 +231,10 @@ func (d *DC) ldb(ctx context.Context, prog, ldif string, controls []string) erro
 	return nil
 }
 
-// LdbFile runs ldbadd or ldbmodify on an LDIF file (bulk loads).
-func LdbFile(ctx context.Context, prog, samLDB, file string) error {
-	out, err := exec.CommandContext(ctx, prog, "-H", samLDB, file).CombinedOutput()
+// LdbFile runs ldbadd or ldbmodify on an LDIF file (bulk loads), with
+// extra options such as --nosync.
+func LdbFile(ctx context.Context, prog, samLDB, file string, opts ...string) error {
+	out, err := exec.CommandContext(ctx, prog, append(append([]string{"-H", samLDB}, opts...), file)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s %s: %v: %s", prog, file, err, tail(out))
 	}

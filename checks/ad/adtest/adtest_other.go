@@ -37,4 +37,4 @@ func (d *DC) Ldbmodify(context.Context, string, ...string) error { return ErrUna
 func (d *DC) Ldbadd(context.Context, string, ...string) error { return ErrUnavailable }
 
 // LdbFile is a stub off Linux.
-func LdbFile(context.Context, string, string, string) error { return ErrUnavailable }
+func LdbFile(context.Context, string, string, string, ...string) error { return ErrUnavailable }
