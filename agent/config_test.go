@@ -251,6 +251,9 @@ func TestSectorsFromProtocol(t *testing.T) {
 				t.Errorf("%s spells the sector %s itself: use protocol.Sectors", f, m)
 			}
 		}
+	}
+}
+
 func TestConfigADSection(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -28,6 +28,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/ad"
 	"github.com/vigie-cyber/vigie/checks/ad/adtest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func main() {
@@ -95,18 +96,11 @@ type timed struct{ s ad.Searcher }
 func (t timed) Search(r *ldap.SearchRequest) (*ldap.SearchResult, error) {
 	t0 := time.Now()
 	res, err := t.s.Search(r)
-	fmt.Printf("  search %-60.60s %v\n", r.BaseDN+" "+r.Filter, time.Since(t0).Round(time.Millisecond))
-	return res, err
-}
-
-func (t timed) SearchWithPaging(r *ldap.SearchRequest, n uint32) (*ldap.SearchResult, error) {
-	t0 := time.Now()
-	res, err := t.s.SearchWithPaging(r, n)
-	c := 0
+	n := 0
 	if res != nil {
-		c = len(res.Entries)
+		n = len(res.Entries)
 	}
-	fmt.Printf("  paged  %-60.60s %v (%d entries)\n", r.Filter, time.Since(t0).Round(time.Millisecond), c)
+	fmt.Printf("  search %-70.70s %v (%d entries)\n", r.BaseDN+" "+r.Filter, time.Since(t0).Round(time.Millisecond), n)
 	return res, err
 }
 
@@ -140,14 +134,14 @@ func measureOnce(caFile string) int {
 	cfg := config(caFile)
 	h := &checks.Host{OS: "linux", Now: time.Now, Dialer: &net.Dialer{}}
 	start := time.Now()
-	counts := map[checks.Status]int{}
+	counts := map[protocol.Status]int{}
 	var level any
 	for _, c := range ad.Checks(cfg) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.Meta().Timeout)
 		r := c.Run(ctx, h)
 		cancel()
 		counts[r.Status]++
-		if r.Status == checks.Error {
+		if r.Status == protocol.Error {
 			fmt.Fprintf(os.Stderr, "%s: %s\n", c.Meta().ID, r.Evidence.EN)
 		}
 		if c.Meta().ID == ad.IDLevel {
@@ -161,7 +155,7 @@ func measureOnce(caFile string) int {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	fmt.Printf("  read and judged in %v; results %v; ad.level %v; heap peak-ish %d MiB (Sys %d MiB); RSS self %d MiB\n",
 		wall.Round(time.Millisecond), counts, level, ms.HeapSys>>20, ms.Sys>>20, ru.Maxrss>>10)
-	if counts[checks.Error] > 0 {
+	if counts[protocol.Error] > 0 {
 		return 1
 	}
 	return 0

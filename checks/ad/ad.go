@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // GuidanceTOML is the family's guidance catalogue (French and English).
@@ -87,8 +88,8 @@ func Checks(cfg *Config) []checks.Check {
 	out := make([]checks.Check, 0, len(all))
 	for _, c := range all {
 		m := c.meta
-		m.Version, m.Domain, m.Timeout = 1, checks.DomainAD, collectTimeout
-		out = append(out, checks.Func{M: m, F: func(ctx context.Context, h *checks.Host) checks.Result {
+		m.Version, m.Domain, m.Timeout = 1, protocol.DomainAD, collectTimeout
+		out = append(out, checks.Func{M: m, F: func(ctx context.Context, h *checks.Host) protocol.Result {
 			s := f.state(ctx, h)
 			return finish(c.judge(s, h.Now()), c.meta.ID)
 		}})
@@ -116,11 +117,11 @@ type state struct {
 	dcErr error
 
 	snap   *Snapshot
-	snapNA checks.Text // set when the directory is not to be read here
+	snapNA protocol.Text // set when the directory is not to be read here
 	snapEr error
 
 	gpp   *GPPScan
-	gppNA checks.Text
+	gppNA protocol.Text
 	gppEr error
 }
 
@@ -159,13 +160,13 @@ func collectAll(ctx context.Context, cfg *Config, h *checks.Host) *state {
 	case cfg == nil && s.dc == nil:
 		s.gppNA = notConfigured
 	default:
-		s.gppNA = checks.Text{FR: "dossier SYSVOL inconnu : indiquez sysvol dans la section [ad] (chemin local du partage SYSVOL)",
+		s.gppNA = protocol.Text{FR: "dossier SYSVOL inconnu : indiquez sysvol dans la section [ad] (chemin local du partage SYSVOL)",
 			EN: "SYSVOL folder unknown: set sysvol in the [ad] section (local path of the SYSVOL share)"}
 	}
 	return s
 }
 
-var notConfigured = checks.Text{
+var notConfigured = protocol.Text{
 	FR: "ni contrôleur de domaine ni section [ad] dans la configuration : l'annuaire n'est pas examiné depuis cette machine",
 	EN: "neither a domain controller nor an [ad] section in the configuration: the directory is not examined from this host",
 }
@@ -173,7 +174,7 @@ var notConfigured = checks.Text{
 // effectiveConfig fills defaults: a configured section wins; on a Windows
 // DC without one, the local directory with the machine account (Kerberos).
 // A Samba DC without one cannot bind without a secret: not applicable.
-func effectiveConfig(cfg *Config, dc *DCConfig, goos string) (*Config, *checks.Text) {
+func effectiveConfig(cfg *Config, dc *DCConfig, goos string) (*Config, *protocol.Text) {
 	if cfg != nil {
 		c := *cfg
 		if c.Bind == "" {
@@ -191,7 +192,7 @@ func effectiveConfig(cfg *Config, dc *DCConfig, goos string) (*Config, *checks.T
 		return nil, &notConfigured
 	}
 	if dc.Samba || goos != "windows" {
-		return nil, &checks.Text{
+		return nil, &protocol.Text{
 			FR: "contrôleur de domaine Samba : ajoutez une section [ad] avec un compte de lecture (bind = \"simple\") pour examiner l'annuaire",
 			EN: "Samba domain controller: add an [ad] section with a read account (bind = \"simple\") to examine the directory",
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks/ad"
 	"github.com/vigie-cyber/vigie/checks/ad/adtest"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // pwdLDIF is a unicodePwd value: the quoted password in UTF-16LE, base64.
@@ -44,13 +45,13 @@ func (r testparmRunner) Run(ctx context.Context, name string, args ...string) ([
 
 const readerPassword = "Lecture-Vigie-2026!"
 
-func scan(t *testing.T, dc *adtest.DC, cfg *ad.Config) map[string]checks.Result {
+func scan(t *testing.T, dc *adtest.DC, cfg *ad.Config) map[string]protocol.Result {
 	t.Helper()
 	h := checkstest.Host()
 	h.Now = time.Now
 	h.Dialer = dc.Dialer()
 	h.Exec = testparmRunner{conf: dc.SmbConf}
-	out := map[string]checks.Result{}
+	out := map[string]protocol.Result{}
 	t0 := time.Now()
 	for _, c := range ad.Checks(cfg) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.Meta().Timeout)
@@ -63,7 +64,7 @@ func scan(t *testing.T, dc *adtest.DC, cfg *ad.Config) map[string]checks.Result 
 	return out
 }
 
-func expect(t *testing.T, res map[string]checks.Result, id string, want checks.Status, mentions ...string) {
+func expect(t *testing.T, res map[string]protocol.Result, id string, want protocol.Status, mentions ...string) {
 	t.Helper()
 	r, ok := res[id]
 	if !ok {
@@ -126,19 +127,19 @@ member: CN=Administrator,CN=Users,%s
 	clean := scan(t, dc, cfg)
 	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivRoastable, ad.IDPreauth, ad.IDDelegation, ad.IDDormant,
 		ad.IDPrivNeverExpires, ad.IDGPPPasswords, ad.IDMachineQuota, ad.IDDCAuthProtocols, ad.IDProtectedUsers} {
-		expect(t, clean, id, checks.Pass)
+		expect(t, clean, id, protocol.Pass)
 	}
 	// Not applicable, each with its reason: no Windows computer and no
 	// member computer yet; no Print Spooler and no backup stamp on Samba.
 	for _, id := range []string{ad.IDUnsupportedOS, ad.IDLAPS, ad.IDDCSpooler, ad.IDBackupAge} {
-		expect(t, clean, id, checks.NotApplicable)
+		expect(t, clean, id, protocol.NotApplicable)
 	}
 	// Unavoidable on Samba 4.17, and true: its highest functional level is
 	// 2008 R2 and it cannot enable the recycle bin. They leave the clean
 	// domain at level 3, blocked by the functional level.
-	expect(t, clean, ad.IDFunctionalLevel, checks.Warn, "2008 R2")
-	expect(t, clean, ad.IDRecycleBin, checks.Warn)
-	expect(t, clean, ad.IDLevel, checks.Warn, ad.IDFunctionalLevel)
+	expect(t, clean, ad.IDFunctionalLevel, protocol.Warn, "2008 R2")
+	expect(t, clean, ad.IDRecycleBin, protocol.Warn)
+	expect(t, clean, ad.IDLevel, protocol.Warn, ad.IDFunctionalLevel)
 	if got := clean[ad.IDLevel].Facts["level"]; got != 3 {
 		t.Errorf("clean domain level = %v, want 3", got)
 	}
@@ -201,22 +202,22 @@ ms-DS-MachineAccountQuota: 10
 	}
 
 	faulty := scan(t, dc, cfg)
-	expect(t, faulty, ad.IDGPPPasswords, checks.Fail, "Groups.xml", "<User>", "Administrateur")
-	expect(t, faulty, ad.IDPrivRoastable, checks.Fail, "adm-sql")
-	expect(t, faulty, ad.IDPreauth, checks.Fail, "compta")
-	expect(t, faulty, ad.IDDelegation, checks.Fail, "SRV-APP$")
-	expect(t, faulty, ad.IDMachineQuota, checks.Fail, "10")
-	expect(t, faulty, ad.IDUnsupportedOS, checks.Fail, "PC-ACCUEIL$")
-	expect(t, faulty, ad.IDLAPS, checks.Fail, "LAPS")
-	expect(t, faulty, ad.IDProtectedUsers, checks.Warn, "adm-sql")
-	if r := faulty[ad.IDDormant]; (r.Status != checks.Fail && r.Status != checks.Warn) || !strings.Contains(r.Evidence.EN, "PC-ACCUEIL$") {
+	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "Groups.xml", "<User>", "Administrateur")
+	expect(t, faulty, ad.IDPrivRoastable, protocol.Fail, "adm-sql")
+	expect(t, faulty, ad.IDPreauth, protocol.Fail, "compta")
+	expect(t, faulty, ad.IDDelegation, protocol.Fail, "SRV-APP$")
+	expect(t, faulty, ad.IDMachineQuota, protocol.Fail, "10")
+	expect(t, faulty, ad.IDUnsupportedOS, protocol.Fail, "PC-ACCUEIL$")
+	expect(t, faulty, ad.IDLAPS, protocol.Fail, "LAPS")
+	expect(t, faulty, ad.IDProtectedUsers, protocol.Warn, "adm-sql")
+	if r := faulty[ad.IDDormant]; (r.Status != protocol.Fail && r.Status != protocol.Warn) || !strings.Contains(r.Evidence.EN, "PC-ACCUEIL$") {
 		t.Errorf("%s = %s, want the stale computer named: %s", ad.IDDormant, r.Status, r.Evidence.EN)
 	}
 	// What did not change stays as it was: no finding spreads.
 	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivNeverExpires, ad.IDDCAuthProtocols} {
-		expect(t, faulty, id, checks.Pass)
+		expect(t, faulty, id, protocol.Pass)
 	}
-	expect(t, faulty, ad.IDLevel, checks.Fail)
+	expect(t, faulty, ad.IDLevel, protocol.Fail)
 	if got := faulty[ad.IDLevel].Facts["level"]; got != 1 {
 		t.Errorf("faulty domain level = %v, want 1", got)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/patch"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // verdict is a judge's result and the lowest ANSSI level it keeps the
@@ -17,7 +18,7 @@ import (
 // level fails, so a finding that blocks level 3 leaves the domain at 3 at
 // best. blocks is 0 when the result blocks nothing.
 type verdict struct {
-	res    checks.Result
+	res    protocol.Result
 	blocks int
 }
 
@@ -35,16 +36,18 @@ const (
 	maxNamesShown    = 20
 )
 
-func ok(ev checks.Text, facts map[string]any) verdict { return verdict{res: checks.Passed(ev, facts)} }
-func warn(level int, ev checks.Text, facts map[string]any) verdict {
+func ok(ev protocol.Text, facts map[string]any) verdict {
+	return verdict{res: checks.Passed(ev, facts)}
+}
+func warn(level int, ev protocol.Text, facts map[string]any) verdict {
 	return verdict{res: checks.Warned(ev, facts), blocks: level}
 }
-func fail(level int, ev checks.Text, facts map[string]any) verdict {
+func fail(level int, ev protocol.Text, facts map[string]any) verdict {
 	return verdict{res: checks.Failed(ev, facts), blocks: level}
 }
 
 // finish adds the level a result blocks to its facts.
-func finish(v verdict, id string) checks.Result {
+func finish(v verdict, id string) protocol.Result {
 	if v.blocks > 0 {
 		if v.res.Facts == nil {
 			v.res.Facts = map[string]any{}
@@ -64,7 +67,7 @@ func finish(v verdict, id string) checks.Result {
 func needSnap(s *state, level int) (*Snapshot, *verdict) {
 	switch {
 	case s.snapEr != nil:
-		v := verdict{res: checks.Errored(checks.Text{FR: "lecture de l'annuaire", EN: "reading the directory"}, s.snapEr), blocks: level}
+		v := verdict{res: checks.Errored(protocol.Text{FR: "lecture de l'annuaire", EN: "reading the directory"}, s.snapEr), blocks: level}
 		return nil, &v
 	case s.snap == nil:
 		v := verdict{res: checks.Skipped(s.snapNA)}
@@ -78,10 +81,10 @@ func needSnap(s *state, level int) (*Snapshot, *verdict) {
 func needDC(s *state, level int) (*DCConfig, *verdict) {
 	switch {
 	case s.dcErr != nil:
-		v := verdict{res: checks.Errored(checks.Text{FR: "lecture des réglages du contrôleur de domaine", EN: "reading the domain controller's settings"}, s.dcErr), blocks: level}
+		v := verdict{res: checks.Errored(protocol.Text{FR: "lecture des réglages du contrôleur de domaine", EN: "reading the domain controller's settings"}, s.dcErr), blocks: level}
 		return nil, &v
 	case s.dc == nil:
-		v := verdict{res: checks.Skipped(checks.Text{
+		v := verdict{res: checks.Skipped(protocol.Text{
 			FR: "cette machine n'est pas un contrôleur de domaine : ce contrôle lit les réglages propres au contrôleur, lancez Vigie sur chaque contrôleur",
 			EN: "this host is not a domain controller: this check reads the controller's own settings, run Vigie on each controller"})}
 		return nil, &v
@@ -158,11 +161,11 @@ func judgeKrbtgt(s *state, now time.Time) verdict {
 			continue
 		}
 		if a.PwdLastSet.IsZero() {
-			return verdict{res: checks.Errored(checks.Text{FR: "compte krbtgt", EN: "krbtgt account"}, fmt.Errorf("pwdLastSet illisible")), blocks: 2}
+			return verdict{res: checks.Errored(protocol.Text{FR: "compte krbtgt", EN: "krbtgt account"}, fmt.Errorf("pwdLastSet illisible")), blocks: 2}
 		}
 		d := days(now, a.PwdLastSet)
 		facts := map[string]any{"password_age_days": d, "password_last_set": a.PwdLastSet.Format("2006-01-02")}
-		ev := checks.Textf("mot de passe du compte krbtgt changé il y a %d jours (le %s)", "krbtgt password changed %d days ago (on %s)", d, a.PwdLastSet.Format("2006-01-02"))
+		ev := protocol.Textf("mot de passe du compte krbtgt changé il y a %d jours (le %s)", "krbtgt password changed %d days ago (on %s)", d, a.PwdLastSet.Format("2006-01-02"))
 		switch {
 		case d > krbtgtFailDays:
 			return fail(2, ev, facts)
@@ -171,7 +174,7 @@ func judgeKrbtgt(s *state, now time.Time) verdict {
 		}
 		return ok(ev, facts)
 	}
-	return verdict{res: checks.Errored(checks.Text{FR: "compte krbtgt", EN: "krbtgt account"}, fmt.Errorf("compte de RID 502 introuvable")), blocks: 2}
+	return verdict{res: checks.Errored(protocol.Text{FR: "compte krbtgt", EN: "krbtgt account"}, fmt.Errorf("compte de RID 502 introuvable")), blocks: 2}
 }
 
 func judgePrivGroups(s *state, now time.Time) verdict {
@@ -201,43 +204,43 @@ func judgePrivGroups(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"privileged_enabled": len(enabled), "privileged_disabled": len(disabled), "privileged_dormant": len(sleeping),
 		"members_by_group": per}
-	base := checks.Textf("%d comptes privilégiés actifs (appartenance imbriquée comprise)", "%d enabled privileged accounts (nested membership included)", len(enabled))
+	base := protocol.Textf("%d comptes privilégiés actifs (appartenance imbriquée comprise)", "%d enabled privileged accounts (nested membership included)", len(enabled))
 	var frs, ens []string
-	level, status := 0, checks.Pass
-	raise := func(l int, st checks.Status) {
+	level, status := 0, protocol.Pass
+	raise := func(l int, st protocol.Status) {
 		if level == 0 || l < level {
 			level = l
 		}
-		if st == checks.Fail || status == checks.Pass {
+		if st == protocol.Fail || status == protocol.Pass {
 			status = st
 		}
 	}
 	if len(sleeping) > 0 {
-		raise(2, checks.Fail)
+		raise(2, protocol.Fail)
 		facts["dormant_accounts"] = accountNames(sleeping)
 		frs = append(frs, fmt.Sprintf("inutilisés depuis plus de %d jours mais actifs : %s", dormantDays, names(sleeping)))
 		ens = append(ens, fmt.Sprintf("unused for more than %d days yet enabled: %s", dormantDays, names(sleeping)))
 	}
 	if len(enabled) > privFailCount {
-		raise(1, checks.Fail)
+		raise(1, protocol.Fail)
 	} else if len(enabled) > privWarnCount {
-		raise(2, checks.Warn)
+		raise(2, protocol.Warn)
 	}
 	if len(enabled) > privWarnCount {
 		frs = append(frs, fmt.Sprintf("plus de %d comptes privilégiés", privWarnCount))
 		ens = append(ens, fmt.Sprintf("more than %d privileged accounts", privWarnCount))
 	}
 	if len(disabled) > 0 {
-		raise(3, checks.Warn)
+		raise(3, protocol.Warn)
 		facts["disabled_accounts"] = accountNames(disabled)
 		frs = append(frs, "comptes désactivés encore membres : "+names(disabled))
 		ens = append(ens, "disabled accounts still members: "+names(disabled))
 	}
-	if status == checks.Pass {
+	if status == protocol.Pass {
 		return ok(base, facts)
 	}
-	ev := checks.Text{FR: base.FR + " ; " + strings.Join(frs, " ; "), EN: base.EN + "; " + strings.Join(ens, "; ")}
-	if status == checks.Fail {
+	ev := protocol.Text{FR: base.FR + " ; " + strings.Join(frs, " ; "), EN: base.EN + "; " + strings.Join(ens, "; ")}
+	if status == protocol.Fail {
 		return fail(level, ev, facts)
 	}
 	return warn(level, ev, facts)
@@ -262,7 +265,7 @@ func judgePrivRoastable(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"privileged_with_spn": accountNames(spn), "privileged_without_preauth": accountNames(nopre)}
 	if len(spn)+len(nopre) == 0 {
-		return ok(checks.Textf("aucun compte privilégié actif avec SPN ou sans pré-authentification Kerberos",
+		return ok(protocol.Textf("aucun compte privilégié actif avec SPN ou sans pré-authentification Kerberos",
 			"no enabled privileged account has an SPN or lacks Kerberos pre-authentication"), facts)
 	}
 	var fr, en []string
@@ -274,7 +277,7 @@ func judgePrivRoastable(s *state, now time.Time) verdict {
 		fr = append(fr, "comptes privilégiés sans pré-authentification (AS-REP roasting) : "+names(nopre))
 		en = append(en, "privileged accounts without pre-authentication (AS-REP roasting): "+names(nopre))
 	}
-	return fail(1, checks.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}, facts)
+	return fail(1, protocol.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}, facts)
 }
 
 func judgePreauth(s *state, now time.Time) verdict {
@@ -290,10 +293,10 @@ func judgePreauth(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"accounts": accountNames(nopre), "count": len(nopre)}
 	if len(nopre) == 0 {
-		return ok(checks.Textf("tous les comptes actifs exigent la pré-authentification Kerberos (%d comptes lus)",
+		return ok(protocol.Textf("tous les comptes actifs exigent la pré-authentification Kerberos (%d comptes lus)",
 			"every enabled account requires Kerberos pre-authentication (%d accounts read)", len(snap.Accounts)), facts)
 	}
-	return fail(2, checks.Textf("%d comptes actifs sans pré-authentification Kerberos : %s", "%d enabled accounts without Kerberos pre-authentication: %s",
+	return fail(2, protocol.Textf("%d comptes actifs sans pré-authentification Kerberos : %s", "%d enabled accounts without Kerberos pre-authentication: %s",
 		len(nopre), names(nopre)), facts)
 }
 
@@ -310,9 +313,9 @@ func judgeDelegation(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"accounts": accountNames(bad), "count": len(bad)}
 	if len(bad) == 0 {
-		return ok(checks.Textf("délégation Kerberos non contrainte réservée aux contrôleurs de domaine", "unconstrained Kerberos delegation only on domain controllers"), facts)
+		return ok(protocol.Textf("délégation Kerberos non contrainte réservée aux contrôleurs de domaine", "unconstrained Kerberos delegation only on domain controllers"), facts)
 	}
-	return fail(2, checks.Textf("délégation non contrainte hors contrôleurs de domaine : %s", "unconstrained delegation outside domain controllers: %s", names(bad)), facts)
+	return fail(2, protocol.Textf("délégation non contrainte hors contrôleurs de domaine : %s", "unconstrained delegation outside domain controllers: %s", names(bad)), facts)
 }
 
 var osBuild = regexp.MustCompile(`\((\d+)\)`)
@@ -381,7 +384,7 @@ func judgeUnsupportedOS(s *state, now time.Time) verdict {
 	facts := map[string]any{"windows_computers": windows, "unsupported": accountNames(ended), "extended_support_only": accountNames(extended),
 		"unknown_builds": len(unknown)}
 	if windows == 0 {
-		return verdict{res: checks.Skipped(checks.Textf("aucun ordinateur Windows actif dans l'annuaire", "no enabled Windows computer in the directory"))}
+		return verdict{res: checks.Skipped(protocol.Textf("aucun ordinateur Windows actif dans l'annuaire", "no enabled Windows computer in the directory"))}
 	}
 	switch {
 	case len(ended) > 0:
@@ -389,13 +392,13 @@ func judgeUnsupportedOS(s *state, now time.Time) verdict {
 		if dcEnded {
 			level = 1
 		}
-		return fail(level, checks.Textf("%d ordinateurs sous un Windows qui n'est plus maintenu : %s", "%d computers run a Windows that is no longer supported: %s",
+		return fail(level, protocol.Textf("%d ordinateurs sous un Windows qui n'est plus maintenu : %s", "%d computers run a Windows that is no longer supported: %s",
 			len(ended), names(ended)), facts)
 	case len(extended) > 0:
-		return warn(3, checks.Textf("%d ordinateurs ne sont couverts que par le support étendu payant (ESU) : %s", "%d computers are covered only by paid extended support (ESU): %s",
+		return warn(3, protocol.Textf("%d ordinateurs ne sont couverts que par le support étendu payant (ESU) : %s", "%d computers are covered only by paid extended support (ESU): %s",
 			len(extended), names(extended)), facts)
 	}
-	return ok(checks.Textf("%d ordinateurs Windows actifs, tous sous un système maintenu", "%d enabled Windows computers, all on a supported system", windows-len(unknown)), facts)
+	return ok(protocol.Textf("%d ordinateurs Windows actifs, tous sous un système maintenu", "%d enabled Windows computers, all on a supported system", windows-len(unknown)), facts)
 }
 
 func judgeDormant(s *state, now time.Time) verdict {
@@ -416,10 +419,10 @@ func judgeDormant(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"enabled": enabled, "dormant": len(asleep), "accounts": accountNames(asleep), "threshold_days": dormantDays}
 	if len(asleep) == 0 {
-		return ok(checks.Textf("aucun des %d comptes actifs n'est inutilisé depuis plus de %d jours", "none of the %d enabled accounts has been unused for more than %d days",
+		return ok(protocol.Textf("aucun des %d comptes actifs n'est inutilisé depuis plus de %d jours", "none of the %d enabled accounts has been unused for more than %d days",
 			enabled, dormantDays), facts)
 	}
-	ev := checks.Textf("%d comptes actifs sur %d inutilisés depuis plus de %d jours : %s", "%d of %d enabled accounts unused for more than %d days: %s",
+	ev := protocol.Textf("%d comptes actifs sur %d inutilisés depuis plus de %d jours : %s", "%d of %d enabled accounts unused for more than %d days: %s",
 		len(asleep), enabled, dormantDays, names(asleep))
 	if len(asleep)*100 > dormantFailShare*enabled {
 		return fail(1, ev, facts)
@@ -440,9 +443,9 @@ func judgePrivNeverExpires(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"accounts": accountNames(bad)}
 	if len(bad) == 0 {
-		return ok(checks.Textf("aucun compte privilégié actif n'a un mot de passe qui n'expire jamais", "no enabled privileged account has a password that never expires"), facts)
+		return ok(protocol.Textf("aucun compte privilégié actif n'a un mot de passe qui n'expire jamais", "no enabled privileged account has a password that never expires"), facts)
 	}
-	return fail(1, checks.Textf("comptes privilégiés dont le mot de passe n'expire jamais : %s", "privileged accounts whose password never expires: %s", names(bad)), facts)
+	return fail(1, protocol.Textf("comptes privilégiés dont le mot de passe n'expire jamais : %s", "privileged accounts whose password never expires: %s", names(bad)), facts)
 }
 
 func judgeLAPS(s *state, now time.Time) verdict {
@@ -461,18 +464,18 @@ func judgeLAPS(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"computers": len(members), "uncovered": len(uncovered), "schema_legacy_laps": snap.LAPS.Legacy, "schema_windows_laps": snap.LAPS.Windows}
 	if len(members) == 0 {
-		return verdict{res: checks.Skipped(checks.Textf("aucun ordinateur membre actif (hors contrôleurs de domaine)", "no enabled member computer (domain controllers aside)"))}
+		return verdict{res: checks.Skipped(protocol.Textf("aucun ordinateur membre actif (hors contrôleurs de domaine)", "no enabled member computer (domain controllers aside)"))}
 	}
 	if !snap.LAPS.Legacy && !snap.LAPS.Windows {
-		return fail(3, checks.Textf("LAPS n'est pas déployé (ni LAPS Windows ni LAPS historique dans le schéma) : les %d ordinateurs membres gardent des mots de passe d'administrateur local non gérés",
+		return fail(3, protocol.Textf("LAPS n'est pas déployé (ni LAPS Windows ni LAPS historique dans le schéma) : les %d ordinateurs membres gardent des mots de passe d'administrateur local non gérés",
 			"LAPS is not deployed (neither Windows LAPS nor legacy LAPS in the schema): the %d member computers keep unmanaged local administrator passwords", len(members)), facts)
 	}
 	covered := len(members) - len(uncovered)
 	if len(uncovered) == 0 {
-		return ok(checks.Textf("LAPS gère le mot de passe d'administrateur local des %d ordinateurs membres", "LAPS manages the local administrator password of all %d member computers", len(members)), facts)
+		return ok(protocol.Textf("LAPS gère le mot de passe d'administrateur local des %d ordinateurs membres", "LAPS manages the local administrator password of all %d member computers", len(members)), facts)
 	}
 	facts["uncovered_computers"] = accountNames(uncovered)
-	ev := checks.Textf("LAPS couvre %d ordinateurs membres sur %d ; sans LAPS : %s", "LAPS covers %d of %d member computers; without LAPS: %s", covered, len(members), names(uncovered))
+	ev := protocol.Textf("LAPS couvre %d ordinateurs membres sur %d ; sans LAPS : %s", "LAPS covers %d of %d member computers; without LAPS: %s", covered, len(members), names(uncovered))
 	if covered*100 >= lapsWarnShare*len(members) {
 		return warn(3, ev, facts)
 	}
@@ -482,14 +485,14 @@ func judgeLAPS(s *state, now time.Time) verdict {
 func judgeGPP(s *state, now time.Time) verdict {
 	switch {
 	case s.gppEr != nil:
-		return verdict{res: checks.Errored(checks.Text{FR: "lecture de SYSVOL", EN: "reading SYSVOL"}, s.gppEr), blocks: 1}
+		return verdict{res: checks.Errored(protocol.Text{FR: "lecture de SYSVOL", EN: "reading SYSVOL"}, s.gppEr), blocks: 1}
 	case s.gpp == nil:
 		return verdict{res: checks.Skipped(s.gppNA)}
 	}
 	g := s.gpp
 	facts := map[string]any{"sysvol": g.Root, "files": g.Files, "findings": len(g.Findings)}
 	if len(g.Findings) == 0 {
-		return ok(checks.Textf("aucun mot de passe (cpassword) dans les %d fichiers de préférences de stratégie de groupe de %s",
+		return ok(protocol.Textf("aucun mot de passe (cpassword) dans les %d fichiers de préférences de stratégie de groupe de %s",
 			"no password (cpassword) in the %d Group Policy Preferences files of %s", g.Files, g.Root), facts)
 	}
 	var list []string
@@ -505,7 +508,7 @@ func judgeGPP(s *state, now time.Time) verdict {
 		list = append(list, item)
 	}
 	facts["files_with_passwords"] = list
-	return fail(1, checks.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe : %s",
+	return fail(1, protocol.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe : %s",
 		"%d passwords readable by every domain user in Group Policy Preferences: %s", len(g.Findings), strings.Join(list, ", ")), facts)
 }
 
@@ -516,14 +519,14 @@ func judgeMachineQuota(s *state, now time.Time) verdict {
 	}
 	q := snap.Domain.MachineAccountQuota
 	if q == nil {
-		return verdict{res: checks.Errored(checks.Text{FR: "lecture du domaine", EN: "reading the domain"}, fmt.Errorf("ms-DS-MachineAccountQuota illisible sur %s", snap.Domain.DN)), blocks: 4}
+		return verdict{res: checks.Errored(protocol.Text{FR: "lecture du domaine", EN: "reading the domain"}, fmt.Errorf("ms-DS-MachineAccountQuota illisible sur %s", snap.Domain.DN)), blocks: 4}
 	}
 	facts := map[string]any{"machine_account_quota": *q}
 	if *q > 0 {
-		return fail(4, checks.Textf("tout utilisateur du domaine peut y ajouter %d ordinateurs (ms-DS-MachineAccountQuota = %d)",
+		return fail(4, protocol.Textf("tout utilisateur du domaine peut y ajouter %d ordinateurs (ms-DS-MachineAccountQuota = %d)",
 			"any domain user can join %d computers to the domain (ms-DS-MachineAccountQuota = %d)", *q, *q), facts)
 	}
-	return ok(checks.Textf("seuls les comptes délégués peuvent joindre des ordinateurs au domaine (ms-DS-MachineAccountQuota = 0)",
+	return ok(protocol.Textf("seuls les comptes délégués peuvent joindre des ordinateurs au domaine (ms-DS-MachineAccountQuota = 0)",
 		"only delegated accounts can join computers to the domain (ms-DS-MachineAccountQuota = 0)"), facts)
 }
 
@@ -535,42 +538,42 @@ func judgeDCAuth(s *state, now time.Time) verdict {
 	facts := map[string]any{"source": dc.Source, "ldap_signing": dc.LDAPSigning, "ldap_channel_binding": dc.ChannelBinding,
 		"smb_signing_required": dc.SMBSigningRequired, "ntlmv1_accepted": dc.NTLMv1Accepted, "lm_accepted": dc.LMAccepted}
 	var fr, en []string
-	level, st := 0, checks.Pass
-	add := func(l int, s checks.Status, f, e string) {
+	level, st := 0, protocol.Pass
+	add := func(l int, s protocol.Status, f, e string) {
 		if level == 0 || l < level {
 			level = l
 		}
-		if s == checks.Fail || st == checks.Pass {
+		if s == protocol.Fail || st == protocol.Pass {
 			st = s
 		}
 		fr, en = append(fr, f), append(en, e)
 	}
 	if dc.LMAccepted {
-		add(2, checks.Fail, "le contrôleur accepte l'authentification LM", "the controller accepts LM authentication")
+		add(2, protocol.Fail, "le contrôleur accepte l'authentification LM", "the controller accepts LM authentication")
 	}
 	if dc.NTLMv1Accepted {
-		add(2, checks.Fail, "le contrôleur accepte NTLMv1", "the controller accepts NTLMv1")
+		add(2, protocol.Fail, "le contrôleur accepte NTLMv1", "the controller accepts NTLMv1")
 	}
 	if dc.LDAPSigning != "required" {
-		add(3, checks.Fail, "la signature LDAP n'est pas exigée", "LDAP signing is not required")
+		add(3, protocol.Fail, "la signature LDAP n'est pas exigée", "LDAP signing is not required")
 	}
 	if !dc.SMBSigningRequired {
-		add(3, checks.Fail, "la signature SMB n'est pas exigée", "SMB signing is not required")
+		add(3, protocol.Fail, "la signature SMB n'est pas exigée", "SMB signing is not required")
 	}
 	switch dc.ChannelBinding {
 	case "never", "when-supported":
-		add(4, checks.Warn, "la liaison de canal LDAP (channel binding) n'est pas toujours exigée", "LDAP channel binding is not always required")
+		add(4, protocol.Warn, "la liaison de canal LDAP (channel binding) n'est pas toujours exigée", "LDAP channel binding is not always required")
 	}
-	if st == checks.Pass {
-		ev := checks.Textf("signature LDAP et SMB exigées, LM et NTLMv1 refusés", "LDAP and SMB signing required, LM and NTLMv1 refused")
+	if st == protocol.Pass {
+		ev := protocol.Textf("signature LDAP et SMB exigées, LM et NTLMv1 refusés", "LDAP and SMB signing required, LM and NTLMv1 refused")
 		if dc.ChannelBinding == "unsupported" {
 			ev.FR += " (Samba n'a pas de réglage de liaison de canal LDAP)"
 			ev.EN += " (Samba has no LDAP channel binding setting)"
 		}
 		return ok(ev, facts)
 	}
-	ev := checks.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}
-	if st == checks.Fail {
+	ev := protocol.Text{FR: strings.Join(fr, " ; "), EN: strings.Join(en, "; ")}
+	if st == protocol.Fail {
 		return fail(level, ev, facts)
 	}
 	return warn(level, ev, facts)
@@ -584,13 +587,13 @@ func judgeSpooler(s *state, now time.Time) verdict {
 	facts := map[string]any{"spooler": dc.Spooler}
 	switch dc.Spooler {
 	case "not-applicable":
-		return verdict{res: checks.Skipped(checks.Textf("le service Spouleur d'impression est propre à Windows ; ce contrôleur est un Samba", "the Print Spooler is a Windows service; this controller runs Samba"))}
+		return verdict{res: checks.Skipped(protocol.Textf("le service Spouleur d'impression est propre à Windows ; ce contrôleur est un Samba", "the Print Spooler is a Windows service; this controller runs Samba"))}
 	case "running":
-		return fail(2, checks.Textf("le Spouleur d'impression fonctionne sur ce contrôleur de domaine", "the Print Spooler runs on this domain controller"), facts)
+		return fail(2, protocol.Textf("le Spouleur d'impression fonctionne sur ce contrôleur de domaine", "the Print Spooler runs on this domain controller"), facts)
 	case "stopped":
-		return warn(3, checks.Textf("le Spouleur d'impression est arrêté mais pas désactivé : il redémarrera", "the Print Spooler is stopped but not disabled: it will start again"), facts)
+		return warn(3, protocol.Textf("le Spouleur d'impression est arrêté mais pas désactivé : il redémarrera", "the Print Spooler is stopped but not disabled: it will start again"), facts)
 	}
-	return ok(checks.Textf("le Spouleur d'impression est désactivé sur ce contrôleur de domaine", "the Print Spooler is disabled on this domain controller"), facts)
+	return ok(protocol.Textf("le Spouleur d'impression est désactivé sur ce contrôleur de domaine", "the Print Spooler is disabled on this domain controller"), facts)
 }
 
 func judgeRecycleBin(s *state, now time.Time) verdict {
@@ -600,9 +603,9 @@ func judgeRecycleBin(s *state, now time.Time) verdict {
 	}
 	facts := map[string]any{"recycle_bin": snap.RecycleBin}
 	if snap.RecycleBin {
-		return ok(checks.Textf("la corbeille Active Directory est activée", "the Active Directory recycle bin is enabled"), facts)
+		return ok(protocol.Textf("la corbeille Active Directory est activée", "the Active Directory recycle bin is enabled"), facts)
 	}
-	return warn(4, checks.Textf("la corbeille Active Directory n'est pas activée : un objet supprimé par erreur ne se restaure qu'à partir d'une sauvegarde",
+	return warn(4, protocol.Textf("la corbeille Active Directory n'est pas activée : un objet supprimé par erreur ne se restaure qu'à partir d'une sauvegarde",
 		"the Active Directory recycle bin is not enabled: an object deleted by mistake can only be restored from a backup"), facts)
 }
 
@@ -612,7 +615,7 @@ func judgeProtectedUsers(s *state, now time.Time) verdict {
 		return *v
 	}
 	if snap.Protected == nil {
-		return fail(3, checks.Textf("le groupe Protected Users n'existe pas (niveau fonctionnel antérieur à 2012 R2)", "the Protected Users group does not exist (functional level before 2012 R2)"), nil)
+		return fail(3, protocol.Textf("le groupe Protected Users n'existe pas (niveau fonctionnel antérieur à 2012 R2)", "the Protected Users group does not exist (functional level before 2012 R2)"), nil)
 	}
 	in := map[string]bool{}
 	for _, m := range snap.Protected.Members {
@@ -632,11 +635,11 @@ func judgeProtectedUsers(s *state, now time.Time) verdict {
 	facts := map[string]any{"protected_users_members": len(snap.Protected.Members), "privileged_protected": len(inside), "privileged_not_protected": accountNames(outside)}
 	switch {
 	case len(outside) == 0:
-		return ok(checks.Textf("les %d comptes privilégiés actifs sont dans Protected Users", "all %d enabled privileged accounts are in Protected Users", len(inside)), facts)
+		return ok(protocol.Textf("les %d comptes privilégiés actifs sont dans Protected Users", "all %d enabled privileged accounts are in Protected Users", len(inside)), facts)
 	case len(inside) == 0:
-		return fail(3, checks.Textf("aucun compte privilégié dans Protected Users ; hors du groupe : %s", "no privileged account in Protected Users; outside the group: %s", names(outside)), facts)
+		return fail(3, protocol.Textf("aucun compte privilégié dans Protected Users ; hors du groupe : %s", "no privileged account in Protected Users; outside the group: %s", names(outside)), facts)
 	}
-	return warn(3, checks.Textf("%d comptes privilégiés hors de Protected Users : %s", "%d privileged accounts outside Protected Users: %s", len(outside), names(outside)), facts)
+	return warn(3, protocol.Textf("%d comptes privilégiés hors de Protected Users : %s", "%d privileged accounts outside Protected Users: %s", len(outside), names(outside)), facts)
 }
 
 // functionalNames maps domainFunctionality to Windows Server releases.
@@ -655,12 +658,12 @@ func judgeFunctionalLevel(s *state, now time.Time) verdict {
 	facts := map[string]any{"domain_functionality": fl, "forest_functionality": snap.Server.ForestFunctionality, "level_name": name}
 	switch {
 	case fl < 3:
-		return fail(1, checks.Textf("niveau fonctionnel du domaine Windows Server %s : antérieur à 2008", "domain functional level Windows Server %s: older than 2008", name), facts)
+		return fail(1, protocol.Textf("niveau fonctionnel du domaine Windows Server %s : antérieur à 2008", "domain functional level Windows Server %s: older than 2008", name), facts)
 	case fl < 6:
-		return warn(3, checks.Textf("niveau fonctionnel du domaine Windows Server %s : antérieur à 2012 R2 (pas de Protected Users ni de protections Kerberos récentes)",
+		return warn(3, protocol.Textf("niveau fonctionnel du domaine Windows Server %s : antérieur à 2012 R2 (pas de Protected Users ni de protections Kerberos récentes)",
 			"domain functional level Windows Server %s: older than 2012 R2 (no Protected Users nor recent Kerberos protections)", name), facts)
 	}
-	return ok(checks.Textf("niveau fonctionnel du domaine Windows Server %s", "domain functional level Windows Server %s", name), facts)
+	return ok(protocol.Textf("niveau fonctionnel du domaine Windows Server %s", "domain functional level Windows Server %s", name), facts)
 }
 
 func judgeBackup(s *state, now time.Time) verdict {
@@ -671,19 +674,19 @@ func judgeBackup(s *state, now time.Time) verdict {
 	b := snap.Domain.Backup
 	if !b.Found {
 		if snap.Server.IsSamba() {
-			return verdict{res: checks.Skipped(checks.Textf("Samba n'enregistre pas ses sauvegardes dans l'annuaire (dSASignature) : vérifiez-les avec samba-tool domain backup et la famille Sauvegardes",
+			return verdict{res: checks.Skipped(protocol.Textf("Samba n'enregistre pas ses sauvegardes dans l'annuaire (dSASignature) : vérifiez-les avec samba-tool domain backup et la famille Sauvegardes",
 				"Samba does not record its backups in the directory (dSASignature): check them with samba-tool domain backup and the Backups family"))}
 		}
-		return verdict{res: checks.Errored(checks.Text{FR: "date de sauvegarde de l'annuaire", EN: "directory backup date"},
+		return verdict{res: checks.Errored(protocol.Text{FR: "date de sauvegarde de l'annuaire", EN: "directory backup date"},
 			fmt.Errorf("métadonnées de réplication de dSASignature illisibles sur %s", snap.Domain.DN)), blocks: 2}
 	}
 	facts := map[string]any{"source": b.Source, "version": b.Version}
 	if b.Version <= 1 {
-		return fail(2, checks.Textf("aucune sauvegarde de l'annuaire n'a été enregistrée depuis la création du domaine", "no directory backup has been recorded since the domain was created"), facts)
+		return fail(2, protocol.Textf("aucune sauvegarde de l'annuaire n'a été enregistrée depuis la création du domaine", "no directory backup has been recorded since the domain was created"), facts)
 	}
 	d := days(now, b.Time)
 	facts["last_backup"], facts["age_days"] = b.Time.Format("2006-01-02"), d
-	ev := checks.Textf("dernière sauvegarde de l'annuaire le %s, il y a %d jours", "last directory backup on %s, %d days ago", b.Time.Format("2006-01-02"), d)
+	ev := protocol.Textf("dernière sauvegarde de l'annuaire le %s, il y a %d jours", "last directory backup on %s, %d days ago", b.Time.Format("2006-01-02"), d)
 	switch {
 	case d > backupFailDays:
 		return fail(2, ev, facts)

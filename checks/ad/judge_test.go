@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 const domSID = "S-1-5-21-1-2-3"
@@ -68,7 +68,7 @@ func TestCleanSnapshotReachesLevel5(t *testing.T) {
 	scan := &GPPScan{Root: "/sysvol", Files: 3}
 	res := all(&state{snap: cleanSnap(), dc: hard, gpp: scan})
 	for id, v := range res {
-		if v.res.Status != checks.Pass || v.blocks != 0 {
+		if v.res.Status != protocol.Pass || v.blocks != 0 {
 			t.Errorf("%s = %s (blocks %d): %s", id, v.res.Status, v.blocks, v.res.Evidence.EN)
 		}
 	}
@@ -82,32 +82,32 @@ func TestEachFindingBlocksItsLevel(t *testing.T) {
 		name    string
 		mod     func(*Snapshot)
 		id      string
-		status  checks.Status
+		status  protocol.Status
 		blocks  int
 		mention string
 		also    []string // findings that rightly come with it
 		level   int      // when a companion blocks lower than blocks
 	}{
-		{"krbtgt 2 years", func(s *Snapshot) { s.Accounts[1].PwdLastSet = now.AddDate(-2, 0, 0) }, IDKrbtgt, checks.Warn, 2, "days ago", nil, 0},
-		{"krbtgt 4 years", func(s *Snapshot) { s.Accounts[1].PwdLastSet = now.AddDate(-4, 0, 0) }, IDKrbtgt, checks.Fail, 2, "days ago", nil, 0},
-		{"admin with SPN", func(s *Snapshot) { s.Accounts[2].SPNs = 1 }, IDPrivRoastable, checks.Fail, 1, "adm-marie", nil, 0},
-		{"admin without preauth", func(s *Snapshot) { s.Accounts[2].UAC |= uacDontReqPreauth }, IDPrivRoastable, checks.Fail, 1, "adm-marie", []string{IDPreauth}, 0},
-		{"admin never expires", func(s *Snapshot) { s.Accounts[2].UAC |= uacDontExpire }, IDPrivNeverExpires, checks.Fail, 1, "adm-marie", nil, 0},
-		{"dormant admin", func(s *Snapshot) { s.Accounts[2].LastLogon = now.AddDate(-1, 0, 0) }, IDPrivGroups, checks.Fail, 2, "adm-marie", []string{IDDormant}, 1},
-		{"delegation on member", func(s *Snapshot) { s.Accounts[4].UAC |= uacTrustedForDeleg }, IDDelegation, checks.Fail, 2, "PC1$", nil, 0},
-		{"windows 7", func(s *Snapshot) { s.Accounts[4].OS, s.Accounts[4].OSVersion = "Windows 7 Professional", "6.1 (7601)" }, IDUnsupportedOS, checks.Fail, 2, "PC1$", nil, 0},
+		{"krbtgt 2 years", func(s *Snapshot) { s.Accounts[1].PwdLastSet = now.AddDate(-2, 0, 0) }, IDKrbtgt, protocol.Warn, 2, "days ago", nil, 0},
+		{"krbtgt 4 years", func(s *Snapshot) { s.Accounts[1].PwdLastSet = now.AddDate(-4, 0, 0) }, IDKrbtgt, protocol.Fail, 2, "days ago", nil, 0},
+		{"admin with SPN", func(s *Snapshot) { s.Accounts[2].SPNs = 1 }, IDPrivRoastable, protocol.Fail, 1, "adm-marie", nil, 0},
+		{"admin without preauth", func(s *Snapshot) { s.Accounts[2].UAC |= uacDontReqPreauth }, IDPrivRoastable, protocol.Fail, 1, "adm-marie", []string{IDPreauth}, 0},
+		{"admin never expires", func(s *Snapshot) { s.Accounts[2].UAC |= uacDontExpire }, IDPrivNeverExpires, protocol.Fail, 1, "adm-marie", nil, 0},
+		{"dormant admin", func(s *Snapshot) { s.Accounts[2].LastLogon = now.AddDate(-1, 0, 0) }, IDPrivGroups, protocol.Fail, 2, "adm-marie", []string{IDDormant}, 1},
+		{"delegation on member", func(s *Snapshot) { s.Accounts[4].UAC |= uacTrustedForDeleg }, IDDelegation, protocol.Fail, 2, "PC1$", nil, 0},
+		{"windows 7", func(s *Snapshot) { s.Accounts[4].OS, s.Accounts[4].OSVersion = "Windows 7 Professional", "6.1 (7601)" }, IDUnsupportedOS, protocol.Fail, 2, "PC1$", nil, 0},
 		{"DC 2008 R2", func(s *Snapshot) {
 			s.Accounts[3].OS, s.Accounts[3].OSVersion = "Windows Server 2008 R2 Standard", "6.1 (7601)"
-		}, IDUnsupportedOS, checks.Fail, 1, "DC1$", nil, 0},
-		{"one uncovered", func(s *Snapshot) { s.Accounts[5].LAPSWindows = false }, IDLAPS, checks.Fail, 3, "PC2$", nil, 0},
-		{"no LAPS schema", func(s *Snapshot) { s.LAPS = LAPSSchema{} }, IDLAPS, checks.Fail, 3, "LAPS", nil, 0},
-		{"quota", func(s *Snapshot) { q := 10; s.Domain.MachineAccountQuota = &q }, IDMachineQuota, checks.Fail, 4, "10", nil, 0},
-		{"no recycle bin", func(s *Snapshot) { s.RecycleBin = false }, IDRecycleBin, checks.Warn, 4, "recycle bin", nil, 0},
-		{"nobody protected", func(s *Snapshot) { s.Protected.Members = nil }, IDProtectedUsers, checks.Fail, 3, "adm-marie", nil, 0},
-		{"2003 level", func(s *Snapshot) { s.Server.DomainFunctionality = 2 }, IDFunctionalLevel, checks.Fail, 1, "2003", nil, 0},
-		{"backup 200 days", func(s *Snapshot) { s.Domain.Backup.Time = now.AddDate(0, 0, -200) }, IDBackupAge, checks.Fail, 2, "200 days", nil, 0},
-		{"backup 40 days", func(s *Snapshot) { s.Domain.Backup.Time = now.AddDate(0, 0, -40) }, IDBackupAge, checks.Warn, 3, "40 days", nil, 0},
-		{"never backed up", func(s *Snapshot) { s.Domain.Backup.Version = 1 }, IDBackupAge, checks.Fail, 2, "no directory backup", nil, 0},
+		}, IDUnsupportedOS, protocol.Fail, 1, "DC1$", nil, 0},
+		{"one uncovered", func(s *Snapshot) { s.Accounts[5].LAPSWindows = false }, IDLAPS, protocol.Fail, 3, "PC2$", nil, 0},
+		{"no LAPS schema", func(s *Snapshot) { s.LAPS = LAPSSchema{} }, IDLAPS, protocol.Fail, 3, "LAPS", nil, 0},
+		{"quota", func(s *Snapshot) { q := 10; s.Domain.MachineAccountQuota = &q }, IDMachineQuota, protocol.Fail, 4, "10", nil, 0},
+		{"no recycle bin", func(s *Snapshot) { s.RecycleBin = false }, IDRecycleBin, protocol.Warn, 4, "recycle bin", nil, 0},
+		{"nobody protected", func(s *Snapshot) { s.Protected.Members = nil }, IDProtectedUsers, protocol.Fail, 3, "adm-marie", nil, 0},
+		{"2003 level", func(s *Snapshot) { s.Server.DomainFunctionality = 2 }, IDFunctionalLevel, protocol.Fail, 1, "2003", nil, 0},
+		{"backup 200 days", func(s *Snapshot) { s.Domain.Backup.Time = now.AddDate(0, 0, -200) }, IDBackupAge, protocol.Fail, 2, "200 days", nil, 0},
+		{"backup 40 days", func(s *Snapshot) { s.Domain.Backup.Time = now.AddDate(0, 0, -40) }, IDBackupAge, protocol.Warn, 3, "40 days", nil, 0},
+		{"never backed up", func(s *Snapshot) { s.Domain.Backup.Version = 1 }, IDBackupAge, protocol.Fail, 2, "no directory backup", nil, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			snap := cleanSnap()
@@ -130,7 +130,7 @@ func TestEachFindingBlocksItsLevel(t *testing.T) {
 			}
 			// Every other check is unchanged: a finding does not spread.
 			for id, o := range res {
-				if id != c.id && id != IDLevel && o.res.Status != checks.Pass && !slices.Contains(c.also, id) {
+				if id != c.id && id != IDLevel && o.res.Status != protocol.Pass && !slices.Contains(c.also, id) {
 					t.Errorf("%s also %s: %s", id, o.res.Status, o.res.Evidence.EN)
 				}
 			}
@@ -141,19 +141,19 @@ func TestEachFindingBlocksItsLevel(t *testing.T) {
 func TestNoVerdictWithoutData(t *testing.T) {
 	broken := &state{snapEr: errString("LDAPS 127.0.0.1: connection refused"), dcErr: errString("registre illisible"), gppEr: errString("SYSVOL illisible")}
 	for id, v := range all(broken) {
-		if v.res.Status != checks.Error {
+		if v.res.Status != protocol.Error {
 			t.Errorf("%s = %s without data", id, v.res.Status)
 		}
 	}
 	// A quota that could not be read is an error naming the attribute.
 	snap := cleanSnap()
 	snap.Domain.MachineAccountQuota = nil
-	if v := judgeMachineQuota(&state{snap: snap}, now); v.res.Status != checks.Error || !strings.Contains(v.res.Evidence.EN, "ms-DS-MachineAccountQuota") {
+	if v := judgeMachineQuota(&state{snap: snap}, now); v.res.Status != protocol.Error || !strings.Contains(v.res.Evidence.EN, "ms-DS-MachineAccountQuota") {
 		t.Errorf("quota unread = %s: %s", v.res.Status, v.res.Evidence.EN)
 	}
 	// Not configured and not a DC: every check says why it does not apply.
 	for id, v := range all(&state{snapNA: notConfigured, gppNA: notConfigured}) {
-		if v.res.Status != checks.NotApplicable || v.res.Evidence.EN == "" {
+		if v.res.Status != protocol.NotApplicable || v.res.Evidence.EN == "" {
 			t.Errorf("%s = %s (%q) on a plain host", id, v.res.Status, v.res.Evidence.EN)
 		}
 	}
@@ -170,7 +170,7 @@ func TestDormantThreshold(t *testing.T) {
 		acct("ancien", 1200, uacNormal, func(a *Account) { a.LastLogon = time.Time{}; a.Created = now.AddDate(-2, 0, 0) }),
 		acct("nouveau", 1201, uacNormal, func(a *Account) { a.LastLogon = time.Time{}; a.Created = now.AddDate(0, 0, -7) }))
 	v := judgeDormant(&state{snap: snap}, now)
-	if v.res.Status != checks.Fail || !strings.Contains(v.res.Evidence.EN, "ancien") || strings.Contains(v.res.Evidence.EN, "nouveau") {
+	if v.res.Status != protocol.Fail || !strings.Contains(v.res.Evidence.EN, "ancien") || strings.Contains(v.res.Evidence.EN, "nouveau") {
 		t.Errorf("dormant = %s: %s", v.res.Status, v.res.Evidence.EN)
 	}
 }
