@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -250,5 +251,71 @@ func TestSectorsFromProtocol(t *testing.T) {
 				t.Errorf("%s spells the sector %s itself: use protocol.Sectors", f, m)
 			}
 		}
+	}
+}
+
+func TestConfigADSection(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "ad.pass")
+	if err := os.WriteFile(pass, []byte("Lecture-2026!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ad := func(body string) string { return "[ad]\n" + body }
+	cfg, err := ParseConfig("vigie.toml", []byte(ad(`url = "ldaps://dc1.mairie.local"
+bind = "simple"
+user = "svc-vigie@mairie.local"
+password_file = `+strconv.Quote(pass)+`
+base_dn = "DC=mairie,DC=local"
+sysvol = "/mnt/sysvol"
+`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Targets().AD
+	if got == nil || got.URL != "ldaps://dc1.mairie.local" || got.Bind != "simple" || got.User != "svc-vigie@mairie.local" ||
+		got.Password != "Lecture-2026!" || got.BaseDN != "DC=mairie,DC=local" || got.Sysvol != "/mnt/sysvol" {
+		t.Fatalf("targets.AD = %+v", got)
+	}
+	if cfg0, _ := ParseConfig("f", nil); cfg0.Targets().AD != nil {
+		t.Error("without [ad] the AD target must be nil (checks run only on a DC)")
+	}
+
+	open := filepath.Join(dir, "open.pass")
+	os.WriteFile(open, []byte("secret"), 0o644)
+	os.Chmod(open, 0o644)
+	empty := filepath.Join(dir, "empty.pass")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	simple := func(extra string) string {
+		return ad("bind = \"simple\"\nuser = \"svc@x.local\"\n" + extra)
+	}
+	for _, c := range []struct{ src, field, msg string }{
+		{ad(`url = "https://dc1"`), "ad.url", "ldaps://"},
+		{ad(`bind = "ntlm"`), "ad.bind", "inconnu"},
+		{ad("bind = \"simple\"\npassword_file = " + strconv.Quote(pass)), "ad.user", "compte de lecture"},
+		{simple(""), "ad.password_file", "fichier du mot de passe"},
+		{simple(`password_file = "ad.pass"`), "ad.password_file", "absolu"},
+		{simple("password_file = " + strconv.Quote(open)), "ad.password_file", "chmod 600"},
+		{simple("password_file = " + strconv.Quote(empty)), "ad.password_file", "vide"},
+		{simple("password_file = " + strconv.Quote(filepath.Join(dir, "absent"))), "ad.password_file", "illisible"},
+		{simple("password_file = " + strconv.Quote(pass) + "\nsysvol = \"smb://dc1/SYSVOL\""), "ad.sysvol", "SMB"},
+		{simple("password_file = " + strconv.Quote(pass) + "\nbase_dn = \"mairie\""), "ad.base_dn", "DN"},
+		{ad(`sauvegarde = "oui"`), "ad.sauvegarde", "inconnue"},
+	} {
+		_, err := ParseConfig("vigie.toml", []byte(c.src))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != c.field || !strings.Contains(ce.Msg, c.msg) {
+			t.Errorf("%q: err = %v, want %s mentioning %q", c.src, err, c.field, c.msg)
+		}
+	}
+	// Kerberos binds with the machine account: Windows only.
+	_, err = ParseConfig("vigie.toml", []byte(ad(`bind = "kerberos"`)))
+	if runtime.GOOS != "windows" {
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != "ad.bind" || !strings.Contains(ce.Msg, "Windows") {
+			t.Errorf("kerberos off Windows: %v", err)
+		}
+	} else if err != nil {
+		t.Errorf("kerberos on Windows: %v", err)
 	}
 }

@@ -17,10 +17,10 @@ func newerAgentScorecard(t *testing.T) []byte {
 		"host":       map[string]any{"hostname": "dc1", "os": "windows", "os_build": "10.0.20348.2700", "future": true},
 		"started_at": time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC), "finished_at": time.Date(2027, 1, 2, 3, 5, 5, 0, time.UTC),
 		"results": []any{
-			map[string]any{"id": "ad.krbtgt-age", "version": 1, "status": "fail", "domain": "ad", "severity": "high", "evidence": map[string]any{"fr": "x", "en": "x"}},
+			map[string]any{"id": "ot.modbus-exposed", "version": 1, "status": "fail", "domain": "ot", "severity": "high", "evidence": map[string]any{"fr": "x", "en": "x"}},
 			map[string]any{"id": "patch.os-support", "version": 2, "status": "partially-passed", "domain": "patch", "severity": "critical", "evidence": map[string]any{"fr": "y", "en": "y"}},
 		},
-		"domains":              []any{map[string]any{"domain": "ad", "score": 40, "fail": 1}, map[string]any{"domain": "patch", "score": -1, "error": 1}},
+		"domains":              []any{map[string]any{"domain": "ot", "score": 40, "fail": 1}, map[string]any{"domain": "patch", "score": -1, "error": 1}},
 		"score":                40,
 		"level":                1,
 		"actions":              []any{},
@@ -46,7 +46,7 @@ func TestForwardCompatibility(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newer agent's scorecard refused: %v", err)
 	}
-	if sum.Domains[0].Domain != "ad" || sc.Domains[0].Domain.Name("fr") != "ad" {
+	if sum.Domains[0].Domain != "ot" || sc.Domains[0].Domain.Name("fr") != "ot" {
 		t.Errorf("unknown domain not kept under its ID: %+v", sum.Domains)
 	}
 	unknown := sc.Results[1].Status

@@ -126,12 +126,13 @@ const (
 	DomainBackup       Domain = "backup"
 	DomainHygiene      Domain = "hygiene"
 	DomainOrganisation Domain = "organisation"
+	DomainAD           Domain = "ad"
 )
 
 // Domains lists every domain this version knows, in display order. A
 // scorecard may carry others (from a newer agent): they are kept and shown
 // under their ID.
-var Domains = []Domain{DomainPatch, DomainBackup, DomainHygiene, DomainTLS, DomainDNS, DomainOrganisation}
+var Domains = []Domain{DomainPatch, DomainBackup, DomainHygiene, DomainTLS, DomainDNS, DomainOrganisation, DomainAD}
 
 var domainNames = map[Domain][2]string{
 	DomainPatch:        {"Mises à jour", "Updates"},
@@ -140,6 +141,7 @@ var domainNames = map[Domain][2]string{
 	DomainTLS:          {"Chiffrement (TLS)", "Encryption (TLS)"},
 	DomainDNS:          {"Nom de domaine et messagerie", "Domain name and mail"},
 	DomainOrganisation: {"Organisation (déclaratif)", "Organisation (declared)"},
+	DomainAD:           {"Active Directory", "Active Directory"},
 }
 
 // Name is the plain-language name of a domain in lang; a domain this

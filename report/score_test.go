@@ -43,7 +43,7 @@ func TestScore(t *testing.T) {
 		{"thresholds", []protocol.Result{res("a", patch, protocol.Low, P), res("b", patch, protocol.Low, F), res("c", patch, protocol.Low, F), res("d", patch, protocol.Low, F), res("e", patch, protocol.Low, F)}, map[protocol.Domain]int{patch: 20}, 20, 1, "", nil},
 		{"info does not score", []protocol.Result{res("a", patch, protocol.Info, F), res("b", patch, protocol.Low, P), answered}, map[protocol.Domain]int{patch: 100, org: 100}, 100, 4, "", nil},
 		// a domain a newer agent added is scored and kept under its ID
-		{"unknown domain kept", []protocol.Result{res("a", "ad", protocol.Medium, P), res("b", patch, protocol.Medium, "partially-passed"), answered}, map[protocol.Domain]int{"ad": 100, patch: -1, org: 100}, 100, 4, "", nil},
+		{"unknown domain kept", []protocol.Result{res("a", "iot", protocol.Medium, P), res("b", patch, protocol.Medium, "partially-passed"), answered}, map[protocol.Domain]int{"iot": 100, patch: -1, org: 100}, 100, 4, "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

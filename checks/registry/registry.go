@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/ad"
 	"github.com/vigie-cyber/vigie/checks/backup"
 	dnscheck "github.com/vigie-cyber/vigie/checks/dns"
 	"github.com/vigie-cyber/vigie/checks/hygiene"
@@ -26,6 +27,7 @@ type Config struct {
 	BackupPaths  []string          // backup destinations to inspect
 	Sector       string            // commune, hospital, port, other
 	Answers      map[string]string // questionnaire answers by question ID
+	AD           *ad.Config        // the [ad] section; nil: AD checks run only on a domain controller
 	// DNS family: resolver "ip:port" (empty: the host's), root trust
 	// anchors and root hints "ip:port" (empty: the built-in IANA values).
 	DNSResolver     string
@@ -44,6 +46,7 @@ type family struct {
 // families lists every family; add a line here when a family is added.
 func families() []family {
 	return []family{
+		{"ad", func(c Config) []checks.Check { return ad.Checks(c.AD) }, ad.GuidanceTOML},
 		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
 		{"dns", func(c Config) []checks.Check {
 			return dnscheck.Checks(dnscheck.Config{Domains: c.Domains, RootCAs: c.TLSRoots,

@@ -25,7 +25,7 @@ var everything = Config{
 	Answers:      map[string]string{},
 }
 
-var idPattern = regexp.MustCompile(`^(tls|dns|patch|backup|hygiene|org)\.[a-z0-9]+(-[a-z0-9]+)*$`)
+var idPattern = regexp.MustCompile(`^(tls|dns|patch|backup|hygiene|org|ad)\.[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // TestRegistryAndGuidanceAgree ties code and guidance together: every check
 // has guidance in French and English, and no guidance names an unknown check.

@@ -26,7 +26,7 @@ import (
 // TestNewerAgentScorecard is the forward-compatibility rule end to end
 // (docs/protocol.md, "Compatibility"): a real hub, its API and its web
 // interface on one HTTPS server, receives a scorecard from an agent newer
-// than itself, carrying a field, a check ID (ad.krbtgt-age), a domain (ad)
+// than itself, carrying a field, a check ID (iot.default-password), a domain (iot)
 // and a result status (stale) it does not know. The upload is stored (201,
 // never a 4xx that would quarantine it in the agent's spool), and the host
 // page shows it: the unknown status as an error, the unknown domain under
@@ -61,9 +61,9 @@ func TestNewerAgentScorecard(t *testing.T) {
 	// The newer agent's document: this version's scorecard plus what a
 	// later version adds, as JSON this hub has no type for.
 	sc := a.Next(t0)
-	sc.Results = append(sc.Results, protocol.Result{ID: "ad.krbtgt-age", Version: 1, Status: "stale", Domain: "ad", Severity: protocol.High,
+	sc.Results = append(sc.Results, protocol.Result{ID: "iot.default-password", Version: 1, Status: "stale", Domain: "iot", Severity: protocol.High,
 		Evidence: protocol.Textf("mot de passe krbtgt inchangé depuis 900 jours", "krbtgt password unchanged for 900 days")})
-	sc.Domains = append(sc.Domains, protocol.DomainScore{Domain: "ad", Score: 40, Fail: 1})
+	sc.Domains = append(sc.Domains, protocol.DomainScore{Domain: "iot", Score: 40, Fail: 1})
 	var doc map[string]any
 	b, _ := json.Marshal(sc)
 	json.Unmarshal(b, &doc)
@@ -79,7 +79,7 @@ func TestNewerAgentScorecard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.DomainScores.Get("ad") != 40 {
+	if rec.DomainScores.Get("iot") != 40 {
 		t.Errorf("unknown domain's score not kept: %v", rec.DomainScores)
 	}
 	if !bytes.Equal(rec.Envelope, env) {
@@ -115,18 +115,18 @@ func TestNewerAgentScorecard(t *testing.T) {
 	if !strings.Contains(body, "Signature Ed25519 valide") || strings.Contains(body, `id="unreadable"`) {
 		t.Errorf("host page does not show the newer agent's scorecard whole")
 	}
-	row := regexp.MustCompile(`(?s)<tr class="r-([a-z-]+)">\s*<td><span class="st st-([a-z-]+)">([^<]*)</span></td>\s*<td>(?:<strong>[^<]*</strong><br>)?<code>ad\.krbtgt-age</code>`).FindStringSubmatch(body)
+	row := regexp.MustCompile(`(?s)<tr class="r-([a-z-]+)">\s*<td><span class="st st-([a-z-]+)">([^<]*)</span></td>\s*<td>(?:<strong>[^<]*</strong><br>)?<code>iot\.default-password</code>`).FindStringSubmatch(body)
 	if row == nil {
-		t.Fatalf("host page lacks the unknown check ad.krbtgt-age:\n%s", body)
+		t.Fatalf("host page lacks the unknown check iot.default-password:\n%s", body)
 	}
 	if row[1] != "error" || row[2] != "error" || row[3] != protocol.Error.Label("fr") {
 		t.Errorf("unknown status shown as %q/%q %q, want an error (%q)", row[1], row[2], row[3], protocol.Error.Label("fr"))
 	}
-	if !regexp.MustCompile(`<li class="hm hm2">ad <strong>40</strong></li>`).MatchString(body) {
+	if !regexp.MustCompile(`<li class="hm hm2">iot <strong>40</strong></li>`).MatchString(body) {
 		t.Error("host page does not show the unknown domain under its ID with its score")
 	}
 	body = page("/")
-	if !regexp.MustCompile(`<th scope="col" class="num">ad</th>`).MatchString(body) {
+	if !regexp.MustCompile(`<th scope="col" class="num">iot</th>`).MatchString(body) {
 		t.Error("overview has no column for the unknown domain")
 	}
 }

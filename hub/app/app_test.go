@@ -114,17 +114,17 @@ func hostRow(id string, entity int64, domains store.DomainScores) store.HostRow 
 func TestOverviewUnknownDomain(t *testing.T) {
 	t.Parallel()
 	known := store.ScoresOf([]protocol.DomainScore{{Domain: protocol.DomainPatch, Score: 80}})
-	newer := store.ScoresOf([]protocol.DomainScore{{Domain: protocol.DomainPatch, Score: 60}, {Domain: "ad", Score: 40}, {Domain: "ot", Score: 10}})
-	rows := []store.HostRow{hostRow("1", 1, known), hostRow("2", 2, newer), hostRow("3", 2, store.ScoresOf([]protocol.DomainScore{{Domain: "ad", Score: 61}}))}
+	newer := store.ScoresOf([]protocol.DomainScore{{Domain: protocol.DomainPatch, Score: 60}, {Domain: "iot", Score: 40}, {Domain: "ot", Score: 10}})
+	rows := []store.HostRow{hostRow("1", 1, known), hostRow("2", 2, newer), hostRow("3", 2, store.ScoresOf([]protocol.DomainScore{{Domain: "iot", Score: 61}}))}
 	ov := app.BuildOverview(rows, app.Filter{Level: -1}, t0, time.Hour, 0)
-	if want := append(slices.Clone(protocol.Domains), "ad", "ot"); !slices.Equal(ov.Domains, want) {
+	if want := append(slices.Clone(protocol.Domains), "iot", "ot"); !slices.Equal(ov.Domains, want) {
 		t.Errorf("columns %v, want %v", ov.Domains, want)
 	}
 	e1, e2 := ov.Entities[0], ov.Entities[1]
-	if e1.Domains.Get("ad") != store.NoScore || e1.Domains.Get(protocol.DomainPatch) != 80 {
+	if e1.Domains.Get("iot") != store.NoScore || e1.Domains.Get(protocol.DomainPatch) != 80 {
 		t.Errorf("entity 1: %v", e1.Domains)
 	}
-	if e2.Domains.Get("ad") != 51 || e2.Domains.Get(protocol.DomainPatch) != 60 || e2.Domains.Get("ot") != 10 {
+	if e2.Domains.Get("iot") != 51 || e2.Domains.Get(protocol.DomainPatch) != 60 || e2.Domains.Get("ot") != 10 {
 		t.Errorf("entity 2: %v", e2.Domains)
 	}
 }
@@ -144,7 +144,7 @@ func TestExportCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := &store.Scorecard{AgentID: "a1", ID: "s1", Sequence: 1, ReceivedAt: t0, Score: 55, Level: 3, Envelope: []byte("{}"),
-		DomainScores: store.ScoresOf([]protocol.DomainScore{{Domain: protocol.DomainTLS, Score: 70}, {Domain: "ad", Score: 20}})}
+		DomainScores: store.ScoresOf([]protocol.DomainScore{{Domain: protocol.DomainTLS, Score: 70}, {Domain: "iot", Score: 20}})}
 	if o, err := st.SaveScorecard(ctx, sc); err != nil || o != store.Stored {
 		t.Fatal(o, err)
 	}
@@ -162,7 +162,7 @@ func TestExportCSV(t *testing.T) {
 			t.Fatalf("%d records, %v", len(recs), err)
 		}
 		var cols []string
-		for _, d := range append(slices.Clone(protocol.Domains), "ad") {
+		for _, d := range append(slices.Clone(protocol.Domains), "iot") {
 			cols = append(cols, "score_"+string(d))
 		}
 		head, row := recs[0], recs[1]

@@ -1,0 +1,239 @@
+//go:build linux
+
+package ad_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf16"
+
+	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/ad"
+	"github.com/vigie-cyber/vigie/checks/ad/adtest"
+	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/protocol"
+)
+
+// pwdLDIF is a unicodePwd value: the quoted password in UTF-16LE, base64.
+func pwdLDIF(p string) string {
+	u := utf16.Encode([]rune(`"` + p + `"`))
+	b := make([]byte, 0, 2*len(u))
+	for _, c := range u {
+		b = append(b, byte(c), byte(c>>8))
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// testparmRunner answers "testparm" with the real testparm on the test
+// domain controller's smb.conf (the agent runs plain "testparm -s -v" on a
+// DC, which reads /etc/samba/smb.conf); every other program is missing.
+type testparmRunner struct{ conf string }
+
+func (r testparmRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if name != "testparm" {
+		return nil, fmt.Errorf("%s: %w", name, checks.ErrNotFound)
+	}
+	return checks.ExecRunner{}.Run(ctx, "testparm", append(args, r.conf)...)
+}
+
+const readerPassword = "Lecture-Vigie-2026!"
+
+func scan(t *testing.T, dc *adtest.DC, cfg *ad.Config) map[string]protocol.Result {
+	t.Helper()
+	h := checkstest.Host()
+	h.Now = time.Now
+	h.Dialer = dc.Dialer()
+	h.Exec = testparmRunner{conf: dc.SmbConf}
+	out := map[string]protocol.Result{}
+	t0 := time.Now()
+	for _, c := range ad.Checks(cfg) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.Meta().Timeout)
+		r := c.Run(ctx, h)
+		cancel()
+		out[c.Meta().ID] = r
+		t.Logf("%-40s %-15s %s", c.Meta().ID, r.Status, r.Evidence.EN)
+	}
+	t.Logf("scan took %v", time.Since(t0))
+	return out
+}
+
+func expect(t *testing.T, res map[string]protocol.Result, id string, want protocol.Status, mentions ...string) {
+	t.Helper()
+	r, ok := res[id]
+	if !ok {
+		t.Errorf("%s: no result", id)
+		return
+	}
+	if r.Status != want {
+		t.Errorf("%s = %s, want %s (%s)", id, r.Status, want, r.Evidence.EN)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(r.Evidence.EN, m) || !strings.Contains(r.Evidence.FR, m) {
+			t.Errorf("%s evidence does not name %q: %s", id, m, r.Evidence.EN)
+		}
+	}
+}
+
+// TestSambaDomainCleanThenFaulty provisions a real domain, reads it over
+// LDAPS with an unprivileged account, checks that a clean domain has no
+// false finding, plants the faults ANSSI's control points look for and
+// checks each is found, naming the account or file at fault.
+func TestSambaDomainCleanThenFaulty(t *testing.T) {
+	dc := adtest.Start(t, adtest.Options{})
+	t.Logf("samba: provisioned in %v, LDAPS up %v later", dc.Timings.Provision, dc.Timings.Start)
+	ctx := context.Background()
+	base := adtest.BaseDN
+
+	// The clean domain: a read account that is not privileged, the
+	// remediations a careful administrator applies (no machine quota,
+	// the administrator in Protected Users).
+	if err := dc.Ldbadd(ctx, fmt.Sprintf(`dn: CN=svc-vigie,CN=Users,%s
+objectClass: user
+sAMAccountName: svc-vigie
+userAccountControl: 512
+unicodePwd:: %s
+`, base, pwdLDIF(readerPassword))); err != nil {
+		t.Fatal(err)
+	}
+	if err := dc.Ldbmodify(ctx, fmt.Sprintf(`dn: %s
+changetype: modify
+replace: ms-DS-MachineAccountQuota
+ms-DS-MachineAccountQuota: 0
+
+dn: CN=Protected Users,CN=Users,%s
+changetype: modify
+add: member
+member: CN=Administrator,CN=Users,%s
+`, base, base, base)); err != nil {
+		t.Fatal(err)
+	}
+
+	pem, err := os.ReadFile(dc.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	cfg := &ad.Config{URL: "ldaps://127.0.0.1", Bind: "simple", User: "svc-vigie@" + strings.ToLower(adtest.Realm),
+		Password: readerPassword, RootCAs: roots, Sysvol: dc.Sysvol}
+
+	clean := scan(t, dc, cfg)
+	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivRoastable, ad.IDPreauth, ad.IDDelegation, ad.IDDormant,
+		ad.IDPrivNeverExpires, ad.IDGPPPasswords, ad.IDMachineQuota, ad.IDDCAuthProtocols, ad.IDProtectedUsers} {
+		expect(t, clean, id, protocol.Pass)
+	}
+	// Not applicable, each with its reason: no Windows computer and no
+	// member computer yet; no Print Spooler and no backup stamp on Samba.
+	for _, id := range []string{ad.IDUnsupportedOS, ad.IDLAPS, ad.IDDCSpooler, ad.IDBackupAge} {
+		expect(t, clean, id, protocol.NotApplicable)
+	}
+	// Unavoidable on Samba 4.17, and true: its highest functional level is
+	// 2008 R2 and it cannot enable the recycle bin. They leave the clean
+	// domain at level 3, blocked by the functional level.
+	expect(t, clean, ad.IDFunctionalLevel, protocol.Warn, "2008 R2")
+	expect(t, clean, ad.IDRecycleBin, protocol.Warn)
+	expect(t, clean, ad.IDLevel, protocol.Warn, ad.IDFunctionalLevel)
+	if got := clean[ad.IDLevel].Facts["level"]; got != 3 {
+		t.Errorf("clean domain level = %v, want 3", got)
+	}
+
+	// The faults.
+	gppDir := filepath.Join(dc.Sysvol, "mairie.test", "Policies", "{31B2F340-016D-11D2-945F-00C04FB984F9}", "Machine", "Preferences", "Groups")
+	if err := os.MkdirAll(gppDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gpp, err := os.ReadFile(filepath.Join("..", "..", "testdata", "ad", "sysvol", "Groups.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(gppDir, "Groups.xml"), gpp, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stale := time.Now().AddDate(-2, 0, 0)
+	staleFT := (stale.Unix() + 11644473600) * 10_000_000
+	if err := dc.Ldbadd(ctx, fmt.Sprintf(`dn: CN=adm-sql,CN=Users,%[1]s
+objectClass: user
+sAMAccountName: adm-sql
+userAccountControl: 512
+servicePrincipalName: MSSQLSvc/sql1.mairie.test:1433
+unicodePwd:: %[2]s
+
+dn: CN=compta,CN=Users,%[1]s
+objectClass: user
+sAMAccountName: compta
+userAccountControl: 4194816
+unicodePwd:: %[2]s
+
+dn: CN=SRV-APP,CN=Computers,%[1]s
+objectClass: computer
+sAMAccountName: SRV-APP$
+userAccountControl: 528384
+operatingSystem: Windows Server 2022 Standard
+operatingSystemVersion: 10.0 (20348)
+
+dn: CN=PC-ACCUEIL,CN=Computers,%[1]s
+objectClass: computer
+sAMAccountName: PC-ACCUEIL$
+userAccountControl: 4096
+operatingSystem: Windows 7 Professional
+operatingSystemVersion: 6.1 (7601)
+lastLogonTimestamp: %[3]d
+`, base, pwdLDIF("Autre-Mot-2026!"), staleFT)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dc.Ldbmodify(ctx, fmt.Sprintf(`dn: CN=Domain Admins,CN=Users,%[1]s
+changetype: modify
+add: member
+member: CN=adm-sql,CN=Users,%[1]s
+
+dn: %[1]s
+changetype: modify
+replace: ms-DS-MachineAccountQuota
+ms-DS-MachineAccountQuota: 10
+`, base)); err != nil {
+		t.Fatal(err)
+	}
+
+	faulty := scan(t, dc, cfg)
+	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "Groups.xml", "<User>", "Administrateur")
+	expect(t, faulty, ad.IDPrivRoastable, protocol.Fail, "adm-sql")
+	expect(t, faulty, ad.IDPreauth, protocol.Fail, "compta")
+	expect(t, faulty, ad.IDDelegation, protocol.Fail, "SRV-APP$")
+	expect(t, faulty, ad.IDMachineQuota, protocol.Fail, "10")
+	expect(t, faulty, ad.IDUnsupportedOS, protocol.Fail, "PC-ACCUEIL$")
+	expect(t, faulty, ad.IDLAPS, protocol.Fail, "LAPS")
+	expect(t, faulty, ad.IDProtectedUsers, protocol.Warn, "adm-sql")
+	if r := faulty[ad.IDDormant]; (r.Status != protocol.Fail && r.Status != protocol.Warn) || !strings.Contains(r.Evidence.EN, "PC-ACCUEIL$") {
+		t.Errorf("%s = %s, want the stale computer named: %s", ad.IDDormant, r.Status, r.Evidence.EN)
+	}
+	// What did not change stays as it was: no finding spreads.
+	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivNeverExpires, ad.IDDCAuthProtocols} {
+		expect(t, faulty, id, protocol.Pass)
+	}
+	expect(t, faulty, ad.IDLevel, protocol.Fail)
+	if got := faulty[ad.IDLevel].Facts["level"]; got != 1 {
+		t.Errorf("faulty domain level = %v, want 1", got)
+	}
+	lvl := faulty[ad.IDLevel].Facts["blocking_next_level"].([]string)
+	for _, id := range []string{ad.IDGPPPasswords, ad.IDPrivRoastable} {
+		if !contains(lvl, id) {
+			t.Errorf("ad.level blockers %v miss %s", lvl, id)
+		}
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
