@@ -28,6 +28,7 @@ import (
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
 )
 
@@ -86,7 +87,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("certificat illisible : %w", err)
 	}
 	spki := SPKI(leaf)
-	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    vigie install --hub https://<ce-serveur>%s --token <JETON> --fingerprint %s\n", spki, portOf(*listen), spki)
+	host, _ := os.Hostname()
+	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    %s\n", spki, app.InstallCommand(app.PublicURL("", host, *listen), "<JETON>", spki))
 
 	st, err := createStore(ctx, *db)
 	if err != nil {
@@ -97,7 +99,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg})
+	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg, SPKI: spki})
 	if err != nil {
 		return err
 	}
