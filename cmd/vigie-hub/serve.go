@@ -151,14 +151,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func portOf(listen string) string {
-	_, port, err := net.SplitHostPort(listen)
-	if err != nil || port == "443" {
-		return ""
-	}
-	return ":" + port
-}
-
 // SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what
 // agents pin. It survives a renewal that keeps the key.
 func SPKI(c *x509.Certificate) string {
