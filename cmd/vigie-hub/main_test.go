@@ -228,6 +228,9 @@ func TestBackupCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Sauvegarde écrite et vérifiée") || !strings.Contains(out, "Pour restaurer") {
 		t.Fatalf("backup: %d %q %q", code, out, stderr)
 	}
+	if !regexp.MustCompile(`\(\d+,\d Mo, `).MatchString(out) { // French decimal comma (issue 14, item 7)
+		t.Errorf("size not written the French way: %q", out)
+	}
 	c, err := store.Open(context.Background(), copyPath)
 	if err != nil {
 		t.Fatal(err)
