@@ -22,6 +22,7 @@ import (
 func TestRealAgentAgainstRealHub(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hub.db")
+	mustInit(t, db)
 	code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Plouguerneau", "--sector", "commune", "--expires", "1h")
 	tok := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindStringSubmatch(out)
 	if code != 0 || tok == nil {

@@ -1,24 +1,34 @@
 // Command vigie-hub is the regional hub: it enrols agents, receives their
 // signed scorecards and serves the advisers' interface.
 //
-//	vigie-hub serve [--listen :8443] [--db PATH|postgres://...] [--cert F --key F]
+//	vigie-hub init [--db PATH|postgres://...]
+//	vigie-hub serve [--listen :8443] [--db ...] [--cert F --key F] [--public-url URL]
 //	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h]
+//	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
 //
+// init and serve create (SQLite) or migrate the database; every other
+// command needs an existing, migrated one, so that a mistyped --db never
+// starts an empty hub. Each command prints its own help with -h.
+//
 // Exit codes: 0 success; 1 the operation failed (message on stderr);
-// 2 wrong usage; 3 the database could not be opened.
+// 2 wrong usage; 3 the database could not be opened, does not exist or is
+// not initialised.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +37,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Version is set at build time (-ldflags "-X main.Version=...").
@@ -44,31 +55,73 @@ const defaultDB = "/var/lib/vigie-hub/hub.db"
 const usage = `vigie-hub — hub régional Vigie
 
 Utilisation :
-  vigie-hub serve  [--listen :8443] [--db CHEMIN|postgres://...] [--cert FICHIER --key FICHIER] [--data-dir DOSSIER]
+  vigie-hub init   [--db CHEMIN|postgres://...]   (crée la base SQLite ou met à jour la base PostgreSQL)
+  vigie-hub serve  [--listen :8443] [--db ...] [--public-url URL] [--cert FICHIER --key FICHIER] [--data-dir DOSSIER] ...
   vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h]
+  vigie-hub entity list
+  vigie-hub entity set-sector --entity "Mairie de X" --sector port
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
   vigie-hub agent revoke ID_AGENT
-  vigie-hub export [--format csv|json] [--sector SECTEUR] [--out FICHIER]
+  vigie-hub export [--format csv|json] [--sector SECTEUR] [--lang fr|en] [--out FICHIER]
   vigie-hub backup --out FICHIER   (copie cohérente de la base SQLite, hub en marche)
+  vigie-hub version
 
-Chaque commande accepte --db (défaut ` + defaultDB + `).
-Codes de sortie : 0 succès, 1 échec de l'opération, 2 mauvaise utilisation, 3 base de données inaccessible.
+Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
+Chaque commande accepte --db (défaut ` + defaultDB + `). Seuls init et serve créent ou mettent à jour
+la base ; les autres commandes exigent une base existante et initialisée.
+Codes de sortie : 0 succès, 1 échec de l'opération, 2 mauvaise utilisation, 3 base de données absente, non initialisée ou inaccessible.
 `
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// usageError is a command-line mistake (exit 2).
-type usageError struct{ msg string }
+// usageError is a command-line mistake (exit 2); help is the command's
+// own usage, printed after the message (the global usage when empty).
+type usageError struct{ msg, help string }
 
 func (e usageError) Error() string { return e.msg }
 
-// dbError is a database that cannot be opened (exit 3).
-type dbError struct{ err error }
+// helpRequest is -h: the command's usage on stdout, exit 0.
+type helpRequest struct{ help string }
+
+func (helpRequest) Error() string { return "aide" }
+
+// dbError is a database that cannot be opened, is missing or is not
+// initialised (exit 3).
+type dbError struct {
+	dsn string
+	err error
+}
 
 func (e dbError) Error() string { return e.err.Error() }
 func (e dbError) Unwrap() error { return e.err }
+
+// message says in French what is wrong with the database and what to do.
+func (e dbError) message() string {
+	name := redact(e.dsn)
+	var se *store.SchemaError
+	switch {
+	case errors.Is(e.err, store.ErrNoDatabase):
+		return fmt.Sprintf("la base de données %s n'existe pas. Vérifiez --db (faute de frappe ?) ou, pour un nouveau hub, créez-la avec : vigie-hub init --db %s", name, name)
+	case errors.As(e.err, &se) && se.Have > se.Want:
+		return fmt.Sprintf("la base de données %s a été mise à jour par une version plus récente du hub (schéma %d, cette version connaît le %d) : utilisez cette version plus récente", name, se.Have, se.Want)
+	case errors.Is(e.err, store.ErrNotMigrated):
+		return fmt.Sprintf("la base de données %s n'est pas une base du hub initialisée et à jour. Vérifiez --db ou, pour l'initialiser ou la mettre à jour : vigie-hub init --db %s", name, name)
+	}
+	return fmt.Sprintf("impossible d'ouvrir la base de données %s : %v", name, e.err)
+}
+
+// redact hides a PostgreSQL URL's password in messages.
+func redact(dsn string) string {
+	if store.IsPostgres(dsn) {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		return "postgres://…"
+	}
+	return dsn
+}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, stdin, stdout, stderr)
@@ -77,15 +130,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ue usageError
 	var de dbError
+	var hr helpRequest
 	switch {
+	case errors.As(err, &hr):
+		fmt.Fprint(stdout, hr.help)
+		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "vigie-hub : %s\n\n%s", ue.msg, usage)
+		help := ue.help
+		if help == "" {
+			help = usage
+		}
+		fmt.Fprintf(stderr, "vigie-hub : %s\n\n%s", ue.msg, help)
 		return exitUsage
 	case errors.As(err, &de):
-		fmt.Fprintf(stderr, "vigie-hub : impossible d'ouvrir la base de données : %v\n", de.err)
+		fmt.Fprintf(stderr, "vigie-hub : %s\n", de.message())
 		return exitDB
 	}
 	fmt.Fprintf(stderr, "vigie-hub : %v\n", err)
@@ -94,7 +155,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"commande manquante"}
+		return usageError{msg: "commande manquante"}
+	}
+	sub := func(want ...string) (string, error) {
+		if len(args) < 2 || !contains(want, args[1]) {
+			return "", usageError{msg: fmt.Sprintf("attendu : vigie-hub %s %s", args[0], strings.Join(want, " | "))}
+		}
+		return args[1], nil
 	}
 	switch args[0] {
 	case "-h", "--help", "help":
@@ -102,21 +169,32 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "version", "--version":
 		fmt.Fprintln(stdout, "vigie-hub", Version)
 		return nil
+	case "init":
+		return initDB(ctx, args[1:], stdout)
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
 	case "token":
-		if len(args) < 2 || args[1] != "create" {
-			return usageError{"attendu : vigie-hub token create --entity ... --sector ..."}
+		if _, err := sub("create"); err != nil {
+			return err
 		}
 		return tokenCreate(ctx, args[2:], stdout)
+	case "entity":
+		c, err := sub("list", "set-sector")
+		if err != nil {
+			return err
+		}
+		if c == "list" {
+			return entityList(ctx, args[2:], stdout)
+		}
+		return entitySetSector(ctx, args[2:], stdout)
 	case "user":
-		if len(args) < 2 || args[1] != "add" {
-			return usageError{"attendu : vigie-hub user add --email ... --role adviser|admin"}
+		if _, err := sub("add"); err != nil {
+			return err
 		}
 		return userAdd(ctx, args[2:], stdin, stdout, stderr)
 	case "agent":
-		if len(args) < 2 || args[1] != "revoke" {
-			return usageError{"attendu : vigie-hub agent revoke ID_AGENT"}
+		if _, err := sub("revoke"); err != nil {
+			return err
 		}
 		return agentRevoke(ctx, args[2:], stdout)
 	case "export":
@@ -124,75 +202,314 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "backup":
 		return backup(ctx, args[1:], stdout)
 	}
-	return usageError{fmt.Sprintf("commande inconnue %q", args[0])}
+	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }
 
-func newFlags(name string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	db := fs.String("db", defaultDB, "base SQLite (chemin) ou PostgreSQL (postgres://...)")
-	return fs, db
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
 		}
-		return usageError{err.Error()}
+	}
+	return false
+}
+
+// command is one command's flags and help.
+type command struct {
+	fs       *flag.FlagSet
+	db       *string
+	synopsis string // after "vigie-hub "
+	about    string // what it does, in French
+}
+
+// newCommand makes a command's flag set, with --db. Usages name their
+// value between backquotes (flag.UnquoteUsage), in French.
+func newCommand(synopsis, about string) *command {
+	name, _, _ := strings.Cut(synopsis, " -")
+	fs := flag.NewFlagSet(strings.TrimSpace(name), flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c := &command{fs: fs, synopsis: synopsis, about: about}
+	c.db = fs.String("db", defaultDB, "base du hub : `CHEMIN` d'un fichier SQLite, ou URL postgres://utilisateur@hôte/base")
+	return c
+}
+
+// help is the command's usage: synopsis, what it does, every option with
+// its default.
+func (c *command) help() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Utilisation : vigie-hub %s\n\n%s\n\nOptions :\n", c.synopsis, c.about)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		name, text := flag.UnquoteUsage(f)
+		switch name {
+		case "string":
+			name = "TEXTE"
+		case "int":
+			name = "N"
+		case "duration":
+			name = "DURÉE"
+		case "value":
+			name = "VALEUR"
+		}
+		fmt.Fprintf(&b, "  --%s %s\n      %s", f.Name, name, text)
+		if def := f.DefValue; def != "" && def != "[]" {
+			if strings.HasSuffix(def, "h0m0s") { // a duration: 72h, not 72h0m0s
+				def = strings.TrimSuffix(def, "0m0s")
+			}
+			fmt.Fprintf(&b, " (défaut : %s)", def)
+		}
+		b.WriteString("\n")
+	})
+	b.WriteString("\nCodes de sortie : 0 succès, 1 échec, 2 mauvaise utilisation, 3 base de données absente, non initialisée ou inaccessible.\n")
+	return b.String()
+}
+
+// usageErr is a mistake on this command's line.
+func (c *command) usageErr(format string, args ...any) error {
+	return usageError{msg: fmt.Sprintf(format, args...), help: c.help()}
+}
+
+func (c *command) parse(args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return helpRequest{c.help()}
+		}
+		return c.usageErr("%s", frenchFlagError(err))
 	}
 	return nil
 }
 
+// frenchFlagError says the flag package's usual mistakes in French.
+func frenchFlagError(err error) string {
+	m := err.Error()
+	for prefix, fr := range map[string]string{
+		"flag provided but not defined: ": "option inconnue : ",
+		"flag needs an argument: ":        "valeur manquante pour l'option ",
+		"invalid value ":                  "valeur invalide ",
+	} {
+		if rest, ok := strings.CutPrefix(m, prefix); ok {
+			return fr + rest
+		}
+	}
+	return m
+}
+
+// openStore opens the command's existing, initialised database (exit 3
+// otherwise: never an empty new one).
 func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	st, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		return nil, dbError{dsn, err}
+	}
+	return st, nil
+}
+
+// createStore opens the database, creating (SQLite) or migrating it: init
+// and serve only.
+func createStore(ctx context.Context, dsn string) (store.Store, error) {
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
-		return nil, dbError{err}
+		return nil, dbError{dsn, err}
 	}
 	return st, nil
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, db := newFlags("token create")
-	entity := fs.String("entity", "", "entité (ex. \"Mairie de Plouguerneau\")")
-	sector := fs.String("sector", "", "secteur : commune, hospital, port, other")
-	expires := fs.Duration("expires", 72*time.Hour, "durée de validité")
-	if err := parse(fs, args); err != nil {
+	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [options]",
+		"Crée un jeton d'enrôlement à usage unique pour une entité (créée si elle est nouvelle) et affiche\n"+
+			"la commande d'installation à transmettre à son informaticien. Un jeton ne change jamais une entité\n"+
+			"existante : son nom doit être écrit exactement, et son secteur changé par « entity set-sector ».")
+	entity := c.fs.String("entity", "", "`NOM` de l'entité, par exemple \"Mairie de Plouguerneau\" (obligatoire)")
+	sector := c.fs.String("sector", "", "`SECTEUR` de l'entité : commune, hospital, port ou other (obligatoire)")
+	expires := c.fs.Duration("expires", 72*time.Hour, "`DURÉE` de validité du jeton, de 1s à 720h (30 jours), par exemple 72h")
+	publicURL := c.fs.String("public-url", "", "`URL` publique du hub pour les agents (défaut : https://<nom de cette machine>:8443)")
+	certFile := c.fs.String("cert", "", "certificat TLS du hub (`FICHIER` PEM) dont l'empreinte est donnée (défaut : hub.crt du dossier des données)")
+	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données du hub (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	name := strings.TrimSpace(*entity)
 	if name == "" {
-		return usageError{"--entity est obligatoire"}
+		return c.usageErr("--entity est obligatoire")
 	}
 	if err := app.CheckEntity(name, *sector); err != nil {
-		return usageError{strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : ")}
+		return c.usageErr("%s", strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
 	}
 	if *expires <= 0 || *expires > app.MaxTokenValidity {
-		return usageError{"--expires doit être entre 1s et 720h"}
+		return c.usageErr("--expires doit être entre 1s et 720h (30 jours)")
 	}
-	st, err := openStore(ctx, *db)
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := openStore(ctx, *c.db)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	tok, err := app.New(app.Config{Store: st}).CreateToken(ctx, name, *sector, *expires, "cli")
+	var conflict *app.EntityConflict
+	if errors.As(err, &conflict) {
+		return errors.New(conflict.Message("fr"))
+	}
 	if err != nil {
 		return fmt.Errorf("création du jeton : %w", err)
 	}
-	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\nIl n'est pas conservé par le hub : transmettez-le maintenant à l'entité.\n", name, *expires, tok)
+	if *dataDir == "" {
+		*dataDir = defaultDataDir(*c.db)
+	}
+	if *certFile == "" {
+		*certFile = filepath.Join(*dataDir, "hub.crt")
+	}
+	host, _ := os.Hostname()
+	hubURL := app.PublicURL(*publicURL, host, ":8443")
+	fp, fpErr := certSPKI(*certFile)
+	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\n", name, app.DurationWords(*expires, "fr"), tok)
+	if fpErr != nil {
+		fmt.Fprintf(stdout, "Empreinte du hub inconnue (%v) : remplacez <EMPREINTE> par celle qu'affiche « vigie-hub serve », ou indiquez --cert.\n", fpErr)
+		fp = "<EMPREINTE>"
+	}
+	fmt.Fprintf(stdout, "Commande à transmettre à l'entité (sur le poste à équiper, en administrateur) :\n\n    %s\n\n", app.InstallCommand(hubURL, tok, fp))
+	fmt.Fprintf(stdout, "Le jeton n'est pas conservé par le hub : transmettez-le maintenant à l'entité.\n")
+	if *publicURL == "" {
+		fmt.Fprintf(stdout, "Adresse du hub déduite (%s) : si les agents le joignent autrement, indiquez --public-url.\n", hubURL)
+	}
+	return nil
+}
+
+// defaultDataDir is where serve keeps its self-signed certificate when
+// --data-dir is not given: beside the SQLite database, else /var/lib/vigie-hub.
+func defaultDataDir(db string) string {
+	if store.IsPostgres(db) {
+		return "/var/lib/vigie-hub"
+	}
+	return filepath.Dir(db)
+}
+
+// certSPKI is the fingerprint agents pin of the first certificate in file.
+func certSPKI(file string) (string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return "", fmt.Errorf("%s ne contient pas de certificat PEM", file)
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return "", fmt.Errorf("%s : %w", file, err)
+		}
+		return SPKI(c), nil
+	}
+}
+
+func initDB(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("init [--db CHEMIN|postgres://...]",
+		"Crée la base SQLite du hub (et son dossier) ou initialise une base PostgreSQL existante, puis applique\n"+
+			"les migrations de schéma. Sans effet sur une base déjà à jour ; à relancer après une mise à jour du hub\n"+
+			"(serve le fait aussi au démarrage). Les autres commandes exigent une base ainsi préparée.")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := createStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "Base du hub prête : %s (schéma version %d).\n", redact(*c.db), store.SchemaVersion())
+	return nil
+}
+
+func entityList(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("entity list [--db ...]", "Affiche les entités connues du hub, avec leur secteur.")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	es, err := st.Entities(ctx)
+	if err != nil {
+		return fmt.Errorf("lecture de la base : %w", err)
+	}
+	if len(es) == 0 {
+		fmt.Fprintln(stdout, "Aucune entité : créez un jeton avec « vigie-hub token create ».")
+	}
+	for _, e := range es {
+		fmt.Fprintf(stdout, "%s\t%s (%s)\n", e.Name, protocol.Sector(e.Sector).Name("fr"), e.Sector)
+	}
+	return nil
+}
+
+func entitySetSector(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("entity set-sector --entity NOM --sector SECTEUR",
+		"Change le secteur d'une entité existante (les statistiques régionales suivent). Le changement est\n"+
+			"inscrit au journal d'audit avec l'ancien et le nouveau secteur.")
+	entity := c.fs.String("entity", "", "`NOM` exact de l'entité (obligatoire ; voir « vigie-hub entity list »)")
+	sector := c.fs.String("sector", "", "nouveau `SECTEUR` : commune, hospital, port ou other (obligatoire)")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*entity) == "" {
+		return c.usageErr("--entity est obligatoire")
+	}
+	if _, err := protocol.ParseSector(*sector); err != nil {
+		return c.usageErr("%v", err)
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a := app.New(app.Config{Store: st})
+	e, err := a.EntityByName(ctx, strings.TrimSpace(*entity))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("entité « %s » inconnue de ce hub (voir « vigie-hub entity list »)", *entity)
+	}
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+	}
+	old := e.Sector
+	if _, err := a.SetSector(ctx, e.ID, *sector, "cli"); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+	}
+	fmt.Fprintf(stdout, "Entité « %s » : secteur « %s » remplacé par « %s » (inscrit au journal d'audit).\n", e.Name,
+		protocol.Sector(old).Name("fr"), protocol.Sector(*sector).Name("fr"))
 	return nil
 }
 
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, db := newFlags("user add")
-	email := fs.String("email", "", "adresse électronique du compte")
-	roleS := fs.String("role", "adviser", "adviser ou admin")
-	if err := parse(fs, args); err != nil {
+	c := newCommand("user add --email ADRESSE [--role adviser|admin]   (mot de passe sur l'entrée standard)",
+		"Crée un compte de l'interface web. Le mot de passe (12 caractères au moins) est lu sur l'entrée standard,\n"+
+			"sans écho sur un terminal : il n'apparaît jamais dans la ligne de commande ni dans l'historique.\n"+
+			"Rôles : adviser (conseiller : consulte et exporte), admin (administrateur : jetons, comptes, révocations, audit).")
+	email := c.fs.String("email", "", "`ADRESSE` électronique du compte, son identifiant de connexion (obligatoire)")
+	roleS := c.fs.String("role", "adviser", "`RÔLE` du compte : adviser ou admin")
+	if err := c.parse(args); err != nil {
 		return err
 	}
+	db := c.db
 	// Checked before the password is read (app.AddUser checks again).
 	if _, err := store.ParseRole(*roleS); err != nil || app.CheckEmail(*email) != nil {
-		return usageError{"--email valide et --role adviser|admin sont obligatoires"}
+		return c.usageErr("--email valide et --role adviser|admin sont obligatoires")
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
 	}
 	pw, err := readPassword(stdin, stderr)
 	if err != nil {
@@ -236,15 +553,17 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 }
 
 func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, db := newFlags("agent revoke")
-	if err := parse(fs, args); err != nil {
+	c := newCommand("agent revoke [--db ...] ID_AGENT",
+		"Révoque un agent : le hub refuse désormais ses bilans (403) ; ceux déjà reçus restent. Un nouveau jeton\n"+
+			"permet de le réenrôler. L'identifiant figure sur la page du poste et dans « Agents et révocation ».")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usageError{"attendu : vigie-hub agent revoke ID_AGENT"}
+	if c.fs.NArg() != 1 {
+		return c.usageErr("attendu : vigie-hub agent revoke ID_AGENT")
 	}
-	id := fs.Arg(0)
-	st, err := openStore(ctx, *db)
+	id := c.fs.Arg(0)
+	st, err := openStore(ctx, *c.db)
 	if err != nil {
 		return err
 	}
@@ -260,18 +579,31 @@ func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func export(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, db := newFlags("export")
-	format := fs.String("format", "csv", "csv ou json")
-	sector := fs.String("sector", "", "ne garder que ce secteur")
-	out := fs.String("out", "", "fichier de sortie (défaut : sortie standard)")
-	lang := fs.String("lang", "fr", "langue des noms de niveau (fr, en)")
-	if err := parse(fs, args); err != nil {
+	c := newCommand("export [--format csv|json] [--sector SECTEUR] [--lang fr|en] [--out FICHIER]",
+		"Exporte le dernier bilan de chaque poste (entité, secteur, poste, score, niveau, scores par domaine,\n"+
+			"vérifications en échec), pour un tableur ou un autre outil. L'export est inscrit au journal d'audit.")
+	format := c.fs.String("format", "csv", "`FORMAT` : csv ou json")
+	sector := c.fs.String("sector", "", "ne garder que ce `SECTEUR` : commune, hospital, port ou other (défaut : tous)")
+	out := c.fs.String("out", "", "`FICHIER` de sortie (défaut : sortie standard)")
+	lang := c.fs.String("lang", "fr", "`LANGUE` des noms de niveau : fr ou en")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	if *format != "csv" && *format != "json" {
-		return usageError{"--format csv ou json"}
+		return c.usageErr("--format %q inconnu : csv ou json", *format)
 	}
-	st, err := openStore(ctx, *db)
+	if *sector != "" {
+		if _, err := protocol.ParseSector(*sector); err != nil {
+			return c.usageErr("--sector : %v", err)
+		}
+	}
+	if *lang != "fr" && *lang != "en" {
+		return c.usageErr("--lang %q inconnue : fr ou en", *lang)
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := openStore(ctx, *c.db)
 	if err != nil {
 		return err
 	}
@@ -301,22 +633,19 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func backup(ctx context.Context, args []string, stdout io.Writer) error {
-	fs, db := newFlags("backup")
-	out := fs.String("out", "", "fichier de la sauvegarde (ne doit pas exister)")
-	if err := parse(fs, args); err != nil {
+	c := newCommand("backup --out FICHIER [--db CHEMIN]",
+		"Écrit une copie cohérente et vérifiée de la base SQLite, même hub en marche. Une sauvegarde n'écrase\n"+
+			"jamais un fichier. Une base PostgreSQL se sauvegarde avec pg_dump.")
+	out := c.fs.String("out", "", "`FICHIER` de la sauvegarde, qui ne doit pas exister (obligatoire)")
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() != 0 {
-		return usageError{"attendu : vigie-hub backup --out FICHIER"}
+	db := c.db
+	if *out == "" || c.fs.NArg() != 0 {
+		return c.usageErr("attendu : vigie-hub backup --out FICHIER")
 	}
 	if store.IsPostgres(*db) {
 		return errors.New("la base est PostgreSQL : sauvegardez-la avec pg_dump (voir le README, « Sauvegarde du hub »)")
-	}
-	// Opening a store creates a missing database: a backup must not.
-	if _, err := os.Stat(*db); errors.Is(err, os.ErrNotExist) {
-		return dbError{fmt.Errorf("%s n'existe pas", *db)}
-	} else if err != nil {
-		return dbError{err}
 	}
 	if fi, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !fi.IsDir() {
 		return fmt.Errorf("le dossier de %s n'existe pas", *out)
@@ -342,7 +671,11 @@ func backup(ctx context.Context, args []string, stdout io.Writer) error {
 		size = fi.Size()
 	}
 	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "backup", Target: *out})
-	fmt.Fprintf(stdout, "Sauvegarde écrite et vérifiée : %s (%.1f Mo, %s).\n", *out, float64(size)/1e6, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Sauvegarde écrite et vérifiée : %s (%s Mo, %s).\n", *out, decimalFR(float64(size)/1e6), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Pour restaurer : arrêter le hub, supprimer %s-wal et %s-shm s'ils existent, puis copier la sauvegarde à la place de %s.\n", *db, *db, *db)
 	return nil
 }
+
+// decimalFR writes v with one decimal and a decimal comma, as French does
+// (36,9 Mo).
+func decimalFR(v float64) string { return strings.Replace(fmt.Sprintf("%.1f", v), ".", ",", 1) }

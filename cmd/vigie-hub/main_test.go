@@ -51,6 +51,7 @@ func TestServeEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hub.db")
 
+	mustInit(t, db)
 	code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Plouguerneau", "--sector", "commune", "--expires", "72h")
 	tok := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindStringSubmatch(out)
 	if code != 0 || tok == nil {
@@ -130,6 +131,8 @@ func TestServeEndToEnd(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
+	initialised := filepath.Join(dir, "b.db")
+	mustInit(t, initialised)
 	for _, c := range []struct {
 		args []string
 		code int
@@ -138,12 +141,13 @@ func TestExitCodes(t *testing.T) {
 		{nil, exitUsage, "commande manquante"},
 		{[]string{"frobnicate"}, exitUsage, "commande inconnue"},
 		{[]string{"token", "create", "--db", filepath.Join(dir, "a.db")}, exitUsage, "--entity est obligatoire"},
-		{[]string{"token", "create", "--bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"token", "create", "--bogus"}, exitUsage, "option inconnue : -bogus"},
 		{[]string{"token", "create", "--db", filepath.Join(dir, "a.db"), "--entity", "Mairie de X", "--sector", "comune"}, exitUsage, `secteur "comune" inconnu`},
 		{[]string{"token", "create", "--db", filepath.Join(dir, "a.db"), "--entity", "Mairie\nde X", "--sector", "commune"}, exitUsage, "caractères de contrôle"},
 		{[]string{"user", "add", "--db", filepath.Join(dir, "a.db"), "--email", "a\x00@b.fr"}, exitUsage, "--email valide"},
-		{[]string{"agent", "revoke", "--db", filepath.Join(dir, "b.db"), "deadbeef"}, exitFail, "inconnu"},
-		{[]string{"export", "--db", "/proc/nonexistent/x/hub.db"}, exitDB, "impossible d'ouvrir la base"},
+		{[]string{"agent", "revoke", "--db", initialised, "deadbeef"}, exitFail, "inconnu"},
+		{[]string{"export", "--db", "/proc/nonexistent/x/hub.db"}, exitDB, "n'existe pas"},
+		{[]string{"init", "--db", "/proc/nonexistent/x/hub.db"}, exitDB, "impossible d'ouvrir la base"},
 		{[]string{"serve", "--cert", "x.pem"}, exitUsage, "--cert et --key vont ensemble"},
 		{[]string{"--help"}, exitOK, ""},
 	} {
@@ -159,31 +163,51 @@ func TestExitCodes(t *testing.T) {
 // the SPKI fingerprint it printed for agents to pin.
 func startServe(t *testing.T, db string) (addr, spki string) {
 	t.Helper()
+	h := runServe(t, db)
+	return h.addr, h.spki
+}
+
+// served is a running `vigie-hub serve`.
+type served struct {
+	addr, spki string
+	out, log   *syncBuffer // stdout, and stderr (its log)
+	stop       func() int  // ends it as SIGTERM would; its exit code
+}
+
+func runServe(t *testing.T, db string, extra ...string) *served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var sout, serr syncBuffer
-	done := make(chan int)
-	go func() { done <- run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, nil, &sout, &serr) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	for i := 0; i < 200 && addr == ""; i++ {
-		if m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)\n`).FindStringSubmatch(sout.String()); m != nil {
-			addr = m[1]
+	h := &served{out: &syncBuffer{}, log: &syncBuffer{}}
+	done := make(chan int, 1)
+	args := append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, extra...)
+	go func() { done <- run(ctx, args, nil, h.out, h.log) }()
+	var once sync.Once
+	code := -1
+	h.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(20 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return code
+	}
+	t.Cleanup(func() { h.stop() })
+	for i := 0; i < 200 && h.addr == ""; i++ {
+		if m := regexp.MustCompile(`https://(127\.0\.0\.1:\d+)\n`).FindStringSubmatch(h.out.String()); m != nil {
+			h.addr = m[1]
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	if m := regexp.MustCompile(`--fingerprint ([0-9a-f]{64})`).FindStringSubmatch(sout.String()); m != nil {
-		spki = m[1]
+	if m := regexp.MustCompile(`--fingerprint ([0-9a-f]{64})`).FindStringSubmatch(h.out.String()); m != nil {
+		h.spki = m[1]
 	}
-	if addr == "" || spki == "" {
-		t.Fatalf("serve output: %q %q", sout.String(), serr.String())
+	if h.addr == "" || h.spki == "" {
+		t.Fatalf("serve output: %q %q", h.out.String(), h.log.String())
 	}
-	return addr, spki
+	return h
 }
 
 // TestBackupCommand: `backup` copies the database of a running hub into a
@@ -194,6 +218,7 @@ func TestBackupCommand(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hub.db")
+	mustInit(t, db)
 	if code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lanildut", "--sector", "commune"); code != 0 {
 		t.Fatalf("token create: %d %q %q", code, out, stderr)
 	}
@@ -202,6 +227,9 @@ func TestBackupCommand(t *testing.T) {
 	code, out, stderr := cli(t, "", "backup", "--db", db, "--out", copyPath)
 	if code != 0 || !strings.Contains(out, "Sauvegarde écrite et vérifiée") || !strings.Contains(out, "Pour restaurer") {
 		t.Fatalf("backup: %d %q %q", code, out, stderr)
+	}
+	if !regexp.MustCompile(`\(\d+,\d Mo, `).MatchString(out) { // French decimal comma (issue 14, item 7)
+		t.Errorf("size not written the French way: %q", out)
 	}
 	c, err := store.Open(context.Background(), copyPath)
 	if err != nil {
@@ -241,5 +269,13 @@ func TestBackupCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("backup of a missing database created it: %v", err)
+	}
+}
+
+// mustInit runs `vigie-hub init` on db.
+func mustInit(t *testing.T, db string) {
+	t.Helper()
+	if code, out, stderr := cli(t, "", "init", "--db", db); code != 0 || !strings.Contains(out, "Base du hub prête") {
+		t.Fatalf("init: %d %q %q", code, out, stderr)
 	}
 }

@@ -28,32 +28,40 @@ import (
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/api"
-	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, db := newFlags("serve")
-	listen := fs.String("listen", ":8443", "adresse d'écoute HTTPS")
-	certFile := fs.String("cert", "", "certificat TLS (PEM); sans lui, un certificat autosigné est créé dans --data-dir")
-	keyFile := fs.String("key", "", "clé privée TLS (PEM)")
-	dataDir := fs.String("data-dir", "", "dossier des données (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
-	silent := fs.Int("silent-days", 30, "entités silencieuses au-delà de N jours")
-	minAgg := fs.Int("min-aggregate", 5, "nombre minimal d'entités pour afficher une statistique")
-	perHour := fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure")
+	c := newCommand("serve [--listen :8443] [--db ...] [--cert FICHIER --key FICHIER] [options]",
+		"Lance le hub : l'API des agents (enrôlement, réception des bilans signés) et l'interface web des\n"+
+			"conseillers, en HTTPS sur la même adresse. Crée la base SQLite ou met à jour le schéma au démarrage.\n"+
+			"Sans --cert, un certificat autosigné est créé dans le dossier des données ; son empreinte, à donner aux\n"+
+			"agents (--fingerprint), est affichée au démarrage. Journal sur la sortie d'erreur ; arrêt par SIGTERM ou Ctrl-C.")
+	db := c.db
+	listen := c.fs.String("listen", ":8443", "`ADRESSE` d'écoute HTTPS, hôte:port (\":8443\" : tous les hôtes, port 8443)")
+	certFile := c.fs.String("cert", "", "certificat TLS (`FICHIER` PEM, avec sa chaîne) ; sans lui, un certificat autosigné est créé dans --data-dir")
+	keyFile := c.fs.String("key", "", "clé privée TLS (`FICHIER` PEM) du certificat --cert")
+	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données (certificat autosigné) (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
+	silent := c.fs.Int("silent-days", 30, "une entité sans bilan depuis plus de `N` jours est signalée silencieuse")
+	minAgg := c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
+	perHour := c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
 	var sans stringList
-	fs.Var(&sans, "san", "nom ou adresse IP supplémentaire du certificat autosigné (répétable)")
-	if err := parse(fs, args); err != nil {
+	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	if (*certFile == "") != (*keyFile == "") {
-		return usageError{"--cert et --key vont ensemble"}
+		return c.usageErr("--cert et --key vont ensemble")
+	}
+	if *silent < 1 || *minAgg < 1 || *perHour < 1 {
+		return c.usageErr("--silent-days, --min-aggregate et --uploads-per-hour doivent valoir 1 ou plus")
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
 	}
 	if *dataDir == "" {
-		*dataDir = "/var/lib/vigie-hub"
-		if !store.IsPostgres(*db) {
-			*dataDir = filepath.Dir(*db)
-		}
+		*dataDir = defaultDataDir(*db)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
@@ -79,9 +87,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("certificat illisible : %w", err)
 	}
 	spki := SPKI(leaf)
-	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    vigie install --hub https://<ce-serveur>%s --token <JETON> --fingerprint %s\n", spki, portOf(*listen), spki)
+	host, _ := os.Hostname()
+	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    %s\n", spki, app.InstallCommand(app.PublicURL("", host, *listen), "<JETON>", spki))
 
-	st, err := openStore(ctx, *db)
+	st, err := createStore(ctx, *db)
 	if err != nil {
 		return err
 	}
@@ -90,12 +99,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg})
+	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg, SPKI: spki})
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
-	api.New(api.Config{Store: st, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour}).Register(mux)
+	counted := &tally{Store: st}
+	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour}).Register(mux)
 	ui.Register(mux)
 
 	ln, err := net.Listen("tcp", *listen)
@@ -113,29 +123,32 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "Hub à l'écoute sur https://%s\n", ln.Addr())
+	log.Info("hub démarré", "adresse", ln.Addr().String(), "version", Version, "base", redact(*db))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	rctx, rcancel := context.WithCancel(context.Background())
+	reported := make(chan struct{})
+	go func() { counted.report(rctx, log); close(reported) }()
+	// The last summary is written after the server stopped, so that it
+	// counts every scorecard stored.
+	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
+			log.Error("serveur arrêté sur une erreur", "err", err)
 			return fmt.Errorf("serveur : %w", err)
 		}
 	case <-ctx.Done():
+		log.Info("arrêt demandé : fin des requêtes en cours (20 s au plus)")
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		srv.Shutdown(sctx)
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("arrêt : requêtes interrompues", "err", err)
+		}
 	}
 	return nil
-}
-
-func portOf(listen string) string {
-	_, port, err := net.SplitHostPort(listen)
-	if err != nil || port == "443" {
-		return ""
-	}
-	return ":" + port
 }
 
 // SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what

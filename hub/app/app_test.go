@@ -174,3 +174,103 @@ func TestExportCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenNeverMovesEntity (issue 14, item 1): a token for an existing
+// entity with another sector, or for a case or spacing variant of its
+// name, is refused saying which entity exists; nothing is written. The
+// sector changes only through SetSector, recorded with the old and new
+// sector.
+func TestTokenNeverMovesEntity(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, st := newApp(t)
+	if _, err := a.CreateToken(ctx, "Mairie de Plouguerneau", "commune", time.Hour, "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CreateToken(ctx, "Mairie de Plouguerneau", "commune", time.Hour, "cli"); err != nil {
+		t.Fatalf("second token for the same entity and sector: %v", err)
+	}
+	for name, c := range map[string]struct{ entity, sector, want string }{
+		"another sector": {"Mairie de Plouguerneau", "port", "existe déjà dans le secteur « Commune ou intercommunalité », et non « Port »"},
+		"case variant":   {"mairie de PLOUGUERNEAU", "commune", "une entité nommée « Mairie de Plouguerneau » existe déjà"},
+		"spaces":         {"Mairie  de Plouguerneau", "commune", "« Mairie de Plouguerneau » existe déjà"},
+	} {
+		_, err := a.CreateToken(ctx, c.entity, c.sector, time.Hour, "cli")
+		var conflict *app.EntityConflict
+		if !errors.Is(err, app.ErrBadInput) || !errors.As(err, &conflict) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a conflict saying %q", name, err, c.want)
+		}
+	}
+	es, _ := st.Entities(ctx)
+	toks, _ := st.Tokens(ctx)
+	if len(es) != 1 || es[0].Sector != "commune" || len(toks) != 2 {
+		t.Fatalf("refused tokens changed the store: %+v, %d tokens", es, len(toks))
+	}
+	if _, err := a.SetSector(ctx, es[0].ID, "ports", "admin@x"); !errors.Is(err, app.ErrBadInput) {
+		t.Errorf("unknown sector: %v", err)
+	}
+	if _, err := a.SetSector(ctx, es[0].ID, "commune", "admin@x"); !errors.Is(err, app.ErrBadInput) {
+		t.Errorf("same sector: %v", err)
+	}
+	if _, err := a.SetSector(ctx, 999, "port", "admin@x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown entity: %v", err)
+	}
+	e, err := a.SetSector(ctx, es[0].ID, "port", "admin@x")
+	if err != nil || e.Sector != "port" {
+		t.Fatalf("SetSector: %+v %v", e, err)
+	}
+	if got, _ := st.Entity(ctx, e.ID); got.Sector != "port" {
+		t.Errorf("stored sector %q", got.Sector)
+	}
+	log, _ := st.AuditLog(ctx, 1)
+	if len(log) != 1 || log[0].Action != "entity_sector" || log[0].Actor != "admin@x" || log[0].Target != "Mairie de Plouguerneau" || log[0].Detail != "commune -> port" {
+		t.Errorf("sector change not audited: %+v", log)
+	}
+	if _, err := a.CreateToken(ctx, "Mairie de Plouguerneau", "port", time.Hour, "cli"); err != nil {
+		t.Errorf("token in the new sector: %v", err)
+	}
+	if _, err := a.EntityByName(ctx, "MAIRIE de plouguerneau"); !errors.Is(err, app.ErrBadInput) || !strings.Contains(err.Error(), "« Mairie de Plouguerneau »") {
+		t.Errorf("EntityByName of a case variant: %v", err)
+	}
+	if _, err := a.EntityByName(ctx, "Mairie de Brest"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("EntityByName of an unknown entity: %v", err)
+	}
+}
+
+// TestInstallCommand (item 8): the command given with a token, the hub's
+// address (configured, else derived) and durations in words.
+func TestInstallCommand(t *testing.T) {
+	t.Parallel()
+	got := app.InstallCommand("https://vigie.region.fr", "7F3K-Q9XD-M2PA-TT4H-0BC8", "ab12")
+	if got != "vigie install --hub https://vigie.region.fr --token 7F3K-Q9XD-M2PA-TT4H-0BC8 --fingerprint ab12" {
+		t.Errorf("InstallCommand = %q", got)
+	}
+	for _, c := range []struct{ configured, host, listen, want string }{
+		{"https://vigie.region.fr/", "ignored:8443", ":8443", "https://vigie.region.fr"},
+		{"", "hub.local:8443", "", "https://hub.local:8443"},
+		{"", "hub.local:443", "", "https://hub.local"},
+		{"", "hub.local", "", "https://hub.local"},
+		{"", "srv-vigie", ":8443", "https://srv-vigie:8443"},
+		{"", "srv-vigie", ":443", "https://srv-vigie"},
+		{"", "[::1]:8443", "", "https://[::1]:8443"},
+	} {
+		if got := app.PublicURL(c.configured, c.host, c.listen); got != c.want {
+			t.Errorf("PublicURL(%q, %q, %q) = %q, want %q", c.configured, c.host, c.listen, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		d      time.Duration
+		fr, en string
+	}{
+		{72 * time.Hour, "3 jours", "3 days"},
+		{24 * time.Hour, "1 jour", "1 day"},
+		{36 * time.Hour, "36 heures", "36 hours"},
+		{time.Hour, "1 heure", "1 hour"},
+		{90 * time.Minute, "90 minutes", "90 minutes"},
+		{30 * time.Second, "30 secondes", "30 seconds"},
+	} {
+		if fr, en := app.DurationWords(c.d, "fr"), app.DurationWords(c.d, "en"); fr != c.fr || en != c.en {
+			t.Errorf("DurationWords(%s) = %q, %q", c.d, fr, en)
+		}
+	}
+}

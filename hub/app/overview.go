@@ -24,8 +24,13 @@ type EntityRow struct {
 	Level    int // min of host levels; -1 when no host reported
 	// Domains are the mean domain scores, by domain (NoScore where no host
 	// had anything applicable).
-	Domains  store.DomainScores
+	Domains store.DomainScores
+	// LastSeen is when the latest scorecard of its hosts was received;
+	// zero when none has reported yet.
 	LastSeen time.Time
+	// Enrolled is when its first host enrolled: until a first scorecard,
+	// the sign of life silence is counted from.
+	Enrolled time.Time
 	Silent   bool
 }
 
@@ -94,15 +99,14 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 			order = append(order, a.EntityID)
 		}
 		e.row.Hosts++
-		if a.EnrolledAt.After(e.row.LastSeen) && e.row.LastSeen.IsZero() {
-			// Enrolment counts as a sign of life until the first scorecard.
-			e.row.LastSeen = a.EnrolledAt
+		if e.row.Enrolled.IsZero() || a.EnrolledAt.Before(e.row.Enrolled) {
+			e.row.Enrolled = a.EnrolledAt
 		}
 		l := r.Latest
 		if l == nil {
 			continue
 		}
-		if e.row.Reported == 0 || l.ReceivedAt.After(e.row.LastSeen) {
+		if l.ReceivedAt.After(e.row.LastSeen) {
 			e.row.LastSeen = l.ReceivedAt
 		}
 		e.row.Reported++
@@ -140,7 +144,12 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 				r.Domains[d] = (e.dsum[d] + n/2) / n
 			}
 		}
-		r.Silent = now.Sub(r.LastSeen) > silentAfter
+		// Enrolment counts as a sign of life until the first scorecard.
+		alive := r.LastSeen
+		if r.Reported == 0 {
+			alive = r.Enrolled
+		}
+		r.Silent = now.Sub(alive) > silentAfter
 		if f.Sector != "" && string(r.Sector) != f.Sector {
 			continue
 		}
@@ -167,7 +176,7 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 	}
 	out.Total = len(out.Entities)
 	slices.SortFunc(out.Entities, func(a, b EntityRow) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortFunc(out.Silent, func(a, b EntityRow) int { return a.LastSeen.Compare(b.LastSeen) })
+	slices.SortFunc(out.Silent, func(a, b EntityRow) int { return a.LastSeen.Compare(b.LastSeen) }) // never reported first
 	for _, fc := range failedEntities {
 		out.TopFailed = append(out.TopFailed, *fc)
 	}

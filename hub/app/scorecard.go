@@ -34,8 +34,10 @@ type Action struct {
 
 // EntityReport is what the entity page shows.
 type EntityReport struct {
-	Entity  store.Entity
-	Hosts   []store.HostRow
+	Entity store.Entity
+	Hosts  []store.HostRow
+	// Labels name the hosts by agent ID (HostLabels: same names told apart).
+	Labels  map[string]string
 	History []Series
 	Actions []Action // failures first, then severity, then hosts affected
 	// Unreadable lists the hosts whose latest scorecard's details do not
@@ -48,7 +50,32 @@ func HostLabel(a store.Agent) string {
 	if a.Hostname != "" {
 		return a.Hostname
 	}
-	return a.ID[:min(8, len(a.ID))]
+	return shortID(a.ID)
+}
+
+func shortID(id string) string { return id[:min(8, len(id))] }
+
+// HostLabels names each agent of rows (by agent ID) as HostLabel does, but
+// hosts sharing a name within one entity (two "vm", a reinstalled machine
+// enrolled again) get the start of their agent ID too: "vm (3f9a2b1c)".
+func HostLabels(rows []store.HostRow) map[string]string {
+	type key struct {
+		entity int64
+		name   string
+	}
+	n := map[key]int{}
+	for _, r := range rows {
+		n[key{r.Agent.EntityID, HostLabel(r.Agent)}]++
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		l := HostLabel(r.Agent)
+		if n[key{r.Agent.EntityID, l}] > 1 && r.Agent.Hostname != "" {
+			l += " (" + shortID(r.Agent.ID) + ")"
+		}
+		out[r.Agent.ID] = l
+	}
+	return out
 }
 
 // Entity returns the entity page's content and records that by viewed it.
@@ -63,13 +90,13 @@ func (a *App) Entity(ctx context.Context, id int64, by string) (EntityReport, er
 	if err != nil {
 		return EntityReport{}, err
 	}
-	r := EntityReport{Entity: e, Hosts: rows}
+	r := EntityReport{Entity: e, Hosts: rows, Labels: HostLabels(rows)}
 	acts := map[string]*Action{}
 	for _, h := range rows {
 		if h.Latest == nil {
 			continue
 		}
-		label := HostLabel(h.Agent)
+		label := r.Labels[h.Agent.ID]
 		hist, err := st.History(ctx, h.Agent.ID, 90)
 		if err != nil {
 			return r, err

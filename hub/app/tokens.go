@@ -14,10 +14,12 @@ import (
 // MaxTokenValidity bounds how long an enrolment token stays usable.
 const MaxTokenValidity = 30 * 24 * time.Hour
 
-// CreateToken makes a one-time enrolment token for entity (created when
-// new, its sector set when given) valid for validity, and records it in the
-// audit log as made by by; it returns the token, which the store keeps only
-// as a hash (HashToken). Errors wrapping ErrBadInput are the caller's.
+// CreateToken makes a one-time enrolment token for entity (created in
+// sector when new) valid for validity, and records it in the audit log as
+// made by by; it returns the token, which the store keeps only as a hash
+// (HashToken). Errors wrapping ErrBadInput are the caller's; an
+// *EntityConflict among them when the entity exists under another spelling
+// or in another sector (a token never changes an entity: SetSector does).
 func (a *App) CreateToken(ctx context.Context, entity, sector string, validity time.Duration, by string) (string, error) {
 	if err := CheckEntity(entity, sector); err != nil {
 		return "", err
@@ -26,7 +28,7 @@ func (a *App) CreateToken(ctx context.Context, entity, sector string, validity t
 		return "", fmt.Errorf("%w : validité %s hors de 1 s à %s", ErrBadInput, validity, MaxTokenValidity)
 	}
 	st, now := a.cfg.Store, a.cfg.Now()
-	e, err := st.EnsureEntity(ctx, entity, sector)
+	e, err := a.entityFor(ctx, entity, sector)
 	if err != nil {
 		return "", err
 	}
@@ -34,7 +36,7 @@ func (a *App) CreateToken(ctx context.Context, entity, sector string, validity t
 	if err := st.CreateToken(ctx, store.Token{Hash: HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(validity), CreatedBy: by}); err != nil {
 		return "", err
 	}
-	a.Record(ctx, by, "token_create", e.Name, "valid "+validity.String())
+	a.Record(ctx, by, "token_create", e.Name, validity.String())
 	return tok, nil
 }
 

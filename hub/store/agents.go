@@ -23,16 +23,20 @@ func (s *sqlStore) EnsureEntity(ctx context.Context, name, sector string) (Entit
 			e = Entity{Name: name, Sector: sector}
 			return tx.QueryRowContext(ctx, s.q(`INSERT INTO entities (name, sector) VALUES (?, ?) RETURNING id`), name, sector).Scan(&e.ID)
 		}
-		if err != nil {
-			return err
-		}
-		if sector != "" && sector != e.Sector {
-			e.Sector = sector
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE entities SET sector = ? WHERE id = ?`), sector, e.ID)
-		}
 		return err
 	})
 	return e, err
+}
+
+func (s *sqlStore) SetEntitySector(ctx context.Context, id int64, sector string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE entities SET sector = ? WHERE id = ?`), sector, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 func (s *sqlStore) Entity(ctx context.Context, id int64) (Entity, error) {

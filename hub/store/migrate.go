@@ -152,3 +152,31 @@ func (s *sqlStore) ddl(m string) string {
 	}
 	return strings.NewReplacer("{{serial}}", "INTEGER", "{{blob}}", "BLOB").Replace(m)
 }
+
+// SchemaVersion is the schema version this hub's migrations lead to.
+func SchemaVersion() int { return len(migrations) }
+
+// checkSchema refuses a database whose schema is not exactly this hub's
+// (OpenExisting): never initialised (an empty file, or a database of
+// something else), behind (init migrates it) or ahead (a newer hub's).
+func (s *sqlStore) checkSchema(ctx context.Context) error {
+	var have int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		// No schema_migrations table: not a hub database, or never initialised.
+		return &SchemaError{Have: 0, Want: SchemaVersion()}
+	}
+	if have != SchemaVersion() {
+		return &SchemaError{Have: have, Want: SchemaVersion()}
+	}
+	return nil
+}
+
+// SchemaError is a database whose schema is not the one this hub needs.
+// It matches ErrNotMigrated.
+type SchemaError struct{ Have, Want int }
+
+func (e *SchemaError) Error() string {
+	return fmt.Sprintf("%v: schema version %d, this hub needs %d", ErrNotMigrated, e.Have, e.Want)
+}
+
+func (e *SchemaError) Is(target error) bool { return target == ErrNotMigrated }

@@ -48,10 +48,31 @@ type sqlStore struct {
 // while serve runs; _txlock=immediate takes the write lock at BEGIN so two
 // writers never deadlock upgrading a read lock.
 func OpenSQLite(ctx context.Context, path string) (Store, error) {
+	return openSQLite(ctx, path, true)
+}
+
+// openSQLite opens the database at path; when create is false it neither
+// creates nor migrates it (OpenExisting).
+func openSQLite(ctx context.Context, path string, create bool) (Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: empty path")
 	}
-	if path != ":memory:" {
+	mode := ""
+	if !create {
+		if fi, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNoDatabase, path)
+		} else if err != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		} else if !fi.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w: %s is not a file", ErrNoDatabase, path)
+		}
+		mode = "&mode=rw" // SQLite then never creates the file
+		// Checked read-only first: the WAL pragma below would otherwise
+		// write into an empty file or another application's database.
+		if err := checkSQLiteSchema(ctx, path); err != nil {
+			return nil, fmt.Errorf("sqlite %s: %w", path, err)
+		}
+	} else if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
@@ -64,7 +85,7 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 		}
 		f.Close()
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + mode
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -72,29 +93,44 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
-	s, err := newSQLStore(ctx, db, false)
+	s, err := newSQLStore(ctx, db, false, create)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	return s, nil
 }
 
+// checkSQLiteSchema reads the schema version of the database at path
+// without writing anything (read-only, no pragma).
+func checkSQLiteSchema(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return (&sqlStore{db: db}).checkSchema(ctx)
+}
+
 // OpenPostgres connects to the PostgreSQL database at dsn and migrates it.
 func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
+	return openPostgres(ctx, dsn, true)
+}
+
+func openPostgres(ctx context.Context, dsn string, migrate bool) (Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
-	s, err := newSQLStore(ctx, db, true)
+	s, err := newSQLStore(ctx, db, true, migrate)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
 }
 
-func newSQLStore(ctx context.Context, db *sql.DB, pg bool) (*sqlStore, error) {
+func newSQLStore(ctx context.Context, db *sql.DB, pg, migrate bool) (*sqlStore, error) {
 	s := &sqlStore{db: db, pg: pg, saves: make(chan saveReq, 1024), quit: make(chan struct{}), writerDone: make(chan struct{})}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -102,7 +138,11 @@ func newSQLStore(ctx context.Context, db *sql.DB, pg bool) (*sqlStore, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := s.migrate(pctx); err != nil {
+	check := s.migrate
+	if !migrate {
+		check = s.checkSchema
+	}
+	if err := check(pctx); err != nil {
 		db.Close()
 		return nil, err
 	}

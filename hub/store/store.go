@@ -25,6 +25,11 @@ var (
 	ErrRevoked      = errors.New("agent revoked")
 	ErrExists       = errors.New("already exists")
 	ErrClosed       = errors.New("store closed")
+	// ErrNoDatabase: OpenExisting found no database where it was told.
+	ErrNoDatabase = errors.New("no hub database")
+	// ErrNotMigrated: OpenExisting found a database whose schema is not
+	// this hub's (SchemaError says which).
+	ErrNotMigrated = errors.New("hub database not initialised or not up to date")
 )
 
 // NoScore marks a domain with nothing applicable (or absent).
@@ -193,9 +198,11 @@ type AuditEntry struct {
 
 // Store is the hub's storage. Every method is safe for concurrent use.
 type Store interface {
-	// EnsureEntity returns the entity named name, creating it (or updating
-	// its sector when sector is not empty).
+	// EnsureEntity returns the entity named name, creating it in sector
+	// when new; an existing entity's sector is left as it is.
 	EnsureEntity(ctx context.Context, name, sector string) (Entity, error)
+	// SetEntitySector moves entity id to sector. Errors: ErrNotFound.
+	SetEntitySector(ctx context.Context, id int64, sector string) error
 	Entity(ctx context.Context, id int64) (Entity, error)
 	Entities(ctx context.Context) ([]Entity, error)
 
@@ -247,6 +254,18 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		return OpenPostgres(ctx, dsn)
 	}
 	return OpenSQLite(ctx, dsn)
+}
+
+// OpenExisting opens the store named by dsn like Open but never creates nor
+// migrates it: a mistyped path or URL must not silently start an empty hub
+// database. Errors: ErrNoDatabase (no SQLite file there), ErrNotMigrated (a
+// database not initialised, or of another schema version: see Open, which
+// the init command uses).
+func OpenExisting(ctx context.Context, dsn string) (Store, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn, false)
+	}
+	return openSQLite(ctx, dsn, false)
 }
 
 // Importer is implemented by stores that can load many scorecards in one

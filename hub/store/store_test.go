@@ -1,9 +1,14 @@
 package store_test
 
 import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/hub/store/pgtest"
 	"github.com/vigie-cyber/vigie/hub/store/storetest"
 )
@@ -16,4 +21,61 @@ func TestSQLite(t *testing.T) {
 func TestPostgres(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T) string { return pgtest.DSN(t) })
+}
+
+// TestOpenExistingSQLite: a mistyped path is refused without creating the
+// file (nor its directory); an empty file (what earlier versions left after
+// such a mistake) and a database behind this hub's schema are refused as
+// not initialised, saying which version they hold.
+func TestOpenExistingSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "sub", "hbu.db")
+	if _, err := store.OpenExisting(ctx, missing); !errors.Is(err, store.ErrNoDatabase) {
+		t.Errorf("missing file: %v, want ErrNoDatabase", err)
+	}
+	if _, err := os.Stat(filepath.Dir(missing)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("OpenExisting created %s: %v", filepath.Dir(missing), err)
+	}
+	empty := filepath.Join(dir, "empty.db")
+	os.WriteFile(empty, nil, 0o600)
+	if _, err := store.OpenExisting(ctx, empty); !errors.Is(err, store.ErrNotMigrated) {
+		t.Errorf("empty file: %v, want ErrNotMigrated", err)
+	}
+	if _, err := store.OpenExisting(ctx, dir); !errors.Is(err, store.ErrNoDatabase) {
+		t.Errorf("a directory: %v, want ErrNoDatabase", err)
+	}
+	behind := filepath.Join(dir, "behind.db")
+	s, err := store.Open(ctx, behind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", behind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Undo the last migration (2: the d_other columns), as a database a
+	// previous hub version made.
+	for _, q := range []string{`ALTER TABLE scorecards DROP COLUMN d_other`, `ALTER TABLE latest DROP COLUMN d_other`, `DELETE FROM schema_migrations WHERE version = 2`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	var se *store.SchemaError
+	if _, err := store.OpenExisting(ctx, behind); !errors.As(err, &se) || se.Have != 1 || !errors.Is(err, store.ErrNotMigrated) {
+		t.Errorf("database one migration behind: %v", err)
+	}
+	if s, err := store.Open(ctx, behind); err != nil {
+		t.Errorf("Open does not migrate it: %v", err)
+	} else {
+		s.Close()
+	}
+	if s, err := store.OpenExisting(ctx, behind); err != nil {
+		t.Errorf("after Open: %v", err)
+	} else {
+		s.Close()
+	}
 }

@@ -15,11 +15,15 @@ import (
 // ---- tokens ----
 
 type tokensData struct {
-	Tokens   []store.Token
-	NewToken string
-	Err      string
-	Now      time.Time
-	Sectors  []protocol.Sector
+	Tokens    []store.Token
+	NewToken  string
+	NewEntity string
+	Validity  time.Duration
+	Install   string // the vigie install command for NewToken
+	Derived   bool   // the hub's address in Install was taken from the request
+	Err       string
+	Now       time.Time
+	Sectors   []protocol.Sector
 }
 
 func (d tokensData) flash() (string, string) { return "", d.Err }
@@ -47,7 +51,13 @@ func (s *Server) tokenCreate(q *req) {
 		bad()
 		return
 	}
-	tok, err := s.app.CreateToken(q.R.Context(), entity, sector, time.Duration(hours)*time.Hour, q.User.Email)
+	validity := time.Duration(hours) * time.Hour
+	tok, err := s.app.CreateToken(q.R.Context(), entity, sector, validity, q.User.Email)
+	var conflict *app.EntityConflict
+	if errors.As(err, &conflict) {
+		s.tokenList(q, tokensData{Err: conflict.Message(q.L.Lang)}, http.StatusConflict)
+		return
+	}
 	if errors.Is(err, app.ErrBadInput) {
 		bad()
 		return
@@ -56,7 +66,12 @@ func (s *Server) tokenCreate(q *req) {
 		s.fail(q, err)
 		return
 	}
-	s.tokenList(q, tokensData{NewToken: tok}, http.StatusCreated)
+	fp := s.cfg.SPKI
+	if fp == "" {
+		fp = "<EMPREINTE>"
+	}
+	hub := app.PublicURL(s.cfg.PublicURL, q.R.Host, "")
+	s.tokenList(q, tokensData{NewToken: tok, NewEntity: entity, Validity: validity, Install: app.InstallCommand(hub, tok, fp), Derived: s.cfg.PublicURL == ""}, http.StatusCreated)
 }
 
 // ---- users ----
@@ -118,25 +133,50 @@ func (s *Server) userDisable(q *req) {
 // ---- agents ----
 
 type agentsData struct {
-	Hosts []store.HostRow
-	Msg   string
+	Hosts   []store.HostRow
+	Labels  map[string]string // agent ID -> host label (app.HostLabels)
+	Confirm *revokeConfirm    // the second step of a revocation
+	Msg     string
+}
+
+type revokeConfirm struct {
+	Agent store.Agent
+	Label string
 }
 
 func (d agentsData) flash() (string, string) { return d.Msg, "" }
 
-func (s *Server) agentList(q *req, msg string) {
+func (s *Server) agentList(q *req, d agentsData) {
 	rows, err := s.app.Store().Hosts(q.R.Context(), store.HostFilter{IncludeRevoked: true})
 	if err != nil {
 		s.fail(q, err)
 		return
 	}
-	s.render(q, http.StatusOK, "agents", q.L.T("agents"), agentsData{Hosts: rows, Msg: msg})
+	d.Hosts, d.Labels = rows, app.HostLabels(rows)
+	s.render(q, http.StatusOK, "agents", q.L.T("agents"), d)
 }
 
-func (s *Server) agents(q *req) { s.agentList(q, "") }
+func (s *Server) agents(q *req) { s.agentList(q, agentsData{}) }
 
+// agentRevoke revokes in two steps: the list's button asks (a page saying
+// what revocation does, with the agent named), the confirmation's button
+// (confirm=1) revokes. Both are CSRF-protected POSTs; no script involved.
 func (s *Server) agentRevoke(q *req) {
-	err := s.app.RevokeAgent(q.R.Context(), q.R.PathValue("id"), q.User.Email)
+	id := q.R.PathValue("id")
+	if q.R.PostForm.Get("confirm") != "1" {
+		a, err := s.app.Store().Agent(q.R.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			s.message(q, http.StatusNotFound, q.L.T("notfound"))
+			return
+		}
+		if err != nil {
+			s.fail(q, err)
+			return
+		}
+		s.agentList(q, agentsData{Confirm: &revokeConfirm{Agent: a, Label: app.HostLabel(a)}})
+		return
+	}
+	err := s.app.RevokeAgent(q.R.Context(), id, q.User.Email)
 	if errors.Is(err, store.ErrNotFound) {
 		s.message(q, http.StatusNotFound, q.L.T("notfound"))
 		return
@@ -145,5 +185,5 @@ func (s *Server) agentRevoke(q *req) {
 		s.fail(q, err)
 		return
 	}
-	s.agentList(q, q.L.T("revokedmsg"))
+	s.agentList(q, agentsData{Msg: q.L.T("revokedmsg")})
 }

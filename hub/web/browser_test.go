@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/web"
 )
 
 // artefacts is where screenshots go: $VIGIE_ARTEFACTS, else
@@ -144,5 +146,118 @@ func TestBrowser(t *testing.T) {
 		if fi, err := os.Stat(filepath.Join(shots, n+".png")); err != nil || fi.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", n, err)
 		}
+	}
+}
+
+// TestBrowserAdmin drives Chromium through an administrator's journey
+// (issue 14, items 7 and 8): a token made in the form comes with the
+// install command; revoking an agent asks first, and only the confirmation
+// revokes; on a phone-sized screen, check IDs wrap only between their
+// parts, never inside a word.
+func TestBrowserAdmin(t *testing.T) {
+	t.Parallel()
+	chromium := checkstest.Need(t, "chromium")
+	e := newEnv(t, filepath.Join(t.TempDir(), "hub.db"), 5, func(c *web.Config) { c.SPKI = strings.Repeat("ab", 32) })
+	seed(t, e.st, 6, 1, 2)
+	shots := artefacts(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("ignore-certificate-errors", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1366, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		if buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		}
+	}
+	base := e.srv.URL
+	do("log in", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "admin@csirt.example"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "mot de passe très long"),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#heatmap`)))
+
+	do("create a token", chromedp.Navigate(base+"/admin/tokens"), chromedp.WaitVisible(chromedp.CSS(`#entity`)),
+		chromedp.SendKeys(chromedp.CSS(`#entity`), "Mairie de Landéda"),
+		chromedp.Click(chromedp.CSS(`form.stack button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#installcmd`)))
+	tok := text(`#newtoken`)
+	if cmd := text(`#installcmd`); cmd != "vigie install --hub "+base+" --token "+tok+" --fingerprint "+strings.Repeat("ab", 32) {
+		t.Errorf("install command %q", cmd)
+	}
+	if msg := text(`.newtoken p`); !strings.Contains(msg, "valable 3 jours") {
+		t.Errorf("token message %q", msg)
+	}
+	shot("06-token")
+
+	rows, _ := e.st.Hosts(context.Background(), store.HostFilter{})
+	victim := rows[0].Agent.ID
+	sel := `form[action="/admin/agents/` + victim + `/revoke"] button`
+	do("ask to revoke", chromedp.Navigate(base+"/admin/agents"), chromedp.WaitVisible(chromedp.CSS(sel)),
+		chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(`#confirm-revoke`)))
+	if a, _ := e.st.Agent(context.Background(), victim); a.Revoked() {
+		t.Fatal("revoked before confirmation")
+	}
+	shot("07-revoke-confirm")
+	do("cancel", chromedp.Click(chromedp.CSS(`#cancel-revoke`)), chromedp.WaitVisible(chromedp.CSS(`#agents`)))
+	if a, _ := e.st.Agent(context.Background(), victim); a.Revoked() {
+		t.Fatal("revoked after cancel")
+	}
+	do("revoke", chromedp.Click(chromedp.CSS(sel)), chromedp.WaitVisible(chromedp.CSS(`#confirm-revoke`)),
+		chromedp.Click(chromedp.CSS(`#confirm-revoke`)), chromedp.WaitVisible(chromedp.CSS(`p.flash`)))
+	if a, _ := e.st.Agent(context.Background(), victim); !a.Revoked() {
+		t.Error("not revoked after confirmation")
+	}
+
+	// A phone-sized screen: check IDs wrap, but only at <wbr>. Each text
+	// node of a code.id lies between two break points: on one line, it
+	// has one box.
+	do("narrow overview", chromedp.EmulateViewport(360, 800), chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#top-h`)))
+	res, err := chromedp.Run(bctx, chromedp.Evaluate[[]int](`(() => {
+		let broken = 0, wrapped = 0, ids = 0;
+		for (const c of document.querySelectorAll('code.id')) {
+			ids++;
+			if (c.getClientRects().length > 1) wrapped++;
+			for (const n of c.childNodes) {
+				if (n.nodeType !== Node.TEXT_NODE || n.textContent === '') continue;
+				const r = document.createRange(); r.selectNodeContents(n);
+				const tops = new Set([...r.getClientRects()].map(b => Math.round(b.top)));
+				if (tops.size > 1) broken++;
+			}
+		}
+		return [ids, wrapped, broken];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot("08-overview-narrow")
+	if res[0] == 0 || res[1] == 0 {
+		t.Errorf("no check ID wraps on a 360 px screen (%d IDs): the test checks nothing", res[0])
+	}
+	if res[2] != 0 {
+		t.Errorf("%d check ID parts broken mid-word", res[2])
 	}
 }

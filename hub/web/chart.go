@@ -106,4 +106,18 @@ var funcs = template.FuncMap{
 	"short":    func(s string) string { return s[:min(12, len(s))] },
 	"isPast":   func(t, now time.Time) bool { return !t.After(now) },
 	"hasQuery": func(p string) bool { return strings.Contains(p, "?") },
+	"checkid":  CheckID,
+}
+
+// CheckID writes a check ID so that a narrow column breaks it only after
+// its "." and "-" (<wbr>), never inside a word ("patch.security-pending").
+func CheckID(id string) template.HTML {
+	var b strings.Builder
+	for _, r := range id {
+		b.WriteString(template.HTMLEscapeString(string(r)))
+		if r == '.' || r == '-' {
+			b.WriteString("<wbr>")
+		}
+	}
+	return template.HTML(b.String()) //nolint:gosec // every rune escaped above
 }

@@ -8,7 +8,29 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
+
+// entitySector is the admin's explicit change of an entity's sector
+// (app.SetSector: audited), back to the entity page.
+func (s *Server) entitySector(q *req) {
+	id, err := strconv.ParseInt(q.R.PathValue("id"), 10, 64)
+	if err != nil {
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+		return
+	}
+	_, err = s.app.SetSector(q.R.Context(), id, q.R.PostForm.Get("sector"), q.User.Email)
+	switch {
+	case err == nil:
+		http.Redirect(q.W, q.R, "/entity/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	case errors.Is(err, store.ErrNotFound):
+		s.message(q, http.StatusNotFound, q.L.T("notfound"))
+	case errors.Is(err, app.ErrBadInput):
+		s.message(q, http.StatusBadRequest, q.L.F("badinput", q.L.T("sector")))
+	default:
+		s.fail(q, err)
+	}
+}
 
 type actionView struct {
 	app.Action
@@ -20,6 +42,7 @@ type entityData struct {
 	app.EntityReport
 	Chart   Chart
 	Actions []actionView
+	Sectors []protocol.Sector // the admin's sector change
 }
 
 func (s *Server) entity(q *req) {
@@ -37,7 +60,7 @@ func (s *Server) entity(q *req) {
 		s.fail(q, err)
 		return
 	}
-	d := entityData{EntityReport: r, Chart: BuildChart(r.History, q.L)}
+	d := entityData{EntityReport: r, Chart: BuildChart(r.History, q.L), Sectors: protocol.Sectors}
 	for _, a := range r.Actions {
 		d.Actions = append(d.Actions, actionView{Action: a, Title: s.title(a.ID, q.L.Lang), Advice: s.advice(a.ID, q.L.Lang)})
 	}

@@ -49,6 +49,12 @@ type Config struct {
 	SessionTTL time.Duration
 	// Argon2 parameters for accounts created from the UI (default auth.Default).
 	Argon2 auth.Params
+	// PublicURL is the hub's address for agents, given in the install
+	// command shown with a new token; empty: taken from the request's Host.
+	PublicURL string
+	// SPKI is the fingerprint agents pin (hex SHA-256 of the certificate's
+	// public key), given in the install command.
+	SPKI string
 }
 
 // Server serves the UI.
@@ -143,6 +149,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/users/{id}/disabled", s.authed(s.userDisable, true))
 	mux.HandleFunc("GET /admin/agents", s.authed(s.agents, true))
 	mux.HandleFunc("POST /admin/agents/{id}/revoke", s.authed(s.agentRevoke, true))
+	mux.HandleFunc("POST /admin/entities/{id}/sector", s.authed(s.entitySector, true))
 }
 
 // Handler returns a mux serving only the UI.

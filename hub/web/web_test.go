@@ -89,14 +89,18 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t testing.TB, dsn string, minAgg int) *env {
+func newEnv(t testing.TB, dsn string, minAgg int, opts ...func(*web.Config)) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: "test", Now: func() time.Time { return now }, Argon2: auth.Fast, MinAggregate: minAgg})
+	cfg := web.Config{Store: st, Guidance: guidance, Version: "test", Now: func() time.Time { return now }, Argon2: auth.Fast, MinAggregate: minAgg}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ui, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +288,7 @@ func TestPages(t *testing.T) {
 			t.Errorf("overview lacks %q", want)
 		}
 	}
-	if !regexp.MustCompile(`<code>[a-z]+\.[a-z-]+</code></td><td class="num">[1-7]</td>`).MatchString(body) {
+	if !regexp.MustCompile(`<code class="id">[a-z]+\.<wbr>[a-z<>-]+</code></td><td class="num">[1-7]</td>`).MatchString(body) {
 		t.Error("no most-failed check listed")
 	}
 	if !regexp.MustCompile(`(?s)silencieuses.*Mairie de Test 000`).MatchString(body) {
@@ -420,7 +424,18 @@ func TestAdminPages(t *testing.T) {
 		t.Error("not disabled")
 	}
 
+	// Revoking takes two steps: the list's button asks, the confirmation revokes.
 	code, body = post("/admin/agents/"+a.ID+"/revoke", url.Values{"csrf": {csrf}})
+	if code != 200 || !strings.Contains(body, `id="confirm-revoke"`) || !strings.Contains(body, "Seul un nouveau jeton") {
+		t.Errorf("revoke, first step: %d", code)
+	}
+	if ag, _ := e.st.Agent(context.Background(), a.ID); ag.Revoked() {
+		t.Error("revoked without confirmation")
+	}
+	if code, _ := post("/admin/agents/"+a.ID+"/revoke", url.Values{"confirm": {"1"}}); code != http.StatusForbidden {
+		t.Errorf("confirmation without CSRF token: %d", code)
+	}
+	code, body = post("/admin/agents/"+a.ID+"/revoke", url.Values{"csrf": {csrf}, "confirm": {"1"}})
 	if code != 200 || !strings.Contains(body, "Agent révoqué") {
 		t.Errorf("revoke: %d", code)
 	}
@@ -429,9 +444,15 @@ func TestAdminPages(t *testing.T) {
 		t.Errorf("upload after revocation in the UI: %d", r.Status)
 	}
 	_, body = get(t, c, e.srv.URL+"/audit")
-	for _, want := range []string{"token_create", "user_add", "user_disable", "agent_revoke", "agent_enroll"} {
+	// Actions and details in words, not as recorded.
+	for _, want := range []string{"Jeton d&#39;enrôlement créé", "valable 3 jours", "Compte créé", "conseiller", "Compte désactivé", "Agent révoqué", "Agent enrôlé"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %s", want)
+		}
+	}
+	for _, raw := range []string{"token_create", "user_add", "agent_revoke", "72h0m0s", "<code>"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("audit page shows %s", raw)
 		}
 	}
 	for _, p := range []string{"/admin/users", "/admin/agents", "/admin/tokens"} {

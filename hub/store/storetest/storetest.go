@@ -65,6 +65,40 @@ func Run(t *testing.T, newDSN NewDSN) {
 			t.Fatalf("after reopen: %v %v", es, err)
 		}
 	})
+	t.Run("OpenExisting", func(t *testing.T) {
+		t.Parallel()
+		testOpenExisting(t, newDSN(t))
+	})
+}
+
+// testOpenExisting: OpenExisting neither creates nor migrates a database
+// (a mistyped --db must not start an empty hub), and opens one Open made.
+func testOpenExisting(t *testing.T, dsn string) {
+	ctx := context.Background()
+	if s, err := store.OpenExisting(ctx, dsn); err == nil {
+		s.Close()
+		t.Fatal("OpenExisting accepted a database never initialised")
+	} else if !errors.Is(err, store.ErrNoDatabase) && !errors.Is(err, store.ErrNotMigrated) {
+		t.Fatalf("OpenExisting on a fresh database: %v", err)
+	}
+	// Still not initialised: the failed open created no schema.
+	if s, err := store.OpenExisting(ctx, dsn); err == nil {
+		s.Close()
+		t.Fatal("the first OpenExisting initialised the database")
+	}
+	s := Open(t, dsn)
+	if _, err := s.EnsureEntity(ctx, "Mairie de Lanildut", "commune"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := store.OpenExisting(ctx, dsn)
+	if err != nil {
+		t.Fatalf("OpenExisting after Open: %v", err)
+	}
+	defer s2.Close()
+	if es, err := s2.Entities(ctx); err != nil || len(es) != 1 {
+		t.Errorf("OpenExisting reads %v, %v", es, err)
+	}
 }
 
 // Hash is the token hash the API stores.
@@ -115,9 +149,19 @@ func testEntities(t *testing.T, s store.Store) {
 	if err != nil || b != a {
 		t.Fatalf("second EnsureEntity = %+v, %v; want %+v", b, err, a)
 	}
+	// Another sector does not move the entity: only SetEntitySector does.
 	c, err := s.EnsureEntity(ctx, "Mairie de Plouguerneau", "port")
-	if err != nil || c.ID != a.ID || c.Sector != "port" {
-		t.Fatalf("sector update = %+v, %v", c, err)
+	if err != nil || c != a {
+		t.Fatalf("EnsureEntity with another sector = %+v, %v; want %+v", c, err, a)
+	}
+	if err := s.SetEntitySector(ctx, a.ID, "port"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Entity(ctx, a.ID); err != nil || c.Sector != "port" {
+		t.Fatalf("after SetEntitySector: %+v, %v", c, err)
+	}
+	if err := s.SetEntitySector(ctx, 9999, "port"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetEntitySector(9999) = %v, want ErrNotFound", err)
 	}
 	if _, err := s.EnsureEntity(ctx, "CH de Morlaix", "hospital"); err != nil {
 		t.Fatal(err)
