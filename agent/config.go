@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,7 +20,6 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/vigie-cyber/vigie/checks/ad"
-	dnscheck "github.com/vigie-cyber/vigie/checks/dns"
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
@@ -100,43 +98,6 @@ type ScanConfig struct {
 	Timeout time.Duration `toml:"timeout"` // per check, default 20s
 }
 
-// DNSConfig says how the DNS family reaches the DNS.
-type DNSConfig struct {
-	// Resolver is a recursive resolver, "ip:port" or "ip" (port 53);
-	// empty means the host's own resolvers.
-	Resolver string `toml:"resolver"`
-	// TrustAnchorFile holds the root's DS or DNSKEY records, zone-file
-	// syntax (as for delv -a or unbound). Default: Debian's
-	// /usr/share/dns/root.key when present, else the built-in IANA keys.
-	TrustAnchorFile string `toml:"trust_anchor_file"`
-	// RootHintsFile holds the root servers' NS and A/AAAA records,
-	// zone-file syntax; they are asked on port 53. Default: Debian's
-	// /usr/share/dns/root.hints when present, else the built-in list.
-	RootHintsFile string `toml:"root_hints_file"`
-}
-
-// Debian's dns-root-data files, used when the configuration names none;
-// variables so that tests can point them elsewhere.
-var (
-	debianTrustAnchorFile = dnscheck.DebianTrustAnchorFile
-	debianRootHintsFile   = dnscheck.DebianRootHintsFile
-)
-
-// ADConfig is the [ad] section: which directory to read and how.
-type ADConfig struct {
-	URL          string `toml:"url"`           // ldaps://dc1.mairie.local; default on a DC: the local directory
-	Bind         string `toml:"bind"`          // kerberos (Windows machine account, default there) or simple
-	User         string `toml:"user"`          // simple bind: svc-vigie@mairie.local
-	PasswordFile string `toml:"password_file"` // simple bind: 0600, refused if others can read it
-	CAFile       string `toml:"ca_file"`       // LDAPS trust; default tls_ca_file, then the system roots
-	BaseDN       string `toml:"base_dn"`       // default: the rootDSE's defaultNamingContext
-	Sysvol       string `toml:"sysvol"`        // local path of SYSVOL; found automatically on a DC
-}
-
-// maxADPasswordFile bounds the password file (a password, not a document).
-const maxADPasswordFile = 1024
-
-// Defaults applied by LoadConfig to unset fields.
 const (
 	DefaultInterval = 24 * time.Hour
 	DefaultSplay    = time.Hour
@@ -369,58 +330,6 @@ func (c *Config) validate(name string, src []byte) error {
 // validateDNS checks [dns] and loads the trust anchor and root hints files:
 // the configured ones, else Debian's when installed (a broken default file
 // is an error too: silently falling back would hide it).
-func (c *Config) validateDNS(bad func(string, ...string) error) error {
-	if r := c.DNS.Resolver; r != "" {
-		if a, err := netip.ParseAddr(r); err == nil {
-			c.DNS.Resolver = netip.AddrPortFrom(a, 53).String()
-		} else if ap, err := netip.ParseAddrPort(r); err != nil || ap.Port() == 0 {
-			return bad(fmt.Sprintf("%q doit être une adresse IP, avec ou sans port (exemple : 192.0.2.53:53)", r), "dns", "resolver")
-		}
-	}
-	load := func(file, debian, key string) ([]byte, string, error) {
-		if file != "" {
-			if !filepath.IsAbs(file) && !strings.HasPrefix(file, "/") {
-				return nil, "", bad(fmt.Sprintf("%q doit être un chemin absolu", file), "dns", key)
-			}
-			data, err := readBounded(file, dnscheck.MaxRootFileSize)
-			if err != nil {
-				return nil, "", bad(err.Error(), "dns", key)
-			}
-			return data, file, nil
-		}
-		if _, err := os.Stat(debian); err != nil {
-			return nil, "", nil // built-in values
-		}
-		data, err := readBounded(debian, dnscheck.MaxRootFileSize)
-		if err != nil {
-			return nil, "", bad(err.Error()+" (fichier par défaut, paquet dns-root-data)", "dns", key)
-		}
-		return data, debian, nil
-	}
-	data, file, err := load(c.DNS.TrustAnchorFile, debianTrustAnchorFile, "trust_anchor_file")
-	if err != nil {
-		return err
-	}
-	if file != "" {
-		if c.dnsAnchors, err = dnscheck.ParseTrustAnchorFile(file, data); err != nil {
-			return bad(err.Error(), "dns", "trust_anchor_file")
-		}
-	}
-	data, file, err = load(c.DNS.RootHintsFile, debianRootHintsFile, "root_hints_file")
-	if err != nil {
-		return err
-	}
-	if file != "" {
-		addrs, err := dnscheck.ParseRootHintsFile(file, data)
-		if err != nil {
-			return bad(err.Error(), "dns", "root_hints_file")
-		}
-		c.dnsHints = dnscheck.HintServers(addrs, "53")
-	}
-	return nil
-}
-
-// readBounded reads a file of at most max bytes.
 func readBounded(path string, max int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -439,104 +348,6 @@ func readBounded(path string, max int64) ([]byte, error) {
 
 // validateAD checks the [ad] section and reads its secret: the password
 // file must be private to its owner, as the agent's key is.
-func (c *Config) validateAD(bad func(string, ...string) error) error {
-	a := c.AD
-	out := &ad.Config{URL: a.URL, Bind: a.Bind, User: a.User, BaseDN: a.BaseDN, Sysvol: a.Sysvol, RootCAs: c.tlsRoots}
-	if a.URL != "" {
-		u, err := url.Parse(a.URL)
-		if err != nil || (u.Scheme != "ldaps" && u.Scheme != "ldap") || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-			return bad(fmt.Sprintf("%q doit être une adresse ldaps://hôte ou ldap://hôte (exemple : ldaps://dc1.mairie.local)", a.URL), "ad", "url")
-		}
-	}
-	switch a.Bind {
-	case "":
-		out.Bind = "simple"
-		if runtime.GOOS == "windows" {
-			out.Bind = "kerberos"
-		}
-	case "simple", "kerberos":
-	default:
-		return bad(fmt.Sprintf("%q inconnu ; valeurs possibles : kerberos, simple", a.Bind), "ad", "bind")
-	}
-	if out.Bind == "kerberos" {
-		if runtime.GOOS != "windows" {
-			return bad("kerberos n'est possible que sous Windows (compte machine) ; ailleurs, bind = \"simple\" avec user et password_file", "ad", "bind")
-		}
-		if a.User != "" || a.PasswordFile != "" {
-			return bad("user et password_file ne servent qu'avec bind = \"simple\" (kerberos utilise le compte machine)", "ad", "user")
-		}
-	} else {
-		if a.User == "" {
-			return bad("compte de lecture à indiquer pour bind = \"simple\" (exemple : svc-vigie@mairie.local)", "ad", "user")
-		}
-		if a.PasswordFile == "" {
-			return bad("fichier du mot de passe à indiquer pour bind = \"simple\" (exemple : /etc/vigie/ad.pass, droits 0600)", "ad", "password_file")
-		}
-		if !filepath.IsAbs(a.PasswordFile) && !strings.HasPrefix(a.PasswordFile, "/") {
-			return bad(fmt.Sprintf("%q doit être un chemin absolu", a.PasswordFile), "ad", "password_file")
-		}
-		pw, err := readSecretFile(a.PasswordFile)
-		if err != nil {
-			return bad(err.Error(), "ad", "password_file")
-		}
-		out.Password = pw
-	}
-	if a.CAFile != "" {
-		if !filepath.IsAbs(a.CAFile) && !strings.HasPrefix(a.CAFile, "/") {
-			return bad(fmt.Sprintf("%q doit être un chemin absolu", a.CAFile), "ad", "ca_file")
-		}
-		roots, err := tlscheck.LoadRoots(a.CAFile)
-		if err != nil {
-			return bad(err.Error(), "ad", "ca_file")
-		}
-		out.RootCAs = roots
-	}
-	if len(a.BaseDN) > 1024 || (a.BaseDN != "" && !strings.Contains(strings.ToUpper(a.BaseDN), "DC=")) {
-		return bad(fmt.Sprintf("%q n'est pas un DN de domaine (exemple : DC=mairie,DC=local)", a.BaseDN), "ad", "base_dn")
-	}
-	if a.Sysvol != "" {
-		if strings.HasPrefix(strings.ToLower(a.Sysvol), "smb://") {
-			return bad("la lecture de SYSVOL par SMB n'est pas encore prise en charge : lancez Vigie sur un contrôleur de domaine (SYSVOL y est trouvé seul) ou indiquez un chemin local où le partage est monté", "ad", "sysvol")
-		}
-		if !filepath.IsAbs(a.Sysvol) && !strings.HasPrefix(a.Sysvol, "/") {
-			return bad(fmt.Sprintf("%q doit être un chemin absolu", a.Sysvol), "ad", "sysvol")
-		}
-	}
-	c.ad = out
-	return nil
-}
-
-// readSecretFile reads a password file that only its owner may read
-// (mode 0600 or stricter on Unix); the trailing newline editors add is
-// dropped. On Windows the file sits under ProgramData\Vigie, whose ACL the
-// installer restricts; mode bits say nothing there and are not checked.
-func readSecretFile(path string) (string, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return "", fmt.Errorf("fichier du mot de passe illisible : %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s n'est pas un fichier ordinaire", path)
-	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s est lisible par d'autres comptes (droits %#o) : chmod 600 %s", path, st.Mode().Perm(), path)
-	}
-	if st.Size() > maxADPasswordFile {
-		return "", fmt.Errorf("%s : plus de %d octets, ce n'est pas un mot de passe", path, maxADPasswordFile)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("fichier du mot de passe illisible : %w", err)
-	}
-	pw := strings.TrimRight(string(data), "\r\n")
-	if pw == "" {
-		return "", fmt.Errorf("%s est vide", path)
-	}
-	return pw, nil
-}
-
-// NormalizeFingerprint lower-cases a fingerprint and drops the colons and
-// spaces people copy from openssl output.
 func NormalizeFingerprint(s string) string {
 	return strings.ToLower(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
 }
