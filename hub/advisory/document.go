@@ -242,6 +242,11 @@ func Parse(name string, data []byte) (*Document, error) {
 		if r.Date.IsZero() {
 			return fail("%s: révision %d sans date", d.Reference, i+1)
 		}
+		// CERT-FR publishes since 2000; a date outside this century is a
+		// broken document, and would break the ordering of revisions.
+		if y := r.Date.Year(); y < 2000 || y >= 2100 {
+			return fail("%s: révision %d datée de l'an %d", d.Reference, i+1, y)
+		}
 	}
 	if d.ClosedAt != nil && d.ClosedAt.IsZero() {
 		d.ClosedAt = nil
