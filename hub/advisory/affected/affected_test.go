@@ -130,9 +130,9 @@ func TestParseDistributions(t *testing.T) {
 // Entries that are not understood say why; none is guessed.
 func TestParseNotUnderstood(t *testing.T) {
 	cases := map[string]string{
-		"Windows Server 2012 versions antérieures à 1.000":                                        "illisible",
-		"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19044.6332":        "incohérent",
-		"Debian LTS buster":                                                                        "Debian",
+		"Windows Server 2012 versions antérieures à 1.000":                                 "illisible",
+		"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19044.6332": "incohérent",
+		"Debian LTS buster": "Debian",
 		"Veeam Recovery Orchestrator (VRO) version 7.0.0.337, migrer sur la version 7.0.0.379":   "forme de version",
 		"NetScaler ADC 12.1-FIPS versions antérieures à 12.1-55.333-FIPS et NDcPP sans garantie": "forme de version",
 		"": "vide",

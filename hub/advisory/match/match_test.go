@@ -176,7 +176,7 @@ func TestExposuresAdvisoriesFirst(t *testing.T) {
 		got = append(got, r.Put(inv)...)
 	}
 	diff(t, "inventaires après les avis", format(got))
-	diff(t, "re-match complet", format(r.MatchAll()))
+	diff(t, "re-match complet", format(collectAll(r)))
 }
 
 // The scorecard arrives before the advisory: same exposures.
@@ -212,7 +212,7 @@ func TestUpgradeAndRemove(t *testing.T) {
 	if got := r.Put(inv); len(got) != 0 {
 		t.Fatalf("after the update: %v", got)
 	}
-	for _, x := range r.MatchAll() {
+	for _, x := range collectAll(r) {
 		if x.Host == "pc-maire" {
 			t.Fatalf("stale exposure %v", x)
 		}
@@ -220,7 +220,7 @@ func TestUpgradeAndRemove(t *testing.T) {
 	fg := inventories()[7]
 	r.Put(fg)
 	r.Remove(fg.Host)
-	for _, x := range r.MatchAll() {
+	for _, x := range collectAll(r) {
 		if x.Host == fg.Host {
 			t.Fatalf("removed host still exposed: %v", x)
 		}
@@ -307,4 +307,10 @@ func TestWhoUses(t *testing.T) {
 	if got := r.WhoUses("edge", "144", ""); len(got) != 0 {
 		t.Fatalf("edge >= 144: %+v", got)
 	}
+}
+
+func collectAll(r *Region) []Exposure {
+	var out []Exposure
+	r.MatchAll(func(e Exposure) { out = append(out, e) })
+	return out
 }

@@ -304,34 +304,52 @@ func (r *Region) removeAdvisoryLocked(a *Advisory) {
 // MatchAdvisory evaluates an advisory against the region's hosts (it need
 // not be stored).
 func (r *Region) MatchAdvisory(a *Advisory) []Exposure {
+	var out []Exposure
+	r.EachExposure(a, func(e Exposure) { out = append(out, e) })
+	return out
+}
+
+// EachExposure calls fn with each exposure of an advisory across the region,
+// without collecting them: a full re-match of a large region yields
+// millions, which the hub writes out in batches.
+func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	var out []Exposure
 	for _, rule := range a.Rules {
+		var seen map[posting]bool
+		if len(rule.Keys) > 1 {
+			// An item can be reached by several keys of one rule (a
+			// declared asset by its product and by its line).
+			seen = map[posting]bool{}
+		}
 		for _, k := range rule.Keys {
 			for _, p := range r.post[k] {
+				if seen != nil {
+					if seen[p] {
+						continue
+					}
+					seen[p] = true
+				}
 				if e, ok := r.eval(rule, p.host, p.item); ok {
-					out = append(out, e)
+					fn(e)
 				}
 			}
 		}
 	}
-	return dedupe(out)
 }
 
-// MatchAll re-matches every stored advisory against every host.
-func (r *Region) MatchAll() []Exposure {
+// MatchAll re-matches every stored advisory against every host, calling fn
+// with each exposure.
+func (r *Region) MatchAll(fn func(Exposure)) {
 	r.mu.RLock()
 	advs := make([]*Advisory, 0, len(r.advisories))
 	for _, a := range r.advisories {
 		advs = append(advs, a)
 	}
 	r.mu.RUnlock()
-	var out []Exposure
 	for _, a := range advs {
-		out = append(out, r.MatchAdvisory(a)...)
+		r.EachExposure(a, fn)
 	}
-	return out
 }
 
 // ReleaseCounts counts the hosts running the releases an advisory's
