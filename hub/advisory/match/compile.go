@@ -6,6 +6,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/advisory"
 	"github.com/vigie-cyber/vigie/hub/advisory/affected"
 	"github.com/vigie-cyber/vigie/hub/advisory/alias"
+	"github.com/vigie-cyber/vigie/hub/advisory/version"
 )
 
 // Advisory is a document compiled into rules.
@@ -27,6 +28,31 @@ type Rule struct {
 	Keys     []string
 	Sources  []string // Debian source packages
 	Kernel   bool
+	ranges   []cRange // Parsed.Ranges, read once
+}
+
+// cRange is an affected.Range with its versions parsed.
+type cRange struct {
+	r                  *affected.Range
+	branches           []version.Branch
+	intro, fixed, last version.Parsed
+	alts               []version.Parsed
+}
+
+func compileRanges(e *affected.Entry) []cRange {
+	out := make([]cRange, len(e.Ranges))
+	for i := range e.Ranges {
+		rg := &e.Ranges[i]
+		c := cRange{r: rg, intro: version.ParseDotted(rg.Introduced), fixed: version.ParseDotted(rg.Fixed), last: version.ParseDotted(rg.LastAffected)}
+		for _, b := range rg.Branches {
+			c.branches = append(c.branches, version.ParseBranch(b))
+		}
+		for _, a := range rg.AltFixed {
+			c.alts = append(c.alts, version.ParseDotted(a))
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // ReleaseRule is a release-only entry (Ubuntu, Red Hat, SUSE).
@@ -106,6 +132,7 @@ func Compile(doc *advisory.Document, t *alias.Table) *Advisory {
 				continue
 			}
 		}
+		r.ranges = compileRanges(&r.Parsed)
 		a.Rules = append(a.Rules, r)
 	}
 	return a

@@ -29,7 +29,7 @@ func (r *Region) eval(rule *Rule, hi int32, ii int32) (Exposure, bool) {
 		if ii != -1 {
 			return x, false
 		}
-		return evalWindows(rule, &h.facts, x)
+		return evalWindows(rule, h, x)
 	case affected.Distro:
 		return evalDebian(rule, h, ii, x)
 	}
@@ -63,12 +63,12 @@ func (r *Region) eval(rule *Rule, hi int32, ii int32) (Exposure, bool) {
 			v.fixed = r[0].Fixed
 		}
 	case distro:
-		v = evalEntry(e, upstream(sw.Version))
+		v = evalEntry(e, rule.ranges, it.pv)
 		// Distributions backport fixes: an upstream range below the fixed
 		// version is only probable; above it, the package is fixed.
 		v.comparable = false
 	default:
-		v = evalEntry(e, sw.Version)
+		v = evalEntry(e, rule.ranges, it.pv)
 	}
 	if !v.affected {
 		return x, false
@@ -131,118 +131,125 @@ func upstream(v string) string {
 }
 
 // evalEntry compares an application version with an entry's ranges.
-func evalEntry(e *affected.Entry, v string) verdict {
-	if len(e.Ranges) == 0 {
+func evalEntry(e *affected.Entry, ranges []cRange, v version.Parsed) verdict {
+	if len(ranges) == 0 {
 		if e.All {
 			return verdict{affected: true, comparable: !e.Unpatched}
 		}
 		return verdict{}
 	}
+	if !v.Valid() {
+		// A version the ordering cannot read: the product is there.
+		return verdict{affected: true}
+	}
 	// Ranges restricted to branches: only those the version is in apply.
-	var cands []*affected.Range
-	for i := range e.Ranges {
-		rg := &e.Ranges[i]
-		if len(rg.Branches) == 0 {
-			cands = append(cands, rg)
-			continue
-		}
-		for _, b := range rg.Branches {
-			if version.InBranch(v, b) {
-				cands = append(cands, rg)
+	var one *cRange
+	n := 0
+	for i := range ranges {
+		rg := &ranges[i]
+		in := len(rg.branches) == 0
+		for _, b := range rg.branches {
+			if b.Contains(v) {
+				in = true
 				break
 			}
 		}
+		if in {
+			n++
+			if one == nil {
+				one = rg
+			}
+		}
 	}
-	if len(cands) == 0 {
+	if n == 0 {
 		return verdict{}
 	}
 	if e.All || e.Unpatched {
 		return verdict{affected: true, comparable: !e.Unpatched}
 	}
+	if n == 1 {
+		return inRange(one, v)
+	}
 	// Several fixed versions for one line ("antérieures à 7.0.12 et
 	// 7.2.8"): the one of the version's branch applies, i.e. the one that
 	// shares the longest prefix with it.
-	if len(cands) > 1 {
-		best, bestN, tie := cands[0], -1, false
+	var cands []*cRange
+	for i := range ranges {
+		rg := &ranges[i]
+		in := len(rg.branches) == 0
+		for _, b := range rg.branches {
+			in = in || b.Contains(v)
+		}
+		if in {
+			cands = append(cands, rg)
+		}
+	}
+	best, bestN, tie := cands[0], -1, false
+	for _, rg := range cands {
+		n := version.CommonPrefix(v, rg.fixed)
+		switch {
+		case n > bestN:
+			best, bestN, tie = rg, n, false
+		case n == bestN:
+			tie = true
+		}
+	}
+	if tie {
+		// No branch stands out: affected only if below every fix.
 		for _, rg := range cands {
-			n := commonPrefix(v, rg.Fixed)
-			switch {
-			case n > bestN:
-				best, bestN, tie = rg, n, false
-			case n == bestN:
-				tie = true
+			if !rg.fixed.Valid() || v.Compare(rg.fixed) >= 0 {
+				return verdict{}
 			}
 		}
-		if tie {
-			// No branch stands out: affected only if below every fix.
-			for _, rg := range cands {
-				if c, err := version.CompareDotted(v, rg.Fixed); err != nil || c >= 0 {
-					return verdict{}
-				}
-			}
-			return verdict{affected: true, comparable: true}
-		}
-		cands = []*affected.Range{best}
-	}
-	return inRange(cands[0], v)
-}
-
-func inRange(rg *affected.Range, v string) verdict {
-	cmp := func(a, b string) (int, bool) {
-		c, err := version.CompareDotted(a, b)
-		return c, err == nil
-	}
-	if rg.Introduced != "" {
-		c, ok := cmp(v, rg.Introduced)
-		if !ok {
-			return verdict{affected: true}
-		}
-		if c < 0 || (c == 0 && rg.IntroducedExcl) {
-			return verdict{}
-		}
-	}
-	if rg.LastAffected != "" {
-		c, ok := cmp(v, rg.LastAffected)
-		if !ok {
-			return verdict{affected: true}
-		}
-		return verdict{affected: c <= 0, comparable: true}
-	}
-	if rg.Fixed == "" {
 		return verdict{affected: true, comparable: true}
 	}
-	for _, f := range append([]string{rg.Fixed}, rg.AltFixed...) {
-		c, ok := cmp(v, f)
-		if !ok {
-			return verdict{affected: true, fixed: rg.Fixed}
+	return inRange(best, v)
+}
+
+func inRange(rg *cRange, v version.Parsed) verdict {
+	r := rg.r
+	if r.Introduced != "" {
+		if !rg.intro.Valid() {
+			return verdict{affected: true}
 		}
-		if c >= 0 {
+		c := v.Compare(rg.intro)
+		if c < 0 || (c == 0 && r.IntroducedExcl) {
 			return verdict{}
 		}
 	}
-	fixed := rg.Fixed
-	if len(rg.AltFixed) > 0 {
+	if r.LastAffected != "" {
+		if !rg.last.Valid() {
+			return verdict{affected: true}
+		}
+		return verdict{affected: v.Compare(rg.last) <= 0, comparable: true}
+	}
+	if r.Fixed == "" {
+		return verdict{affected: true, comparable: true}
+	}
+	if !rg.fixed.Valid() {
+		return verdict{affected: true, fixed: r.Fixed}
+	}
+	if v.Compare(rg.fixed) >= 0 {
+		return verdict{}
+	}
+	for _, a := range rg.alts {
+		if a.Valid() && v.Compare(a) >= 0 {
+			return verdict{}
+		}
+	}
+	fixed := r.Fixed
+	if len(r.AltFixed) > 0 {
 		fixed = "" // several builds of the fix: no single fixed version
 	}
 	return verdict{affected: true, comparable: true, fixed: fixed}
 }
 
-func commonPrefix(a, b string) int {
-	pa, pb := strings.FieldsFunc(a, sep), strings.FieldsFunc(b, sep)
-	n := 0
-	for n < len(pa) && n < len(pb) && pa[n] == pb[n] {
-		n++
-	}
-	return n
-}
-
-func sep(r rune) bool { return r == '.' || r == '-' || r == ' ' }
-
 // evalWindows compares a Windows host with an OS line: same release (the
 // key), same kind (client or server), Server Core or not, architecture,
 // then the build.
-func evalWindows(rule *Rule, f *Facts, x Exposure) (Exposure, bool) {
+func evalWindows(rule *Rule, h *host, x Exposure) (Exposure, bool) {
 	e := &rule.Parsed
+	f := &h.facts
 	w := e.Win
 	inst := strings.ToLower(f.OSInstallation)
 	server := strings.HasPrefix(inst, "server") || strings.HasPrefix(strings.ToLower(f.OSEdition), "server")
@@ -267,12 +274,11 @@ func evalWindows(rule *Rule, f *Facts, x Exposure) (Exposure, bool) {
 		return x, true
 	}
 	fixed := e.Ranges[0].Fixed
-	c, err := version.CompareDotted(f.OSBuild, fixed)
-	if err != nil {
+	if !h.build.Valid() {
 		x.Confidence, x.FixedVersion = Probable, fixed
 		return x, true
 	}
-	if c >= 0 {
+	if h.build.Compare(rule.ranges[0].fixed) >= 0 {
 		return x, false
 	}
 	x.FixedVersion, x.Confidence = fixed, Certain

@@ -314,3 +314,26 @@ func collectAll(r *Region) []Exposure {
 	r.MatchAll(func(e Exposure) { out = append(out, e) })
 	return out
 }
+
+// Replacing inventories many times (stale postings, then compaction) gives
+// the same exposures and "who uses" answers as a fresh region.
+func TestReplaceAndCompact(t *testing.T) {
+	tab := table(t)
+	r := NewRegion(tab)
+	r.compactMin = 10
+	for _, d := range loadDocs(t) {
+		r.PutAdvisory(Compile(d, tab))
+	}
+	for round := 0; round < 5; round++ {
+		for _, inv := range inventories() {
+			r.Put(inv)
+		}
+	}
+	if r.stale > r.live {
+		t.Errorf("no compaction: %d stale, %d live", r.stale, r.live)
+	}
+	diff(t, "après remplacements", format(collectAll(r)))
+	if got := r.WhoUses("firefox", "", ""); len(got) != 3 {
+		t.Errorf("who uses after replacements: %+v", got)
+	}
+}

@@ -20,8 +20,14 @@ type Region struct {
 	table *alias.Table
 
 	hosts  []*host
+	gens   []uint32 // current generation of each host slot
 	byHost map[string]int32
 	free   []int32
+	stale  int // stale postings and uses, for compaction
+	live   int
+	// compactMin: compaction waits for this many stale entries (and a
+	// quarter of the index).
+	compactMin int
 
 	post map[string][]posting // key -> items
 
@@ -41,6 +47,7 @@ type Region struct {
 type host struct {
 	id, entity string
 	facts      Facts
+	build      version.Parsed // facts.OSBuild
 	items      []item
 	uses       []uint32 // name ids, to remove the host from users
 	alive      bool
@@ -50,16 +57,23 @@ type host struct {
 type item struct {
 	sw    Software
 	asset bool
+	pv    version.Parsed // the version compared with ranges (upstream part for packages)
 }
 
+// Postings carry the generation of the host slot they were made for: a
+// replaced or removed inventory leaves stale postings behind, skipped when
+// read and dropped by compaction, so that replacing one host does not scan
+// the postings of the whole region.
 type posting struct {
 	host int32
 	item int32 // index in host.items; -1 for the host's OS facts
+	gen  uint32
 }
 
 type use struct {
 	host int32
 	ver  uint32
+	gen  uint32
 }
 
 // NewRegion returns an empty region matched with table.
@@ -73,6 +87,7 @@ func NewRegion(table *alias.Table) *Region {
 		advisories: map[string]*Advisory{},
 		rules:      map[string][]*Rule{},
 		watched:    map[string]bool{},
+		compactMin: 100_000,
 	}
 	for _, d := range table.Debian {
 		for _, s := range d.SourcePackages {
@@ -113,7 +128,11 @@ func (r *Region) hostKeys(inv *Inventory) ([]item, map[string][]int32) {
 			ks = append(ks, debianKey(f.OSCodename, sw.SourcePackage))
 		}
 		if len(ks) > 0 {
-			addItem(item{sw: sw}, ks)
+			v := sw.Version
+			if sw.Source == alias.SourceDpkg || sw.Source == alias.SourceRPM {
+				v = upstream(v)
+			}
+			addItem(item{sw: sw, pv: version.ParseDotted(v)}, ks)
 		}
 	}
 	for _, a := range inv.Assets {
@@ -124,7 +143,8 @@ func (r *Region) hostKeys(inv *Inventory) ([]item, map[string][]int32) {
 		if v := r.table.DeclaredVendor(a.Vendor); v != "" {
 			ks = append(ks, "dl:"+v+":"+alias.Norm(a.Product))
 		}
-		addItem(item{asset: true, sw: Software{Name: a.Product, Version: a.Version, Publisher: a.Vendor, Source: alias.SourceDeclared}}, ks)
+		addItem(item{asset: true, sw: Software{Name: a.Product, Version: a.Version, Publisher: a.Vendor, Source: alias.SourceDeclared},
+			pv: version.ParseDotted(a.Version)}, ks)
 	}
 	return items, keys
 }
@@ -135,22 +155,25 @@ func (r *Region) Put(inv *Inventory) []Exposure {
 	items, keys := r.hostKeys(inv)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if old, ok := r.byHost[inv.Host]; ok {
-		r.removeLocked(old)
-	}
 	var hi int32
-	if n := len(r.free); n > 0 {
+	if old, ok := r.byHost[inv.Host]; ok {
+		hi = old
+		r.retireLocked(hi)
+	} else if n := len(r.free); n > 0 {
 		hi, r.free = r.free[n-1], r.free[:n-1]
 	} else {
 		hi = int32(len(r.hosts))
 		r.hosts = append(r.hosts, nil)
+		r.gens = append(r.gens, 0)
 	}
-	h := &host{id: inv.Host, entity: inv.Entity, facts: inv.Facts, items: items, alive: true}
+	gen := r.gens[hi]
+	h := &host{id: inv.Host, entity: inv.Entity, facts: inv.Facts, items: items, alive: true, build: version.ParseDotted(inv.Facts.OSBuild)}
 	r.hosts[hi] = h
 	r.byHost[inv.Host] = hi
 	for k, idx := range keys {
 		for _, i := range idx {
-			r.post[k] = append(r.post[k], posting{hi, i})
+			r.post[k] = append(r.post[k], posting{hi, i, gen})
+			r.live++
 		}
 	}
 	// Who uses: one use per distinct name.
@@ -162,14 +185,16 @@ func (r *Region) Put(inv *Inventory) []Exposure {
 		}
 		seen[id] = true
 		h.uses = append(h.uses, id)
-		r.users[id] = append(r.users[id], use{hi, r.internVer(sw.Version)})
+		r.users[id] = append(r.users[id], use{hi, r.internVer(sw.Version), gen})
+		r.live++
 	}
 	for _, a := range inv.Assets {
 		id := r.intern(a.Product)
 		if !seen[id] {
 			seen[id] = true
 			h.uses = append(h.uses, id)
-			r.users[id] = append(r.users[id], use{hi, r.internVer(a.Version)})
+			r.users[id] = append(r.users[id], use{hi, r.internVer(a.Version), gen})
+			r.live++
 		}
 	}
 	var out []Exposure
@@ -212,60 +237,58 @@ func (r *Region) Remove(hostID string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if hi, ok := r.byHost[hostID]; ok {
-		r.removeLocked(hi)
+		r.retireLocked(hi)
+		delete(r.byHost, hostID)
+		r.hosts[hi] = nil
+		r.free = append(r.free, hi)
 	}
 }
 
-func (r *Region) removeLocked(hi int32) {
+// retireLocked makes the postings of a host slot stale, and compacts when a
+// quarter of the index is stale.
+func (r *Region) retireLocked(hi int32) {
 	h := r.hosts[hi]
-	delete(r.byHost, h.id)
-	_, keys := r.hostKeys(&Inventory{Facts: h.facts, Software: softwareOf(h.items, false), Assets: assetsOf(h.items)})
-	for k := range keys {
-		p := r.post[k]
+	// Roughly the host's postings: compaction needs an estimate only.
+	n := len(h.uses) + len(h.items)
+	r.gens[hi]++
+	r.stale += n
+	r.live -= n
+	if r.stale > r.compactMin && r.stale > r.live/4 {
+		r.compactLocked()
+	}
+}
+
+func (r *Region) current(hi int32, gen uint32) bool {
+	return r.hosts[hi] != nil && r.gens[hi] == gen
+}
+
+func (r *Region) compactLocked() {
+	live := 0
+	for k, p := range r.post {
 		out := p[:0]
 		for _, x := range p {
-			if x.host != hi {
+			if r.current(x.host, x.gen) {
 				out = append(out, x)
 			}
 		}
+		live += len(out)
 		if len(out) == 0 {
 			delete(r.post, k)
 		} else {
 			r.post[k] = out
 		}
 	}
-	for _, id := range h.uses {
-		u := r.users[id]
+	for id, u := range r.users {
 		out := u[:0]
 		for _, x := range u {
-			if x.host != hi {
+			if r.current(x.host, x.gen) {
 				out = append(out, x)
 			}
 		}
+		live += len(out)
 		r.users[id] = out
 	}
-	r.hosts[hi] = nil
-	r.free = append(r.free, hi)
-}
-
-func softwareOf(items []item, _ bool) []Software {
-	var out []Software
-	for _, it := range items {
-		if !it.asset {
-			out = append(out, it.sw)
-		}
-	}
-	return out
-}
-
-func assetsOf(items []item) []Asset {
-	var out []Asset
-	for _, it := range items {
-		if it.asset {
-			out = append(out, Asset{Vendor: it.sw.Publisher, Product: it.sw.Name, Version: it.sw.Version})
-		}
-	}
-	return out
+	r.stale, r.live = 0, live
 }
 
 // PutAdvisory stores a compiled advisory (replacing an older revision) and
@@ -324,6 +347,9 @@ func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 		}
 		for _, k := range rule.Keys {
 			for _, p := range r.post[k] {
+				if !r.current(p.host, p.gen) {
+					continue
+				}
 				if seen != nil {
 					if seen[p] {
 						continue
@@ -403,6 +429,9 @@ func (r *Region) WhoUses(query, from, to string) []Use {
 			continue
 		}
 		for _, u := range r.users[id] {
+			if !r.current(u.host, u.gen) {
+				continue
+			}
 			ok, seen := verOK[u.ver]
 			if !seen {
 				ok = inBounds(r.vers[u.ver], from, to)

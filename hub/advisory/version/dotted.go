@@ -144,6 +144,16 @@ func cmpNum(a, b string) int {
 // "7.4", "7.4.x", "1.1.1x", "h5.x.x", "13.x.x". A branch that has no digit
 // is not a branch.
 func InBranch(v, branch string) bool {
+	tv, _ := tokenize(v)
+	return ParseBranch(branch).Contains(Parsed{toks: tv})
+}
+
+// Branch is a parsed branch ("7.4.x").
+type Branch struct{ toks []token }
+
+// ParseBranch reads a branch as InBranch does; a branch without digit
+// contains nothing.
+func ParseBranch(branch string) Branch {
 	b := strings.ToLower(strings.TrimSpace(branch))
 	for {
 		t := strings.TrimSuffix(strings.TrimSuffix(b, ".x"), "x")
@@ -154,9 +164,17 @@ func InBranch(v, branch string) bool {
 	}
 	tb, ok := tokenize(b)
 	if !ok {
+		return Branch{}
+	}
+	return Branch{toks: tb}
+}
+
+// Contains reports whether the version is in the branch.
+func (br Branch) Contains(v Parsed) bool {
+	tb, tv := br.toks, v.toks
+	if len(tb) == 0 {
 		return false
 	}
-	tv, _ := tokenize(v)
 	if len(tv) < len(tb) {
 		// 7.4 is in branch 7.4.0 only if the missing parts are zeros.
 		for i := len(tv); i < len(tb); i++ {
@@ -172,4 +190,34 @@ func InBranch(v, branch string) bool {
 		}
 	}
 	return true
+}
+
+// Parsed is a dotted version read once, for comparing it many times (the
+// matcher compares every installed version with thousands of bounds).
+type Parsed struct {
+	toks []token
+	ok   bool
+}
+
+// ParseDotted reads v; Valid reports whether it has a digit.
+func ParseDotted(v string) Parsed {
+	t, ok := tokenize(v)
+	return Parsed{toks: t, ok: ok}
+}
+
+// Valid reports whether the version can be compared.
+func (p Parsed) Valid() bool { return p.ok }
+
+// Compare orders two parsed versions as CompareDotted does; both must be
+// valid.
+func (p Parsed) Compare(q Parsed) int { return compareTokens(p.toks, q.toks) }
+
+// CommonPrefix counts the leading parts two versions share (7.2.5 and
+// 7.2.8: 2), to pick the fix of a version's branch among several.
+func CommonPrefix(a, b Parsed) int {
+	n := 0
+	for n < len(a.toks) && n < len(b.toks) && a.toks[n] == b.toks[n] {
+		n++
+	}
+	return n
 }
