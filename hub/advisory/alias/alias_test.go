@@ -1,0 +1,177 @@
+package alias
+
+import (
+	"strings"
+	"testing"
+)
+
+func tab(t *testing.T) *Table {
+	t.Helper()
+	tb, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func id(tb *Table, idx []int) []string {
+	var out []string
+	for _, i := range idx {
+		out = append(out, tb.Products[i].ID)
+	}
+	return out
+}
+
+// Advisory lines (from real CERT-FR entries) resolve to their own product
+// and never to a neighbour's.
+func TestLines(t *testing.T) {
+	tb := tab(t)
+	cases := []struct{ vendor, line, want string }{
+		{"Mozilla", "Firefox", "mozilla/firefox"},
+		{"Mozilla", "Mozilla Firefox", "mozilla/firefox"},
+		{"Mozilla", "Firefox ESR", "mozilla/firefox-esr"},
+		{"Google", "Google Chrome", "google/chrome"},
+		{"Google", "Chrome Extended Stable", "google/chrome-extended"},
+		{"Microsoft", "Microsoft Edge", "microsoft/edge"},
+		{"Fortinet", "FortiClientWindows", "fortinet/forticlient-windows"},
+		{"Fortinet", "FortiClientEMS", "fortinet/forticlientems"},
+		{"Fortinet", "FortiClientEMS Cloud", ""},
+		{"Fortinet", "FortiOS", "fortinet/fortios"},
+		{"Microsoft", "Microsoft Exchange Server 2019 Cumulative Update 14", "microsoft/exchange"},
+		{"Microsoft", "Microsoft SQL Server 2019", "microsoft/sql-server"},
+		{"Microsoft", "Microsoft SQL Server 20190", ""},
+		{"Microsoft", "Azure CycleCloud", ""},
+		{"Adobe", "Acrobat Reader 2020", "adobe/acrobat-2020"},
+		{"Adobe", "Acrobat Reader DC", "adobe/acrobat-dc"},
+		{"Veeam", "Veeam Backup & Replication", "veeam/backup-replication"},
+		{"Ivanti", "Ivanti Connect Secure", "ivanti/connect-secure"},
+	}
+	for _, c := range cases {
+		p := tb.Line(c.vendor, c.line)
+		got := ""
+		if p != nil {
+			got = p.ID
+		}
+		if got != c.want {
+			t.Errorf("%s %q -> %q, want %q", c.vendor, c.line, got, c.want)
+		}
+	}
+}
+
+// Installed names as agents report them (registry DisplayName and
+// Publisher, dpkg names).
+func TestInstalled(t *testing.T) {
+	tb := tab(t)
+	cases := []struct {
+		source, name, publisher, arch, src string
+		want                               string
+	}{
+		{SourceWindows, "Mozilla Firefox (x64 fr)", "Mozilla", "x64", "", "mozilla/firefox"},
+		{SourceWindows, "Mozilla Firefox ESR (x64 fr)", "Mozilla", "x64", "", "mozilla/firefox-esr"},
+		{SourceWindows, "Mozilla Firefox 115.3.0 ESR (x64 en-US)", "Mozilla", "x64", "", "mozilla/firefox-esr"},
+		{SourceWindows, "Mozilla Maintenance Service", "Mozilla", "", "", ""},
+		{SourceWindows, "Google Chrome", "Google LLC", "x64", "", "google/chrome google/chrome-extended"},
+		{SourceWindows, "Microsoft Edge", "Microsoft Corporation", "", "", "microsoft/edge microsoft/edge-extended"},
+		{SourceWindows, "Microsoft Edge WebView2 Runtime", "Microsoft Corporation", "", "", ""},
+		{SourceWindows, "FortiClient", "Fortinet Technologies Inc", "x64", "", "fortinet/forticlient-windows"},
+		{SourceWindows, "FortiClient Endpoint Management Server", "Fortinet Technologies Inc", "x64", "", "fortinet/forticlientems"},
+		{SourceWindows, "FortiClientVPN", "Fortinet Technologies Inc", "x64", "", ""},
+		{SourceWindows, "Microsoft Office Professionnel Plus 2016", "Microsoft Corporation", "x86", "", "microsoft/office-2016"},
+		{SourceWindows, "Microsoft Office Professional Plus 2019 - fr-fr", "Microsoft Corporation", "x64", "", "microsoft/office-2019"},
+		{SourceWindows, "Microsoft 365 Apps for enterprise - fr-fr", "Microsoft Corporation", "x64", "", "microsoft/365-apps"},
+		{SourceWindows, "Adobe Acrobat (64-bit)", "Adobe", "x64", "", "adobe/acrobat-dc"},
+		{SourceWindows, "Adobe Acrobat Reader 2020", "Adobe Systems Incorporated", "x86", "", "adobe/acrobat-2020"},
+		{SourceWindows, "Veeam Backup & Replication Console", "Veeam Software Group GmbH", "x64", "", ""},
+		{SourceDpkg, "libssl3", "", "amd64", "openssl", "openssl/openssl"},
+		{SourceDpkg, "firefox-esr", "", "amd64", "firefox-esr", "mozilla/firefox-esr"},
+		{SourceDpkg, "firefox", "", "amd64", "firefox", "mozilla/firefox"},
+		{SourceRPM, "openssl-libs", "", "x86_64", "openssl", "openssl/openssl"},
+	}
+	for _, c := range cases {
+		got := strings.Join(id(tb, tb.Installed(c.source, c.name, c.publisher, c.arch, c.src)), " ")
+		if got != c.want {
+			t.Errorf("%s %q (%s) -> %q, want %q", c.source, c.name, c.publisher, got, c.want)
+		}
+	}
+}
+
+func TestDeclared(t *testing.T) {
+	tb := tab(t)
+	if got := id(tb, tb.Declared("Fortinet", "FortiGate")); len(got) != 1 || got[0] != "fortinet/fortios" {
+		t.Errorf("FortiGate -> %v", got)
+	}
+	if got := id(tb, tb.Declared("fortinet", "Forti Gate")); len(got) != 1 {
+		t.Errorf("case and spaces: %v", got)
+	}
+	if got := tb.Declared("Acme", "FortiGate"); len(got) != 0 {
+		t.Errorf("unknown vendor: %v", got)
+	}
+	if !tb.DeclaredLines("Qnap") || tb.DeclaredLines("Mozilla") {
+		t.Error("declared_lines")
+	}
+	if tb.DeclaredVendor("QNAP") != tb.DeclaredVendor("Qnap") || tb.DeclaredVendor("Zimbra") != VendorKey("Synacor") {
+		t.Error("declared vendor names")
+	}
+	// Declared lines compare whole names: FortiWeb is not FortiWebManager.
+	if NormLine("Fortinet", "FortiWeb") == NormLine("Fortinet", "FortiWebManager") {
+		t.Error("line bleed")
+	}
+}
+
+func TestDebianTitles(t *testing.T) {
+	tb := tab(t)
+	srcs, kernel := tb.DebianSources("Multiples vulnérabilités dans le noyau Linux de Debian LTS")
+	if !kernel || len(srcs) == 0 || srcs[0] != "linux" {
+		t.Errorf("kernel title: %v %v", srcs, kernel)
+	}
+	if srcs, _ := tb.DebianSources("Multiples vulnérabilités dans Debian LTS buster"); srcs != nil {
+		t.Errorf("title without a package: %v", srcs)
+	}
+}
+
+// The loader rejects tables that would silently mis-match.
+func TestLoadRejects(t *testing.T) {
+	cases := map[string]string{
+		"duplicate line": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+[[product]]
+id = "b"
+vendor = "V"
+lines = ["x"]`,
+		"unknown key": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+colour = "red"`,
+		"bad regexp": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+[[product.match]]
+source = "windows-registry"
+names = ["X"]
+pattern = "("`,
+		"unknown source": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+[[product.match]]
+source = "msi"
+names = ["X"]`,
+		"no line": `[[product]]
+id = "a"
+vendor = "V"`,
+		"bad confidence": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+confidence = "certain"`,
+	}
+	for name, src := range cases {
+		if _, err := Load([]byte(src)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
