@@ -219,3 +219,19 @@ func (a *Agent) Enroll(ctx context.Context, c *http.Client, hub, token string) (
 func (a *Agent) Upload(ctx context.Context, c *http.Client, hub string, envelope []byte) (Response, error) {
 	return Post(ctx, c, hub+"/api/v1/scorecards", a.ID, envelope)
 }
+
+// SignAnswers returns the DSSE envelope JSON of an answers document from
+// the agent, answered at `at`.
+func (a *Agent) SignAnswers(answers map[string]string, at time.Time) []byte {
+	env, err := protocol.SignAnswers(&protocol.Answers{Schema: protocol.AnswersSchema, AgentID: a.ID, AnsweredAt: at,
+		Hostname: a.Host.Hostname, AgentVersion: "1.0.0", Answers: answers}, a.Key)
+	if err != nil {
+		panic(err)
+	}
+	return env
+}
+
+// SendAnswers posts a signed answers envelope.
+func (a *Agent) SendAnswers(ctx context.Context, c *http.Client, hub string, envelope []byte) (Response, error) {
+	return Post(ctx, c, hub+protocol.PathAnswers, a.ID, envelope)
+}
