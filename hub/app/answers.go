@@ -209,6 +209,7 @@ type levelCache struct {
 type cachedLevel struct {
 	key    string
 	scores protocol.Scores
+	none   bool // no host's latest scorecard decodes: no entity level
 }
 
 // levelKey names what an entity's level depends on: its hosts' latest
@@ -231,7 +232,10 @@ func levelKey(rows []store.HostRow, answers []store.Answer) string {
 // least one host which reported (an entity without evidence from a host
 // has no level), from its hosts' latest scorecards and its answers. A host
 // whose latest scorecard does not decode is left out of its entity's
-// level.
+// level; an entity none of whose hosts' does is left out of the result
+// (the overview then shows its weakest host's stored level). Levels are
+// cached until a latest scorecard or an answer changes: only the first
+// overview after a hub start, or after new scorecards, decodes them.
 func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64]protocol.Scores, error) {
 	all, err := a.cfg.Store.AllAnswers(ctx)
 	if err != nil {
@@ -249,7 +253,9 @@ func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64
 		c, ok := a.levels.m[id]
 		a.levels.mu.Unlock()
 		if ok && c.key == key {
-			out[id] = c.scores
+			if !c.none {
+				out[id] = c.scores
+			}
 			continue
 		}
 		hr, _, err := a.latestResults(ctx, hosts)
@@ -257,6 +263,9 @@ func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64
 			return nil, err
 		}
 		if len(hr) == 0 {
+			a.levels.mu.Lock()
+			a.levels.m[id] = cachedLevel{key: key, none: true}
+			a.levels.mu.Unlock()
 			continue
 		}
 		var rs [][]protocol.Result
