@@ -70,7 +70,19 @@ func (u *Uploader) Send(ctx context.Context, envelope []byte) (out Outcome, retr
 // scorecard (zero when it could not be read: the status is the
 // acknowledgement, the body only adds requests such as SendInventory).
 func (u *Uploader) SendReply(ctx context.Context, envelope []byte) (out Outcome, retryAfter time.Duration, reply protocol.IngestResponse, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.url, bytes.NewReader(envelope))
+	return u.post(ctx, u.url, envelope)
+}
+
+// SendAnswers posts a signed answers document (protocol.AnswersPayloadType)
+// to the hub, which files the answers for the agent's entity; the reply is
+// classified as Send's.
+func (u *Uploader) SendAnswers(ctx context.Context, envelope []byte) (out Outcome, retryAfter time.Duration, err error) {
+	out, retryAfter, _, err = u.post(ctx, strings.TrimSuffix(u.url, protocol.PathScorecards)+protocol.PathAnswers, envelope)
+	return out, retryAfter, err
+}
+
+func (u *Uploader) post(ctx context.Context, url string, envelope []byte) (out Outcome, retryAfter time.Duration, reply protocol.IngestResponse, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(envelope))
 	if err != nil {
 		return Retry, 0, reply, err
 	}

@@ -13,13 +13,15 @@ import (
 
 // Answer values stored in the configuration and the scorecard facts.
 const (
-	Yes     = "yes"
-	No      = "no"
-	Partial = "partial"
-	Unknown = "unknown" // « Je ne sais pas »: counts as not done
+	// They are the answers document's values (protocol.AnswerValues): the
+	// hub stores and judges what the agent sends with the same words.
+	Yes     = protocol.AnswerYes
+	No      = protocol.AnswerNo
+	Partial = protocol.AnswerPartial
+	Unknown = protocol.AnswerUnknown // « Je ne sais pas »: counts as not done
 	// NotApplicable (« Non applicable ») says the question does not concern
 	// the entity, e.g. remote access MFA where there is no remote access.
-	NotApplicable = "not-applicable"
+	NotApplicable = protocol.AnswerNotApplicable
 	// Unanswered is the fact recorded when no answer was given, so that a
 	// result tells « non renseigné » apart from « non applicable ».
 	Unanswered = "unanswered"

@@ -132,6 +132,7 @@ func New(cfg Config) *Server {
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+protocol.PathEnroll, s.Enroll)
 	mux.HandleFunc("POST "+protocol.PathScorecards, s.Ingest)
+	mux.HandleFunc("POST "+protocol.PathAnswers, s.Answers)
 	mux.HandleFunc("GET "+protocol.PathHealth, s.Health)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, protocol.CodeNotFound, "Adresse inconnue de l'API.", "Unknown API path.")

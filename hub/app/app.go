@@ -31,12 +31,17 @@ type Config struct {
 	// MinAggregate: aggregates over fewer entities are hidden (default 5).
 	MinAggregate int
 	Logger       *slog.Logger
+	// Rank is a measure's fixed rank in the restitution (the guidance
+	// catalogue's, checks.Guidance.Rank), 0 when unranked; nil ranks
+	// nothing (report.Prioritise).
+	Rank func(checkID string) int
 }
 
 // App applies the hub's rules over its store.
 type App struct {
-	cfg Config
-	log *slog.Logger
+	cfg    Config
+	log    *slog.Logger
+	levels levelCache
 }
 
 // New returns the service, with defaults for what cfg leaves out.
@@ -53,7 +58,10 @@ func New(cfg Config) *App {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &App{cfg: cfg, log: cfg.Logger}
+	if cfg.Rank == nil {
+		cfg.Rank = func(string) int { return 0 }
+	}
+	return &App{cfg: cfg, log: cfg.Logger, levels: levelCache{m: map[int64]cachedLevel{}}}
 }
 
 // Store is the store the service works on (for the reads that need no

@@ -41,7 +41,11 @@ func (a *App) Export(ctx context.Context, f Filter, lang, format, by string) (Ex
 		return Export{}, err
 	}
 	now := a.cfg.Now()
-	ov := BuildOverview(rows, f, now, 0, 0)
+	levels, err := a.EntityLevels(ctx, rows)
+	if err != nil {
+		return Export{}, err
+	}
+	ov := BuildEntityOverview(rows, levels, f, now, 0, 0)
 	keep := map[int64]bool{}
 	for _, e := range ov.Entities {
 		keep[e.ID] = true

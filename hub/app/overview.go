@@ -12,8 +12,12 @@ import (
 )
 
 // EntityRow is one entity of the overview: its hosts' latest scorecards
-// combined. The entity's level is its weakest host's (one neglected server
-// is where an attacker gets in); domain scores are the mean over hosts.
+// combined with its answers. Its score, level and domain scores are the
+// entity's (EntityScores: report.Score over its hosts' results and its
+// answers, so a critical failure on one neglected server caps the whole
+// entity); when only the stored summaries are at hand (BuildOverview
+// without levels), the level is its weakest host's and domain scores are
+// the mean over hosts.
 type EntityRow struct {
 	ID       int64
 	Name     string
@@ -32,6 +36,9 @@ type EntityRow struct {
 	// the sign of life silence is counted from.
 	Enrolled time.Time
 	Silent   bool
+	// Scores is the entity's level as EntityScores computed it; nil when
+	// the row holds the weakest host's level instead.
+	Scores *protocol.Scores
 }
 
 // FailedCount is one check failing across the region.
@@ -68,12 +75,24 @@ func (a *App) Overview(ctx context.Context, f Filter) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
-	return BuildOverview(rows, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate), nil
+	levels, err := a.EntityLevels(ctx, rows)
+	if err != nil {
+		return Overview{}, err
+	}
+	return BuildEntityOverview(rows, levels, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate), nil
 }
 
-// BuildOverview aggregates host rows into entity rows. It reads only the
-// "latest scorecard per agent" rows, never the history.
+// BuildOverview aggregates host rows into entity rows from the stored
+// summaries alone (the "latest scorecard per agent" rows, never the
+// history): an entity's level is its weakest host's.
 func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter time.Duration, minAggregate int) Overview {
+	return BuildEntityOverview(rows, nil, f, now, silentAfter, minAggregate)
+}
+
+// BuildEntityOverview is BuildOverview with the entities' levels
+// (EntityLevels): an entity in levels takes its score, level and domain
+// scores from there, and the level filter and distribution count them.
+func BuildEntityOverview(rows []store.HostRow, levels map[int64]protocol.Scores, f Filter, now time.Time, silentAfter time.Duration, minAggregate int) Overview {
 	type acc struct {
 		row     EntityRow
 		sum     int
@@ -142,6 +161,18 @@ func BuildOverview(rows []store.HostRow, f Filter, now time.Time, silentAfter ti
 			r.Domains[d] = store.NoScore
 			if n := e.dn[d]; n > 0 {
 				r.Domains[d] = (e.dsum[d] + n/2) / n
+			}
+		}
+		if es, ok := levels[id]; ok {
+			r.Scores = &es
+			r.Score, r.Level = es.Score, int(es.Level)
+			for _, d := range out.Domains {
+				r.Domains[d] = store.NoScore
+			}
+			for _, ds := range es.Domains {
+				if _, ok := r.Domains[ds.Domain]; ok {
+					r.Domains[ds.Domain] = ds.Score
+				}
 			}
 		}
 		// Enrolment counts as a sign of life until the first scorecard.

@@ -1,15 +1,14 @@
 package app
 
 import (
-	"cmp"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
+	"github.com/vigie-cyber/vigie/report"
 )
 
 // Reading stored scorecards for display. The store keeps the envelope
@@ -22,8 +21,9 @@ type Series struct {
 	Points []store.Point
 }
 
-// Action is one recommendation across an entity's hosts: a check failing
-// or warning on at least one of them.
+// Action is one measure across an entity's hosts and answers: a check
+// failing or warning on at least one host, or an organisational question
+// judged from the entity's answers (Hosts empty).
 type Action struct {
 	ID       string
 	Status   protocol.Status   // fail when it fails on any host
@@ -39,10 +39,22 @@ type EntityReport struct {
 	// Labels name the hosts by agent ID (HostLabels: same names told apart).
 	Labels  map[string]string
 	History []Series
-	Actions []Action // failures first, then severity, then hosts affected
+	// Actions are the entity's measures in the restitution's order
+	// (report.Prioritise with the catalogue's ranks over the entity's
+	// results: measures with a failure first, then with a warning, by
+	// rank); the page details the first report.TopActions.
+	Actions []Action
 	// Unreadable lists the hosts whose latest scorecard's details do not
-	// decode (protocol.Summary): their actions are missing from Actions.
+	// decode (protocol.Summary): they are missing from Actions and Scores.
 	Unreadable []string
+	// Scores is the entity's level (EntityScores over its hosts' latest
+	// results and its answers); nil when no host reported.
+	Scores *protocol.Scores
+	// Answers is the questionnaire with the entity's answers, in display
+	// order; Observed what the hosts showed on the questions a check
+	// answers (« constaté »).
+	Answers  []AnswerRow
+	Observed []Observed
 }
 
 // HostLabel names a host: its hostname, else the start of its agent ID.
@@ -91,62 +103,67 @@ func (a *App) Entity(ctx context.Context, id int64, by string) (EntityReport, er
 		return EntityReport{}, err
 	}
 	r := EntityReport{Entity: e, Hosts: rows, Labels: HostLabels(rows)}
-	acts := map[string]*Action{}
 	for _, h := range rows {
 		if h.Latest == nil {
 			continue
 		}
-		label := r.Labels[h.Agent.ID]
 		hist, err := st.History(ctx, h.Agent.ID, 90)
 		if err != nil {
 			return r, err
 		}
-		r.History = append(r.History, Series{Label: label, Points: hist})
-		full, err := st.Scorecard(ctx, h.Agent.ID, h.Latest.ID)
-		if err != nil {
-			return r, err
-		}
-		sc, err := OpenStored(full.Envelope)
-		if err != nil {
-			r.Unreadable = append(r.Unreadable, label)
-			continue
-		}
-		for _, x := range sc.Actions {
-			av := acts[x.ID]
-			if av == nil {
-				av = &Action{ID: x.ID, Status: x.Status.Effective(), Severity: x.Severity, Domain: x.Domain}
-				acts[x.ID] = av
-			}
-			if x.Status.Rank() < av.Status.Rank() {
-				av.Status = x.Status.Effective()
-			}
-			if x.Severity.Rank() < av.Severity.Rank() {
-				av.Severity = x.Severity
-			}
-			if !slices.Contains(av.Hosts, label) {
-				av.Hosts = append(av.Hosts, label)
-			}
-		}
+		r.History = append(r.History, Series{Label: r.Labels[h.Agent.ID], Points: hist})
 	}
-	for _, x := range acts {
-		r.Actions = append(r.Actions, *x)
+	hosts, unreadable, err := a.latestResults(ctx, rows)
+	if err != nil {
+		return r, err
 	}
-	// The order of every page (protocol.ByPriority), then the hosts
-	// affected: the same check failing on more hosts comes first.
-	slices.SortFunc(r.Actions, func(x, y Action) int {
-		if c := cmp.Compare(x.Status.Rank(), y.Status.Rank()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(x.Severity.Rank(), y.Severity.Rank()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(len(y.Hosts), len(x.Hosts)); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	r.Unreadable = unreadable
+	answers, err := st.Answers(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	var results [][]protocol.Result
+	for _, h := range hosts {
+		results = append(results, h.results)
+	}
+	if len(hosts) > 0 {
+		s := EntityScores(results, answers)
+		r.Scores = &s
+	}
+	r.Actions = entityActions(hosts, answers, a.cfg.Rank)
+	r.Observed = observe(hosts)
+	r.Answers = answerRows(answers, r.Observed)
 	a.Record(ctx, by, "view_entity", e.Name, "")
 	return r, nil
+}
+
+// entityActions orders the entity's measures as report.Prioritise does
+// over its results (each measure once, at its first place, with the hosts
+// where it fails or warns).
+func entityActions(hosts []hostResults, answers []store.Answer, rank func(string) int) []Action {
+	where := map[string][]string{}
+	var all [][]protocol.Result
+	for _, h := range hosts {
+		all = append(all, h.results)
+		for _, x := range h.results {
+			if st := x.Status.Effective(); (st == protocol.Fail || st == protocol.Warn) && x.Domain != protocol.DomainOrganisation && !slices.Contains(where[x.ID], h.label) {
+				where[x.ID] = append(where[x.ID], h.label)
+			}
+		}
+	}
+	var out []Action
+	seen := map[string]int{}
+	for _, x := range report.Prioritise(EntityResults(all, answers), rank) {
+		if i, ok := seen[x.ID]; ok {
+			if x.Severity.Rank() < out[i].Severity.Rank() {
+				out[i].Severity = x.Severity
+			}
+			continue
+		}
+		seen[x.ID] = len(out)
+		out = append(out, Action{ID: x.ID, Status: x.Status.Effective(), Severity: x.Severity, Domain: x.Domain, Hosts: where[x.ID]})
+	}
+	return out
 }
 
 // OpenStored decodes the scorecard of a stored envelope WITHOUT checking

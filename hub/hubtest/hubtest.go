@@ -66,6 +66,9 @@ type Agent struct {
 	// 2 by default; a Debian server reports 500 to 1,500.
 	Packages int
 	Host     protocol.HostInfo
+	// Override sets the status of the named checks in every scorecard
+	// built, whatever Quality draws.
+	Override map[string]protocol.Status
 	rnd      *rand.Rand
 }
 
@@ -117,6 +120,9 @@ func (a *Agent) Build(seq uint64, at time.Time) *protocol.Scorecard {
 			r = checks.Failed(protocol.Textf("%s : non conforme, 23 paquets en attente dont 4 de sécurité", "%s: not compliant, 23 packages pending, 4 security", m.ID), map[string]any{"pending": 23, "security": 4})
 		default:
 			r = checks.Skipped(protocol.Textf("sans objet sur ce poste", "not applicable on this host"))
+		}
+		if st, ok := a.Override[m.ID]; ok {
+			r = protocol.Result{Status: st, Evidence: protocol.Textf("%s : %s (imposé)", "%s: %s (set)", m.ID, st)}
 		}
 		r.ID, r.Version, r.Target, r.Declared = m.ID, 1, m.Target, m.Declared
 		r.Duration = 3 * time.Millisecond
@@ -218,4 +224,20 @@ func (a *Agent) Enroll(ctx context.Context, c *http.Client, hub, token string) (
 // Upload posts a signed envelope.
 func (a *Agent) Upload(ctx context.Context, c *http.Client, hub string, envelope []byte) (Response, error) {
 	return Post(ctx, c, hub+"/api/v1/scorecards", a.ID, envelope)
+}
+
+// SignAnswers returns the DSSE envelope JSON of an answers document from
+// the agent, answered at `at`.
+func (a *Agent) SignAnswers(answers map[string]string, at time.Time) []byte {
+	env, err := protocol.SignAnswers(&protocol.Answers{Schema: protocol.AnswersSchema, AgentID: a.ID, AnsweredAt: at,
+		Hostname: a.Host.Hostname, AgentVersion: "1.0.0", Answers: answers}, a.Key)
+	if err != nil {
+		panic(err)
+	}
+	return env
+}
+
+// SendAnswers posts a signed answers envelope.
+func (a *Agent) SendAnswers(ctx context.Context, c *http.Client, hub string, envelope []byte) (Response, error) {
+	return Post(ctx, c, hub+protocol.PathAnswers, a.ID, envelope)
 }

@@ -104,6 +104,19 @@ var migrations = []string{
 	// before have none.
 	`ALTER TABLE scorecards ADD COLUMN d_other TEXT NOT NULL DEFAULT '';
 	ALTER TABLE latest ADD COLUMN d_other TEXT NOT NULL DEFAULT ''`,
+	// 3: organisational answers belong to the entity (issue 17): one row
+	// per entity and question with who gave it and when; and per agent the
+	// time of the last answers document accepted from it (replay
+	// protection of POST /api/v1/answers).
+	`CREATE TABLE entity_answers (
+		entity_id BIGINT NOT NULL REFERENCES entities(id),
+		question TEXT NOT NULL,
+		answer TEXT NOT NULL,
+		answered_by TEXT NOT NULL,
+		answered_at BIGINT NOT NULL,
+		PRIMARY KEY (entity_id, question)
+	);
+	ALTER TABLE agents ADD COLUMN last_answers BIGINT NOT NULL DEFAULT 0`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

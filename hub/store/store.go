@@ -196,6 +196,17 @@ type AuditEntry struct {
 	Detail string
 }
 
+// Answer is one organisational answer kept for an entity: the question's
+// ID, the answer (protocol.AnswerValues, or "" when it was cleared: « non
+// renseigné »), who gave it (an adviser's e-mail or "agent:<id>") and when
+// the hub received it.
+type Answer struct {
+	Question string
+	Value    string
+	By       string
+	At       time.Time
+}
+
 // Store is the hub's storage. Every method is safe for concurrent use.
 type Store interface {
 	// EnsureEntity returns the entity named name, creating it in sector
@@ -226,6 +237,22 @@ type Store interface {
 	LatestScorecard(ctx context.Context, agentID string) (*Scorecard, error)
 	History(ctx context.Context, agentID string, limit int) ([]Point, error)
 	Hosts(ctx context.Context, f HostFilter) ([]HostRow, error)
+
+	// SetAnswers records answers for the entity, each replacing the
+	// entity's previous answer to its question. ErrNotFound for an
+	// unknown entity.
+	SetAnswers(ctx context.Context, entityID int64, answers []Answer) error
+	// SaveAgentAnswers records answers sent by an agent for its entity,
+	// atomically with the replay decision: answeredAt must be later than
+	// that of the last answers accepted from this agent (else Replayed,
+	// nothing written). It returns the agent's entity ID. ErrNotFound and
+	// ErrRevoked for an agent unknown or revoked.
+	SaveAgentAnswers(ctx context.Context, agentID string, answeredAt time.Time, answers []Answer) (int64, Outcome, error)
+	// Answers returns the entity's answers, by question ID.
+	Answers(ctx context.Context, entityID int64) ([]Answer, error)
+	// AllAnswers returns every entity's answers, by entity ID (the
+	// overview's entity levels).
+	AllAnswers(ctx context.Context) (map[int64][]Answer, error)
 
 	CreateUser(ctx context.Context, u User) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)

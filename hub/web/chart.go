@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,11 @@ var funcs = template.FuncMap{
 		}
 		return (n*20 + maxv - 1) / maxv
 	},
-	"add":      func(a, b int) int { return a + b },
+	"add":  func(a, b int) int { return a + b },
+	"sub":  func(a, b int) int { return a - b },
+	"atoi": func(s string) int { n, _ := strconv.Atoi(s); return n },
+	// pair hands a sub-template the translator and one value.
+	"pair":     func(l tr, v any) map[string]any { return map[string]any{"L": l, "V": v} },
 	"short":    func(s string) string { return s[:min(12, len(s))] },
 	"isPast":   func(t, now time.Time) bool { return !t.After(now) },
 	"hasQuery": func(p string) bool { return strings.Contains(p, "?") },

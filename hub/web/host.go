@@ -8,6 +8,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
+	"github.com/vigie-cyber/vigie/report"
 )
 
 type resultView struct {
@@ -28,6 +29,18 @@ type hostData struct {
 	Results    []resultView
 	Domains    []domainView
 	History    []store.Point
+	// Top are the host's 6 priority measures (report.Prioritise with this
+	// hub's catalogue ranks), each with only the host's OS steps.
+	Top       []hostAction
+	More      int // measures beyond Top
+	CapReason string
+}
+
+type hostAction struct {
+	protocol.Action
+	Title  string
+	Advice *checks.Advice
+	Fix    string
 }
 
 type domainView struct {
@@ -60,6 +73,21 @@ func (s *Server) host(q *req) {
 	}
 	for _, res := range r.Results {
 		d.Results = append(d.Results, resultView{Result: res, Title: s.title(res.ID, lang), Evidence: res.Evidence.In(lang), Advice: s.advice(res.ID, lang)})
+	}
+	if sc := r.Scorecard; sc != nil {
+		d.CapReason = app.CapReason(&sc.Scores, lang)
+		acts := report.Prioritise(sc.Results, func(id string) int { return s.cfg.Guidance[id].Rank })
+		for i, a := range acts {
+			if i == report.TopActions {
+				d.More = len(acts) - i
+				break
+			}
+			v := hostAction{Action: a, Title: s.title(a.ID, lang), Advice: s.advice(a.ID, lang)}
+			if g, ok := s.cfg.Guidance[a.ID]; ok {
+				v.Fix = g.FixFor(lang, sc.Host.OS, sc.Host.PlatformFamily)
+			}
+			d.Top = append(d.Top, v)
+		}
 	}
 	if r.Scorecard != nil {
 		for _, ds := range r.Scorecard.Domains {

@@ -103,7 +103,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Guidance = checks.Catalogue{}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
-		app:     app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger}),
+		app: app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger,
+			Rank: func(id string) int { return cfg.Guidance[id].Rank }}),
 		loginIP: ratelimit.New(10, time.Minute, 10, cfg.Now),
 		loginID: ratelimit.New(5, 15*time.Minute, 5, cfg.Now)}
 	dummy, err := auth.Hash(randomToken(), cfg.Argon2)
@@ -138,6 +139,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /logout", s.wrap(s.logout, false))
 	mux.HandleFunc("GET /{$}", s.authed(s.overview, false))
 	mux.HandleFunc("GET /entity/{id}", s.authed(s.entity, false))
+	mux.HandleFunc("POST /entity/{id}/answers", s.authed(s.answersPost, false))
 	mux.HandleFunc("GET /host/{agent}", s.authed(s.host, false))
 	mux.HandleFunc("GET /export.csv", s.authed(s.exportCSV, false))
 	mux.HandleFunc("GET /export.json", s.authed(s.exportJSON, false))

@@ -312,7 +312,7 @@ func TestPages(t *testing.T) {
 	rows, _ := e.st.Hosts(context.Background(), store.HostFilter{})
 	entityID := rows[len(rows)-1].Agent.EntityID
 	resp, body = get(t, c, fmt.Sprintf("%s/entity/%d", e.srv.URL, entityID))
-	if resp.StatusCode != 200 || !strings.Contains(body, "<polyline") || !strings.Contains(body, "Actions prioritaires") || !strings.Contains(body, `id="hosts"`) {
+	if resp.StatusCode != 200 || !strings.Contains(body, "<polyline") || !strings.Contains(body, "Les 6 mesures prioritaires") || !strings.Contains(body, `id="hosts"`) {
 		t.Errorf("entity page %d lacks chart, actions or hosts", resp.StatusCode)
 	}
 	agent := rows[len(rows)-1].Agent.ID

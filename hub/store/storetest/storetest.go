@@ -44,6 +44,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Users":           testUsers,
 		"Sessions":        testSessions,
 		"Audit":           testAudit,
+		"Answers":         testAnswers,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -527,5 +528,80 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	if !log[0].At.Equal(t0.Add(2 * time.Second)) {
 		t.Errorf("audit time %v", log[0].At)
+	}
+}
+
+func testAnswers(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a1 := Enrolled(t, s, "Mairie A", "a1")
+	b1 := Enrolled(t, s, "Port B", "b1")
+	if err := s.SetAnswers(ctx, 9999, []store.Answer{{Question: "org.inventory", Value: "yes", By: "x", At: t0}}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("answers for an unknown entity: %v", err)
+	}
+	if got, err := s.Answers(ctx, a1.EntityID); err != nil || len(got) != 0 {
+		t.Errorf("no answers yet = %v, %v", got, err)
+	}
+	adviser := []store.Answer{
+		{Question: "org.offline-backup", Value: "no", By: "conseiller@region.fr", At: t0},
+		{Question: "org.inventory", Value: "unknown", By: "conseiller@region.fr", At: t0},
+	}
+	if err := s.SetAnswers(ctx, a1.EntityID, adviser); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's answers replace the adviser's on the same question and
+	// leave the others; they are marked with the agent.
+	later := t0.Add(time.Hour + 123*time.Microsecond)
+	agentAnswers := []store.Answer{{Question: "org.offline-backup", Value: "yes", By: "agent:a1", At: later}}
+	id, out, err := s.SaveAgentAnswers(ctx, "a1", later, agentAnswers)
+	if err != nil || out != store.Stored || id != a1.EntityID {
+		t.Fatalf("SaveAgentAnswers = %d, %v, %v", id, out, err)
+	}
+	want := []store.Answer{
+		{Question: "org.inventory", Value: "unknown", By: "conseiller@region.fr", At: t0},
+		{Question: "org.offline-backup", Value: "yes", By: "agent:a1", At: later},
+	}
+	got, err := s.Answers(ctx, a1.EntityID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	// Replays: the same time or an earlier one writes nothing.
+	for _, at := range []time.Time{later, t0} {
+		_, out, err := s.SaveAgentAnswers(ctx, "a1", at, []store.Answer{{Question: "org.offline-backup", Value: "no", By: "agent:a1", At: at}})
+		if err != nil || out != store.Replayed {
+			t.Errorf("answers of %v again = %v, %v; want replayed", at, out, err)
+		}
+	}
+	if got, _ := s.Answers(ctx, a1.EntityID); !cmp.Equal(want, got) {
+		t.Errorf("a replay changed the answers: %v", got)
+	}
+	// A cleared answer is kept as cleared, with who cleared it.
+	if err := s.SetAnswers(ctx, a1.EntityID, []store.Answer{{Question: "org.inventory", Value: "", By: "autre@region.fr", At: later}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SaveAgentAnswers(ctx, "ghost", later.Add(time.Hour), nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown agent: %v", err)
+	}
+	if _, _, err := s.SaveAgentAnswers(ctx, "b1", later, []store.Answer{{Question: "org.awareness", Value: "partial", By: "agent:b1", At: later}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAgent(ctx, "a1", "admin", later); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.SaveAgentAnswers(ctx, "a1", later.Add(time.Hour), agentAnswers); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("revoked agent: %v", err)
+	}
+	all, err := s.AllAnswers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAll := map[int64][]store.Answer{
+		a1.EntityID: {{Question: "org.inventory", Value: "", By: "autre@region.fr", At: later}, want[1]},
+		b1.EntityID: {{Question: "org.awareness", Value: "partial", By: "agent:b1", At: later}},
+	}
+	if diff := cmp.Diff(wantAll, all); diff != "" {
+		t.Errorf("AllAnswers (-want +got):\n%s", diff)
 	}
 }
