@@ -42,6 +42,7 @@ type App struct {
 	cfg    Config
 	log    *slog.Logger
 	levels levelCache
+	ad     adMemo // AD levels read from stored scorecards (ad.go)
 }
 
 // New returns the service, with defaults for what cfg leaves out.

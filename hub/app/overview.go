@@ -39,6 +39,9 @@ type EntityRow struct {
 	// Scores is the entity's level as EntityScores computed it; nil when
 	// the row holds the weakest host's level instead.
 	Scores *protocol.Scores
+	// AD is the entity's Active Directory level (EntityAD), nil when no
+	// host reports one; set by App.Overview, not BuildOverview.
+	AD *ADLevel
 }
 
 // FailedCount is one check failing across the region.
@@ -79,7 +82,8 @@ func (a *App) Overview(ctx context.Context, f Filter) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
-	return BuildEntityOverview(rows, levels, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate), nil
+	ov := BuildEntityOverview(rows, levels, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate)
+	return ov, a.fillAD(ctx, rows, ov.Entities)
 }
 
 // BuildOverview aggregates host rows into entity rows from the stored

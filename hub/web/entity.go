@@ -58,6 +58,7 @@ type entityData struct {
 	Choices  []choice
 	Saved    string
 	Err      string
+	AD       *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
 }
 
 type choice struct{ Value, Label string }
@@ -115,6 +116,12 @@ func (s *Server) entityPage(q *req, id int64, d entityData, status int) {
 	}
 	lang := q.L.Lang
 	d.EntityReport, d.Chart, d.Sectors = r, BuildChart(r.History, q.L), protocol.Sectors
+	if l, ok, err := s.app.EntityAD(q.R.Context(), r.Hosts); err != nil {
+		s.fail(q, err)
+		return
+	} else if ok {
+		d.AD = &l
+	}
 	d.CapReason = app.CapReason(r.Scores, lang)
 	for _, c := range answerChoices {
 		d.Choices = append(d.Choices, choice{Value: c, Label: T(lang, "ans-"+c)})

@@ -53,6 +53,7 @@ type overviewData struct {
 	MinAgg     int
 	MaxDist    int
 	Query      string // filter query for export links
+	HasAD      bool   // some entity reports an AD level: the heat map shows it
 }
 
 // Bucket maps a 0-100 score to a heat-map class 0-4, or "na".
@@ -87,5 +88,8 @@ func (s *Server) overview(q *req) {
 		d.MaxDist = max(d.MaxDist, n)
 	}
 	d.Query = filterQuery(f)
+	for _, e := range ov.Entities {
+		d.HasAD = d.HasAD || e.AD != nil
+	}
 	s.render(q, http.StatusOK, "overview", q.L.T("overview"), d)
 }

@@ -121,7 +121,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []string{"login", "overview", "entity", "host", "audit", "tokens", "users", "agents", "message"} {
+	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message"} {
 		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html")
 		if err != nil {
 			return nil, err
@@ -141,6 +141,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /entity/{id}", s.authed(s.entity, false))
 	mux.HandleFunc("POST /entity/{id}/answers", s.authed(s.answersPost, false))
 	mux.HandleFunc("GET /host/{agent}", s.authed(s.host, false))
+	mux.HandleFunc("GET /ad", s.authed(s.adPage, false))
 	mux.HandleFunc("GET /export.csv", s.authed(s.exportCSV, false))
 	mux.HandleFunc("GET /export.json", s.authed(s.exportJSON, false))
 	mux.HandleFunc("GET /audit", s.authed(s.audit, true))
