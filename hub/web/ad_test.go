@@ -33,8 +33,8 @@ func seedAD(t testing.TB, st store.Store) map[string]int64 {
 	ids := map[string]int64{}
 	for i, c := range []struct {
 		entity, sector, host string
-		level              int
-		failing            []string
+		level                int
+		failing              []string
 	}{
 		{"Mairie AD-1", "commune", "DC-MAIRIE1", 1, []string{ad.IDGPPPasswords, ad.IDPrivRoastable}},
 		{"Mairie AD-4", "commune", "DC-MAIRIE4", 4, []string{ad.IDMachineQuota}},
