@@ -20,6 +20,7 @@ type profile struct {
 	os      string
 	sector  string
 	tls     bool                       // the entity has a public TLS endpoint
+	dc      bool                       // a domain controller: the ad.* checks apply (elsewhere not applicable)
 	org     protocol.Status            // every organisational question: Pass (all yes) or NotApplicable (unanswered)
 	set     map[string]protocol.Status // results that differ from a well-kept host
 	atLeast protocol.Level
@@ -47,6 +48,8 @@ func (p profile) results(t *testing.T) []protocol.Result {
 		r := protocol.Result{ID: m.ID, Target: m.Target, Domain: m.Domain, Severity: m.Severity, Refs: m.Refs, Status: protocol.Pass}
 		switch {
 		case len(m.OS) > 0 && !slices.Contains(m.OS, p.os):
+			r.Status = protocol.NotApplicable
+		case m.Domain == protocol.DomainAD && !p.dc:
 			r.Status = protocol.NotApplicable
 		case m.Domain == protocol.DomainOrganisation:
 			r.Status = p.org
@@ -96,7 +99,7 @@ func TestCalibration(t *testing.T) {
 			}},
 		{n: 3, name: "profile 1 with security updates pending", os: win, sector: commune, org: yes, set: map[string]protocol.Status{"patch.security-pending": F, "patch.pending-updates": F}, atMost: 2},
 		{n: 4, name: "profile 1 on Windows 10 without ESU", os: win, sector: commune, org: yes, set: map[string]protocol.Status{"patch.os-support": F}, atMost: 1},
-		{n: 5, name: "Server 2012 R2 DC, RDP without NLA, no backup", os: win, sector: commune, org: unanswered,
+		{n: 5, name: "Server 2012 R2 DC, RDP without NLA, no backup", os: win, sector: commune, org: unanswered, dc: true,
 			set: map[string]protocol.Status{"patch.os-support": F, "hygiene.rdp": F, "backup.tool": F, "backup.recent": F, "backup.snapshot": E, "backup.size": E, "backup.separate-disk": E}, atMost: 1},
 		{n: 6, name: "neglected Debian 12 server", os: deb, sector: commune, org: unanswered,
 			set: map[string]protocol.Status{"patch.security-pending": F, "patch.pending-updates": F, "hygiene.firewall": F, "hygiene.time-sync": F,
@@ -125,6 +128,27 @@ func TestCalibration(t *testing.T) {
 					}
 				}
 			}},
+		// Domain controllers (docs/ad.md, "Calibration"). A well-kept DC:
+		// every AD point met but the recycle bin (level 4 of 5).
+		{n: 15, name: "Server 2022 DC well kept, AD level 4, entity all yes", os: win, sector: commune, org: yes, dc: true,
+			set: map[string]protocol.Status{"ad.recycle-bin": W}, atLeast: 3, atMost: 4},
+		// A GPP cpassword any domain user can read and decrypt: the
+		// domain is one step from taken over, whatever else is right.
+		{n: 16, name: "profile 15 with a GPP password in SYSVOL", os: win, sector: commune, org: yes, dc: true,
+			set: map[string]protocol.Status{"ad.recycle-bin": W, "ad.gpp-passwords": F, "ad.level": F}, atMost: 1,
+			check: func(t *testing.T, s protocol.Scores) {
+				if s.LevelCap != protocol.CapCritical || !slices.Contains(s.CappedBy, "ad.gpp-passwords") {
+					t.Errorf("cap %q by %v, want the critical rule naming ad.gpp-passwords", s.LevelCap, s.CappedBy)
+				}
+			}},
+		{n: 17, name: "profile 15 with a Kerberoastable domain admin", os: win, sector: commune, org: yes, dc: true,
+			set: map[string]protocol.Status{"ad.recycle-bin": W, "ad.privileged-roastable": F, "ad.level": F}, atMost: 1},
+		{n: 18, name: "profile 15 with unconstrained delegation on a member server", os: win, sector: commune, org: yes, dc: true,
+			set: map[string]protocol.Status{"ad.recycle-bin": W, "ad.unconstrained-delegation": F, "ad.level": F}, atMost: 2},
+		// The default machine account quota (10) left as installed: a
+		// level-4 point, not a reason to drop a well-kept entity.
+		{n: 19, name: "profile 15 with the default machine account quota", os: win, sector: commune, org: yes, dc: true,
+			set: map[string]protocol.Status{"ad.recycle-bin": W, "ad.machine-account-quota": F}, atLeast: 3, atMost: 4},
 	}
 	// Profile 1's fresh backup always scores higher than none seen.
 	var fresh, none protocol.Scores
