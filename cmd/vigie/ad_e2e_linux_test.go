@@ -43,6 +43,7 @@ func unicodePwd(p string) string {
 // configuration with a password file others can read is refused before
 // anything is read. One domain, provisioned once (10-40 s).
 func TestADScanAgainstSamba(t *testing.T) {
+	t.Parallel() // its own binary, namespace and Samba: runs beside the Wine test
 	dc := adtest.Start(t, adtest.Options{})
 	gobin, err := exec.LookPath("go")
 	if err != nil {

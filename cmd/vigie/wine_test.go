@@ -23,6 +23,9 @@ import (
 // scan completes in time, exits 0, and has a result for every registered
 // check — never a crash, a hang or a missing check.
 func TestWindowsScanUnderWine(t *testing.T) {
+	// Parallel: it only drives vigie.exe under its own Wine prefix; beside
+	// the Samba end-to-end test it saves a minute and a half of CI.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("short mode")
 	}
