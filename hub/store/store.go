@@ -265,6 +265,10 @@ type Store interface {
 
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
+	// AuditPage is the audit log newest first, from the entry before ID
+	// before (0: the newest), at most limit entries, each text cut to
+	// MaxAuditField characters.
+	AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error)
 
 	Close() error
 }

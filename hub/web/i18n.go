@@ -164,6 +164,8 @@ var words = map[string][2]string{
 	"ans-partial":        {"partiellement", "partly"},
 	"ans-unknown":        {"ne sait pas", "don't know"},
 	"ans-not-applicable": {"non applicable", "not applicable"},
+	"busy":               {"Trop de connexions en cours : réessayez dans quelques secondes.", "Too many logins at once: try again in a few seconds."},
+	"older":              {"Entrées plus anciennes", "Older entries"},
 }
 
 // auditWords name the audit log's actions for people; an action this hub

@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -528,6 +530,19 @@ func testAudit(t *testing.T, s store.Store) {
 	}
 	if !log[0].At.Equal(t0.Add(2 * time.Second)) {
 		t.Errorf("audit time %v", log[0].At)
+	}
+	// Pages: the entries before the last one seen; texts cut, so an old
+	// row with megabytes in it does not make a page of megabytes.
+	page, err := s.AuditPage(ctx, log[1].ID, 10)
+	if err != nil || len(page) != 1 || page[0].Action != "login" {
+		t.Errorf("page before %d: %+v %v", log[1].ID, page, err)
+	}
+	if err := s.Audit(ctx, store.AuditEntry{At: t0, Actor: strings.Repeat("é", 100_000), Action: "login_failed", Detail: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err = s.AuditPage(ctx, 0, 1)
+	if err != nil || len(page) != 1 || page[0].Action != "login_failed" || utf8.RuneCountInString(page[0].Actor) != store.MaxAuditField || !utf8.ValidString(page[0].Actor) {
+		t.Errorf("long actor: %d characters, %v", utf8.RuneCountInString(page[0].Actor), err)
 	}
 }
 
