@@ -46,10 +46,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	silent := c.fs.Int("silent-days", 30, "une entité sans bilan depuis plus de `N` jours est signalée silencieuse")
 	minAgg := c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
 	perHour := c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
+	pwChecks := c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
 	var sans stringList
 	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *pwChecks < 1 {
+		return c.usageErr("--max-password-checks doit valoir au moins 1")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErr("--cert et --key vont ensemble")
@@ -99,7 +103,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg, SPKI: spki})
+	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg, SPKI: spki,
+		MaxPasswordChecks: *pwChecks})
 	if err != nil {
 		return err
 	}

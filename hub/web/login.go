@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
 )
 
@@ -109,6 +108,35 @@ func (s *Server) flushThrottled(ctx context.Context, force bool) {
 	}
 }
 
+// takePasswordSlot waits up to PasswordWait for one of the
+// MaxPasswordChecks argon2id slots; false when none came free.
+func (s *Server) takePasswordSlot(ctx context.Context) bool {
+	if s.pwSlots == nil {
+		return true
+	}
+	select {
+	case s.pwSlots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(s.cfg.PasswordWait)
+	defer t.Stop()
+	select {
+	case s.pwSlots <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	s.log.Warn("login: every password check slot busy, login refused with 503", "slots", cap(s.pwSlots))
+	return false
+}
+
+func (s *Server) releasePasswordSlot() {
+	if s.pwSlots != nil {
+		<-s.pwSlots
+	}
+}
+
 type loginData struct {
 	Email, LoginCSRF, Err string
 }
@@ -171,14 +199,20 @@ func (s *Server) loginPost(q *req) {
 		again(http.StatusTooManyRequests, q.L.T("toomany"))
 		return
 	}
+	if !s.takePasswordSlot(r.Context()) {
+		q.W.Header().Set("Retry-After", "5")
+		again(http.StatusServiceUnavailable, q.L.T("busy"))
+		return
+	}
 	u, err := s.cfg.Store.UserByEmail(r.Context(), email)
 	good := false
 	if err == nil && !u.Disabled {
-		good, _ = auth.Check(u.PasswordHash, password)
+		good, _ = s.check(u.PasswordHash, password)
 	} else {
 		// Same work for an unknown account, so timing does not reveal it.
-		auth.Check(s.dummy, password)
+		s.check(s.dummy, password)
 	}
+	s.releasePasswordSlot()
 	if !good {
 		s.record(r.Context(), email, "login_failed", ip, "")
 		again(http.StatusUnauthorized, q.L.T("badlogin"))

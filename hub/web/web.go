@@ -54,6 +54,12 @@ type Config struct {
 	// SPKI is the fingerprint agents pin (hex SHA-256 of the certificate's
 	// public key), given in the install command.
 	SPKI string
+	// MaxPasswordChecks bounds the argon2id checks run at once (default 4;
+	// negative: unbounded): each holds 64 MiB, so logins from many
+	// addresses cannot exhaust the hub's memory. A login waits up to
+	// PasswordWait (default 5 s) for its turn, then gets 503.
+	MaxPasswordChecks int
+	PasswordWait      time.Duration
 }
 
 // Server serves the UI.
@@ -68,6 +74,8 @@ type Server struct {
 	dummy   string // hash checked for unknown accounts (same timing)
 	// throttled counts logins refused by loginIP and loginID.
 	throttled throttleLog
+	pwSlots   chan struct{} // argon2id checks in progress; nil: unbounded
+	check     func(encoded, pw string) (bool, error)
 }
 
 const (
@@ -103,6 +111,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Guidance == nil {
 		cfg.Guidance = checks.Catalogue{}
 	}
+	if cfg.MaxPasswordChecks == 0 {
+		cfg.MaxPasswordChecks = 4
+	}
+	if cfg.PasswordWait <= 0 {
+		cfg.PasswordWait = 5 * time.Second
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
 		app: app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger,
 			Rank: func(id string) int { return cfg.Guidance[id].Rank }}),
@@ -113,6 +127,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.dummy = dummy
+	s.check = auth.Check
+	if cfg.MaxPasswordChecks > 0 {
+		s.pwSlots = make(chan struct{}, cfg.MaxPasswordChecks)
+	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		return nil, err
