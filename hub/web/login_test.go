@@ -152,4 +152,3 @@ func TestLoginLockPerSource(t *testing.T) {
 		t.Errorf("the adviser from their own address: %d, want 303 (logged in)", code)
 	}
 }
-
