@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,7 +47,19 @@ type Config struct {
 	// which agents honour.
 	MaxConcurrentUploads int
 	UploadWait           time.Duration
-	Now                  func() time.Time
+	// MaxUploadsPerAgent and MaxUploadsPerAddress bound the uploads in
+	// flight naming one agent ID (default 2) and from one source address
+	// (default 32); beyond, 429 too_many_uploads with Retry-After. Agent
+	// IDs are not secret: without them, slow uploads naming a real agent
+	// would hold its slots (negative: unbounded).
+	MaxUploadsPerAgent   int
+	MaxUploadsPerAddress int
+	// A body must arrive at MinUploadRate bytes a second (default 1 KiB/s)
+	// once UploadGrace (default 10 s) has passed, or the upload ends with
+	// 408 upload_too_slow and frees its slot.
+	UploadGrace   time.Duration
+	MinUploadRate int
+	Now           func() time.Time
 	Logger               *slog.Logger
 }
 
@@ -58,6 +71,44 @@ type Server struct {
 	log     *slog.Logger
 	agents  sync.Map      // agent ID -> cachedAgent
 	slots   chan struct{} // uploads in progress (MaxConcurrentUploads); nil: unbounded
+	byAgent inflight      // uploads in flight per claimed agent ID
+	byAddr  inflight      // uploads in flight per source address
+}
+
+// inflight counts requests in progress per key; a key leaves the map when
+// its count drops to zero, so the map is bounded by the requests open.
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more request for key unless max are already in
+// progress (max < 0: unbounded).
+func (f *inflight) take(key string, max int) bool {
+	if max < 0 {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	if f.n[key] >= max {
+		return false
+	}
+	f.n[key]++
+	return true
+}
+
+func (f *inflight) done(key string, max int) {
+	if max < 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[key]--; f.n[key] <= 0 {
+		delete(f.n, key)
+	}
 }
 
 // agentTTL bounds how long a cached agent row is trusted for the early
@@ -114,6 +165,18 @@ func New(cfg Config) *Server {
 	}
 	if cfg.UploadWait <= 0 {
 		cfg.UploadWait = 10 * time.Second
+	}
+	if cfg.MaxUploadsPerAgent == 0 {
+		cfg.MaxUploadsPerAgent = 2
+	}
+	if cfg.MaxUploadsPerAddress == 0 {
+		cfg.MaxUploadsPerAddress = 32
+	}
+	if cfg.UploadGrace <= 0 {
+		cfg.UploadGrace = 10 * time.Second
+	}
+	if cfg.MinUploadRate <= 0 {
+		cfg.MinUploadRate = 1 << 10
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.MaxConcurrentUploads > 0 {
@@ -178,6 +241,43 @@ func tooLarge(w http.ResponseWriter, limit int) {
 		"Request too large (limit "+strconv.Itoa(limit)+" bytes).")
 }
 
+// minRateBody makes reading a body fail once it arrives slower than rate
+// bytes a second after grace: before each read, the connection's read
+// deadline is set to the moment the bytes received so far stop being
+// enough. Where deadlines are not supported (a test's recorder), it
+// only reads.
+type minRateBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	start    time.Time
+	grace    time.Duration
+	rate     int
+	received int64
+	late     bool // a read hit the deadline
+	off      bool
+}
+
+func (b *minRateBody) Read(p []byte) (int, error) {
+	if !b.off {
+		due := b.start.Add(b.grace + time.Duration(b.received)*time.Second/time.Duration(b.rate))
+		if err := b.rc.SetReadDeadline(due); err != nil {
+			b.off = true
+		}
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.received += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.late = true
+	}
+	return n, err
+}
+
+func (b *minRateBody) finish() {
+	if !b.off {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+}
+
 // readBody reads at most limit bytes; ok is false when it already answered.
 func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
 	if r.ContentLength > int64(limit) {
@@ -199,6 +299,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) 
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			tooLarge(w, limit)
+		} else if b, ok := r.Body.(*minRateBody); ok && b.late {
+			writeError(w, http.StatusRequestTimeout, protocol.CodeUploadTooSlow,
+				"Envoi trop lent : le bilan doit arriver à 1 Kio/s au moins passées les 10 premières secondes.",
+				"Upload too slow: the scorecard must arrive at 1 KiB/s at least after the first 10 seconds.")
 		} else {
 			writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Requête illisible.", "Unreadable request.")
 		}
@@ -320,6 +424,14 @@ func (s *Server) takeSlot(w http.ResponseWriter, ctx context.Context) bool {
 	return false
 }
 
+func (s *Server) tooManyUploads(w http.ResponseWriter, by, key string) {
+	s.log.Warn("ingest: too many uploads in flight", "by", by, "key", key)
+	w.Header().Set("Retry-After", "60")
+	writeError(w, http.StatusTooManyRequests, protocol.CodeTooManyUploads,
+		"Trop d'envois en cours pour cet agent ou depuis cette adresse : réessayez dans une minute (l'agent le fait seul).",
+		"Too many uploads in flight for this agent or from this address: retry in a minute (the agent does so by itself).")
+}
+
 func (s *Server) releaseSlot() {
 	if s.slots != nil {
 		<-s.slots
@@ -339,6 +451,17 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
 		return
 	}
+	ip := clientIP(r)
+	if !s.byAddr.take(ip, s.cfg.MaxUploadsPerAddress) {
+		s.tooManyUploads(w, "address", ip)
+		return
+	}
+	defer s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
+	if !s.byAgent.take(claimed, s.cfg.MaxUploadsPerAgent) {
+		s.tooManyUploads(w, "agent", claimed)
+		return
+	}
+	defer s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	agent, err := s.agent(ctx, claimed)
@@ -363,10 +486,15 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.releaseSlot()
+	slow := &minRateBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.UploadGrace, rate: s.cfg.MinUploadRate}
+	r.Body = slow
 	body, ok := readBody(w, r, protocol.MaxEnvelopeSize)
 	if !ok {
+		// The deadline stays: net/http would otherwise wait for the rest
+		// of a stalled body before closing the connection.
 		return
 	}
+	slow.finish()
 	env, err := protocol.ParseEnvelope(body)
 	if err == nil && len(env.Signatures) != 1 {
 		err = errors.New("one signature expected")
