@@ -60,7 +60,7 @@ type Config struct {
 	UploadGrace   time.Duration
 	MinUploadRate int
 	Now           func() time.Time
-	Logger               *slog.Logger
+	Logger        *slog.Logger
 }
 
 // Server serves the API.
