@@ -131,8 +131,13 @@ func (h *testHub) enroll(w http.ResponseWriter, r *http.Request) {
 		hubErr(w, 409, "token_used", "jeton déjà utilisé")
 		return
 	}
-	h.tokens[req.Token] = "used"
 	id := protocol.KeyID(pub)
+	if h.revoked[id] {
+		// Protocol v2: a revoked key stays revoked, whatever the token.
+		hubErr(w, 403, "agent_revoked", "clé révoquée")
+		return
+	}
+	h.tokens[req.Token] = "used"
 	h.agents[id] = pub
 	spki := h.SPKI()
 	if h.lieSPKI {

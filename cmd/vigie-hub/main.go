@@ -7,6 +7,8 @@
 //	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
+//	vigie-hub agent reinstate AGENT_ID
+//	vigie-hub agent link OLD_ID NEW_ID
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
 //
@@ -62,6 +64,8 @@ Utilisation :
   vigie-hub entity set-sector --entity "Mairie de X" --sector port
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
   vigie-hub agent revoke ID_AGENT
+  vigie-hub agent reinstate ID_AGENT   (annule une révocation faite par erreur)
+  vigie-hub agent link ANCIEN_ID NOUVEL_ID   (la nouvelle clé d'un agent révoqué reprend son historique)
   vigie-hub export [--format csv|json] [--sector SECTEUR] [--lang fr|en] [--out FICHIER]
   vigie-hub backup --out FICHIER   (copie cohérente de la base SQLite, hub en marche)
   vigie-hub version
@@ -193,8 +197,15 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return userAdd(ctx, args[2:], stdin, stdout, stderr)
 	case "agent":
-		if _, err := sub("revoke"); err != nil {
+		verb, err := sub("revoke", "reinstate", "link")
+		if err != nil {
 			return err
+		}
+		switch verb {
+		case "reinstate":
+			return agentReinstate(ctx, args[2:], stdout)
+		case "link":
+			return agentLink(ctx, args[2:], stdout)
 		}
 		return agentRevoke(ctx, args[2:], stdout)
 	case "export":
@@ -554,8 +565,10 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 
 func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	c := newCommand("agent revoke [--db ...] ID_AGENT",
-		"Révoque un agent : le hub refuse désormais ses bilans (403) ; ceux déjà reçus restent. Un nouveau jeton\n"+
-			"permet de le réenrôler. L'identifiant figure sur la page du poste et dans « Agents et révocation ».")
+		"Révoque un agent : le hub refuse désormais ses bilans et ses enrôlements (403), même avec un nouveau jeton ;\n"+
+			"ceux déjà reçus restent. L'agent crée une nouvelle clé à son prochain vigie enroll ; agent link lui rend\n"+
+			"son historique, agent reinstate annule une révocation faite par erreur. L'identifiant figure sur la page\n"+
+			"du poste et dans « Agents et révocation ».")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -574,7 +587,59 @@ func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "Agent %s révoqué : ses bilans sont désormais refusés (403). Un nouveau jeton permet de le réenrôler.\n", id)
+	fmt.Fprintf(stdout, "Agent %s révoqué : ses bilans et ses enrôlements sont désormais refusés (403). "+
+		"À son prochain vigie enroll, l'agent crée une nouvelle clé ; vigie-hub agent link %s NOUVEL_ID lui rend cet historique.\n", id, id)
+	return nil
+}
+
+func agentReinstate(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("agent reinstate [--db ...] ID_AGENT",
+		"Annule une révocation faite par erreur : la clé de l'agent est de nouveau acceptée (inscrit au journal d'audit).")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 {
+		return c.usageErr("attendu : vigie-hub agent reinstate ID_AGENT")
+	}
+	id := c.fs.Arg(0)
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := app.New(app.Config{Store: st}).ReinstateAgent(ctx, id, "cli"); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("agent %s inconnu de ce hub", id)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "Révocation de l'agent %s annulée : ses bilans sont de nouveau acceptés.\n", id)
+	return nil
+}
+
+func agentLink(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("agent link [--db ...] ANCIEN_ID NOUVEL_ID",
+		"La nouvelle clé d'un agent révoqué (créée à son vigie enroll suivant) reprend l'historique de l'ancienne :\n"+
+			"même entité, ancien agent révoqué, nouveau non révoqué (inscrit au journal d'audit).")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 2 {
+		return c.usageErr("attendu : vigie-hub agent link ANCIEN_ID NOUVEL_ID")
+	}
+	oldID, newID := c.fs.Arg(0), c.fs.Arg(1)
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := app.New(app.Config{Store: st}).LinkAgent(ctx, oldID, newID, "cli"); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%v : agent inconnu de ce hub", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "L'agent %s reprend l'historique de %s.\n", newID, oldID)
 	return nil
 }
 

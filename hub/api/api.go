@@ -382,6 +382,10 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusGone, protocol.CodeTokenExpired, "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à votre hub.", "This enrolment token has expired: ask your hub for a new one.")
 	case errors.Is(err, store.ErrTokenUsed):
 		writeError(w, http.StatusConflict, protocol.CodeTokenUsed, "Ce jeton d'enrôlement a déjà servi : il n'est valable qu'une fois.", "This enrolment token was already used: it is valid once.")
+	case errors.Is(err, store.ErrRevoked):
+		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked,
+			"Cette clé d'agent a été révoquée et le reste : relancez vigie enroll, qui créera une nouvelle clé.",
+			"This agent key was revoked and stays revoked: run vigie enroll again, which makes a new key.")
 	case errors.Is(err, store.ErrKeyEnrolled):
 		writeError(w, http.StatusConflict, protocol.CodeKeyEnrolled, "Cet agent est déjà enrôlé pour une autre entité : il ne peut pas en changer.", "This agent is already enrolled for another entity: it cannot move.")
 	case err != nil:
@@ -432,6 +436,12 @@ func (s *Server) tooManyUploads(w http.ResponseWriter, by, key string) {
 		"Too many uploads in flight for this agent or from this address: retry in a minute (the agent does so by itself).")
 }
 
+func revokedAgent(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked,
+		"Cet agent a été révoqué : ses bilans sont refusés. Relancez vigie enroll, qui créera une nouvelle clé.",
+		"This agent was revoked: its scorecards are refused. Run vigie enroll again, which makes a new key.")
+}
+
 func (s *Server) releaseSlot() {
 	if s.slots != nil {
 		<-s.slots
@@ -475,7 +485,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if agent.Revoked() {
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		revokedAgent(w)
 		return
 	}
 	if r.ContentLength > protocol.MaxEnvelopeSize {
@@ -561,7 +571,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, store.ErrRevoked):
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		revokedAgent(w)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
 	case err != nil:

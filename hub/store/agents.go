@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -110,6 +111,19 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		if subtle.ConstantTimeCompare(hash, tokenHash) != 1 {
 			return ErrTokenUnknown
 		}
+		var current, revoked int64
+		err = tx.QueryRowContext(ctx, s.q(`SELECT entity_id, revoked_at FROM agents WHERE id = ?`+s.forUpdate()), a.ID).Scan(&current, &revoked)
+		known := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if known && revoked != 0 {
+			// A revoked key stays revoked (protocol v2): the key may be
+			// stolen, and a token of the entity must not re-enable it. The
+			// agent makes a new key; an admin who revoked by mistake
+			// reinstates it (ReinstateAgent).
+			return ErrRevoked
+		}
 		if used != 0 {
 			if usedBy == a.ID {
 				return nil // a retried enrolment: same key, same token
@@ -119,13 +133,7 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		if !at.Before(fromDB(expires)) {
 			return ErrTokenExpired
 		}
-		var current int64
-		err = tx.QueryRowContext(ctx, s.q(`SELECT entity_id FROM agents WHERE id = ?`+s.forUpdate()), a.ID).Scan(&current)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case current != entityID:
+		if known && current != entityID {
 			return ErrKeyEnrolled
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ? WHERE hash = ? AND used_at = 0`), toDB(at), a.ID, tokenHash)
@@ -135,14 +143,14 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrTokenUsed
 		}
-		// Re-enrolment with a fresh token lifts a revocation: the admin
-		// issuing the token is the decision. The sequence is kept, so
-		// replay protection survives re-enrolment.
+		// Re-enrolment of a key that is not revoked (after the hub's
+		// certificate key changed) keeps its sequence, so replay
+		// protection survives it.
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO agents (id, public_key, entity_id, hostname, os, platform, platform_version, agent_version, enrolled_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, os = excluded.os, platform = excluded.platform,
 				platform_version = excluded.platform_version, agent_version = excluded.agent_version,
-				enrolled_at = excluded.enrolled_at, revoked_at = 0, revoked_by = ''`),
+				enrolled_at = excluded.enrolled_at`),
 			a.ID, a.PublicKey, entityID, a.Hostname, a.OS, a.Platform, a.PlatformVersion, a.AgentVersion, toDB(at))
 		return err
 	})
@@ -153,13 +161,13 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 }
 
 const agentCols = `a.id, a.public_key, a.entity_id, e.name, e.sector, a.hostname, a.os, a.platform, a.platform_version, a.agent_version,
-	a.enrolled_at, a.last_seen, a.last_seq, a.revoked_at, a.revoked_by`
+	a.enrolled_at, a.last_seen, a.last_seq, a.revoked_at, a.revoked_by, a.previous_id`
 
 func scanAgent(sc interface{ Scan(...any) error }, extra ...any) (Agent, error) {
 	var a Agent
 	var enrolled, seen, seq, revoked int64
 	dest := append([]any{&a.ID, &a.PublicKey, &a.EntityID, &a.Entity, &a.Sector, &a.Hostname, &a.OS, &a.Platform, &a.PlatformVersion,
-		&a.AgentVersion, &enrolled, &seen, &seq, &revoked, &a.RevokedBy}, extra...)
+		&a.AgentVersion, &enrolled, &seen, &seq, &revoked, &a.RevokedBy, &a.PreviousID}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return a, err
 	}
@@ -184,4 +192,47 @@ func (s *sqlStore) RevokeAgent(ctx context.Context, id, by string, at time.Time)
 		return ErrNotFound
 	}
 	return nil
+}
+
+func (s *sqlStore) ReinstateAgent(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE agents SET revoked_at = 0, revoked_by = '' WHERE id = ?`), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *sqlStore) LinkAgent(ctx context.Context, oldID, newID string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE agents SET previous_id = ? WHERE id = ? AND previous_id = ''`), oldID, newID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// maxLinks bounds how many agents History follows back (and breaks a
+// cycle an edited database could hold).
+const maxLinks = 16
+
+// lineage is id and the agents it continues, newest first.
+func (s *sqlStore) lineage(ctx context.Context, id string) ([]string, error) {
+	ids := []string{id}
+	for len(ids) < maxLinks {
+		var prev string
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT previous_id FROM agents WHERE id = ?`), ids[len(ids)-1]).Scan(&prev)
+		if errors.Is(err, sql.ErrNoRows) || prev == "" || slices.Contains(ids, prev) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, prev)
+	}
+	return ids, nil
 }

@@ -117,6 +117,9 @@ var migrations = []string{
 		PRIMARY KEY (entity_id, question)
 	);
 	ALTER TABLE agents ADD COLUMN last_answers BIGINT NOT NULL DEFAULT 0`,
+	// 4: an agent re-keyed after a revocation continues the history of the
+	// agent it replaces (vigie-hub agent link OLD NEW): previous_id is OLD.
+	`ALTER TABLE agents ADD COLUMN previous_id TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

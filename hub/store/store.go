@@ -72,6 +72,9 @@ type Agent struct {
 	LastSequence    uint64
 	RevokedAt       time.Time // zero unless revoked
 	RevokedBy       string
+	// PreviousID is the agent whose history this one continues (LinkAgent),
+	// "" for none.
+	PreviousID string
 }
 
 // Revoked reports whether the agent's key is refused.
@@ -221,11 +224,18 @@ type Store interface {
 	Tokens(ctx context.Context) ([]Token, error)
 	// Enroll consumes the token whose hash is tokenHash and records the
 	// agent for the token's entity, atomically. Errors: ErrTokenUnknown,
-	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled. The same key presenting
-	// the token it already used gets its agent back (a retried enrolment).
+	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled, ErrRevoked (a revoked
+	// key stays revoked whatever the token: protocol v2; the token is not
+	// consumed). The same key presenting the token it already used gets its
+	// agent back (a retried enrolment).
 	Enroll(ctx context.Context, tokenHash []byte, a Agent, now time.Time) (Agent, error)
 	Agent(ctx context.Context, id string) (Agent, error)
 	RevokeAgent(ctx context.Context, id, by string, now time.Time) error
+	// ReinstateAgent lifts a revocation (made by mistake). ErrNotFound.
+	ReinstateAgent(ctx context.Context, id string) error
+	// LinkAgent makes newID continue oldID's history (History follows the
+	// link). ErrNotFound when newID is unknown or already linked.
+	LinkAgent(ctx context.Context, oldID, newID string) error
 
 	// HasScorecard reports whether the agent already stored this scorecard ID.
 	HasScorecard(ctx context.Context, agentID, id string) (bool, error)
@@ -235,6 +245,8 @@ type Store interface {
 	SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, error)
 	Scorecard(ctx context.Context, agentID, id string) (*Scorecard, error)
 	LatestScorecard(ctx context.Context, agentID string) (*Scorecard, error)
+	// History is the agent's scorecards, oldest first, the agents it
+	// continues (LinkAgent) included, at most limit of them (the newest).
 	History(ctx context.Context, agentID string, limit int) ([]Point, error)
 	Hosts(ctx context.Context, f HostFilter) ([]HostRow, error)
 

@@ -47,6 +47,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Sessions":        testSessions,
 		"Audit":           testAudit,
 		"Answers":         testAnswers,
+		"Link":            testLink,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -238,9 +239,29 @@ func testEnroll(t *testing.T, s store.Store) {
 	if _, err := s.SaveScorecard(ctx, Card("aaaa", 1)); !errors.Is(err, store.ErrRevoked) {
 		t.Errorf("save for revoked agent: %v", err)
 	}
+	// Protocol v2: a revoked key stays revoked, whatever the token (and
+	// the token stays unused); the same token enrols a new key.
+	if _, err := s.Enroll(ctx, Hash("fresh"), agent, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("revoked key with a fresh token: %v, want ErrRevoked", err)
+	}
+	if _, err := s.Enroll(ctx, Hash("good"), agent, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("revoked key retrying its own token: %v, want ErrRevoked", err)
+	}
+	if a, _ := s.Agent(ctx, "aaaa"); !a.Revoked() {
+		t.Errorf("revocation lifted by an enrolment: %+v", a)
+	}
+	if err := s.ReinstateAgent(ctx, "aaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.Agent(ctx, "aaaa"); a.Revoked() || a.RevokedBy != "" {
+		t.Errorf("after reinstate: %+v", a)
+	}
+	if err := s.ReinstateAgent(ctx, "zzzz"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reinstate unknown: %v", err)
+	}
 	a, err = s.Enroll(ctx, Hash("fresh"), agent, t0.Add(2*time.Minute))
 	if err != nil || a.Revoked() {
-		t.Errorf("re-enrolment with a fresh token: %+v %v", a, err)
+		t.Errorf("re-enrolment of a reinstated key: %+v %v", a, err)
 	}
 	toks, err := s.Tokens(ctx)
 	if err != nil || len(toks) != 4 {
@@ -618,5 +639,49 @@ func testAnswers(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(wantAll, all); diff != "" {
 		t.Errorf("AllAnswers (-want +got):\n%s", diff)
+	}
+}
+
+// testLink: an agent re-keyed after a revocation continues the old one's
+// history once linked.
+func testLink(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	Enrolled(t, s, "Mairie", "old1")
+	Enrolled(t, s, "Mairie", "new1")
+	for seq := uint64(1); seq <= 3; seq++ {
+		if _, err := s.SaveScorecard(ctx, Card("old1", seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := Card("new1", 4)
+	c.ReceivedAt = t0.Add(10 * time.Hour)
+	if _, err := s.SaveScorecard(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.History(ctx, "new1", 10); len(h) != 1 {
+		t.Fatalf("history before the link: %d points", len(h))
+	}
+	if err := s.LinkAgent(ctx, "old1", "new1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LinkAgent(ctx, "old1", "new1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second link: %v", err)
+	}
+	if err := s.LinkAgent(ctx, "new1", "old1"); err != nil {
+		t.Fatal(err) // a cycle, as an edited database could hold: History stops
+	}
+	h, err := s.History(ctx, "new1", 10)
+	var got []string
+	for _, p := range h {
+		got = append(got, p.AgentID+"/"+fmt.Sprint(p.Sequence))
+	}
+	if diff := cmp.Diff([]string{"old1/1", "old1/2", "old1/3", "new1/4"}, got); err != nil || diff != "" {
+		t.Errorf("linked history oldest first: %v %s", err, diff)
+	}
+	if a, _ := s.Agent(ctx, "new1"); a.PreviousID != "old1" {
+		t.Errorf("PreviousID = %q", a.PreviousID)
+	}
+	if h, _ := s.History(ctx, "new1", 2); len(h) != 2 || h[1].AgentID != "new1" {
+		t.Errorf("limit keeps the newest: %+v", h)
 	}
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/store/storetest"
+)
+
+// TestAgentReinstateAndLink: `agent revoke`, `agent link OLD NEW` and
+// `agent reinstate ID` change the store through hub/app's rules, are
+// audited, and say what they did or why they refused.
+func TestAgentReinstateAndLink(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "hub.db")
+	st := storetest.Open(t, db)
+	storetest.Enrolled(t, st, "Mairie de Plouarzel", "11111111111111111111111111111111")
+	storetest.Enrolled(t, st, "Mairie de Plouarzel", "22222222222222222222222222222222")
+	st.Close()
+	old, nw := "11111111111111111111111111111111", "22222222222222222222222222222222"
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"agent", "link", "--db", db, old, nw}, exitFail, "n'est pas révoqué"},
+		{[]string{"agent", "reinstate", "--db", db, old}, exitFail, "n'est pas révoqué"},
+		{[]string{"agent", "revoke", "--db", db, old}, exitOK, "agent link " + old},
+		{[]string{"agent", "link", "--db", db, old, nw}, exitOK, "reprend l'historique"},
+		{[]string{"agent", "reinstate", "--db", db, old}, exitOK, "annulée"},
+		{[]string{"agent", "reinstate", "--db", db, "33333333333333333333333333333333"}, exitFail, "inconnu"},
+		{[]string{"agent", "link", "--db", db, old}, exitUsage, "ANCIEN_ID NOUVEL_ID"},
+		{[]string{"agent", "frobnicate"}, exitUsage, "revoke|reinstate|link"},
+	} {
+		code, out, stderr := cli(t, "", c.args...)
+		if code != c.code || !strings.Contains(out+stderr, c.want) {
+			t.Errorf("%v: exit %d %q %q, want %d %q", c.args, code, out, stderr, c.code, c.want)
+		}
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, _ := st.Agent(context.Background(), nw)
+	b, _ := st.Agent(context.Background(), old)
+	if a.PreviousID != old || b.Revoked() {
+		t.Errorf("after the commands: new %+v, old %+v", a, b)
+	}
+	log, _ := st.AuditLog(context.Background(), 10)
+	var actions []string
+	for _, e := range log {
+		actions = append(actions, e.Actor+":"+e.Action)
+	}
+	if got := strings.Join(actions, " "); got != "cli:agent_reinstate cli:agent_link cli:agent_revoke" {
+		t.Errorf("audit log: %s", got)
+	}
+}
