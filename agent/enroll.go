@@ -280,9 +280,12 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, err
 	}
 	defer client.CloseIdleConnections()
-	body, _ := json.Marshal(protocol.EnrollRequest{
-		Token: token, PublicKey: protocol.EncodePublicKey(pub), Host: o.Host, AgentVersion: Version,
-	})
+	// Protocol v2: the request is signed by the key it enrols, proving the
+	// agent holds it.
+	body, err := protocol.SignEnroll(protocol.EnrollRequest{Token: token, Host: o.Host, AgentVersion: Version}, key)
+	if err != nil {
+		return nil, err
+	}
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second

@@ -352,16 +352,19 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req protocol.EnrollRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Demande d'enrôlement illisible (JSON attendu).", "Unreadable enrolment request (JSON expected).")
+	// Protocol v2: the request is a DSSE envelope signed by the key it
+	// enrols (proof of possession).
+	req, pub, err := protocol.VerifyEnroll(body)
+	switch {
+	case errors.Is(err, protocol.ErrPayloadType), errors.Is(err, protocol.ErrUnknownKey), errors.Is(err, protocol.ErrBadSignature):
+		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature,
+			"Demande d'enrôlement non signée par la clé qu'elle présente : l'agent doit prouver qu'il détient sa clé privée.",
+			"Enrolment request not signed by the key it presents: the agent must prove it holds its private key.")
 		return
-	}
-	pub, err := protocol.DecodePublicKey(req.PublicKey)
-	if err != nil {
+	case err != nil:
 		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest,
-			"Clé publique invalide : 32 octets Ed25519 encodés en base64 attendus.",
-			"Invalid public key: 32 Ed25519 bytes in base64 expected.")
+			"Demande d'enrôlement illisible : enveloppe DSSE signée attendue (protocole v2), avec une clé publique Ed25519 de 32 octets en base64.",
+			"Unreadable enrolment request: a signed DSSE envelope expected (protocol v2), with a 32-byte Ed25519 public key in base64.")
 		return
 	}
 	if strings.TrimSpace(req.Token) == "" {

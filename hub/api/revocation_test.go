@@ -2,11 +2,16 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
+	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // TestRevocationSticks (issue 13, item 5; protocol v2): a revoked key is
@@ -65,4 +70,34 @@ func TestRevocationSticks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEnrollProvesPossession (issue 13, item 6; protocol v2): someone
+// holding a token cannot enrol another host's public key (world-readable)
+// to lock that host out: the request must be signed by the key it enrols.
+// An unsigned (version 1) request is refused as malformed.
+func TestEnrollProvesPossession(t *testing.T) {
+	t.Parallel()
+	h := newHub(t, filepath.Join(t.TempDir(), "hub.db"), nil)
+	ctx := context.Background()
+	attacker, victim := hubtest.NewAgent(70, 0.5), hubtest.NewAgent(71, 0.5)
+	tok := h.token(t, "Mairie de Brélès", time.Hour)
+	req := protocol.EnrollRequest{Token: tok, PublicKey: victim.Public(), Host: victim.Host, AgentVersion: "1.0.0"}
+	payload, _ := json.Marshal(req)
+	forged, _ := json.Marshal(protocol.Sign(protocol.EnrollPayloadType, payload, attacker.Key))
+	r, err := hubtest.Post(ctx, h.client, h.url+protocol.PathEnroll, "", forged)
+	expect(t, "victim's key signed by the attacker", r, err, 422, "bad_signature")
+	var env protocol.Envelope
+	json.Unmarshal(forged, &env)
+	env.Signatures[0].KeyID = victim.ID
+	forged, _ = json.Marshal(env)
+	r, err = hubtest.Post(ctx, h.client, h.url+protocol.PathEnroll, "", forged)
+	expect(t, "victim's key and key ID, attacker's signature", r, err, 422, "bad_signature")
+	r, err = hubtest.Post(ctx, h.client, h.url+protocol.PathEnroll, "", payload)
+	expect(t, "unsigned version 1 request", r, err, 400, "malformed_request")
+	if _, err := h.st.Agent(ctx, victim.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("victim's key enrolled: %v", err)
+	}
+	r, err = victim.Enroll(ctx, h.client, h.url, tok)
+	expect(t, "the victim itself, with the token the forgeries did not consume", r, err, 201, "")
 }
