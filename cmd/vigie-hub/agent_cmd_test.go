@@ -59,3 +59,29 @@ func TestAgentReinstateAndLink(t *testing.T) {
 		t.Errorf("audit log: %s", got)
 	}
 }
+
+// TestTokenCreateUses: `token create --uses N` makes a token for N hosts
+// (audited with N); out of 1..10000 is a usage error.
+func TestTokenCreateUses(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "hub.db")
+	code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lannilis", "--sector", "commune", "--uses", "30")
+	if code != exitOK || !strings.Contains(out, "pour 30 postes") {
+		t.Fatalf("token create --uses 30: %d %q %q", code, out, stderr)
+	}
+	for _, n := range []string{"0", "10001", "x"} {
+		if code, _, _ := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lannilis", "--sector", "commune", "--uses", n); code != exitUsage {
+			t.Errorf("--uses %s: exit %d, want %d", n, code, exitUsage)
+		}
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	toks, _ := st.Tokens(context.Background())
+	log, _ := st.AuditLog(context.Background(), 10)
+	if len(toks) != 1 || toks[0].Uses != 30 || len(log) != 1 || !strings.Contains(log[0].Detail, "uses 30") {
+		t.Errorf("tokens %+v, audit %+v", toks, log)
+	}
+}

@@ -3,7 +3,7 @@
 //
 //	vigie-hub init [--db PATH|postgres://...]
 //	vigie-hub serve [--listen :8443] [--db ...] [--cert F --key F] [--public-url URL]
-//	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h]
+//	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h] [--uses N]
 //	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
@@ -59,7 +59,7 @@ const usage = `vigie-hub — hub régional Vigie
 Utilisation :
   vigie-hub init   [--db CHEMIN|postgres://...]   (crée la base SQLite ou met à jour la base PostgreSQL)
   vigie-hub serve  [--listen :8443] [--db ...] [--public-url URL] [--cert FICHIER --key FICHIER] [--data-dir DOSSIER] ...
-  vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h]
+  vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h] [--uses N]   (N postes par jeton, défaut 1)
   vigie-hub entity list
   vigie-hub entity set-sector --entity "Mairie de X" --sector port
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
@@ -325,18 +325,22 @@ func createStore(ctx context.Context, dsn string) (store.Store, error) {
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [options]",
-		"Crée un jeton d'enrôlement à usage unique pour une entité (créée si elle est nouvelle) et affiche\n"+
+	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [--uses N] [options]",
+		"Crée un jeton d'enrôlement (à usage unique, ou pour N postes avec --uses) pour une entité (créée si elle est nouvelle) et affiche\n"+
 			"la commande d'installation à transmettre à son informaticien. Un jeton ne change jamais une entité\n"+
 			"existante : son nom doit être écrit exactement, et son secteur changé par « entity set-sector ».")
 	entity := c.fs.String("entity", "", "`NOM` de l'entité, par exemple \"Mairie de Plouguerneau\" (obligatoire)")
 	sector := c.fs.String("sector", "", "`SECTEUR` de l'entité : commune, hospital, port ou other (obligatoire)")
 	expires := c.fs.Duration("expires", 72*time.Hour, "`DURÉE` de validité du jeton, de 1s à 720h (30 jours), par exemple 72h")
+	uses := c.fs.Int("uses", 1, "nombre de postes (`N`) que le jeton peut enrôler, de 1 à 10000 : un parc entier (chaque usage au journal d'audit)")
 	publicURL := c.fs.String("public-url", "", "`URL` publique du hub pour les agents (défaut : https://<nom de cette machine>:8443)")
 	certFile := c.fs.String("cert", "", "certificat TLS du hub (`FICHIER` PEM) dont l'empreinte est donnée (défaut : hub.crt du dossier des données)")
 	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données du hub (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *uses < 1 || *uses > app.MaxTokenUses {
+		return c.usageErr("--uses doit être entre 1 et %d", app.MaxTokenUses)
 	}
 	name := strings.TrimSpace(*entity)
 	if name == "" {
@@ -356,7 +360,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := app.New(app.Config{Store: st}).CreateToken(ctx, name, *sector, *expires, "cli")
+	tok, err := app.New(app.Config{Store: st}).CreateFleetToken(ctx, name, *sector, *expires, *uses, "cli")
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		return errors.New(conflict.Message("fr"))
@@ -373,7 +377,11 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	hubURL := app.PublicURL(*publicURL, host, ":8443")
 	fp, fpErr := certSPKI(*certFile)
-	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\n", name, app.DurationWords(*expires, "fr"), tok)
+	times := "une seule fois"
+	if *uses > 1 {
+		times = fmt.Sprintf("pour %d postes", *uses)
+	}
+	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, %s) :\n\n    %s\n\n", name, app.DurationWords(*expires, "fr"), times, tok)
 	if fpErr != nil {
 		fmt.Fprintf(stdout, "Empreinte du hub inconnue (%v) : remplacez <EMPREINTE> par celle qu'affiche « vigie-hub serve », ou indiquez --cert.\n", fpErr)
 		fp = "<EMPREINTE>"

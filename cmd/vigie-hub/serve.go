@@ -47,10 +47,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	minAgg := c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
 	perHour := c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
 	pwChecks := c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
+	enrollPerMin := c.fs.Int("enroll-per-minute", 60, "tentatives d'enrôlement acceptées par adresse et par minute (`N`) : un parc derrière un NAT s'enrôle d'un coup")
 	var sans stringList
 	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *enrollPerMin < 1 {
+		return c.usageErr("--enroll-per-minute doit valoir au moins 1")
 	}
 	if *pwChecks < 1 {
 		return c.usageErr("--max-password-checks doit valoir au moins 1")
@@ -110,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
-	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour}).Register(mux)
+	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin}).Register(mux)
 	ui.Register(mux)
 
 	ln, err := net.Listen("tcp", *listen)

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -38,7 +39,8 @@ type Config struct {
 	// negative: unlimited).
 	UploadsPerHour int
 	// EnrollsPerMinute is the per-IP limit on enrolment attempts (default
-	// 10, burst 20; negative: unlimited). It slows token guessing.
+	// 60, as bursts; negative: unlimited). It slows token guessing (100
+	// bits) while a fleet behind one NAT enrols at once.
 	EnrollsPerMinute int
 	// MaxConcurrentUploads bounds the uploads read and verified at once
 	// (default 128; negative: unbounded), and with them the memory they
@@ -158,7 +160,7 @@ func New(cfg Config) *Server {
 		cfg.UploadsPerHour = 60
 	}
 	if cfg.EnrollsPerMinute == 0 {
-		cfg.EnrollsPerMinute = 10
+		cfg.EnrollsPerMinute = 60
 	}
 	if cfg.MaxConcurrentUploads == 0 {
 		cfg.MaxConcurrentUploads = 128
@@ -186,7 +188,7 @@ func New(cfg Config) *Server {
 		s.uploads = ratelimit.New(cfg.UploadsPerHour, time.Hour, cfg.UploadsPerHour, cfg.Now)
 	}
 	if cfg.EnrollsPerMinute > 0 {
-		s.enrolls = ratelimit.New(cfg.EnrollsPerMinute, time.Minute, 2*cfg.EnrollsPerMinute, cfg.Now)
+		s.enrolls = ratelimit.New(cfg.EnrollsPerMinute, time.Minute, cfg.EnrollsPerMinute, cfg.Now)
 	}
 	return s
 }
@@ -377,7 +379,8 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		PlatformVersion: protocol.Clip(h.PlatformVersion, protocol.MaxLabel), AgentVersion: protocol.Clip(req.AgentVersion, protocol.MaxLabel)}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	a, err := s.cfg.Store.Enroll(ctx, app.HashToken(req.Token), agent, s.cfg.Now())
+	tokenHash := app.HashToken(req.Token)
+	a, err := s.cfg.Store.Enroll(ctx, tokenHash, agent, s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrTokenUnknown):
 		writeError(w, http.StatusUnauthorized, protocol.CodeInvalidToken, "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
@@ -396,7 +399,13 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		storageUnavailable(w)
 	default:
 		s.log.Info("agent enrolled", "agent", a.ID, "entity", a.Entity, "host", a.Hostname)
-		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname})
+		// Each use of a token is audited, with its rank: a fleet token's
+		// 30 enrolments are 30 rows.
+		use := ""
+		if n, of, err := s.cfg.Store.TokenUse(ctx, tokenHash, a.ID); err == nil {
+			use = fmt.Sprintf(" ; jeton %s, utilisation %d/%d", app.TokenRef(tokenHash), n, of)
+		}
+		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname + use})
 		writeJSON(w, http.StatusCreated, protocol.EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
 	}
 }

@@ -70,13 +70,16 @@ func (s *sqlStore) CreateToken(ctx context.Context, t Token) error {
 	if len(t.Hash) == 0 || t.EntityID == 0 {
 		return errors.New("token: hash and entity required")
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, entity_id, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?)`),
-		t.Hash, t.EntityID, toDB(t.CreatedAt), toDB(t.ExpiresAt), t.CreatedBy)
+	if t.Uses <= 0 {
+		t.Uses = 1
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, entity_id, created_at, expires_at, created_by, uses) VALUES (?, ?, ?, ?, ?, ?)`),
+		t.Hash, t.EntityID, toDB(t.CreatedAt), toDB(t.ExpiresAt), t.CreatedBy, t.Uses)
 	return err
 }
 
 func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.hash, t.entity_id, e.name, e.sector, t.created_at, t.expires_at, t.created_by, t.used_at, t.used_by
+	rows, err := s.db.QueryContext(ctx, `SELECT t.hash, t.entity_id, e.name, e.sector, t.created_at, t.expires_at, t.created_by, t.used_at, t.used_by, t.uses, t.used_count
 		FROM tokens t JOIN entities e ON e.id = t.entity_id ORDER BY t.created_at DESC`)
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
 	for rows.Next() {
 		var t Token
 		var c, x, u int64
-		if err := rows.Scan(&t.Hash, &t.EntityID, &t.Entity, &t.Sector, &c, &x, &t.CreatedBy, &u, &t.UsedBy); err != nil {
+		if err := rows.Scan(&t.Hash, &t.EntityID, &t.Entity, &t.Sector, &c, &x, &t.CreatedBy, &u, &t.UsedBy, &t.Uses, &t.UsedCount); err != nil {
 			return nil, err
 		}
 		t.CreatedAt, t.ExpiresAt, t.UsedAt = fromDB(c), fromDB(x), fromDB(u)
@@ -98,10 +101,10 @@ func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
 func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at time.Time) (Agent, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var hash []byte
-		var entityID, expires, used int64
-		var usedBy string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT hash, entity_id, expires_at, used_at, used_by FROM tokens WHERE hash = ?`+s.forUpdate()), tokenHash).
-			Scan(&hash, &entityID, &expires, &used, &usedBy)
+		var entityID, expires int64
+		var uses, usedCount int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT hash, entity_id, expires_at, uses, used_count FROM tokens WHERE hash = ?`+s.forUpdate()), tokenHash).
+			Scan(&hash, &entityID, &expires, &uses, &usedCount)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrTokenUnknown
 		}
@@ -124,10 +127,15 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 			// reinstates it (ReinstateAgent).
 			return ErrRevoked
 		}
-		if used != 0 {
-			if usedBy == a.ID {
-				return nil // a retried enrolment: same key, same token
-			}
+		var n int
+		err = tx.QueryRowContext(ctx, s.q(`SELECT n FROM token_uses WHERE hash = ? AND agent_id = ?`), tokenHash, a.ID).Scan(&n)
+		if err == nil {
+			return nil // a retried enrolment: same key, same token
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if usedCount >= uses {
 			return ErrTokenUsed
 		}
 		if !at.Before(fromDB(expires)) {
@@ -136,12 +144,15 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		if known && current != entityID {
 			return ErrKeyEnrolled
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ? WHERE hash = ? AND used_at = 0`), toDB(at), a.ID, tokenHash)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ?, used_count = used_count + 1 WHERE hash = ? AND used_count < uses`), toDB(at), a.ID, tokenHash)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrTokenUsed
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO token_uses (hash, agent_id, n, used_at) VALUES (?, ?, ?, ?)`), tokenHash, a.ID, usedCount+1, toDB(at)); err != nil {
+			return err
 		}
 		// Re-enrolment of a key that is not revoked (after the hub's
 		// certificate key changed) keeps its sequence, so replay
@@ -158,6 +169,14 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		return Agent{}, err
 	}
 	return s.Agent(ctx, a.ID)
+}
+
+func (s *sqlStore) TokenUse(ctx context.Context, tokenHash []byte, agentID string) (n, of int, err error) {
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT u.n, t.uses FROM token_uses u JOIN tokens t ON t.hash = u.hash WHERE u.hash = ? AND u.agent_id = ?`), tokenHash, agentID).Scan(&n, &of)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	return n, of, err
 }
 
 const agentCols = `a.id, a.public_key, a.entity_id, e.name, e.sector, a.hostname, a.os, a.platform, a.platform_version, a.agent_version,

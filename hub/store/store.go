@@ -42,7 +42,8 @@ type Entity struct {
 	Sector string
 }
 
-// Token is a one-time enrolment token. Only its SHA-256 is stored.
+// Token is an enrolment token, valid for Uses enrolments (1 unless made for
+// a fleet). Only its SHA-256 is stored.
 type Token struct {
 	Hash      []byte
 	EntityID  int64
@@ -51,8 +52,10 @@ type Token struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	CreatedBy string
-	UsedAt    time.Time // zero while unused
-	UsedBy    string    // agent ID
+	UsedAt    time.Time // last use; zero while unused
+	UsedBy    string    // agent ID of the last use
+	Uses      int       // enrolments it allows (0 in CreateToken: 1)
+	UsedCount int       // enrolments made with it
 }
 
 // Agent is an enrolled host, identified by its Ed25519 key.
@@ -226,9 +229,13 @@ type Store interface {
 	// agent for the token's entity, atomically. Errors: ErrTokenUnknown,
 	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled, ErrRevoked (a revoked
 	// key stays revoked whatever the token: protocol v2; the token is not
-	// consumed). The same key presenting the token it already used gets its
-	// agent back (a retried enrolment).
+	// consumed). A token allows Token.Uses enrolments, each recorded; the
+	// same key presenting a token it already used gets its agent back (a
+	// retried enrolment, not counted again).
 	Enroll(ctx context.Context, tokenHash []byte, a Agent, now time.Time) (Agent, error)
+	// TokenUse is which use of the token the agent's enrolment was (n) and
+	// how many the token allows (of). ErrNotFound.
+	TokenUse(ctx context.Context, tokenHash []byte, agentID string) (n, of int, err error)
 	Agent(ctx context.Context, id string) (Agent, error)
 	RevokeAgent(ctx context.Context, id, by string, now time.Time) error
 	// ReinstateAgent lifts a revocation (made by mistake). ErrNotFound.

@@ -52,7 +52,14 @@ func (s *Server) tokenCreate(q *req) {
 		return
 	}
 	validity := time.Duration(hours) * time.Hour
-	tok, err := s.app.CreateToken(q.R.Context(), entity, sector, validity, q.User.Email)
+	uses := 1
+	if v := strings.TrimSpace(f.Get("uses")); v != "" {
+		if uses, err = strconv.Atoi(v); err != nil {
+			bad()
+			return
+		}
+	}
+	tok, err := s.app.CreateFleetToken(q.R.Context(), entity, sector, validity, uses, q.User.Email)
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		s.tokenList(q, tokensData{Err: conflict.Message(q.L.Lang)}, http.StatusConflict)

@@ -166,6 +166,8 @@ var words = map[string][2]string{
 	"ans-not-applicable": {"non applicable", "not applicable"},
 	"busy":               {"Trop de connexions en cours : réessayez dans quelques secondes.", "Too many logins at once: try again in a few seconds."},
 	"older":              {"Entrées plus anciennes", "Older entries"},
+	"uses":               {"Nombre de postes (un parc entier : autant que de postes)", "Number of hosts (a whole fleet: as many as hosts)"},
+	"nhostsfor":          {"%d postes", "%d hosts"},
 }
 
 // auditWords name the audit log's actions for people; an action this hub
@@ -188,6 +190,8 @@ var auditWords = map[string][2]string{
 	"entity_sector":   {"Secteur d'une entité changé", "Entity sector changed"},
 	"answers_set":     {"Réponses de l'entité modifiées", "Entity answers changed"},
 	"answers_agent":   {"Réponses envoyées par un agent", "Answers sent by an agent"},
+	"agent_link":      {"Agent rattaché à l'historique d'un agent révoqué", "Agent linked to a revoked agent's history"},
+	"agent_reinstate": {"Révocation annulée", "Revocation undone"},
 }
 
 // T translates key into lang (fr by default).
@@ -235,8 +239,19 @@ func (l tr) AuditAction(e store.AuditEntry) string {
 func (l tr) AuditDetail(e store.AuditEntry) string {
 	switch e.Action {
 	case "token_create":
-		if d, err := time.ParseDuration(strings.TrimPrefix(e.Detail, "valid ")); err == nil {
-			return l.F("validfor", l.Duration(d))
+		// "72h0m0s; uses 30; token 1a2b3c4d" (version 2), "72h0m0s" or
+		// "valid 72h0m0s" before.
+		dur, rest, _ := strings.Cut(e.Detail, "; ")
+		if d, err := time.ParseDuration(strings.TrimPrefix(dur, "valid ")); err == nil {
+			out := l.F("validfor", l.Duration(d))
+			var uses int
+			if _, err := fmt.Sscanf(rest, "uses %d", &uses); err == nil && uses > 1 {
+				out += ", " + l.F("nhostsfor", uses)
+			}
+			if _, ref, ok := strings.Cut(rest, "token "); ok {
+				out += " (" + ref + ")"
+			}
+			return out
 		}
 	case "entity_sector":
 		if from, to, ok := strings.Cut(e.Detail, " -> "); ok {

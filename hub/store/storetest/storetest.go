@@ -48,6 +48,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Audit":           testAudit,
 		"Answers":         testAnswers,
 		"Link":            testLink,
+		"TokenUses":       testTokenUses,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -683,5 +684,36 @@ func testLink(t *testing.T, s store.Store) {
 	}
 	if h, _ := s.History(ctx, "new1", 2); len(h) != 2 || h[1].AgentID != "new1" {
 		t.Errorf("limit keeps the newest: %+v", h)
+	}
+}
+
+// testTokenUses: a token made for a fleet enrols that many keys, each use
+// recorded with its rank; a retried enrolment is not counted again; one
+// more key is refused.
+func testTokenUses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	e, _ := s.EnsureEntity(ctx, "Mairie de Ploudalmézeau", "commune")
+	if err := s.CreateToken(ctx, store.Token{Hash: Hash("fleet"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), Uses: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"pc1", "pc2", "pc1", "pc3"} {
+		if _, err := s.Enroll(ctx, Hash("fleet"), store.Agent{ID: id, PublicKey: []byte(id)}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatalf("enrolment %d (%s): %v", i, id, err)
+		}
+	}
+	if _, err := s.Enroll(ctx, Hash("fleet"), store.Agent{ID: "pc4", PublicKey: []byte("pc4")}, t0); !errors.Is(err, store.ErrTokenUsed) {
+		t.Errorf("fourth key on a token for 3: %v", err)
+	}
+	for id, want := range map[string]int{"pc1": 1, "pc2": 2, "pc3": 3} {
+		if n, of, err := s.TokenUse(ctx, Hash("fleet"), id); err != nil || n != want || of != 3 {
+			t.Errorf("TokenUse(%s) = %d/%d %v, want %d/3", id, n, of, err, want)
+		}
+	}
+	if _, _, err := s.TokenUse(ctx, Hash("fleet"), "pc4"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TokenUse(pc4): %v", err)
+	}
+	toks, _ := s.Tokens(ctx)
+	if len(toks) != 1 || toks[0].Uses != 3 || toks[0].UsedCount != 3 || toks[0].UsedBy != "pc3" {
+		t.Errorf("token %+v", toks)
 	}
 }
