@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,29 @@ func TestTokenCreateUses(t *testing.T) {
 	log, _ := st.AuditLog(context.Background(), 10)
 	if len(toks) != 1 || toks[0].Uses != 30 || len(log) != 1 || !strings.Contains(log[0].Detail, "uses 30") {
 		t.Errorf("tokens %+v, audit %+v", toks, log)
+	}
+}
+
+// TestExportFileMode (issue 13, item 8): `export --out` writes a file only
+// its owner reads, new or not.
+func TestExportFileMode(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	if code, _, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lanildut", "--sector", "commune"); code != exitOK {
+		t.Fatal(stderr)
+	}
+	fresh, old := filepath.Join(dir, "export.csv"), filepath.Join(dir, "ancien.csv")
+	if err := os.WriteFile(old, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fresh, old} {
+		if code, _, stderr := cli(t, "", "export", "--db", db, "--out", out); code != exitOK {
+			t.Fatalf("export --out %s: %d %s", out, code, stderr)
+		}
+		fi, err := os.Stat(out)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, %v; want 0600", out, fi.Mode().Perm(), err)
+		}
 	}
 }

@@ -687,11 +687,16 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	w := stdout
 	if *out != "" {
-		file, err := os.Create(filepath.Clean(*out))
+		// 0600: the export names every host of the region and its
+		// weaknesses. A file that exists is narrowed before it is written.
+		file, err := os.OpenFile(filepath.Clean(*out), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return fmt.Errorf("création de %s : %w", *out, err)
 		}
 		defer file.Close()
+		if err := file.Chmod(0o600); err != nil {
+			return fmt.Errorf("droits de %s : %w", *out, err)
+		}
 		w = file
 	}
 	if *format == "json" {
