@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -150,5 +151,34 @@ func TestLoginLockPerSource(t *testing.T) {
 	}
 	if code := postLogin(h, "198.51.100.7", "conseiller@csirt.example", "mot de passe très long"); code != http.StatusSeeOther {
 		t.Errorf("the adviser from their own address: %d, want 303 (logged in)", code)
+	}
+}
+
+// TestTokenInstallCommand (issue 13, item 9): a new token comes with the
+// install command naming the hub's public address and fingerprint.
+func TestTokenInstallCommand(t *testing.T) {
+	t.Parallel()
+	spki := strings.Repeat("ab", 32)
+	e := newEnv(t, filepath.Join(t.TempDir(), "hub.db"), 5, func(c *web.Config) {
+		c.PublicURL, c.SPKI = "https://hub.region.example", spki
+	})
+	c, csrf := e.login(t, "admin@csirt.example")
+	resp, err := c.PostForm(e.srv.URL+"/admin/tokens", url.Values{"csrf": {csrf}, "entity": {"Mairie de Plouguerneau"}, "sector": {"commune"}, "hours": {"72"}, "uses": {"3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`id="newtoken" class="big">([0-9A-Z-]+)<`).FindStringSubmatch(string(b))
+	if resp.StatusCode != http.StatusCreated || m == nil {
+		t.Fatalf("token create: %d", resp.StatusCode)
+	}
+	want := "vigie install --hub https://hub.region.example --token " + m[1] + " --fingerprint " + spki
+	if !strings.Contains(string(b), want) {
+		t.Errorf("page lacks %q", want)
+	}
+	toks, _ := e.st.Tokens(context.Background())
+	if len(toks) != 1 || toks[0].Uses != 3 {
+		t.Errorf("token from the form: %+v", toks)
 	}
 }
