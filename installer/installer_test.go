@@ -7,8 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
