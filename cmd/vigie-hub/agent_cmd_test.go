@@ -34,7 +34,7 @@ func TestAgentReinstateAndLink(t *testing.T) {
 		{[]string{"agent", "reinstate", "--db", db, old}, exitOK, "annulée"},
 		{[]string{"agent", "reinstate", "--db", db, "33333333333333333333333333333333"}, exitFail, "inconnu"},
 		{[]string{"agent", "link", "--db", db, old}, exitUsage, "ANCIEN_ID NOUVEL_ID"},
-		{[]string{"agent", "frobnicate"}, exitUsage, "revoke|reinstate|link"},
+		{[]string{"agent", "frobnicate"}, exitUsage, "revoke | reinstate | link"},
 	} {
 		code, out, stderr := cli(t, "", c.args...)
 		if code != c.code || !strings.Contains(out+stderr, c.want) {
@@ -66,6 +66,7 @@ func TestAgentReinstateAndLink(t *testing.T) {
 func TestTokenCreateUses(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "hub.db")
+	mustInit(t, db)
 	code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lannilis", "--sector", "commune", "--uses", "30")
 	if code != exitOK || !strings.Contains(out, "pour 30 postes") {
 		t.Fatalf("token create --uses 30: %d %q %q", code, out, stderr)
@@ -93,6 +94,7 @@ func TestExportFileMode(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "hub.db")
+	mustInit(t, db)
 	if code, _, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Lanildut", "--sector", "commune"); code != exitOK {
 		t.Fatal(stderr)
 	}

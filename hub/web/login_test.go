@@ -154,9 +154,9 @@ func TestLoginLockPerSource(t *testing.T) {
 	}
 }
 
-// TestTokenInstallCommand (issue 13, item 9): a new token comes with the
+// TestTokenInstallCommandPublicURL (issue 13, item 9): a new token comes with the
 // install command naming the hub's public address and fingerprint.
-func TestTokenInstallCommand(t *testing.T) {
+func TestTokenInstallCommandPublicURL(t *testing.T) {
 	t.Parallel()
 	spki := strings.Repeat("ab", 32)
 	e := newEnv(t, filepath.Join(t.TempDir(), "hub.db"), 5, func(c *web.Config) {
