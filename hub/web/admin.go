@@ -19,6 +19,7 @@ type tokensData struct {
 	NewToken  string
 	NewEntity string
 	Validity  time.Duration
+	Uses      int    // hosts NewToken enrols
 	Install   string // the vigie install command for NewToken
 	Derived   bool   // the hub's address in Install was taken from the request
 	Err       string
@@ -78,7 +79,7 @@ func (s *Server) tokenCreate(q *req) {
 		fp = "<EMPREINTE>"
 	}
 	hub := app.PublicURL(s.cfg.PublicURL, q.R.Host, "")
-	s.tokenList(q, tokensData{NewToken: tok, NewEntity: entity, Validity: validity, Install: app.InstallCommand(hub, tok, fp), Derived: s.cfg.PublicURL == ""}, http.StatusCreated)
+	s.tokenList(q, tokensData{NewToken: tok, NewEntity: entity, Validity: validity, Uses: uses, Install: app.InstallCommand(hub, tok, fp), Derived: s.cfg.PublicURL == ""}, http.StatusCreated)
 }
 
 // ---- users ----
