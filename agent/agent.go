@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -103,6 +104,28 @@ func New(cfg *Config, opt Options) (*Agent, error) {
 	}, nil
 }
 
+// followKey loads the key on disk when the state names another agent than
+// the key in memory: `vigie enroll` made a new key (after a revocation)
+// while this process ran. A key on disk that does not match is left alone.
+func (a *Agent) followKey(st *State) {
+	if st.AgentID == "" || st.AgentID == a.AgentID() {
+		return
+	}
+	data, err := os.ReadFile(filepath.Join(a.cfg.StateDir, KeyFile))
+	if err != nil {
+		a.log.Error("nouvelle clé de l'agent illisible", "err", err)
+		return
+	}
+	k, err := protocol.ParsePrivateKey(data)
+	if err != nil || protocol.KeyID(k.Public().(ed25519.PublicKey)) != st.AgentID {
+		a.log.Error("la clé de l'agent ne correspond pas à l'identifiant inscrit : réinscrivez l'agent (vigie enroll)", "agent", st.AgentID, "err", err)
+		return
+	}
+	a.key = k
+	a.spool.SetKey(k.Public().(ed25519.PublicKey))
+	a.log.Info("nouvelle clé de l'agent prise en compte", "agent", st.AgentID)
+}
+
 // AgentID is the agent's ID (derived from its key).
 func (a *Agent) AgentID() string { return protocol.KeyID(a.key.Public().(ed25519.PublicKey)) }
 
@@ -129,6 +152,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 	if err != nil {
 		return nil, err
 	}
+	a.followKey(st)
 	seq, err := NextSequence(a.cfg.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("numéro de séquence : %w", err)
@@ -251,6 +275,19 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 		res.Err = err
 		return res
 	}
+	a.followKey(st)
+	revoked := false
+	defer func() {
+		if revoked {
+			// Protocol v2: a revoked key stays revoked. What it signed is
+			// not sent again (the key may be stolen): quarantined, and the
+			// next enrolment makes a new key.
+			n := a.spool.QuarantineAll("clé de l'agent révoquée par le hub")
+			n += len(a.pending)
+			a.pending = nil
+			a.log.Warn("bilans signés par la clé révoquée mis en quarantaine", "count", n)
+		}
+	}()
 	defer func() {
 		files, _, _ := a.spool.Stats()
 		res.Remaining = files + len(a.pending)
@@ -274,6 +311,9 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 			s.LastUploadResult = summarise(res)
 			if res.Blocked != "" && st.Enrolled() {
 				s.Blocked = res.Blocked
+			}
+			if revoked {
+				s.KeyRevoked = true
 			}
 			return nil
 		})
@@ -320,7 +360,13 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 		case Blocked:
 			res.Blocked = err.Error()
 			res.Err = err
-			a.log.Error("le hub refuse cet agent (inconnu ou révoqué) : envois suspendus, bilans conservés ; réinscrivez l'agent avec vigie enroll", "err", err)
+			if errors.Is(err, protocol.ErrAgentRevoked) {
+				revoked = true
+				a.log.Error("le hub a révoqué la clé de cet agent : envois suspendus ; les bilans en attente, signés par une clé peut-être volée, sont mis en quarantaine ; "+
+					"vigie enroll créera une nouvelle clé", "err", err)
+				return true, false
+			}
+			a.log.Error("le hub refuse cet agent (inconnu) : envois suspendus, bilans conservés ; réinscrivez l'agent avec vigie enroll", "err", err)
 			return true, false
 		}
 		res.Err = err

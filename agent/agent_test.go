@@ -177,25 +177,44 @@ func TestRejectedQuarantinedBlockedKept(t *testing.T) {
 	hub.mu.Lock()
 	hub.revoked[a.AgentID()] = true
 	hub.mu.Unlock()
+	old := a.AgentID()
 	a.Cycle(context.Background())
 	r := a.Flush(context.Background())
-	if files, _, _ := a.Spool().Stats(); files != 1 || r.Blocked == "" {
-		t.Fatalf("revoked: %d files, result %+v", files, r)
+	// Protocol v2: what the revoked key signed is quarantined, not kept.
+	if files, _, q := a.Spool().Stats(); files != 0 || q != 2 || r.Blocked == "" {
+		t.Fatalf("revoked: %d files, %d quarantined, result %+v", files, q, r)
 	}
 	st, _ := LoadState(cfg.StateDir)
-	if !strings.Contains(st.Blocked, "agent_revoked") {
-		t.Errorf("state.Blocked = %q", st.Blocked)
+	if !strings.Contains(st.Blocked, "agent_revoked") || !st.KeyRevoked {
+		t.Errorf("state.Blocked = %q, KeyRevoked %v", st.Blocked, st.KeyRevoked)
 	}
-	// Re-enrolment clears the block; the kept file is delivered.
+	// The next enrolment makes a new key (the same token would do: the
+	// hub refuses the revoked key without consuming it); the running
+	// agent signs with it from its next scan; the old key is kept aside.
 	hub.mu.Lock()
-	hub.revoked[a.AgentID()] = false
+	hub.tokens["NEW-TOKEN"] = "valid"
 	hub.mu.Unlock()
-	if _, err := Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: hub.SPKI(), StateDir: cfg.StateDir}); err != nil {
+	e, err := Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "NEW-TOKEN", Fingerprint: hub.SPKI(), StateDir: cfg.StateDir})
+	if err != nil {
 		t.Fatal(err)
 	}
+	if e.AgentID == old || !e.KeyCreated {
+		t.Errorf("enrolment after revocation kept the key: %+v", e)
+	}
+	if m, _ := filepath.Glob(filepath.Join(cfg.StateDir, KeyFile+".revoked-*")); len(m) != 1 {
+		t.Errorf("revoked key not kept aside: %v", m)
+	}
+	if st, _ := LoadState(cfg.StateDir); st.KeyRevoked || st.Blocked != "" || st.AgentID != e.AgentID {
+		t.Errorf("state after the new enrolment: %+v", st)
+	}
+	a.Cycle(context.Background())
 	drain(t, a)
-	if diff := cmp.Diff([]uint64{1, 2}, hub.storedSeqs()); diff != "" {
-		t.Errorf("stored (-want +got):\n%s", diff)
+	hub.mu.Lock()
+	last := hub.stored[len(hub.stored)-1]
+	n := len(hub.stored)
+	hub.mu.Unlock()
+	if n != 2 || last.AgentID != e.AgentID || a.AgentID() != e.AgentID {
+		t.Errorf("%d stored, last by %s, agent now %s; want 2, the last by the new key %s", n, last.AgentID, a.AgentID(), e.AgentID)
 	}
 }
 

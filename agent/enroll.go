@@ -257,6 +257,12 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		o.StateDir = DefaultStateDir()
 	}
 	keyPath := filepath.Join(o.StateDir, KeyFile)
+	if prev, err := LoadState(o.StateDir); err == nil && prev.KeyRevoked {
+		// The hub revoked this key, for good (protocol v2): a new one.
+		if err := retireKey(keyPath, now()); err != nil {
+			return nil, err
+		}
+	}
 	key, created, err := keystore.LoadOrCreateKey(keyPath)
 	if err != nil {
 		return nil, fmt.Errorf("clé de l'agent : %w", err)
@@ -274,9 +280,12 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, err
 	}
 	defer client.CloseIdleConnections()
-	body, _ := json.Marshal(protocol.EnrollRequest{
-		Token: token, PublicKey: protocol.EncodePublicKey(pub), Host: o.Host, AgentVersion: Version,
-	})
+	// Protocol v2: the request is signed by the key it enrols, proving the
+	// agent holds it.
+	body, err := protocol.SignEnroll(protocol.EnrollRequest{Token: token, Host: o.Host, AgentVersion: Version}, key)
+	if err != nil {
+		return nil, err
+	}
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = 60 * time.Second
@@ -295,7 +304,13 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("inscription refusée : %w", readHubError(resp, now()))
+		he := readHubError(resp, now())
+		if errors.Is(he, protocol.ErrAgentRevoked) {
+			UpdateState(o.StateDir, func(s *State) error { s.KeyRevoked = true; return nil })
+			return nil, fmt.Errorf("inscription refusée : la clé de cet agent a été révoquée par le hub et le reste ; "+
+				"relancez vigie enroll (le même jeton convient) : une nouvelle clé sera créée : %w", he)
+		}
+		return nil, fmt.Errorf("inscription refusée : %w", he)
 	}
 	var reply protocol.EnrollResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, protocol.MaxEnrollSize)).Decode(&reply); err != nil {
@@ -313,12 +328,26 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	if _, err := UpdateState(o.StateDir, func(s *State) error {
 		s.AgentID, s.Entity, s.Sector = reply.AgentID, protocol.Clip(reply.Entity, protocol.MaxLabel), protocol.Clip(reply.Sector, 32)
 		s.HubURL, s.HubSPKI, s.EnrolledAt = strings.TrimSuffix(o.HubURL, "/"), got, now().UTC()
-		s.Blocked = ""
+		s.Blocked, s.KeyRevoked = "", false
 		return nil
 	}); err != nil {
 		return nil, err
 	}
 	return &Enrolment{AgentID: reply.AgentID, Entity: reply.Entity, Sector: reply.Sector, HubSPKI: got, KeyPath: keyPath, KeyCreated: created}, nil
+}
+
+// retireKey moves a revoked key aside (agent.key.revoked-<time>, kept for
+// an investigation, still 0600) so that a new one is made.
+func retireKey(keyPath string, at time.Time) error {
+	if _, err := os.Stat(keyPath); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	dst := fmt.Sprintf("%s.revoked-%d", keyPath, at.Unix())
+	if err := os.Rename(keyPath, dst); err != nil {
+		return fmt.Errorf("mise à l'écart de la clé révoquée %s : %w", keyPath, err)
+	}
+	os.Remove(keystore.PublicKeyPath(keyPath))
+	return nil
 }
 
 // explainTLS turns a certificate failure into advice.

@@ -129,3 +129,35 @@ func TestCorruptStateIsAClearError(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestEnrollRevokedKeyMakesANewOne (protocol v2): the hub refuses a
+// revoked key's enrolment with agent_revoked, whatever the token; the
+// agent says so and makes a new key at its next enrolment, with the same
+// token (not consumed by the refusal).
+func TestEnrollRevokedKeyMakesANewOne(t *testing.T) {
+	t.Parallel()
+	hub := newTestHub(t, nil)
+	dir := t.TempDir()
+	e1, err := Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "GOOD-TOKEN", Fingerprint: hub.SPKI(), StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.mu.Lock()
+	hub.revoked[e1.AgentID] = true
+	hub.tokens["SECOND"] = "valid"
+	hub.mu.Unlock()
+	_, err = Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "SECOND", Fingerprint: hub.SPKI(), StateDir: dir})
+	if !errors.Is(err, protocol.ErrAgentRevoked) || !strings.Contains(err.Error(), "nouvelle clé") {
+		t.Fatalf("enrolment of a revoked key: %v", err)
+	}
+	if st, _ := LoadState(dir); !st.KeyRevoked {
+		t.Error("state does not remember the revoked key")
+	}
+	e2, err := Enroll(context.Background(), EnrollOptions{HubURL: hub.URL(), Token: "SECOND", Fingerprint: hub.SPKI(), StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.AgentID == e1.AgentID || !e2.KeyCreated {
+		t.Errorf("second enrolment: %+v, first %+v", e2, e1)
+	}
+}

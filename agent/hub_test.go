@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log"
@@ -105,17 +104,10 @@ func hubErr(w http.ResponseWriter, code int, c, msg string) {
 }
 
 func (h *testHub) enroll(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Token     string `json:"token"`
-		PublicKey string `json:"public_key"`
-	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, protocol.MaxEnrollSize)).Decode(&req); err != nil {
-		hubErr(w, 400, "malformed_request", "requête illisible")
-		return
-	}
-	pub, err := base64.StdEncoding.DecodeString(req.PublicKey)
-	if err != nil || len(pub) != ed25519.PublicKeySize {
-		hubErr(w, 400, "malformed_request", "clé publique invalide")
+	data, _ := io.ReadAll(io.LimitReader(r.Body, protocol.MaxEnrollSize+1))
+	req, pub, err := protocol.VerifyEnroll(data)
+	if err != nil {
+		hubErr(w, 400, "malformed_request", "demande d'enrôlement non signée ou illisible : "+err.Error())
 		return
 	}
 	h.mu.Lock()
@@ -131,8 +123,13 @@ func (h *testHub) enroll(w http.ResponseWriter, r *http.Request) {
 		hubErr(w, 409, "token_used", "jeton déjà utilisé")
 		return
 	}
-	h.tokens[req.Token] = "used"
 	id := protocol.KeyID(pub)
+	if h.revoked[id] {
+		// Protocol v2: a revoked key stays revoked, whatever the token.
+		hubErr(w, 403, "agent_revoked", "clé révoquée")
+		return
+	}
+	h.tokens[req.Token] = "used"
 	h.agents[id] = pub
 	spki := h.SPKI()
 	if h.lieSPKI {

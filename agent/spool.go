@@ -217,6 +217,28 @@ func (s *Spool) check(data []byte) error {
 	return err
 }
 
+// QuarantineAll moves every queued file to quarantine (the hub revoked the
+// key that signed them) and returns how many it moved.
+func (s *Spool) QuarantineAll(reason string) int {
+	items, err := s.List()
+	if err != nil {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range items {
+		s.quarantine(it.Name, reason)
+	}
+	return len(items)
+}
+
+// SetKey changes the key files must verify with (after a new key).
+func (s *Spool) SetKey(pub ed25519.PublicKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pub = pub
+}
+
 // Delete removes a delivered file.
 func (s *Spool) Delete(it Item) error {
 	s.mu.Lock()

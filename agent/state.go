@@ -49,6 +49,10 @@ type State struct {
 	// The software inventory is sent in full only when the hub may not
 	// have it (agent/inventory.go).
 	Inventory InventoryState `json:"inventory,omitzero"`
+	// KeyRevoked is set when the hub answered agent_revoked: the key may be
+	// stolen and stays revoked (protocol v2), so the next `vigie enroll`
+	// makes a new one.
+	KeyRevoked bool `json:"key_revoked,omitempty"`
 }
 
 // InventoryState is what the agent knows of the inventory the hub holds.

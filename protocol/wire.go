@@ -88,6 +88,8 @@ const (
 	CodeBadSignature       = "bad_signature"
 	CodeReplayedSequence   = "replayed_sequence"
 	CodeRateLimited        = "rate_limited"
+	CodeTooManyUploads     = "too_many_uploads" // 429: uploads in flight for this agent or address (v2)
+	CodeUploadTooSlow      = "upload_too_slow"  // 408: body slower than 1 KiB/s after 10 s (v2)
 	CodeHubBusy            = "hub_busy"
 	CodeStorageUnavailable = "storage_unavailable"
 	CodeNotFound           = "not_found"
@@ -103,6 +105,7 @@ var (
 	ErrUnknownAgent  = errors.New("agent unknown to the hub")
 	ErrAgentRevoked  = errors.New("agent revoked by the hub")
 	ErrRateLimited   = errors.New("rate limited by the hub")
+	ErrTooMany       = errors.New("too many uploads in flight")
 	ErrHubBusy       = errors.New("hub busy")
 	ErrStorageFailed = errors.New("hub storage unavailable")
 )
@@ -110,7 +113,7 @@ var (
 var codeErrors = map[string]error{
 	CodeInvalidToken: ErrInvalidToken, CodeTokenExpired: ErrTokenExpired, CodeTokenUsed: ErrTokenUsed,
 	CodeKeyEnrolled: ErrKeyEnrolled, CodeUnknownAgent: ErrUnknownAgent, CodeAgentRevoked: ErrAgentRevoked,
-	CodeRateLimited: ErrRateLimited, CodeHubBusy: ErrHubBusy, CodeStorageUnavailable: ErrStorageFailed,
+	CodeRateLimited: ErrRateLimited, CodeTooManyUploads: ErrTooMany, CodeHubBusy: ErrHubBusy, CodeStorageUnavailable: ErrStorageFailed,
 }
 
 // ErrorForCode returns the sentinel error of a hub error code, or nil for a

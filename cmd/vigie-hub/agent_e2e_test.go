@@ -108,7 +108,8 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 		t.Errorf("sequences %d then %d: must increase", sent[0].Sequence, sent[1].Sequence)
 	}
 
-	// Revoked: the next scorecard stays in the spool, uploads stop, nothing is lost.
+	// Revoked (protocol v2): uploads stop, the scorecard signed by the
+	// revoked key is quarantined, and the next enrolment makes a new key.
 	if code, _, stderr = cli(t, "", "agent", "revoke", "--db", db, e.AgentID); code != 0 {
 		t.Fatalf("revoke: %d %s", code, stderr)
 	}
@@ -116,8 +117,9 @@ func TestRealAgentAgainstRealHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	as, _ := agent.ReadStatus(state)
-	if as.SpoolFiles != 1 || as.State.Blocked == "" {
-		t.Errorf("after revocation: %d spooled, blocked=%q; want the scorecard kept and uploads stopped", as.SpoolFiles, as.State.Blocked)
+	if as.SpoolFiles != 0 || as.Quarantined != 1 || as.State.Blocked == "" || !as.State.KeyRevoked {
+		t.Errorf("after revocation: %d spooled, %d quarantined, blocked=%q, key revoked %v; want the scorecard quarantined and uploads stopped",
+			as.SpoolFiles, as.Quarantined, as.State.Blocked, as.State.KeyRevoked)
 	}
 
 	// Another server (another key) at a pinned address is refused.

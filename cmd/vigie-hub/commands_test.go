@@ -94,7 +94,7 @@ func TestDatabaseMustExist(t *testing.T) {
 		if code, out, stderr := cli(t, "", "token", "create", "--db", dsn, "--entity", "CH de Morlaix", "--sector", "hospital"); code != 0 {
 			t.Errorf("token create after init: %d %q %q", code, out, stderr)
 		}
-		if code, out, _ := cli(t, "", "export", "--db", dsn); code != 0 || !strings.Contains(out, "entity,sector,") {
+		if code, out, _ := cli(t, "", "export", "--db", dsn); code != 0 || !strings.Contains(out, `"entity","sector",`) {
 			t.Errorf("export after init: %d %q", code, out)
 		}
 	})
@@ -103,12 +103,14 @@ func TestDatabaseMustExist(t *testing.T) {
 // hubCommands are every command, with the options each must document.
 var hubCommands = map[string][]string{
 	"init":              {"db"},
-	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san"},
-	"token create":      {"db", "entity", "sector", "expires", "public-url", "cert", "data-dir"},
+	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute"},
+	"token create":      {"db", "entity", "sector", "expires", "uses", "public-url", "cert", "data-dir"},
 	"entity list":       {"db"},
 	"entity set-sector": {"db", "entity", "sector"},
 	"user add":          {"db", "email", "role"},
 	"agent revoke":      {"db"},
+	"agent reinstate":   {"db"},
+	"agent link":        {"db"},
 	"export":            {"db", "format", "sector", "lang", "out"},
 	"backup":            {"db", "out"},
 }

@@ -3,10 +3,12 @@
 //
 //	vigie-hub init [--db PATH|postgres://...]
 //	vigie-hub serve [--listen :8443] [--db ...] [--cert F --key F] [--public-url URL]
-//	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h]
+//	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h] [--uses N]
 //	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
+//	vigie-hub agent reinstate AGENT_ID
+//	vigie-hub agent link OLD_ID NEW_ID
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
 //
@@ -57,11 +59,13 @@ const usage = `vigie-hub — hub régional Vigie
 Utilisation :
   vigie-hub init   [--db CHEMIN|postgres://...]   (crée la base SQLite ou met à jour la base PostgreSQL)
   vigie-hub serve  [--listen :8443] [--db ...] [--public-url URL] [--cert FICHIER --key FICHIER] [--data-dir DOSSIER] ...
-  vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h]
+  vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h] [--uses N]   (N postes par jeton, défaut 1)
   vigie-hub entity list
   vigie-hub entity set-sector --entity "Mairie de X" --sector port
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
   vigie-hub agent revoke ID_AGENT
+  vigie-hub agent reinstate ID_AGENT   (annule une révocation faite par erreur)
+  vigie-hub agent link ANCIEN_ID NOUVEL_ID   (la nouvelle clé d'un agent révoqué reprend son historique)
   vigie-hub export [--format csv|json] [--sector SECTEUR] [--lang fr|en] [--out FICHIER]
   vigie-hub backup --out FICHIER   (copie cohérente de la base SQLite, hub en marche)
   vigie-hub version
@@ -193,8 +197,15 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return userAdd(ctx, args[2:], stdin, stdout, stderr)
 	case "agent":
-		if _, err := sub("revoke"); err != nil {
+		verb, err := sub("revoke", "reinstate", "link")
+		if err != nil {
 			return err
+		}
+		switch verb {
+		case "reinstate":
+			return agentReinstate(ctx, args[2:], stdout)
+		case "link":
+			return agentLink(ctx, args[2:], stdout)
 		}
 		return agentRevoke(ctx, args[2:], stdout)
 	case "export":
@@ -314,18 +325,22 @@ func createStore(ctx context.Context, dsn string) (store.Store, error) {
 }
 
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [options]",
-		"Crée un jeton d'enrôlement à usage unique pour une entité (créée si elle est nouvelle) et affiche\n"+
+	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [--uses N] [options]",
+		"Crée un jeton d'enrôlement (à usage unique, ou pour N postes avec --uses) pour une entité (créée si elle est nouvelle) et affiche\n"+
 			"la commande d'installation à transmettre à son informaticien. Un jeton ne change jamais une entité\n"+
 			"existante : son nom doit être écrit exactement, et son secteur changé par « entity set-sector ».")
 	entity := c.fs.String("entity", "", "`NOM` de l'entité, par exemple \"Mairie de Plouguerneau\" (obligatoire)")
 	sector := c.fs.String("sector", "", "`SECTEUR` de l'entité : commune, hospital, port ou other (obligatoire)")
 	expires := c.fs.Duration("expires", 72*time.Hour, "`DURÉE` de validité du jeton, de 1s à 720h (30 jours), par exemple 72h")
+	uses := c.fs.Int("uses", 1, "nombre de postes (`N`) que le jeton peut enrôler, de 1 à 10000 : un parc entier (chaque usage au journal d'audit)")
 	publicURL := c.fs.String("public-url", "", "`URL` publique du hub pour les agents (défaut : https://<nom de cette machine>:8443)")
 	certFile := c.fs.String("cert", "", "certificat TLS du hub (`FICHIER` PEM) dont l'empreinte est donnée (défaut : hub.crt du dossier des données)")
 	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données du hub (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	if *uses < 1 || *uses > app.MaxTokenUses {
+		return c.usageErr("--uses doit être entre 1 et %d", app.MaxTokenUses)
 	}
 	name := strings.TrimSpace(*entity)
 	if name == "" {
@@ -345,7 +360,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := app.New(app.Config{Store: st}).CreateToken(ctx, name, *sector, *expires, "cli")
+	tok, err := app.New(app.Config{Store: st}).CreateFleetToken(ctx, name, *sector, *expires, *uses, "cli")
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		return errors.New(conflict.Message("fr"))
@@ -362,7 +377,11 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	host, _ := os.Hostname()
 	hubURL := app.PublicURL(*publicURL, host, ":8443")
 	fp, fpErr := certSPKI(*certFile)
-	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, une seule fois) :\n\n    %s\n\n", name, app.DurationWords(*expires, "fr"), tok)
+	times := "une seule fois"
+	if *uses > 1 {
+		times = fmt.Sprintf("pour %d postes", *uses)
+	}
+	fmt.Fprintf(stdout, "Jeton d'enrôlement pour %q (valable %s, %s) :\n\n    %s\n\n", name, app.DurationWords(*expires, "fr"), times, tok)
 	if fpErr != nil {
 		fmt.Fprintf(stdout, "Empreinte du hub inconnue (%v) : remplacez <EMPREINTE> par celle qu'affiche « vigie-hub serve », ou indiquez --cert.\n", fpErr)
 		fp = "<EMPREINTE>"
@@ -554,8 +573,10 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 
 func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 	c := newCommand("agent revoke [--db ...] ID_AGENT",
-		"Révoque un agent : le hub refuse désormais ses bilans (403) ; ceux déjà reçus restent. Un nouveau jeton\n"+
-			"permet de le réenrôler. L'identifiant figure sur la page du poste et dans « Agents et révocation ».")
+		"Révoque un agent : le hub refuse désormais ses bilans et ses enrôlements (403), même avec un nouveau jeton ;\n"+
+			"ceux déjà reçus restent. L'agent crée une nouvelle clé à son prochain vigie enroll ; agent link lui rend\n"+
+			"son historique, agent reinstate annule une révocation faite par erreur. L'identifiant figure sur la page\n"+
+			"du poste et dans « Agents et révocation ».")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -574,7 +595,59 @@ func agentRevoke(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "Agent %s révoqué : ses bilans sont désormais refusés (403). Un nouveau jeton permet de le réenrôler.\n", id)
+	fmt.Fprintf(stdout, "Agent %s révoqué : ses bilans et ses enrôlements sont désormais refusés (403). "+
+		"À son prochain vigie enroll, l'agent crée une nouvelle clé ; vigie-hub agent link %s NOUVEL_ID lui rend cet historique.\n", id, id)
+	return nil
+}
+
+func agentReinstate(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("agent reinstate [--db ...] ID_AGENT",
+		"Annule une révocation faite par erreur : la clé de l'agent est de nouveau acceptée (inscrit au journal d'audit).")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 1 {
+		return c.usageErr("attendu : vigie-hub agent reinstate ID_AGENT")
+	}
+	id := c.fs.Arg(0)
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := app.New(app.Config{Store: st}).ReinstateAgent(ctx, id, "cli"); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("agent %s inconnu de ce hub", id)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "Révocation de l'agent %s annulée : ses bilans sont de nouveau acceptés.\n", id)
+	return nil
+}
+
+func agentLink(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("agent link [--db ...] ANCIEN_ID NOUVEL_ID",
+		"La nouvelle clé d'un agent révoqué (créée à son vigie enroll suivant) reprend l'historique de l'ancienne :\n"+
+			"même entité, ancien agent révoqué, nouveau non révoqué (inscrit au journal d'audit).")
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 2 {
+		return c.usageErr("attendu : vigie-hub agent link ANCIEN_ID NOUVEL_ID")
+	}
+	oldID, newID := c.fs.Arg(0), c.fs.Arg(1)
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := app.New(app.Config{Store: st}).LinkAgent(ctx, oldID, newID, "cli"); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%v : agent inconnu de ce hub", err)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "L'agent %s reprend l'historique de %s.\n", newID, oldID)
 	return nil
 }
 
@@ -614,11 +687,16 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	w := stdout
 	if *out != "" {
-		file, err := os.Create(filepath.Clean(*out))
+		// 0600: the export names every host of the region and its
+		// weaknesses. A file that exists is narrowed before it is written.
+		file, err := os.OpenFile(filepath.Clean(*out), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return fmt.Errorf("création de %s : %w", *out, err)
 		}
 		defer file.Close()
+		if err := file.Chmod(0o600); err != nil {
+			return fmt.Errorf("droits de %s : %w", *out, err)
+		}
 		w = file
 	}
 	if *format == "json" {

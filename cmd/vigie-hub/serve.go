@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,10 +47,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	silent := c.fs.Int("silent-days", 30, "une entité sans bilan depuis plus de `N` jours est signalée silencieuse")
 	minAgg := c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
 	perHour := c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
+	pwChecks := c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
+	enrollPerMin := c.fs.Int("enroll-per-minute", 60, "tentatives d'enrôlement acceptées par adresse et par minute (`N`) : un parc derrière un NAT s'enrôle d'un coup")
+	public := c.fs.String("public-url", "", "adresse publique du hub pour les agents (`URL` https://hub.region.example) : dans la commande d'installation donnée avec chaque jeton ; sans elle, déduite de --listen et --san, avec un avertissement")
 	var sans stringList
 	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	if err := c.parse(args); err != nil {
 		return err
+	}
+	pubURL, derived, err := publicURL(*public, *listen, sans)
+	if err != nil {
+		return c.usageErr("%s", err)
+	}
+	if *enrollPerMin < 1 {
+		return c.usageErr("--enroll-per-minute doit valoir au moins 1")
+	}
+	if *pwChecks < 1 {
+		return c.usageErr("--max-password-checks doit valoir au moins 1")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErr("--cert et --key vont ensemble")
@@ -64,9 +78,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		*dataDir = defaultDataDir(*db)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	configuredURL := pubURL // the tokens page takes a derived address from the request instead
+	if derived {
+		configuredURL = ""
+		log.Warn("--public-url absent : l'adresse donnée aux agents est déduite de --listen et --san ; indiquez l'adresse publique du hub (--public-url https://hub.region.example)",
+			"public_url", pubURL)
+	}
 
 	var cert tls.Certificate
-	var err error
 	if *certFile != "" {
 		cert, err = tls.LoadX509KeyPair(*certFile, *keyFile)
 		if err != nil {
@@ -87,8 +106,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("certificat illisible : %w", err)
 	}
 	spki := SPKI(leaf)
-	host, _ := os.Hostname()
-	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    %s\n", spki, app.InstallCommand(app.PublicURL("", host, *listen), "<JETON>", spki))
+	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    %s\n", spki, app.InstallCommand(pubURL, "<JETON>", spki))
 
 	st, err := createStore(ctx, *db)
 	if err != nil {
@@ -99,13 +117,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg, SPKI: spki})
+	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
+		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki})
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
-	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour}).Register(mux)
+	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin}).Register(mux)
 	ui.Register(mux)
 
 	ln, err := net.Listen("tcp", *listen)
@@ -149,6 +168,39 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// publicURL is the address agents use: --public-url when given (https, a
+// host, nothing after it but "/"), else derived (derived true) from the
+// first --san or the machine's name, and --listen's port.
+func publicURL(flagValue, listen string, sans []string) (u string, derived bool, err error) {
+	if flagValue != "" {
+		p, err := url.Parse(flagValue)
+		if err != nil || p.Scheme != "https" || p.Host == "" || p.User != nil || (p.Path != "" && p.Path != "/") || p.RawQuery != "" || p.Fragment != "" {
+			return "", false, fmt.Errorf("--public-url %q : attendu https://nom-du-hub[:port], sans chemin", flagValue)
+		}
+		return "https://" + p.Host, false, nil
+	}
+	host := ""
+	if len(sans) > 0 {
+		host = sans[0]
+	} else if h, err := os.Hostname(); err == nil && h != "" {
+		host = h
+	} else {
+		host = "localhost"
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 address
+	}
+	return "https://" + host + portOf(listen), true, nil
+}
+
+func portOf(listen string) string {
+	_, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "443" {
+		return ""
+	}
+	return ":" + port
 }
 
 // SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what

@@ -7,12 +7,14 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"mime"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,7 +39,8 @@ type Config struct {
 	// negative: unlimited).
 	UploadsPerHour int
 	// EnrollsPerMinute is the per-IP limit on enrolment attempts (default
-	// 10, burst 20; negative: unlimited). It slows token guessing.
+	// 60, as bursts; negative: unlimited). It slows token guessing (100
+	// bits) while a fleet behind one NAT enrols at once.
 	EnrollsPerMinute int
 	// MaxConcurrentUploads bounds the uploads read and verified at once
 	// (default 128; negative: unbounded), and with them the memory they
@@ -46,8 +49,20 @@ type Config struct {
 	// which agents honour.
 	MaxConcurrentUploads int
 	UploadWait           time.Duration
-	Now                  func() time.Time
-	Logger               *slog.Logger
+	// MaxUploadsPerAgent and MaxUploadsPerAddress bound the uploads in
+	// flight naming one agent ID (default 2) and from one source address
+	// (default 32); beyond, 429 too_many_uploads with Retry-After. Agent
+	// IDs are not secret: without them, slow uploads naming a real agent
+	// would hold its slots (negative: unbounded).
+	MaxUploadsPerAgent   int
+	MaxUploadsPerAddress int
+	// A body must arrive at MinUploadRate bytes a second (default 1 KiB/s)
+	// once UploadGrace (default 10 s) has passed, or the upload ends with
+	// 408 upload_too_slow and frees its slot.
+	UploadGrace   time.Duration
+	MinUploadRate int
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // Server serves the API.
@@ -58,6 +73,44 @@ type Server struct {
 	log     *slog.Logger
 	agents  sync.Map      // agent ID -> cachedAgent
 	slots   chan struct{} // uploads in progress (MaxConcurrentUploads); nil: unbounded
+	byAgent inflight      // uploads in flight per claimed agent ID
+	byAddr  inflight      // uploads in flight per source address
+}
+
+// inflight counts requests in progress per key; a key leaves the map when
+// its count drops to zero, so the map is bounded by the requests open.
+type inflight struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more request for key unless max are already in
+// progress (max < 0: unbounded).
+func (f *inflight) take(key string, max int) bool {
+	if max < 0 {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	if f.n[key] >= max {
+		return false
+	}
+	f.n[key]++
+	return true
+}
+
+func (f *inflight) done(key string, max int) {
+	if max < 0 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[key]--; f.n[key] <= 0 {
+		delete(f.n, key)
+	}
 }
 
 // agentTTL bounds how long a cached agent row is trusted for the early
@@ -107,13 +160,25 @@ func New(cfg Config) *Server {
 		cfg.UploadsPerHour = 60
 	}
 	if cfg.EnrollsPerMinute == 0 {
-		cfg.EnrollsPerMinute = 10
+		cfg.EnrollsPerMinute = 60
 	}
 	if cfg.MaxConcurrentUploads == 0 {
 		cfg.MaxConcurrentUploads = 128
 	}
 	if cfg.UploadWait <= 0 {
 		cfg.UploadWait = 10 * time.Second
+	}
+	if cfg.MaxUploadsPerAgent == 0 {
+		cfg.MaxUploadsPerAgent = 2
+	}
+	if cfg.MaxUploadsPerAddress == 0 {
+		cfg.MaxUploadsPerAddress = 32
+	}
+	if cfg.UploadGrace <= 0 {
+		cfg.UploadGrace = 10 * time.Second
+	}
+	if cfg.MinUploadRate <= 0 {
+		cfg.MinUploadRate = 1 << 10
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.MaxConcurrentUploads > 0 {
@@ -123,7 +188,7 @@ func New(cfg Config) *Server {
 		s.uploads = ratelimit.New(cfg.UploadsPerHour, time.Hour, cfg.UploadsPerHour, cfg.Now)
 	}
 	if cfg.EnrollsPerMinute > 0 {
-		s.enrolls = ratelimit.New(cfg.EnrollsPerMinute, time.Minute, 2*cfg.EnrollsPerMinute, cfg.Now)
+		s.enrolls = ratelimit.New(cfg.EnrollsPerMinute, time.Minute, cfg.EnrollsPerMinute, cfg.Now)
 	}
 	return s
 }
@@ -178,6 +243,43 @@ func tooLarge(w http.ResponseWriter, limit int) {
 		"Request too large (limit "+strconv.Itoa(limit)+" bytes).")
 }
 
+// minRateBody makes reading a body fail once it arrives slower than rate
+// bytes a second after grace: before each read, the connection's read
+// deadline is set to the moment the bytes received so far stop being
+// enough. Where deadlines are not supported (a test's recorder), it
+// only reads.
+type minRateBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	start    time.Time
+	grace    time.Duration
+	rate     int
+	received int64
+	late     bool // a read hit the deadline
+	off      bool
+}
+
+func (b *minRateBody) Read(p []byte) (int, error) {
+	if !b.off {
+		due := b.start.Add(b.grace + time.Duration(b.received)*time.Second/time.Duration(b.rate))
+		if err := b.rc.SetReadDeadline(due); err != nil {
+			b.off = true
+		}
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.received += int64(n)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		b.late = true
+	}
+	return n, err
+}
+
+func (b *minRateBody) finish() {
+	if !b.off {
+		b.rc.SetReadDeadline(time.Time{})
+	}
+}
+
 // readBody reads at most limit bytes; ok is false when it already answered.
 func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) {
 	if r.ContentLength > int64(limit) {
@@ -199,6 +301,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, bool) 
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			tooLarge(w, limit)
+		} else if b, ok := r.Body.(*minRateBody); ok && b.late {
+			writeError(w, http.StatusRequestTimeout, protocol.CodeUploadTooSlow,
+				"Envoi trop lent : le bilan doit arriver à 1 Kio/s au moins passées les 10 premières secondes.",
+				"Upload too slow: the scorecard must arrive at 1 KiB/s at least after the first 10 seconds.")
 		} else {
 			writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Requête illisible.", "Unreadable request.")
 		}
@@ -248,16 +354,19 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req protocol.EnrollRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "Demande d'enrôlement illisible (JSON attendu).", "Unreadable enrolment request (JSON expected).")
+	// Protocol v2: the request is a DSSE envelope signed by the key it
+	// enrols (proof of possession).
+	req, pub, err := protocol.VerifyEnroll(body)
+	switch {
+	case errors.Is(err, protocol.ErrPayloadType), errors.Is(err, protocol.ErrUnknownKey), errors.Is(err, protocol.ErrBadSignature):
+		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature,
+			"Demande d'enrôlement non signée par la clé qu'elle présente : l'agent doit prouver qu'il détient sa clé privée.",
+			"Enrolment request not signed by the key it presents: the agent must prove it holds its private key.")
 		return
-	}
-	pub, err := protocol.DecodePublicKey(req.PublicKey)
-	if err != nil {
+	case err != nil:
 		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest,
-			"Clé publique invalide : 32 octets Ed25519 encodés en base64 attendus.",
-			"Invalid public key: 32 Ed25519 bytes in base64 expected.")
+			"Demande d'enrôlement illisible : enveloppe DSSE signée attendue (protocole v2), avec une clé publique Ed25519 de 32 octets en base64.",
+			"Unreadable enrolment request: a signed DSSE envelope expected (protocol v2), with a 32-byte Ed25519 public key in base64.")
 		return
 	}
 	if strings.TrimSpace(req.Token) == "" {
@@ -270,7 +379,8 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		PlatformVersion: protocol.Clip(h.PlatformVersion, protocol.MaxLabel), AgentVersion: protocol.Clip(req.AgentVersion, protocol.MaxLabel)}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	a, err := s.cfg.Store.Enroll(ctx, app.HashToken(req.Token), agent, s.cfg.Now())
+	tokenHash := app.HashToken(req.Token)
+	a, err := s.cfg.Store.Enroll(ctx, tokenHash, agent, s.cfg.Now())
 	switch {
 	case errors.Is(err, store.ErrTokenUnknown):
 		writeError(w, http.StatusUnauthorized, protocol.CodeInvalidToken, "Jeton d'enrôlement inconnu : vérifiez sa saisie ou demandez-en un nouveau.", "Unknown enrolment token: check it or ask for a new one.")
@@ -278,6 +388,10 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusGone, protocol.CodeTokenExpired, "Ce jeton d'enrôlement a expiré : demandez-en un nouveau à votre hub.", "This enrolment token has expired: ask your hub for a new one.")
 	case errors.Is(err, store.ErrTokenUsed):
 		writeError(w, http.StatusConflict, protocol.CodeTokenUsed, "Ce jeton d'enrôlement a déjà servi : il n'est valable qu'une fois.", "This enrolment token was already used: it is valid once.")
+	case errors.Is(err, store.ErrRevoked):
+		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked,
+			"Cette clé d'agent a été révoquée et le reste : relancez vigie enroll, qui créera une nouvelle clé.",
+			"This agent key was revoked and stays revoked: run vigie enroll again, which makes a new key.")
 	case errors.Is(err, store.ErrKeyEnrolled):
 		writeError(w, http.StatusConflict, protocol.CodeKeyEnrolled, "Cet agent est déjà enrôlé pour une autre entité : il ne peut pas en changer.", "This agent is already enrolled for another entity: it cannot move.")
 	case err != nil:
@@ -285,7 +399,13 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 		storageUnavailable(w)
 	default:
 		s.log.Info("agent enrolled", "agent", a.ID, "entity", a.Entity, "host", a.Hostname)
-		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname})
+		// Each use of a token is audited, with its rank: a fleet token's
+		// 30 enrolments are 30 rows.
+		use := ""
+		if n, of, err := s.cfg.Store.TokenUse(ctx, tokenHash, a.ID); err == nil {
+			use = fmt.Sprintf(" ; jeton %s, utilisation %d/%d", app.TokenRef(tokenHash), n, of)
+		}
+		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname + use})
 		writeJSON(w, http.StatusCreated, protocol.EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
 	}
 }
@@ -320,6 +440,20 @@ func (s *Server) takeSlot(w http.ResponseWriter, ctx context.Context) bool {
 	return false
 }
 
+func (s *Server) tooManyUploads(w http.ResponseWriter, by, key string) {
+	s.log.Warn("ingest: too many uploads in flight", "by", by, "key", key)
+	w.Header().Set("Retry-After", "60")
+	writeError(w, http.StatusTooManyRequests, protocol.CodeTooManyUploads,
+		"Trop d'envois en cours pour cet agent ou depuis cette adresse : réessayez dans une minute (l'agent le fait seul).",
+		"Too many uploads in flight for this agent or from this address: retry in a minute (the agent does so by itself).")
+}
+
+func revokedAgent(w http.ResponseWriter) {
+	writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked,
+		"Cet agent a été révoqué : ses bilans sont refusés. Relancez vigie enroll, qui créera une nouvelle clé.",
+		"This agent was revoked: its scorecards are refused. Run vigie enroll again, which makes a new key.")
+}
+
 func (s *Server) releaseSlot() {
 	if s.slots != nil {
 		<-s.slots
@@ -339,6 +473,17 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
 		return
 	}
+	ip := clientIP(r)
+	if !s.byAddr.take(ip, s.cfg.MaxUploadsPerAddress) {
+		s.tooManyUploads(w, "address", ip)
+		return
+	}
+	defer s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
+	if !s.byAgent.take(claimed, s.cfg.MaxUploadsPerAgent) {
+		s.tooManyUploads(w, "agent", claimed)
+		return
+	}
+	defer s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	agent, err := s.agent(ctx, claimed)
@@ -352,7 +497,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if agent.Revoked() {
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		revokedAgent(w)
 		return
 	}
 	if r.ContentLength > protocol.MaxEnvelopeSize {
@@ -363,10 +508,15 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.releaseSlot()
+	slow := &minRateBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(), grace: s.cfg.UploadGrace, rate: s.cfg.MinUploadRate}
+	r.Body = slow
 	body, ok := readBody(w, r, protocol.MaxEnvelopeSize)
 	if !ok {
+		// The deadline stays: net/http would otherwise wait for the rest
+		// of a stalled body before closing the connection.
 		return
 	}
+	slow.finish()
 	env, err := protocol.ParseEnvelope(body)
 	if err == nil && len(env.Signatures) != 1 {
 		err = errors.New("one signature expected")
@@ -433,7 +583,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, store.ErrRevoked):
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		revokedAgent(w)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
 	case err != nil:

@@ -1,8 +1,8 @@
 package app
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -94,27 +94,59 @@ func filterDetail(f Filter) string {
 	return strings.Join(parts, "&")
 }
 
-// csvSafe defuses spreadsheet formulas: host names come from agents.
+// formulaStart is what makes a spreadsheet read a cell as a formula (or, for
+// tab and carriage return, what some strip before looking).
+const formulaStart = "=+-@\t\r"
+
+// csvSafe defuses spreadsheet formulas in a cell: host names and the rest
+// come from agents. A quote is put before any formula character that
+// starts the cell or follows a separator (and spaces): French Excel splits on ";", so a
+// hostname "pc;=HYPERLINK(...)" would otherwise start a cell of its own;
+// "," is the file's separator. Line breaks become spaces (one row per
+// line, whatever reads the file).
 func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
+	v = strings.NewReplacer("\r\n", " ", "\n", " ").Replace(v)
+	var b strings.Builder
+	start := true
+	for _, r := range v {
+		if start && strings.ContainsRune(formulaStart, r) {
+			b.WriteByte('\'')
+		}
+		b.WriteRune(r)
+		// Spaces after a separator are skipped by spreadsheets too.
+		start = r == ';' || r == ',' || (start && r == ' ')
 	}
-	return v
+	return b.String()
 }
 
-// WriteCSV writes the export as CSV (UTF-8 with a BOM so that spreadsheets
-// read accents correctly): one column per domain of x.Domains, named
-// score_<domain ID>.
+// writeCSVRow writes one row with every cell quoted (so that a reader
+// splitting on ";" does not see a cell start inside one) and defused.
+func writeCSVRow(w *bufio.Writer, cells []string) {
+	for i, c := range cells {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('"')
+		w.WriteString(strings.ReplaceAll(csvSafe(c), `"`, `""`))
+		w.WriteByte('"')
+	}
+	w.WriteString("\r\n")
+}
+
+// WriteCSV writes the export as CSV (RFC 4180, UTF-8 with a BOM so that
+// spreadsheets read accents correctly): one column per domain of
+// x.Domains, named score_<domain ID>; every cell quoted and defused
+// (csvSafe).
 func (x Export) WriteCSV(w io.Writer) error {
-	w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
+	bw := bufio.NewWriter(w)
+	bw.WriteString("\ufeff")
 	head := []string{"entity", "sector", "hostname", "agent_id", "os", "platform", "agent_version", "last_report", "score", "level", "level_name"}
 	for _, d := range x.Domains {
-		head = append(head, csvSafe("score_"+string(d)))
+		head = append(head, "score_"+string(d))
 	}
-	cw.Write(append(head, "failed_checks"))
+	writeCSVRow(bw, append(head, "failed_checks"))
 	for _, r := range x.Rows {
-		rec := []string{csvSafe(r.Entity), csvSafe(r.Sector), csvSafe(r.Hostname), r.AgentID, csvSafe(r.OS), csvSafe(r.Platform), csvSafe(r.AgentVersion), "", "", "", r.LevelName}
+		rec := []string{r.Entity, r.Sector, r.Hostname, r.AgentID, r.OS, r.Platform, r.AgentVersion, "", "", "", r.LevelName}
 		if r.LastReport != nil {
 			rec[7], rec[8], rec[9] = r.LastReport.UTC().Format(time.RFC3339), strconv.Itoa(*r.Score), strconv.Itoa(*r.Level)
 		}
@@ -125,10 +157,9 @@ func (x Export) WriteCSV(w io.Writer) error {
 				rec = append(rec, "")
 			}
 		}
-		cw.Write(append(rec, csvSafe(strings.Join(r.Failed, " "))))
+		writeCSVRow(bw, append(rec, strings.Join(r.Failed, " ")))
 	}
-	cw.Flush()
-	return cw.Error()
+	return bw.Flush()
 }
 
 // WriteJSON writes the export as one JSON document.

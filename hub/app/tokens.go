@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -21,8 +22,21 @@ const MaxTokenValidity = 30 * 24 * time.Hour
 // *EntityConflict among them when the entity exists under another spelling
 // or in another sector (a token never changes an entity: SetSector does).
 func (a *App) CreateToken(ctx context.Context, entity, sector string, validity time.Duration, by string) (string, error) {
+	return a.CreateFleetToken(ctx, entity, sector, validity, 1, by)
+}
+
+// MaxTokenUses bounds the enrolments one token allows.
+const MaxTokenUses = 10000
+
+// CreateFleetToken is CreateToken for a token that enrols up to uses
+// agents (a town hall's 30 PCs, an MSI pushed by Group Policy); each use
+// is audited when it happens (hub/api).
+func (a *App) CreateFleetToken(ctx context.Context, entity, sector string, validity time.Duration, uses int, by string) (string, error) {
 	if err := CheckEntity(entity, sector); err != nil {
 		return "", err
+	}
+	if uses < 1 || uses > MaxTokenUses {
+		return "", fmt.Errorf("%w : nombre d'utilisations %d hors de 1 à %d", ErrBadInput, uses, MaxTokenUses)
 	}
 	if validity <= 0 || validity > MaxTokenValidity {
 		return "", fmt.Errorf("%w : validité %s hors de 1 s à %s", ErrBadInput, validity, MaxTokenValidity)
@@ -33,10 +47,10 @@ func (a *App) CreateToken(ctx context.Context, entity, sector string, validity t
 		return "", err
 	}
 	tok := NewToken()
-	if err := st.CreateToken(ctx, store.Token{Hash: HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(validity), CreatedBy: by}); err != nil {
+	if err := st.CreateToken(ctx, store.Token{Hash: HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(validity), CreatedBy: by, Uses: uses}); err != nil {
 		return "", err
 	}
-	a.Record(ctx, by, "token_create", e.Name, validity.String())
+	a.Record(ctx, by, "token_create", e.Name, fmt.Sprintf("%s; uses %d; token %s", validity, uses, TokenRef(HashToken(tok))))
 	return tok, nil
 }
 
@@ -87,3 +101,7 @@ func HashToken(tok string) []byte {
 	h := sha256.Sum256([]byte("vigie-enrolment-token:" + NormalizeToken(tok)))
 	return h[:]
 }
+
+// TokenRef names a token in the audit log without revealing it: the first
+// 8 hex digits of its hash.
+func TokenRef(hash []byte) string { return hex.EncodeToString(hash[:min(4, len(hash))]) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/vigie-cyber/vigie/hub/auth"
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -57,12 +58,76 @@ func (a *App) SetUserDisabled(ctx context.Context, id int64, disabled bool, by s
 	return nil
 }
 
-// RevokeAgent makes the hub refuse the agent's scorecards from now on (a
-// new token re-enrols it). Errors: store.ErrNotFound.
+// RevokeAgent makes the hub refuse the agent's key from now on, its
+// scorecards and its enrolments alike (protocol v2: a new token does not
+// re-enable it; the agent makes a new key, which LinkAgent can attach to
+// this one's history; ReinstateAgent undoes a revocation made by
+// mistake). Errors: store.ErrNotFound.
 func (a *App) RevokeAgent(ctx context.Context, id, by string) error {
 	if err := a.cfg.Store.RevokeAgent(ctx, id, by, a.cfg.Now()); err != nil {
 		return err
 	}
 	a.Record(ctx, by, "agent_revoke", id, "")
+	return nil
+}
+
+// ReinstateAgent undoes a revocation made by mistake: the key is accepted
+// again. Errors: store.ErrNotFound, ErrBadInput (not revoked).
+func (a *App) ReinstateAgent(ctx context.Context, id, by string) error {
+	ag, err := a.cfg.Store.Agent(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ag.Revoked() {
+		return fmt.Errorf("%w : l'agent %s n'est pas révoqué", ErrBadInput, id)
+	}
+	if err := a.cfg.Store.ReinstateAgent(ctx, id); err != nil {
+		return err
+	}
+	a.Record(ctx, by, "agent_reinstate", id, "revoked "+ag.RevokedAt.UTC().Format(time.RFC3339)+" by "+ag.RevokedBy)
+	return nil
+}
+
+// LinkAgent makes newID, the key an agent made after oldID was revoked,
+// continue oldID's history (its trend, its host page). Both must belong to
+// the same entity, oldID must be revoked and newID not, and newID must not
+// continue another agent already. Errors: store.ErrNotFound, ErrBadInput.
+func (a *App) LinkAgent(ctx context.Context, oldID, newID, by string) error {
+	if oldID == newID {
+		return fmt.Errorf("%w : un agent ne peut pas se succéder à lui-même", ErrBadInput)
+	}
+	st := a.cfg.Store
+	old, err := st.Agent(ctx, oldID)
+	if err != nil {
+		return fmt.Errorf("agent %s : %w", oldID, err)
+	}
+	nw, err := st.Agent(ctx, newID)
+	if err != nil {
+		return fmt.Errorf("agent %s : %w", newID, err)
+	}
+	switch {
+	case old.EntityID != nw.EntityID:
+		return fmt.Errorf("%w : %s (%s) et %s (%s) appartiennent à deux entités", ErrBadInput, oldID, old.Entity, newID, nw.Entity)
+	case !old.Revoked():
+		return fmt.Errorf("%w : l'ancien agent %s n'est pas révoqué (révoquez-le d'abord)", ErrBadInput, oldID)
+	case nw.Revoked():
+		return fmt.Errorf("%w : le nouvel agent %s est révoqué", ErrBadInput, newID)
+	case nw.PreviousID != "":
+		return fmt.Errorf("%w : l'agent %s prend déjà la suite de %s", ErrBadInput, newID, nw.PreviousID)
+	}
+	for id, n := old.PreviousID, 0; id != "" && n < 16; n++ {
+		if id == newID {
+			return fmt.Errorf("%w : %s précède déjà %s", ErrBadInput, newID, oldID)
+		}
+		p, err := st.Agent(ctx, id)
+		if err != nil {
+			break
+		}
+		id = p.PreviousID
+	}
+	if err := st.LinkAgent(ctx, oldID, newID); err != nil {
+		return err
+	}
+	a.Record(ctx, by, "agent_link", newID, "continues "+oldID)
 	return nil
 }

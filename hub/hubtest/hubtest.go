@@ -217,8 +217,11 @@ func post(ctx context.Context, c *http.Client, url, agentID string, body io.Read
 
 // Enroll enrols the agent with token at hub (base URL).
 func (a *Agent) Enroll(ctx context.Context, c *http.Client, hub, token string) (Response, error) {
-	body, _ := json.Marshal(map[string]any{"token": token, "public_key": a.Public(), "host": a.Host, "agent_version": "1.0.0"})
-	return Post(ctx, c, hub+"/api/v1/enroll", "", body)
+	body, err := protocol.SignEnroll(protocol.EnrollRequest{Token: token, Host: a.Host, AgentVersion: "1.0.0"}, a.Key)
+	if err != nil {
+		return Response{}, err
+	}
+	return Post(ctx, c, hub+protocol.PathEnroll, "", body)
 }
 
 // Upload posts a signed envelope.

@@ -128,10 +128,23 @@ func (s *sqlStore) Audit(ctx context.Context, e AuditEntry) error {
 }
 
 func (s *sqlStore) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	return s.AuditPage(ctx, 0, limit)
+}
+
+// MaxAuditField is how much of each text of an audit entry AuditPage
+// returns: a page of the audit log stays small even over rows written,
+// before fields were bounded, with megabytes in them.
+const MaxAuditField = 500
+
+func (s *sqlStore) AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error) {
 	if limit <= 0 {
 		limit = 200
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, actor, action, target, detail FROM audit ORDER BY id DESC LIMIT ?`), limit)
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, at, substr(actor, 1, 500), substr(action, 1, 500), substr(target, 1, 500), substr(detail, 1, 500)
+		FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`), before, limit)
 	if err != nil {
 		return nil, err
 	}

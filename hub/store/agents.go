@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,13 +70,16 @@ func (s *sqlStore) CreateToken(ctx context.Context, t Token) error {
 	if len(t.Hash) == 0 || t.EntityID == 0 {
 		return errors.New("token: hash and entity required")
 	}
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, entity_id, created_at, expires_at, created_by) VALUES (?, ?, ?, ?, ?)`),
-		t.Hash, t.EntityID, toDB(t.CreatedAt), toDB(t.ExpiresAt), t.CreatedBy)
+	if t.Uses <= 0 {
+		t.Uses = 1
+	}
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO tokens (hash, entity_id, created_at, expires_at, created_by, uses) VALUES (?, ?, ?, ?, ?, ?)`),
+		t.Hash, t.EntityID, toDB(t.CreatedAt), toDB(t.ExpiresAt), t.CreatedBy, t.Uses)
 	return err
 }
 
 func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.hash, t.entity_id, e.name, e.sector, t.created_at, t.expires_at, t.created_by, t.used_at, t.used_by
+	rows, err := s.db.QueryContext(ctx, `SELECT t.hash, t.entity_id, e.name, e.sector, t.created_at, t.expires_at, t.created_by, t.used_at, t.used_by, t.uses, t.used_count
 		FROM tokens t JOIN entities e ON e.id = t.entity_id ORDER BY t.created_at DESC`)
 	if err != nil {
 		return nil, err
@@ -85,7 +89,7 @@ func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
 	for rows.Next() {
 		var t Token
 		var c, x, u int64
-		if err := rows.Scan(&t.Hash, &t.EntityID, &t.Entity, &t.Sector, &c, &x, &t.CreatedBy, &u, &t.UsedBy); err != nil {
+		if err := rows.Scan(&t.Hash, &t.EntityID, &t.Entity, &t.Sector, &c, &x, &t.CreatedBy, &u, &t.UsedBy, &t.Uses, &t.UsedCount); err != nil {
 			return nil, err
 		}
 		t.CreatedAt, t.ExpiresAt, t.UsedAt = fromDB(c), fromDB(x), fromDB(u)
@@ -97,10 +101,10 @@ func (s *sqlStore) Tokens(ctx context.Context) ([]Token, error) {
 func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at time.Time) (Agent, error) {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var hash []byte
-		var entityID, expires, used int64
-		var usedBy string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT hash, entity_id, expires_at, used_at, used_by FROM tokens WHERE hash = ?`+s.forUpdate()), tokenHash).
-			Scan(&hash, &entityID, &expires, &used, &usedBy)
+		var entityID, expires int64
+		var uses, usedCount int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT hash, entity_id, expires_at, uses, used_count FROM tokens WHERE hash = ?`+s.forUpdate()), tokenHash).
+			Scan(&hash, &entityID, &expires, &uses, &usedCount)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrTokenUnknown
 		}
@@ -110,39 +114,54 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 		if subtle.ConstantTimeCompare(hash, tokenHash) != 1 {
 			return ErrTokenUnknown
 		}
-		if used != 0 {
-			if usedBy == a.ID {
-				return nil // a retried enrolment: same key, same token
-			}
+		var current, revoked int64
+		err = tx.QueryRowContext(ctx, s.q(`SELECT entity_id, revoked_at FROM agents WHERE id = ?`+s.forUpdate()), a.ID).Scan(&current, &revoked)
+		known := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if known && revoked != 0 {
+			// A revoked key stays revoked (protocol v2): the key may be
+			// stolen, and a token of the entity must not re-enable it. The
+			// agent makes a new key; an admin who revoked by mistake
+			// reinstates it (ReinstateAgent).
+			return ErrRevoked
+		}
+		var n int
+		err = tx.QueryRowContext(ctx, s.q(`SELECT n FROM token_uses WHERE hash = ? AND agent_id = ?`), tokenHash, a.ID).Scan(&n)
+		if err == nil {
+			return nil // a retried enrolment: same key, same token
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if usedCount >= uses {
 			return ErrTokenUsed
 		}
 		if !at.Before(fromDB(expires)) {
 			return ErrTokenExpired
 		}
-		var current int64
-		err = tx.QueryRowContext(ctx, s.q(`SELECT entity_id FROM agents WHERE id = ?`+s.forUpdate()), a.ID).Scan(&current)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		case current != entityID:
+		if known && current != entityID {
 			return ErrKeyEnrolled
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ? WHERE hash = ? AND used_at = 0`), toDB(at), a.ID, tokenHash)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?, used_by = ?, used_count = used_count + 1 WHERE hash = ? AND used_count < uses`), toDB(at), a.ID, tokenHash)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrTokenUsed
 		}
-		// Re-enrolment with a fresh token lifts a revocation: the admin
-		// issuing the token is the decision. The sequence is kept, so
-		// replay protection survives re-enrolment.
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO token_uses (hash, agent_id, n, used_at) VALUES (?, ?, ?, ?)`), tokenHash, a.ID, usedCount+1, toDB(at)); err != nil {
+			return err
+		}
+		// Re-enrolment of a key that is not revoked (after the hub's
+		// certificate key changed) keeps its sequence, so replay
+		// protection survives it.
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO agents (id, public_key, entity_id, hostname, os, platform, platform_version, agent_version, enrolled_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, os = excluded.os, platform = excluded.platform,
 				platform_version = excluded.platform_version, agent_version = excluded.agent_version,
-				enrolled_at = excluded.enrolled_at, revoked_at = 0, revoked_by = ''`),
+				enrolled_at = excluded.enrolled_at`),
 			a.ID, a.PublicKey, entityID, a.Hostname, a.OS, a.Platform, a.PlatformVersion, a.AgentVersion, toDB(at))
 		return err
 	})
@@ -152,14 +171,22 @@ func (s *sqlStore) Enroll(ctx context.Context, tokenHash []byte, a Agent, at tim
 	return s.Agent(ctx, a.ID)
 }
 
+func (s *sqlStore) TokenUse(ctx context.Context, tokenHash []byte, agentID string) (n, of int, err error) {
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT u.n, t.uses FROM token_uses u JOIN tokens t ON t.hash = u.hash WHERE u.hash = ? AND u.agent_id = ?`), tokenHash, agentID).Scan(&n, &of)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	return n, of, err
+}
+
 const agentCols = `a.id, a.public_key, a.entity_id, e.name, e.sector, a.hostname, a.os, a.platform, a.platform_version, a.agent_version,
-	a.enrolled_at, a.last_seen, a.last_seq, a.revoked_at, a.revoked_by`
+	a.enrolled_at, a.last_seen, a.last_seq, a.revoked_at, a.revoked_by, a.previous_id`
 
 func scanAgent(sc interface{ Scan(...any) error }, extra ...any) (Agent, error) {
 	var a Agent
 	var enrolled, seen, seq, revoked int64
 	dest := append([]any{&a.ID, &a.PublicKey, &a.EntityID, &a.Entity, &a.Sector, &a.Hostname, &a.OS, &a.Platform, &a.PlatformVersion,
-		&a.AgentVersion, &enrolled, &seen, &seq, &revoked, &a.RevokedBy}, extra...)
+		&a.AgentVersion, &enrolled, &seen, &seq, &revoked, &a.RevokedBy, &a.PreviousID}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return a, err
 	}
@@ -184,4 +211,47 @@ func (s *sqlStore) RevokeAgent(ctx context.Context, id, by string, at time.Time)
 		return ErrNotFound
 	}
 	return nil
+}
+
+func (s *sqlStore) ReinstateAgent(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE agents SET revoked_at = 0, revoked_by = '' WHERE id = ?`), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *sqlStore) LinkAgent(ctx context.Context, oldID, newID string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE agents SET previous_id = ? WHERE id = ? AND previous_id = ''`), oldID, newID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// maxLinks bounds how many agents History follows back (and breaks a
+// cycle an edited database could hold).
+const maxLinks = 16
+
+// lineage is id and the agents it continues, newest first.
+func (s *sqlStore) lineage(ctx context.Context, id string) ([]string, error) {
+	ids := []string{id}
+	for len(ids) < maxLinks {
+		var prev string
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT previous_id FROM agents WHERE id = ?`), ids[len(ids)-1]).Scan(&prev)
+		if errors.Is(err, sql.ErrNoRows) || prev == "" || slices.Contains(ids, prev) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, prev)
+	}
+	return ids, nil
 }

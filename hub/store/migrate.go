@@ -117,6 +117,23 @@ var migrations = []string{
 		PRIMARY KEY (entity_id, question)
 	);
 	ALTER TABLE agents ADD COLUMN last_answers BIGINT NOT NULL DEFAULT 0`,
+	// 4: an agent re-keyed after a revocation continues the history of the
+	// agent it replaces (vigie-hub agent link OLD NEW): previous_id is OLD.
+	`ALTER TABLE agents ADD COLUMN previous_id TEXT NOT NULL DEFAULT ''`,
+	// 5: a token enrols up to uses agents (vigie-hub token create --uses N,
+	// for a fleet); token_uses records each, n being its rank. Tokens used
+	// before count their one use.
+	`ALTER TABLE tokens ADD COLUMN uses INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE tokens ADD COLUMN used_count INTEGER NOT NULL DEFAULT 0;
+	UPDATE tokens SET used_count = 1 WHERE used_at <> 0;
+	CREATE TABLE token_uses (
+		hash {{blob}} NOT NULL REFERENCES tokens(hash),
+		agent_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		used_at BIGINT NOT NULL,
+		PRIMARY KEY (hash, agent_id)
+	);
+	INSERT INTO token_uses (hash, agent_id, n, used_at) SELECT hash, used_by, 1, used_at FROM tokens WHERE used_at <> 0`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

@@ -78,8 +78,24 @@ func (s *sqlStore) History(ctx context.Context, agentID string, limit int) ([]Po
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT agent_id, id, seq, finished_at, received_at, score, level FROM scorecards
+	ids, err := s.lineage(ctx, agentID)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if len(ids) == 1 {
+		rows, err = s.db.QueryContext(ctx, s.q(`SELECT agent_id, id, seq, finished_at, received_at, score, level FROM scorecards
 		WHERE agent_id = ? ORDER BY seq DESC LIMIT ?`), agentID, limit)
+	} else {
+		// Agents that continue one another: by time of receipt (each key
+		// has its own sequence).
+		args := make([]any, 0, len(ids)+1)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		rows, err = s.db.QueryContext(ctx, s.q(`SELECT agent_id, id, seq, finished_at, received_at, score, level FROM scorecards
+		WHERE agent_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY received_at DESC, seq DESC LIMIT ?`), append(args, limit)...)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,8 @@ type Entity struct {
 	Sector string
 }
 
-// Token is a one-time enrolment token. Only its SHA-256 is stored.
+// Token is an enrolment token, valid for Uses enrolments (1 unless made for
+// a fleet). Only its SHA-256 is stored.
 type Token struct {
 	Hash      []byte
 	EntityID  int64
@@ -51,8 +52,10 @@ type Token struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	CreatedBy string
-	UsedAt    time.Time // zero while unused
-	UsedBy    string    // agent ID
+	UsedAt    time.Time // last use; zero while unused
+	UsedBy    string    // agent ID of the last use
+	Uses      int       // enrolments it allows (0 in CreateToken: 1)
+	UsedCount int       // enrolments made with it
 }
 
 // Agent is an enrolled host, identified by its Ed25519 key.
@@ -72,6 +75,9 @@ type Agent struct {
 	LastSequence    uint64
 	RevokedAt       time.Time // zero unless revoked
 	RevokedBy       string
+	// PreviousID is the agent whose history this one continues (LinkAgent),
+	// "" for none.
+	PreviousID string
 }
 
 // Revoked reports whether the agent's key is refused.
@@ -221,11 +227,22 @@ type Store interface {
 	Tokens(ctx context.Context) ([]Token, error)
 	// Enroll consumes the token whose hash is tokenHash and records the
 	// agent for the token's entity, atomically. Errors: ErrTokenUnknown,
-	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled. The same key presenting
-	// the token it already used gets its agent back (a retried enrolment).
+	// ErrTokenExpired, ErrTokenUsed, ErrKeyEnrolled, ErrRevoked (a revoked
+	// key stays revoked whatever the token: protocol v2; the token is not
+	// consumed). A token allows Token.Uses enrolments, each recorded; the
+	// same key presenting a token it already used gets its agent back (a
+	// retried enrolment, not counted again).
 	Enroll(ctx context.Context, tokenHash []byte, a Agent, now time.Time) (Agent, error)
+	// TokenUse is which use of the token the agent's enrolment was (n) and
+	// how many the token allows (of). ErrNotFound.
+	TokenUse(ctx context.Context, tokenHash []byte, agentID string) (n, of int, err error)
 	Agent(ctx context.Context, id string) (Agent, error)
 	RevokeAgent(ctx context.Context, id, by string, now time.Time) error
+	// ReinstateAgent lifts a revocation (made by mistake). ErrNotFound.
+	ReinstateAgent(ctx context.Context, id string) error
+	// LinkAgent makes newID continue oldID's history (History follows the
+	// link). ErrNotFound when newID is unknown or already linked.
+	LinkAgent(ctx context.Context, oldID, newID string) error
 
 	// HasScorecard reports whether the agent already stored this scorecard ID.
 	HasScorecard(ctx context.Context, agentID, id string) (bool, error)
@@ -235,6 +252,8 @@ type Store interface {
 	SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, error)
 	Scorecard(ctx context.Context, agentID, id string) (*Scorecard, error)
 	LatestScorecard(ctx context.Context, agentID string) (*Scorecard, error)
+	// History is the agent's scorecards, oldest first, the agents it
+	// continues (LinkAgent) included, at most limit of them (the newest).
 	History(ctx context.Context, agentID string, limit int) ([]Point, error)
 	Hosts(ctx context.Context, f HostFilter) ([]HostRow, error)
 
@@ -265,6 +284,10 @@ type Store interface {
 
 	Audit(ctx context.Context, e AuditEntry) error
 	AuditLog(ctx context.Context, limit int) ([]AuditEntry, error)
+	// AuditPage is the audit log newest first, from the entry before ID
+	// before (0: the newest), at most limit entries, each text cut to
+	// MaxAuditField characters.
+	AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error)
 
 	Close() error
 }

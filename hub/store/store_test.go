@@ -56,16 +56,16 @@ func TestOpenExistingSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Undo the last migration (3: the entity answers), as a database a
-	// previous hub version made.
-	for _, q := range []string{`DROP TABLE entity_answers`, `ALTER TABLE agents DROP COLUMN last_answers`, `DELETE FROM schema_migrations WHERE version = 3`} {
+	// Undo the last migration (5: tokens for several hosts), as a database
+	// a previous hub version made.
+	for _, q := range []string{`DROP TABLE token_uses`, `ALTER TABLE tokens DROP COLUMN uses`, `ALTER TABLE tokens DROP COLUMN used_count`, `DELETE FROM schema_migrations WHERE version = 5`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
 	db.Close()
 	var se *store.SchemaError
-	if _, err := store.OpenExisting(ctx, behind); !errors.As(err, &se) || se.Have != 2 || !errors.Is(err, store.ErrNotMigrated) {
+	if _, err := store.OpenExisting(ctx, behind); !errors.As(err, &se) || se.Have != 4 || !errors.Is(err, store.ErrNotMigrated) {
 		t.Errorf("database one migration behind: %v", err)
 	}
 	if s, err := store.Open(ctx, behind); err != nil {

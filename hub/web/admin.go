@@ -19,6 +19,7 @@ type tokensData struct {
 	NewToken  string
 	NewEntity string
 	Validity  time.Duration
+	Uses      int    // hosts NewToken enrols
 	Install   string // the vigie install command for NewToken
 	Derived   bool   // the hub's address in Install was taken from the request
 	Err       string
@@ -52,7 +53,14 @@ func (s *Server) tokenCreate(q *req) {
 		return
 	}
 	validity := time.Duration(hours) * time.Hour
-	tok, err := s.app.CreateToken(q.R.Context(), entity, sector, validity, q.User.Email)
+	uses := 1
+	if v := strings.TrimSpace(f.Get("uses")); v != "" {
+		if uses, err = strconv.Atoi(v); err != nil {
+			bad()
+			return
+		}
+	}
+	tok, err := s.app.CreateFleetToken(q.R.Context(), entity, sector, validity, uses, q.User.Email)
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		s.tokenList(q, tokensData{Err: conflict.Message(q.L.Lang)}, http.StatusConflict)
@@ -71,7 +79,7 @@ func (s *Server) tokenCreate(q *req) {
 		fp = "<EMPREINTE>"
 	}
 	hub := app.PublicURL(s.cfg.PublicURL, q.R.Host, "")
-	s.tokenList(q, tokensData{NewToken: tok, NewEntity: entity, Validity: validity, Install: app.InstallCommand(hub, tok, fp), Derived: s.cfg.PublicURL == ""}, http.StatusCreated)
+	s.tokenList(q, tokensData{NewToken: tok, NewEntity: entity, Validity: validity, Uses: uses, Install: app.InstallCommand(hub, tok, fp), Derived: s.cfg.PublicURL == ""}, http.StatusCreated)
 }
 
 // ---- users ----

@@ -136,7 +136,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		if len(lines) != 1+16 || !strings.Contains(lines[0], "entity,sector,hostname") {
+		if len(lines) != 1+16 || !strings.Contains(lines[0], `"entity","sector","hostname"`) {
 			t.Errorf("downloaded CSV has %d lines: %q", len(lines), lines[0])
 		}
 	case <-ctx.Done():

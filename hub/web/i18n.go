@@ -127,11 +127,11 @@ var words = map[string][2]string{
 	"colon":              {"\u00a0:", ":"}, // French puts a (non-breaking) space before a colon, English none
 	"enrolledon":         {"enrôlé le %s", "enrolled on %s"},
 	"validfor":           {"valable %s", "valid for %s"},
-	"newtokenfor":        {"Nouveau jeton pour « %s », valable %s, à usage unique. Il n'est affiché qu'une fois : transmettez-le maintenant à l'entité.", "New token for %q, valid for %s, single use. It is shown only once: give it to the entity now."},
+	"newtokenfor":        {"Nouveau jeton pour « %s », valable %s, %s. Il n'est affiché qu'une fois : transmettez-le maintenant à l'entité.", "New token for %q, valid for %s, %s. It is shown only once: give it to the entity now."},
 	"installcmd":         {"Commande à transmettre à l'informaticien de l'entité (sur le poste à équiper, en administrateur) :", "Command to give the entity's IT staff (on the host to equip, as administrator):"},
 	"derivedurl":         {"Adresse du hub déduite de celle de cette page ; si les agents le joignent autrement, lancez le hub avec --public-url.", "Hub address taken from this page's; if agents reach the hub at another address, start it with --public-url."},
 	"confirmrevoke":      {"Révoquer l'agent %s ?", "Revoke agent %s?"},
-	"revokehelp":         {"Le hub refusera désormais les bilans de cet agent ; ceux déjà reçus restent. Seul un nouveau jeton d'enrôlement permet de le réenrôler.", "The hub will refuse this agent's reports from now on; those already received are kept. Only a new enrolment token re-enrols it."},
+	"revokehelp":         {"Le hub refusera désormais les bilans et les enrôlements de cette clé, même avec un nouveau jeton ; ceux déjà reçus restent. L'agent crée une nouvelle clé à son prochain « vigie enroll » ; « vigie-hub agent link » lui rend cet historique, « vigie-hub agent reinstate » annule une révocation faite par erreur.", "The hub will refuse this key's reports and enrolments from now on, even with a new token; those already received are kept. The agent makes a new key at its next \"vigie enroll\"; \"vigie-hub agent link\" gives it this history back, \"vigie-hub agent reinstate\" undoes a revocation made by mistake."},
 	"revokeconfirm":      {"Confirmer la révocation", "Confirm revocation"},
 	"cancel":             {"Annuler", "Cancel"},
 	"changesector":       {"Changer le secteur", "Change sector"},
@@ -164,6 +164,11 @@ var words = map[string][2]string{
 	"ans-partial":        {"partiellement", "partly"},
 	"ans-unknown":        {"ne sait pas", "don't know"},
 	"ans-not-applicable": {"non applicable", "not applicable"},
+	"busy":               {"Trop de connexions en cours : réessayez dans quelques secondes.", "Too many logins at once: try again in a few seconds."},
+	"older":              {"Entrées plus anciennes", "Older entries"},
+	"uses":               {"Nombre de postes (un parc entier : autant que de postes)", "Number of hosts (a whole fleet: as many as hosts)"},
+	"nhostsfor":          {"%d postes", "%d hosts"},
+	"singleuse":          {"à usage unique", "single use"},
 }
 
 // auditWords name the audit log's actions for people; an action this hub
@@ -186,6 +191,8 @@ var auditWords = map[string][2]string{
 	"entity_sector":   {"Secteur d'une entité changé", "Entity sector changed"},
 	"answers_set":     {"Réponses de l'entité modifiées", "Entity answers changed"},
 	"answers_agent":   {"Réponses envoyées par un agent", "Answers sent by an agent"},
+	"agent_link":      {"Agent rattaché à l'historique d'un agent révoqué", "Agent linked to a revoked agent's history"},
+	"agent_reinstate": {"Révocation annulée", "Revocation undone"},
 }
 
 // T translates key into lang (fr by default).
@@ -212,6 +219,14 @@ func (l tr) LevelName(v protocol.Level) string { return v.Name(l.Lang) }
 // French, "Hosts:" in English.
 func (l tr) Colon() string { return T(l.Lang, "colon") }
 
+// Uses says how many hosts a token enrols ("à usage unique", "30 postes").
+func (l tr) Uses(n int) string {
+	if n <= 1 {
+		return l.T("singleuse")
+	}
+	return l.F("nhostsfor", n)
+}
+
 // Duration says a duration in words ("3 jours").
 func (l tr) Duration(d time.Duration) string { return app.DurationWords(d, l.Lang) }
 
@@ -233,8 +248,19 @@ func (l tr) AuditAction(e store.AuditEntry) string {
 func (l tr) AuditDetail(e store.AuditEntry) string {
 	switch e.Action {
 	case "token_create":
-		if d, err := time.ParseDuration(strings.TrimPrefix(e.Detail, "valid ")); err == nil {
-			return l.F("validfor", l.Duration(d))
+		// "72h0m0s; uses 30; token 1a2b3c4d" (version 2), "72h0m0s" or
+		// "valid 72h0m0s" before.
+		dur, rest, _ := strings.Cut(e.Detail, "; ")
+		if d, err := time.ParseDuration(strings.TrimPrefix(dur, "valid ")); err == nil {
+			out := l.F("validfor", l.Duration(d))
+			var uses int
+			if _, err := fmt.Sscanf(rest, "uses %d", &uses); err == nil && uses > 1 {
+				out += ", " + l.F("nhostsfor", uses)
+			}
+			if _, ref, ok := strings.Cut(rest, "token "); ok {
+				out += " (" + ref + ")"
+			}
+			return out
 		}
 	case "entity_sector":
 		if from, to, ok := strings.Cut(e.Detail, " -> "); ok {

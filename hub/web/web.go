@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
@@ -55,6 +54,12 @@ type Config struct {
 	// SPKI is the fingerprint agents pin (hex SHA-256 of the certificate's
 	// public key), given in the install command.
 	SPKI string
+	// MaxPasswordChecks bounds the argon2id checks run at once (default 4;
+	// negative: unbounded): each holds 64 MiB, so logins from many
+	// addresses cannot exhaust the hub's memory. A login waits up to
+	// PasswordWait (default 5 s) for its turn, then gets 503.
+	MaxPasswordChecks int
+	PasswordWait      time.Duration
 }
 
 // Server serves the UI.
@@ -67,6 +72,10 @@ type Server struct {
 	loginID *ratelimit.Limiter
 	static  fs.FS
 	dummy   string // hash checked for unknown accounts (same timing)
+	// throttled counts logins refused by loginIP and loginID.
+	throttled throttleLog
+	pwSlots   chan struct{} // argon2id checks in progress; nil: unbounded
+	check     func(encoded, pw string) (bool, error)
 }
 
 const (
@@ -102,6 +111,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Guidance == nil {
 		cfg.Guidance = checks.Catalogue{}
 	}
+	if cfg.MaxPasswordChecks == 0 {
+		cfg.MaxPasswordChecks = 4
+	}
+	if cfg.PasswordWait <= 0 {
+		cfg.PasswordWait = 5 * time.Second
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
 		app: app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger,
 			Rank: func(id string) int { return cfg.Guidance[id].Rank }}),
@@ -112,6 +127,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.dummy = dummy
+	s.check = auth.Check
+	if cfg.MaxPasswordChecks > 0 {
+		s.pwSlots = make(chan struct{}, cfg.MaxPasswordChecks)
+	}
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		return nil, err
@@ -194,6 +213,11 @@ func (s *Server) wrap(h func(*req), _ bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
 		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodPost {
+			// Every form of the UI is small: the body that holds it is
+			// bounded before anything parses it (net/http would read 10 MB).
+			r.Body = http.MaxBytesReader(w, r.Body, MaxFormSize)
+		}
 		h(&req{W: w, R: r, L: tr{Lang: s.lang(w, r)}})
 	}
 }
@@ -307,97 +331,6 @@ func (s *Server) fail(q *req, err error) {
 	s.message(q, http.StatusInternalServerError, q.L.T("error"))
 }
 
-func (s *Server) audit(q *req) {
-	log, err := s.cfg.Store.AuditLog(q.R.Context(), 500)
-	if err != nil {
-		s.fail(q, err)
-		return
-	}
-	s.render(q, http.StatusOK, "audit", q.L.T("audit"), log)
-}
-
 func (s *Server) record(ctx context.Context, actor, action, target, detail string) {
 	s.app.Record(ctx, actor, action, target, detail)
-}
-
-// ---- login ----
-
-type loginData struct {
-	Email, LoginCSRF, Err string
-}
-
-func (d loginData) flash() (string, string) { return "", d.Err }
-
-func (s *Server) loginPage(q *req) {
-	tok := randomToken()
-	http.SetCookie(q.W, &http.Cookie{Name: loginCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	s.render(q, http.StatusOK, "login", q.L.T("login"), loginData{LoginCSRF: tok})
-}
-
-func (s *Server) loginPost(q *req) {
-	r := q.R
-	if err := r.ParseForm(); err != nil {
-		s.message(q, http.StatusBadRequest, q.L.T("badcsrf"))
-		return
-	}
-	c, err := r.Cookie(loginCookie)
-	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
-		s.message(q, http.StatusForbidden, q.L.T("badcsrf"))
-		return
-	}
-	email := strings.ToLower(strings.TrimSpace(r.PostForm.Get("email")))
-	again := func(status int, msg string) {
-		tok := randomToken()
-		http.SetCookie(q.W, &http.Cookie{Name: loginCookie, Value: tok, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-		s.render(q, status, "login", q.L.T("login"), loginData{Email: email, LoginCSRF: tok, Err: msg})
-	}
-	okIP, _ := s.loginIP.Allow(clientIP(r))
-	okID, _ := s.loginID.Allow(email)
-	if !okIP || !okID {
-		s.record(r.Context(), email, "login_throttled", clientIP(r), "")
-		again(http.StatusTooManyRequests, q.L.T("toomany"))
-		return
-	}
-	u, err := s.cfg.Store.UserByEmail(r.Context(), email)
-	good := false
-	if err == nil && !u.Disabled {
-		good, _ = auth.Check(u.PasswordHash, r.PostForm.Get("password"))
-	} else {
-		// Same work for an unknown account, so timing does not reveal it.
-		auth.Check(s.dummy, r.PostForm.Get("password"))
-	}
-	if !good {
-		s.record(r.Context(), email, "login_failed", clientIP(r), "")
-		again(http.StatusUnauthorized, q.L.T("badlogin"))
-		return
-	}
-	cookie := randomToken()
-	now := s.cfg.Now()
-	se := store.Session{Hash: hashCookie(cookie), UserID: u.ID, CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
-	if err := s.cfg.Store.CreateSession(r.Context(), se); err != nil {
-		s.fail(q, err)
-		return
-	}
-	http.SetCookie(q.W, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionTTL.Seconds())})
-	http.SetCookie(q.W, &http.Cookie{Name: loginCookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	s.record(r.Context(), u.Email, "login", clientIP(r), "")
-	http.Redirect(q.W, r, "/", http.StatusSeeOther)
-}
-
-func (s *Server) logout(q *req) {
-	c, err := q.R.Cookie(sessionCookie)
-	if err == nil {
-		se, u, err := s.cfg.Store.SessionUser(q.R.Context(), hashCookie(c.Value), s.cfg.Now())
-		if err == nil {
-			q.R.ParseForm()
-			if subtle.ConstantTimeCompare([]byte(q.R.PostForm.Get("csrf")), []byte(se.CSRF)) != 1 {
-				s.message(q, http.StatusForbidden, q.L.T("badcsrf"))
-				return
-			}
-			s.cfg.Store.DeleteSession(q.R.Context(), se.Hash)
-			s.record(q.R.Context(), u.Email, "logout", "", "")
-		}
-	}
-	http.SetCookie(q.W, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
-	http.Redirect(q.W, q.R, "/login", http.StatusSeeOther)
 }

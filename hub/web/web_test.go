@@ -426,7 +426,7 @@ func TestAdminPages(t *testing.T) {
 
 	// Revoking takes two steps: the list's button asks, the confirmation revokes.
 	code, body = post("/admin/agents/"+a.ID+"/revoke", url.Values{"csrf": {csrf}})
-	if code != 200 || !strings.Contains(body, `id="confirm-revoke"`) || !strings.Contains(body, "Seul un nouveau jeton") {
+	if code != 200 || !strings.Contains(body, `id="confirm-revoke"`) || !strings.Contains(body, "même avec un nouveau jeton") {
 		t.Errorf("revoke, first step: %d", code)
 	}
 	if ag, _ := e.st.Agent(context.Background(), a.ID); ag.Revoked() {

@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -45,6 +47,8 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Sessions":        testSessions,
 		"Audit":           testAudit,
 		"Answers":         testAnswers,
+		"Link":            testLink,
+		"TokenUses":       testTokenUses,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -236,9 +240,29 @@ func testEnroll(t *testing.T, s store.Store) {
 	if _, err := s.SaveScorecard(ctx, Card("aaaa", 1)); !errors.Is(err, store.ErrRevoked) {
 		t.Errorf("save for revoked agent: %v", err)
 	}
+	// Protocol v2: a revoked key stays revoked, whatever the token (and
+	// the token stays unused); the same token enrols a new key.
+	if _, err := s.Enroll(ctx, Hash("fresh"), agent, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("revoked key with a fresh token: %v, want ErrRevoked", err)
+	}
+	if _, err := s.Enroll(ctx, Hash("good"), agent, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrRevoked) {
+		t.Errorf("revoked key retrying its own token: %v, want ErrRevoked", err)
+	}
+	if a, _ := s.Agent(ctx, "aaaa"); !a.Revoked() {
+		t.Errorf("revocation lifted by an enrolment: %+v", a)
+	}
+	if err := s.ReinstateAgent(ctx, "aaaa"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.Agent(ctx, "aaaa"); a.Revoked() || a.RevokedBy != "" {
+		t.Errorf("after reinstate: %+v", a)
+	}
+	if err := s.ReinstateAgent(ctx, "zzzz"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("reinstate unknown: %v", err)
+	}
 	a, err = s.Enroll(ctx, Hash("fresh"), agent, t0.Add(2*time.Minute))
 	if err != nil || a.Revoked() {
-		t.Errorf("re-enrolment with a fresh token: %+v %v", a, err)
+		t.Errorf("re-enrolment of a reinstated key: %+v %v", a, err)
 	}
 	toks, err := s.Tokens(ctx)
 	if err != nil || len(toks) != 4 {
@@ -529,6 +553,19 @@ func testAudit(t *testing.T, s store.Store) {
 	if !log[0].At.Equal(t0.Add(2 * time.Second)) {
 		t.Errorf("audit time %v", log[0].At)
 	}
+	// Pages: the entries before the last one seen; texts cut, so an old
+	// row with megabytes in it does not make a page of megabytes.
+	page, err := s.AuditPage(ctx, log[1].ID, 10)
+	if err != nil || len(page) != 1 || page[0].Action != "login" {
+		t.Errorf("page before %d: %+v %v", log[1].ID, page, err)
+	}
+	if err := s.Audit(ctx, store.AuditEntry{At: t0, Actor: strings.Repeat("é", 100_000), Action: "login_failed", Detail: "d"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err = s.AuditPage(ctx, 0, 1)
+	if err != nil || len(page) != 1 || page[0].Action != "login_failed" || utf8.RuneCountInString(page[0].Actor) != store.MaxAuditField || !utf8.ValidString(page[0].Actor) {
+		t.Errorf("long actor: %d characters, %v", utf8.RuneCountInString(page[0].Actor), err)
+	}
 }
 
 func testAnswers(t *testing.T, s store.Store) {
@@ -603,5 +640,80 @@ func testAnswers(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(wantAll, all); diff != "" {
 		t.Errorf("AllAnswers (-want +got):\n%s", diff)
+	}
+}
+
+// testLink: an agent re-keyed after a revocation continues the old one's
+// history once linked.
+func testLink(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	Enrolled(t, s, "Mairie", "old1")
+	Enrolled(t, s, "Mairie", "new1")
+	for seq := uint64(1); seq <= 3; seq++ {
+		if _, err := s.SaveScorecard(ctx, Card("old1", seq)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := Card("new1", 4)
+	c.ReceivedAt = t0.Add(10 * time.Hour)
+	if _, err := s.SaveScorecard(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.History(ctx, "new1", 10); len(h) != 1 {
+		t.Fatalf("history before the link: %d points", len(h))
+	}
+	if err := s.LinkAgent(ctx, "old1", "new1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.LinkAgent(ctx, "old1", "new1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second link: %v", err)
+	}
+	if err := s.LinkAgent(ctx, "new1", "old1"); err != nil {
+		t.Fatal(err) // a cycle, as an edited database could hold: History stops
+	}
+	h, err := s.History(ctx, "new1", 10)
+	var got []string
+	for _, p := range h {
+		got = append(got, p.AgentID+"/"+fmt.Sprint(p.Sequence))
+	}
+	if diff := cmp.Diff([]string{"old1/1", "old1/2", "old1/3", "new1/4"}, got); err != nil || diff != "" {
+		t.Errorf("linked history oldest first: %v %s", err, diff)
+	}
+	if a, _ := s.Agent(ctx, "new1"); a.PreviousID != "old1" {
+		t.Errorf("PreviousID = %q", a.PreviousID)
+	}
+	if h, _ := s.History(ctx, "new1", 2); len(h) != 2 || h[1].AgentID != "new1" {
+		t.Errorf("limit keeps the newest: %+v", h)
+	}
+}
+
+// testTokenUses: a token made for a fleet enrols that many keys, each use
+// recorded with its rank; a retried enrolment is not counted again; one
+// more key is refused.
+func testTokenUses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	e, _ := s.EnsureEntity(ctx, "Mairie de Ploudalmézeau", "commune")
+	if err := s.CreateToken(ctx, store.Token{Hash: Hash("fleet"), EntityID: e.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), Uses: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"pc1", "pc2", "pc1", "pc3"} {
+		if _, err := s.Enroll(ctx, Hash("fleet"), store.Agent{ID: id, PublicKey: []byte(id)}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatalf("enrolment %d (%s): %v", i, id, err)
+		}
+	}
+	if _, err := s.Enroll(ctx, Hash("fleet"), store.Agent{ID: "pc4", PublicKey: []byte("pc4")}, t0); !errors.Is(err, store.ErrTokenUsed) {
+		t.Errorf("fourth key on a token for 3: %v", err)
+	}
+	for id, want := range map[string]int{"pc1": 1, "pc2": 2, "pc3": 3} {
+		if n, of, err := s.TokenUse(ctx, Hash("fleet"), id); err != nil || n != want || of != 3 {
+			t.Errorf("TokenUse(%s) = %d/%d %v, want %d/3", id, n, of, err, want)
+		}
+	}
+	if _, _, err := s.TokenUse(ctx, Hash("fleet"), "pc4"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TokenUse(pc4): %v", err)
+	}
+	toks, _ := s.Tokens(ctx)
+	if len(toks) != 1 || toks[0].Uses != 3 || toks[0].UsedCount != 3 || toks[0].UsedBy != "pc3" {
+		t.Errorf("token %+v", toks)
 	}
 }
