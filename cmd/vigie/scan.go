@@ -17,6 +17,7 @@ import (
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -143,7 +144,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		sc = agent.Scan(ctx, checks.Live(), opt)
+		sc = agent.Scan(ctx, livehost.New(), opt)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("analyse interrompue")
