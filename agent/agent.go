@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -24,7 +25,7 @@ type Options struct {
 	Log   *slog.Logger
 	Clock Clock
 	Rand  Rand
-	// Host is the machine to scan (default checks.Live()).
+	// Host is the machine to scan (default livehost.New()).
 	Host *checks.Host
 	// Scan replaces the scan (tests, benchmarks); default runs Scan.
 	Scan func(ctx context.Context, opt ScanOptions) (*protocol.Scorecard, error)
@@ -177,7 +178,7 @@ func (a *Agent) scanSignSpool(ctx context.Context) (*protocol.Scorecard, error) 
 	} else {
 		h := a.opt.Host
 		if h == nil {
-			h = checks.Live()
+			h = livehost.New()
 		}
 		so.Inventory = a.opt.Inventory
 		if so.Inventory == nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/checks/inventory"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -59,7 +60,7 @@ func Scan(ctx context.Context, h *checks.Host, opt ScanOptions) *protocol.Scorec
 	// The catalogue ranks the measures of the restitution; a catalogue
 	// that does not load is a build defect the registry tests catch, and
 	// the scorecard is still built (actions in severity order).
-	cat, _ := registry.Guidance()
+	cat, _ := catalogue.Load()
 	sc := report.Build(report.Scan{
 		Catalogue:    cat,
 		Checks:       list,

@@ -20,7 +20,7 @@ var ErrNotFound = errors.New("not found")
 var ErrUnsupported = errors.New("not supported on this system")
 
 // Host is the only door a check has to the machine. Tests build one over
-// testdata/ trees and fakes (see checkstest); production uses Live().
+// testdata/ trees and fakes (see checkstest); production uses livehost.New().
 type Host struct {
 	// OS is the GOOS of the observed host ("linux", "windows").
 	OS string
@@ -29,7 +29,7 @@ type Host struct {
 	FS fs.FS
 	// Exec runs commands with a deadline.
 	Exec Runner
-	// Facts gives gopsutil-backed host facts.
+	// Facts gives host facts (gopsutil-backed in production).
 	Facts Facts
 	// Registry reads the Windows registry; ErrUnsupported elsewhere.
 	Registry Registry
@@ -92,7 +92,7 @@ type Process struct {
 	Exe  string `json:"exe,omitempty"`
 }
 
-// Facts gives host facts (gopsutil in production).
+// Facts gives host facts (gopsutil in production, see livehost).
 type Facts interface {
 	Info(ctx context.Context) (protocol.HostInfo, error)
 	Listeners(ctx context.Context) ([]Listener, error)
@@ -102,7 +102,7 @@ type Facts interface {
 // EnvRunner is a Runner that can also add variables to a command's
 // environment. Values from the configuration (a backup path) reach scripts
 // this way, as data, never spliced into the script's text where a quote
-// could end a string. ExecRunner and checkstest.Runner implement it.
+// could end a string. livehost.ExecRunner and checkstest.Runner implement it.
 type EnvRunner interface {
 	Runner
 	RunEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error)

@@ -20,7 +20,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/agent/keystore"
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -28,7 +28,7 @@ import (
 func hostInfo(ctx context.Context) protocol.HostInfo {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	info, _ := checks.Live().Facts.Info(ctx)
+	info, _ := livehost.New().Facts.Info(ctx)
 	return info
 }
 

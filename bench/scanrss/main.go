@@ -16,12 +16,13 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/checks/registry"
 )
 
 func main() {
 	start := time.Now()
-	h := checks.Live()
+	h := livehost.New()
 	sc := agent.Scan(context.Background(), h, agent.ScanOptions{
 		Targets:   registry.Config{Sector: "other"},
 		Run:       checks.DefaultRunOptions,

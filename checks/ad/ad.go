@@ -14,18 +14,12 @@ package ad
 import (
 	"context"
 	"crypto/x509"
-	_ "embed"
 	"sync"
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (French and English).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Check IDs.
 const (

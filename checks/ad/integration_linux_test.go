@@ -18,6 +18,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks/ad"
 	"github.com/vigie-cyber/vigie/checks/ad/adtest"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -40,7 +41,7 @@ func (r testparmRunner) Run(ctx context.Context, name string, args ...string) ([
 	if name != "testparm" {
 		return nil, fmt.Errorf("%s: %w", name, checks.ErrNotFound)
 	}
-	return checks.ExecRunner{}.Run(ctx, "testparm", append(args, r.conf)...)
+	return livehost.ExecRunner{}.Run(ctx, "testparm", append(args, r.conf)...)
 }
 
 const readerPassword = "Lecture-Vigie-2026!"

@@ -7,7 +7,6 @@ package backup
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"path"
 	"strings"
@@ -17,11 +16,6 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (French and English).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Age thresholds for the newest backup (ANSSI 37: regular backups; daily is
 // the usual practice, a week without backup is a finding).

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/backup/guidance"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
 	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -54,7 +55,7 @@ func find(cs []checks.Check, id string) checks.Check {
 
 func TestGuidanceCoversChecks(t *testing.T) {
 	t.Parallel()
-	cat, err := checks.ParseGuidance("backup", GuidanceTOML)
+	cat, err := guidance.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,14 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // liveHost is the real machine with a chosen environment for commands.
 func liveHost(env []string) *checks.Host {
-	h := checks.Live()
-	h.Exec = checks.ExecRunner{Env: env}
+	h := livehost.New()
+	h.Exec = livehost.ExecRunner{Env: env}
 	return h
 }
 

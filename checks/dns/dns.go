@@ -8,7 +8,6 @@ package dns
 import (
 	"context"
 	"crypto/x509"
-	_ "embed"
 	"net"
 	"net/netip"
 	"strings"
@@ -18,11 +17,6 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (FR and EN).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Config is what the dns family looks at.
 type Config struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/backup"
 	"github.com/vigie-cyber/vigie/checks/hygiene"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -26,7 +27,7 @@ func families(backupDir string) []checks.Check {
 
 func runFamilies(backupDir string) (time.Duration, []protocol.Result) {
 	start := time.Now()
-	rs := checks.RunAll(context.Background(), checks.Live(), families(backupDir), checks.RunOptions{})
+	rs := checks.RunAll(context.Background(), livehost.New(), families(backupDir), checks.RunOptions{})
 	return time.Since(start), rs
 }
 

@@ -8,18 +8,12 @@ package hygiene
 
 import (
 	"context"
-	_ "embed"
 	"strings"
 	"sync"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (French and English).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Sectors of the entity; they change which exposures are emphasised. The
 // vocabulary is protocol's (protocol.Sectors).

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/hygiene/guidance"
 	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -68,7 +69,7 @@ func winHost(cmds map[string]checkstest.Cmd, reg map[string]map[string]any) *che
 
 func TestGuidanceCoversChecks(t *testing.T) {
 	t.Parallel()
-	cat, err := checks.ParseGuidance("hygiene", GuidanceTOML)
+	cat, err := guidance.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}

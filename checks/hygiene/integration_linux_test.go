@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -52,7 +53,7 @@ func TestSSHDIntegration(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte("HostKey "+key+"\n"+tt.config), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		h := checks.Live()
+		h := livehost.New()
 		r := run(sshCheck{args: []string{"-T", "-f", cfg}}, h)
 		if r.Status != tt.want || !strings.Contains(r.Evidence.EN, tt.ev) || !strings.Contains(r.Evidence.EN, "(sshd -T)") {
 			t.Errorf("%s: %s %q, want %s with %q from sshd -T", tt.name, r.Status, r.Evidence.EN, tt.want, tt.ev)
@@ -68,7 +69,7 @@ func (n netnsRunner) Run(ctx context.Context, name string, args ...string) ([]by
 	if name != "nft" {
 		return nil, fmt.Errorf("%s: %w", name, checks.ErrNotFound)
 	}
-	return checks.ExecRunner{}.Run(ctx, "ip", append([]string{"netns", "exec", n.ns, "nft"}, args...)...)
+	return livehost.ExecRunner{}.Run(ctx, "ip", append([]string{"netns", "exec", n.ns, "nft"}, args...)...)
 }
 
 // TestFirewallNftablesNetns loads real nftables rule sets into a network

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -33,7 +33,7 @@ func TestLiveDpkg(t *testing.T) {
 			want++
 		}
 	}
-	h := checks.Live()
+	h := livehost.New()
 	pkgs, err := Software(context.Background(), h)
 	if err != nil {
 		t.Fatal(err)

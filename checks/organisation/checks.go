@@ -2,16 +2,10 @@ package organisation
 
 import (
 	"context"
-	_ "embed"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (French and English).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Checks returns one declared check per question, judging answers (by
 // question ID) from the configuration or the interactive questionnaire.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
 	"github.com/vigie-cyber/vigie/checks/organisation"
-	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
 )
@@ -75,7 +75,7 @@ func TestObservations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := registry.Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

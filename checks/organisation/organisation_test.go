@@ -11,12 +11,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/organisation/guidance"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
 func TestQuestionsAndGuidance(t *testing.T) {
 	t.Parallel()
-	cat, err := checks.ParseGuidance("organisation", GuidanceTOML)
+	cat, err := guidance.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}

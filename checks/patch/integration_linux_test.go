@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -51,7 +52,7 @@ func TestLiveApt(t *testing.T) {
 
 	// Scan, then count. If another apt run changed the host in between,
 	// the two disagree by chance: try again (a real bug disagrees every time).
-	h := checks.Live()
+	h := livehost.New()
 	var byID map[string]protocol.Result
 	var want, wantSec int
 	for attempt := 0; attempt < 3; attempt++ {

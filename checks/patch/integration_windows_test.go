@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -22,7 +23,7 @@ func underWine() bool {
 // nothing that depends on Windows Update may pass.
 func TestLiveWindows(t *testing.T) {
 	t.Parallel()
-	res := checks.RunAll(context.Background(), checks.Live(), Checks(), checks.RunOptions{Timeout: 5 * time.Minute})
+	res := checks.RunAll(context.Background(), livehost.New(), Checks(), checks.RunOptions{Timeout: 5 * time.Minute})
 	for _, r := range res {
 		t.Logf("%s: %s — %s", r.ID, r.Status, r.Evidence.EN)
 		if r.Evidence.EN == "" || r.Evidence.FR == "" {

@@ -7,7 +7,6 @@ package patch
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"sync"
 	"time"
@@ -15,11 +14,6 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue (French and English).
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Check IDs.
 const (

@@ -1,10 +1,10 @@
 // Package registry is the one explicit list of check families (STYLE.md rule
-// 4): every check Vigie can run and the guidance that goes with it.
+// 4): every check Vigie can run. The guidance that goes with them is merged
+// by checks/catalogue; this package's tests tie the two together.
 package registry
 
 import (
 	"crypto/x509"
-	"fmt"
 
 	"github.com/miekg/dns"
 
@@ -35,29 +35,29 @@ type Config struct {
 	DNSRootHints    []string
 }
 
-// family is one sub-package of checks: its checks for a configuration and
-// its embedded guidance file.
+// family is one sub-package of checks and its checks for a configuration.
+// Its guidance lives in its guidance sub-package, merged by
+// checks/catalogue (data only, so the hub need not link the families).
 type family struct {
-	name     string
-	checks   func(Config) []checks.Check
-	guidance []byte
+	name   string
+	checks func(Config) []checks.Check
 }
 
 // families lists every family; add a line here when a family is added.
 func families() []family {
 	return []family{
-		{"ad", func(c Config) []checks.Check { return ad.Checks(c.AD) }, ad.GuidanceTOML},
-		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }, backup.GuidanceTOML},
+		{"ad", func(c Config) []checks.Check { return ad.Checks(c.AD) }},
+		{"backup", func(c Config) []checks.Check { return backup.Checks(c.BackupPaths) }},
 		{"dns", func(c Config) []checks.Check {
 			return dnscheck.Checks(dnscheck.Config{Domains: c.Domains, RootCAs: c.TLSRoots,
 				Resolver: c.DNSResolver, TrustAnchors: c.DNSTrustAnchors, RootHints: c.DNSRootHints})
-		}, dnscheck.GuidanceTOML},
-		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }, hygiene.GuidanceTOML},
-		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }, organisation.GuidanceTOML},
-		{"patch", func(Config) []checks.Check { return patch.Checks() }, patch.GuidanceTOML},
+		}},
+		{"hygiene", func(c Config) []checks.Check { return hygiene.Checks(c.Sector) }},
+		{"organisation", func(c Config) []checks.Check { return organisation.Checks(c.Answers) }},
+		{"patch", func(Config) []checks.Check { return patch.Checks() }},
 		{"tls", func(c Config) []checks.Check {
 			return tlscheck.Checks(tlscheck.Config{Endpoints: c.TLSEndpoints, RootCAs: c.TLSRoots, ScanListeners: len(c.TLSEndpoints) == 0})
-		}, tlscheck.GuidanceTOML},
+		}},
 	}
 }
 
@@ -68,21 +68,4 @@ func Checks(cfg Config) []checks.Check {
 		out = append(out, f.checks(cfg)...)
 	}
 	return out
-}
-
-// Guidance returns the merged guidance catalogue of every family.
-func Guidance() (checks.Catalogue, error) {
-	var cs []checks.Catalogue
-	for _, f := range families() {
-		c, err := checks.ParseGuidance(f.name, f.guidance)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, c)
-	}
-	c, err := checks.Merge(cs...)
-	if err != nil {
-		return nil, fmt.Errorf("guidance: %w", err)
-	}
-	return c, nil
 }

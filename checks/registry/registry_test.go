@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/checks/organisation"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -31,7 +32,7 @@ var idPattern = regexp.MustCompile(`^(tls|dns|patch|backup|hygiene|org|ad)\.[a-z
 // has guidance in French and English, and no guidance names an unknown check.
 func TestRegistryAndGuidanceAgree(t *testing.T) {
 	t.Parallel()
-	cat, err := Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestRegistryAndGuidanceAgree(t *testing.T) {
 // TestChecksDoc keeps docs/checks.md generated from the registry.
 func TestChecksDoc(t *testing.T) {
 	t.Parallel()
-	cat, err := Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestChecksDoc(t *testing.T) {
 // passed results and heads the list of actions, where a statement ("Le
 // résolveur valide DNSSEC") would read as the opposite of the verdict.
 func TestTitlesAreActions(t *testing.T) {
-	cat, err := Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func runsOn(m checks.Meta, goos string) bool { return len(m.OS) == 0 || slices.C
 // never runs on.
 func TestGuidanceRanksAndFixes(t *testing.T) {
 	t.Parallel()
-	cat, err := Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestGuidanceRanksAndFixes(t *testing.T) {
 // generated from the catalogue (between its two markers).
 func TestMonAideCyberDoc(t *testing.T) {
 	t.Parallel()
-	cat, err := Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ package tls
 import (
 	"context"
 	"crypto/x509"
-	_ "embed"
 	"errors"
 	"fmt"
 	"sort"
@@ -24,11 +23,6 @@ import (
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
-
-// GuidanceTOML is the family's guidance catalogue.
-//
-//go:embed guidance.toml
-var GuidanceTOML []byte
 
 // Config says what to assess.
 type Config struct {

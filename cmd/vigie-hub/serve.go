@@ -27,7 +27,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
-	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	guidance, err := registry.Guidance()
+	guidance, err := catalogue.Load()
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}

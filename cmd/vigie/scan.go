@@ -17,6 +17,8 @@ import (
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/checks/registry"
 	tlscheck "github.com/vigie-cyber/vigie/checks/tls"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -74,7 +76,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if onlyDomains != nil && (*now || *signedOut != "") {
 		return usagef("--only fait un bilan partiel, pour le terminal, --json et --html seulement : il n'est jamais signé pour le hub (retirez --only, ou --now et --out)")
 	}
-	cat, err := registry.Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		return fmt.Errorf("catalogue de recommandations illisible : %w", err)
 	}
@@ -143,7 +145,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		sc = agent.Scan(ctx, checks.Live(), opt)
+		sc = agent.Scan(ctx, livehost.New(), opt)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("analyse interrompue")

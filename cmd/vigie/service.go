@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/agent"
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/installer"
 	"github.com/vigie-cyber/vigie/protocol"
 	"github.com/vigie-cyber/vigie/report"
@@ -318,7 +318,7 @@ func sentence(msg string) string {
 
 // hostFacts gives the facts sent at enrolment (best effort).
 func hostFacts(ctx context.Context) (protocol.HostInfo, error) {
-	return checks.Live().Facts.Info(ctx)
+	return livehost.New().Facts.Info(ctx)
 }
 
 func firstSet(a, b string) string {

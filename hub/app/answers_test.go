@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/checks/organisation"
-	"github.com/vigie-cyber/vigie/checks/registry"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -52,7 +52,7 @@ func TestEntityLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cat, err := registry.Guidance()
+	cat, err := catalogue.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

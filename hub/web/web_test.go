@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/checks"
-	"github.com/vigie-cyber/vigie/checks/registry"
+	"github.com/vigie-cyber/vigie/checks/catalogue"
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
@@ -75,7 +75,7 @@ func seed(t testing.TB, st store.Store, n, hosts, cards int) {
 // guidance is the real catalogue, so pages are tested with the advice
 // advisers will read.
 var guidance = func() checks.Catalogue {
-	c, err := registry.Guidance()
+	c, err := catalogue.Load()
 	if err != nil {
 		panic(err)
 	}

@@ -1,4 +1,9 @@
-package checks
+// Package livehost is the live implementation of checks.Host: the machine
+// this program runs on, read through the file system, real commands
+// (os/exec), gopsutil and the Windows registry. It lives apart from package
+// checks so that what only needs the check model (the hub reading the
+// guidance catalogue, report) does not link gopsutil or os/exec.
+package livehost
 
 import (
 	"bytes"
@@ -16,12 +21,14 @@ import (
 	"github.com/shirou/gopsutil/v3/host"
 	gnet "github.com/shirou/gopsutil/v3/net"
 	"github.com/shirou/gopsutil/v3/process"
+
+	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// Live returns the Host of the machine this program runs on.
-func Live() *Host {
-	return &Host{
+// New returns the Host of the machine this program runs on.
+func New() *checks.Host {
+	return &checks.Host{
 		OS:       runtime.GOOS,
 		FS:       os.DirFS(systemRoot()),
 		Exec:     ExecRunner{MaxOutput: 16 << 20},
@@ -56,7 +63,7 @@ type ExecRunner struct {
 func (r ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	path, err := exec.LookPath(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", name, checks.ErrNotFound)
 	}
 	cmd := exec.CommandContext(ctx, path, args...)
 	env := r.Env
@@ -78,7 +85,7 @@ func (r ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byt
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return stdout.Bytes(), &ExitError{Name: filepath.Base(name), Code: ee.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
+		return stdout.Bytes(), &checks.ExitError{Name: filepath.Base(name), Code: ee.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
 	}
 	if err != nil {
 		return stdout.Bytes(), fmt.Errorf("%s: %w", filepath.Base(name), err)
@@ -127,12 +134,12 @@ func (liveFacts) Info(ctx context.Context) (protocol.HostInfo, error) {
 	}, nil
 }
 
-func (liveFacts) Listeners(ctx context.Context) ([]Listener, error) {
+func (liveFacts) Listeners(ctx context.Context) ([]checks.Listener, error) {
 	conns, err := gnet.ConnectionsWithContext(ctx, "inet")
 	if err != nil {
 		return nil, fmt.Errorf("sockets: %w", err)
 	}
-	var out []Listener
+	var out []checks.Listener
 	names := map[int32]string{}
 	for _, c := range conns {
 		isTCP := c.Type == 1 // SOCK_STREAM
@@ -149,7 +156,7 @@ func (liveFacts) Listeners(ctx context.Context) ([]Listener, error) {
 		if c.Family == 10 || c.Family == 23 { // AF_INET6 on Linux, Windows
 			proto += "6"
 		}
-		l := Listener{Proto: proto, Address: c.Laddr.IP, Port: int(c.Laddr.Port), PID: c.Pid}
+		l := checks.Listener{Proto: proto, Address: c.Laddr.IP, Port: int(c.Laddr.Port), PID: c.Pid}
 		if c.Pid > 0 {
 			n, ok := names[c.Pid]
 			if !ok {
@@ -165,18 +172,18 @@ func (liveFacts) Listeners(ctx context.Context) ([]Listener, error) {
 	return out, nil
 }
 
-func (liveFacts) Processes(ctx context.Context) ([]Process, error) {
+func (liveFacts) Processes(ctx context.Context) ([]checks.Process, error) {
 	ps, err := process.ProcessesWithContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("processes: %w", err)
 	}
-	out := make([]Process, 0, len(ps))
+	out := make([]checks.Process, 0, len(ps))
 	for _, p := range ps {
 		n, err := p.NameWithContext(ctx)
 		if err != nil {
 			continue // process gone
 		}
-		out = append(out, Process{PID: p.Pid, Name: n})
+		out = append(out, checks.Process{PID: p.Pid, Name: n})
 	}
 	return out, nil
 }

@@ -1,9 +1,11 @@
-package checks
+package livehost
 
 import (
 	"context"
 	"runtime"
 	"testing"
+
+	"github.com/vigie-cyber/vigie/checks"
 )
 
 // TestRunEnvPassesData: a value full of quotes, including the typographic
@@ -14,7 +16,7 @@ func TestRunEnvPassesData(t *testing.T) {
 		t.Skip("uses sh")
 	}
 	v := "D:\\Sauvegardes\u2019; Remove-Item C:\\ -Recurse; \u2018'\"$(id)`"
-	var r EnvRunner = ExecRunner{}
+	var r checks.EnvRunner = ExecRunner{}
 	out, err := r.RunEnv(context.Background(), []string{"VIGIE_ARG_PATH=" + v}, "sh", "-c", `printf %s "$VIGIE_ARG_PATH"`)
 	if err != nil {
 		t.Fatal(err)

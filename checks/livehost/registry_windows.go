@@ -1,6 +1,6 @@
 //go:build windows
 
-package checks
+package livehost
 
 import (
 	"errors"
@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/vigie-cyber/vigie/checks"
 )
 
-func liveRegistry() Registry { return winRegistry{} }
+func liveRegistry() checks.Registry { return winRegistry{} }
 
 type winRegistry struct{}
 
@@ -26,11 +28,11 @@ func open(key string) (registry.Key, error) {
 	case "HKU", "HKEY_USERS":
 		k = registry.USERS
 	default:
-		return 0, fmt.Errorf("registry root %q: %w", root, ErrUnsupported)
+		return 0, fmt.Errorf("registry root %q: %w", root, checks.ErrUnsupported)
 	}
 	h, err := registry.OpenKey(k, path, registry.QUERY_VALUE|registry.ENUMERATE_SUB_KEYS|registry.WOW64_64KEY)
 	if errors.Is(err, registry.ErrNotExist) {
-		return 0, fmt.Errorf("%s: %w", key, ErrNotFound)
+		return 0, fmt.Errorf("%s: %w", key, checks.ErrNotFound)
 	}
 	return h, err
 }
@@ -43,7 +45,7 @@ func (winRegistry) String(key, value string) (string, error) {
 	defer k.Close()
 	s, _, err := k.GetStringValue(value)
 	if errors.Is(err, registry.ErrNotExist) {
-		return "", fmt.Errorf(`%s\%s: %w`, key, value, ErrNotFound)
+		return "", fmt.Errorf(`%s\%s: %w`, key, value, checks.ErrNotFound)
 	}
 	return s, err
 }
@@ -56,7 +58,7 @@ func (winRegistry) Integer(key, value string) (uint64, error) {
 	defer k.Close()
 	n, _, err := k.GetIntegerValue(value)
 	if errors.Is(err, registry.ErrNotExist) {
-		return 0, fmt.Errorf(`%s\%s: %w`, key, value, ErrNotFound)
+		return 0, fmt.Errorf(`%s\%s: %w`, key, value, checks.ErrNotFound)
 	}
 	return n, err
 }
