@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"net/http"
 	"strconv"
@@ -29,51 +28,22 @@ func (s *Server) Answers(w http.ResponseWriter, r *http.Request) {
 	if !jsonContent(w, r) {
 		return
 	}
-	claimed := r.Header.Get(protocol.HeaderAgent)
-	if !protocol.ValidAgentID(claimed) {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
+	claimed, ok := claimedAgent(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	agent, err := s.agent(ctx, claimed)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
-		return
-	}
-	if err != nil {
-		s.log.Error("answers: storage", "err", err)
-		storageUnavailable(w)
-		return
-	}
-	if agent.Revoked() {
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+	agent, ok := s.knownAgent(w, ctx, claimed, "answers")
+	if !ok {
 		return
 	}
 	body, ok := readBody(w, r, protocol.MaxAnswersSize)
 	if !ok {
 		return
 	}
-	env, err := protocol.ParseEnvelope(body)
-	if err == nil && len(env.Signatures) != 1 {
-		err = errors.New("one signature expected")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
-		return
-	}
-	if env.Signatures[0].KeyID != claimed {
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
-		return
-	}
-	payload, err := protocol.Verify(env, protocol.AnswersPayloadType, ed25519.PublicKey(agent.PublicKey))
-	if errors.Is(err, protocol.ErrMalformed) {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
-		return
-	}
-	if err != nil {
-		s.log.Warn("answers: bad signature", "agent", claimed, "err", err)
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature, "Signature invalide : les réponses ont été modifiées ou n'ont pas été signées par cet agent.", "Invalid signature: the answers were altered or not signed by this agent.")
+	_, payload, ok := s.signedPayload(w, body, agent, protocol.AnswersPayloadType, "les réponses", "the answers")
+	if !ok {
 		return
 	}
 	doc, err := protocol.DecodeAnswers(payload)
@@ -102,10 +72,10 @@ func (s *Server) Answers(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrRevoked):
 		s.agents.Delete(claimed)
-		writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked, "Cet agent a été révoqué : il doit être enrôlé à nouveau.", "This agent was revoked: it must be enrolled again.")
+		revokedAgent(w)
 	case errors.Is(err, store.ErrNotFound):
 		s.agents.Delete(claimed)
-		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
+		unknownAgent(w)
 	case err != nil:
 		s.log.Error("answers: write failed", "agent", claimed, "err", err)
 		storageUnavailable(w)

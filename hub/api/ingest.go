@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"math"
 	"net/http"
@@ -71,9 +70,8 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	if !jsonContent(w, r) {
 		return
 	}
-	claimed := r.Header.Get(protocol.HeaderAgent)
-	if !protocol.ValidAgentID(claimed) {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedRequest, "En-tête X-Vigie-Agent manquant ou invalide.", "X-Vigie-Agent header missing or invalid.")
+	claimed, ok := claimedAgent(w, r)
+	if !ok {
 		return
 	}
 	ip := clientIP(r)
@@ -89,18 +87,8 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	defer s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	agent, err := s.agent(ctx, claimed)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
-		return
-	}
-	if err != nil {
-		s.log.Error("ingest: storage", "err", err)
-		storageUnavailable(w)
-		return
-	}
-	if agent.Revoked() {
-		revokedAgent(w)
+	agent, ok := s.knownAgent(w, ctx, claimed, "ingest")
+	if !ok {
 		return
 	}
 	if r.ContentLength > protocol.MaxEnvelopeSize {
@@ -120,29 +108,11 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slow.finish()
-	env, err := protocol.ParseEnvelope(body)
-	if err == nil && len(env.Signatures) != 1 {
-		err = errors.New("one signature expected")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
+	env, payload, ok := s.signedPayload(w, body, agent, protocol.PayloadType, "le bilan", "the scorecard")
+	if !ok {
 		return
 	}
-	keyID := env.Signatures[0].KeyID
-	if claimed != keyID {
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
-		return
-	}
-	payload, err := protocol.Verify(env, protocol.PayloadType, ed25519.PublicKey(agent.PublicKey))
-	if errors.Is(err, protocol.ErrMalformed) {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
-		return
-	}
-	if err != nil {
-		s.log.Warn("ingest: bad signature", "agent", keyID, "err", err)
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature, "Signature invalide : le bilan a été modifié ou n'a pas été signé par cet agent.", "Invalid signature: the scorecard was altered or not signed by this agent.")
-		return
-	}
+	keyID := agent.ID
 	// The summary is all the hub files; the page showing this scorecard
 	// decodes the rest (protocol.Summary says what that leaves unchecked).
 	sc, err := protocol.DecodeSummary(payload)
