@@ -36,7 +36,7 @@ var assets embed.FS
 // Config holds the UI's dependencies and settings.
 type Config struct {
 	Store    store.Store
-	Guidance checks.Catalogue // registry.Guidance()
+	Guidance checks.Catalogue // catalogue.Load()
 	Version  string
 	Now      func() time.Time
 	Logger   *slog.Logger
