@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/protocol"
+	"github.com/vigie-cyber/vigie/report"
 )
 
 // Delivery: spooled scorecards sent in sequence order, the hub's replies
@@ -67,6 +68,7 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 			}
 			if scanned != nil {
 				s.LastScan, s.LastScore, s.LastLevel, s.LastScanError = a.opt.Clock.Now().UTC(), scanned.Score, int(scanned.Level), ""
+				s.Record(report.ScorePoint{At: scanned.FinishedAt, Score: scanned.Score, Level: scanned.Level})
 			}
 			if scanned != nil && res.Delivered+res.Quarantined+res.Unreadable == 0 && res.Err == nil {
 				return nil // nothing sent (not enrolled, or blocked)

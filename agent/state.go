@@ -10,6 +10,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/protocol"
+	"github.com/vigie-cyber/vigie/report"
 )
 
 // File names inside the state directory.
@@ -38,6 +39,9 @@ type State struct {
 	LastScore     int       `json:"last_score"`
 	LastLevel     int       `json:"last_level"`
 	LastScanError string    `json:"last_scan_error,omitempty"`
+	// History is the host's last scores (at most report.HistoryLength),
+	// oldest first, for the HTML report's trend.
+	History []report.ScorePoint `json:"history,omitempty"`
 
 	LastUpload       time.Time `json:"last_upload,omitzero"` // last attempt
 	LastUploadResult string    `json:"last_upload_result,omitempty"`
@@ -175,4 +179,12 @@ func lockDir(dir string) (unlock func(), err error) {
 		unlockFileHandle(f)
 		f.Close()
 	}, nil
+}
+
+// Record adds a scan to the history, keeping the last report.HistoryLength.
+func (s *State) Record(p report.ScorePoint) {
+	s.History = append(s.History, p)
+	if n := len(s.History) - report.HistoryLength; n > 0 {
+		s.History = append([]report.ScorePoint(nil), s.History[n:]...)
+	}
 }

@@ -41,13 +41,22 @@ type htmlData struct {
 	Others   []protocol.Result
 	Actions  []protocol.Action // the priority measures
 	More     []protocol.Action // the others, by title
+	Trend    template.HTML     // the host's last scores, drawn
 	Version  string
 }
 
 // WriteHTML renders a single self-contained HTML page (inline CSS, no script,
 // no external resource) that prints well on A4 for elected officials.
-func WriteHTML(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string) error {
+//
+// history, when given, is the host's previous scores (oldest first, from the
+// agent's state): with this scan they are drawn as the score's trend.
+func WriteHTML(w io.Writer, s *protocol.Scorecard, cat checks.Catalogue, l string, history ...ScorePoint) error {
 	d := htmlData{S: s, Cat: cat, Lang: lang(l), Version: s.AgentVersion}
+	points := append(append([]ScorePoint(nil), history...), ScorePoint{At: s.FinishedAt, Score: s.Score, Level: s.Level})
+	if len(points) > HistoryLength {
+		points = points[len(points)-HistoryLength:]
+	}
+	d.Trend = trendSVG(points, d.Lang)
 	for _, st := range []protocol.Status{protocol.Fail, protocol.Warn, protocol.Error} {
 		for _, r := range s.Results {
 			if r.Status == st {

@@ -220,3 +220,28 @@ func TestOnlyTheHostsSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestTrend: the HTML report draws the host's last scores (issue 17), at
+// most HistoryLength of them, this scan last; one scan alone draws nothing.
+func TestTrend(t *testing.T) {
+	t.Parallel()
+	sc, cat := sample()
+	var alone bytes.Buffer
+	WriteHTML(&alone, sc, cat, "fr")
+	if strings.Contains(alone.String(), "<svg") {
+		t.Error("a single scan drew a trend")
+	}
+	var past []ScorePoint
+	for i := 0; i < 20; i++ {
+		past = append(past, ScorePoint{At: sc.StartedAt.AddDate(0, 0, i-20), Score: 30 + i, Level: 1})
+	}
+	var b bytes.Buffer
+	WriteHTML(&b, sc, cat, "fr", past...)
+	h := b.String()
+	if n := strings.Count(h, "<circle"); n != HistoryLength {
+		t.Errorf("%d points drawn, want the last %d", n, HistoryLength)
+	}
+	if !strings.Contains(h, "12 derniers bilans") || !strings.Contains(h, "score de 41 à 54") {
+		t.Errorf("trend lacks its accessible label: %s", h[strings.Index(h, "<svg"):][:300])
+	}
+}

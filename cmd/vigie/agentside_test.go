@@ -60,9 +60,9 @@ func newMiniHub(t *testing.T) *miniHub {
 	h := &miniHub{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathEnroll, func(w http.ResponseWriter, r *http.Request) {
-		var req protocol.EnrollRequest
-		json.NewDecoder(r.Body).Decode(&req)
-		pub, err := protocol.DecodePublicKey(req.PublicKey)
+		// Protocol v2: the request is signed by the key it enrols.
+		data, _ := io.ReadAll(io.LimitReader(r.Body, protocol.MaxEnrollSize))
+		req, pub, err := protocol.VerifyEnroll(data)
 		if err != nil || req.Token != "JETON" {
 			w.WriteHeader(401)
 			json.NewEncoder(w).Encode(protocol.ErrorBody{Error: protocol.ErrorDetail{Code: protocol.CodeInvalidToken, Message: "Jeton inconnu."}})

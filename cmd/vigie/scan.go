@@ -90,7 +90,8 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, stdout)
+		_, _, dir, _ := scanTargets(*configPath, *stateDir)
+		return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, pastScores(dir, sc), stdout)
 	}
 	targets, entity, dir, err := scanTargets(*configPath, *stateDir)
 	if err != nil {
@@ -163,7 +164,21 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	if onlyDomains != nil {
 		fmt.Fprintf(stderr, "Bilan partiel (--only %s) : le niveau et le score ne portent que sur ces familles ; il n'est ni signé ni envoyé au hub.\n", *only)
 	}
-	return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, stdout)
+	return writeReports(sc, cat, *lang, *jsonOut, *htmlOut, *quiet, pastScores(dir, sc), stdout)
+}
+
+// pastScores is the host's score history from the agent's state (best
+// effort: a scan without an agent state has none), without sc itself.
+func pastScores(stateDir string, sc *protocol.Scorecard) []report.ScorePoint {
+	st, err := agent.LoadState(stateDir)
+	if err != nil {
+		return nil
+	}
+	h := st.History
+	if n := len(h); n > 0 && h[n-1].At.Equal(sc.FinishedAt) {
+		h = h[:n-1]
+	}
+	return h
 }
 
 // domainChoices lists the families --only accepts.
@@ -244,7 +259,7 @@ func signingIdentity(explicit, stateDir string, opt *agent.ScanOptions, stderr i
 
 // writeReports writes the unsigned JSON, the HTML report and the terminal
 // report that were asked for.
-func writeReports(sc *protocol.Scorecard, cat checks.Catalogue, lang, jsonOut, htmlOut string, quiet bool, stdout io.Writer) error {
+func writeReports(sc *protocol.Scorecard, cat checks.Catalogue, lang, jsonOut, htmlOut string, quiet bool, history []report.ScorePoint, stdout io.Writer) error {
 	if jsonOut != "" {
 		data, err := sc.Encode()
 		if err != nil {
@@ -256,7 +271,7 @@ func writeReports(sc *protocol.Scorecard, cat checks.Catalogue, lang, jsonOut, h
 	}
 	if htmlOut != "" {
 		var b bytes.Buffer
-		if err := report.WriteHTML(&b, sc, cat, lang); err != nil {
+		if err := report.WriteHTML(&b, sc, cat, lang, history...); err != nil {
 			return fmt.Errorf("rapport HTML : %w", err)
 		}
 		if err := writeOutput(htmlOut, b.Bytes()); err != nil {
