@@ -51,7 +51,11 @@ type sink struct {
 	got []app.AdvisoryExposure
 }
 
-func (s *sink) add(xs []app.AdvisoryExposure) { s.mu.Lock(); s.got = append(s.got, xs...); s.mu.Unlock() }
+func (s *sink) add(xs []app.AdvisoryExposure) {
+	s.mu.Lock()
+	s.got = append(s.got, xs...)
+	s.mu.Unlock()
+}
 func (s *sink) take() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -746,7 +746,7 @@ func testAdvisories(t *testing.T, s store.Store) {
 	put(rec("CERTFR-2025-AVI-0001", day(2), 1, `{"v":"same"}`), false) // same revision: kept as is
 	put(rec("CERTFR-2025-AVI-0001", day(5), 2, `{"v":2}`), true)
 	put(rec("CERTFR-2025-AVI-0001", day(3), 3, `{"v":"older"}`), false) // older date, more revisions: still older
-	put(rec("CERTFR-2025-AVI-0001", day(5), 3, "{\"v\":\t3}"), true)  // same day, one revision more
+	put(rec("CERTFR-2025-AVI-0001", day(5), 3, "{\"v\":\t3}"), true)    // same day, one revision more
 	put(rec("CERTFR-2025-ALE-0002", day(4), 1, `{"a":1}`), true)
 	if _, err := s.PutAdvisory(ctx, store.AdvisoryRecord{}); err == nil {
 		t.Error("an advisory without reference was stored")
