@@ -108,6 +108,7 @@ type Advisories struct {
 	compiled map[string]*match.Advisory
 	exposed  map[string]map[string][]match.Exposure // advisory -> host -> exposures
 	hosts    map[string]*hostMeta                   // agent ID -> host
+	imported time.Time                              // latest ImportedAt read (Refresh)
 
 	queue chan string
 }
@@ -145,6 +146,7 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 		return st, err
 	}
 	for _, r := range recs {
+		m.noteImported(r.ImportedAt)
 		doc, err := advisory.Parse(r.Reference, r.Raw)
 		if err != nil {
 			// Stored by an earlier hub whose parser accepted it.
@@ -174,6 +176,45 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	m.mu.RUnlock()
 	st.Duration = time.Since(start)
 	return st, nil
+}
+
+func (m *Advisories) noteImported(t time.Time) {
+	m.mu.Lock()
+	if t.After(m.imported) {
+		m.imported = t
+	}
+	m.mu.Unlock()
+}
+
+// Refresh matches the advisories another process (« vigie-hub advisories
+// import » beside a running hub) wrote since the last look, and sends their
+// new certain exposures to the hook. Serve calls it every minute.
+func (m *Advisories) Refresh(ctx context.Context) (int, error) {
+	m.mu.RLock()
+	after := m.imported
+	m.mu.RUnlock()
+	recs, err := m.app.cfg.Store.AdvisoriesImported(ctx, after)
+	if err != nil {
+		return 0, err
+	}
+	res := &advisory.Result{}
+	for _, r := range recs {
+		m.noteImported(r.ImportedAt)
+		m.mu.RLock()
+		have := m.docs[r.Reference]
+		m.mu.RUnlock()
+		if have != nil && !(advisory.Stamp{Revised: r.Revised, Revisions: r.Revisions}).Newer(have.Stamp()) {
+			continue // this process wrote it, and matched it then
+		}
+		doc, err := advisory.Parse(r.Reference, r.Raw)
+		if err != nil {
+			m.app.log.Warn("advisory: stored document unreadable", "reference", r.Reference, "err", err)
+			continue
+		}
+		res.Added = append(res.Added, doc)
+	}
+	m.apply(res)
+	return len(res.Added), nil
 }
 
 // putAdvisory compiles doc and matches it against the region; it returns
@@ -457,6 +498,7 @@ func (m *Advisories) Import(ctx context.Context, by string, onError func(error),
 	if err != nil {
 		return ImportResult{}, err
 	}
+	m.noteImported(m.app.Now())
 	out := m.apply(res)
 	m.app.Record(ctx, by, "advisories_import", strings.Join(paths, " "),
 		fmt.Sprintf("ajoutés %d, remplacés %d, inchangés %d, erreurs %d", out.Added, out.Replaced, out.Unchanged, len(out.Errors)))

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -195,12 +196,55 @@ func TestAdvisoriesMatching(t *testing.T) {
 	if got := hook.take(); len(got) != 0 {
 		t.Errorf("hook called by the start-up rebuild: %v", got)
 	}
-	if who := m2.WhoUses("firefox esr", "140", ""); len(who) != 2 {
+	// An import by another process (the CLI beside the running hub) is
+	// matched by the hub's next Refresh.
+	older := workstation(43, "10.0.19045.6575", "146.0")
+	storetest.Enrolled(t, st, "Centre hospitalier de Paimpol", older.ID)
+	report(t, st, older, t0.Add(4*time.Minute))
+	if err := m2.MatchHost(ctx, older.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m2.Refresh(ctx); err != nil || n != 0 {
+		t.Errorf("refresh with nothing new: %d %v", n, err)
+	}
+	// A later revision of AVI-1092, written by another process.
+	if _, err := st.PutAdvisory(ctx, store.AdvisoryRecord{Reference: "CERTFR-2025-AVI-1092", Kind: "avis", Title: "x",
+		Revised: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC), Revisions: 9, Raw: revised(t, "CERTFR-2025-AVI-1092"), ImportedAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m2.Refresh(ctx); err != nil || n != 1 {
+		t.Errorf("refresh after an outside import: %d %v", n, err)
+	}
+	if got := hook.take(); len(got) != 1 || !strings.Contains(got[0], "Centre hospitalier de Paimpol") {
+		t.Errorf("hook after refresh: %v", got)
+	}
+	if who := m2.WhoUses("firefox esr", "140", ""); len(who) != 3 {
 		t.Errorf("who uses Firefox ESR >= 140: %+v", who)
 	}
 	if who := m2.WhoUses("firefox esr", "", "145"); len(who) != 0 {
 		t.Errorf("who uses Firefox ESR <= 145: %+v", who)
 	}
+}
+
+// revised returns testdata's document ref with one revision more, dated
+// 31 December 2025.
+func revised(t *testing.T, ref string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(advisoryData, "docs", ref+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	revs := doc["revisions"].([]any)
+	doc["revisions"] = append(revs, map[string]any{"revision_date": "2025-12-31T00:00:00.000000", "description": "Ajout"})
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestAdvisoryRevision: a later revision replaces the stored one, an older

@@ -118,6 +118,7 @@ func (m *Advisories) Fetch(ctx context.Context, cfg FetchConfig, by string, onEr
 			}
 		}
 	}
+	m.noteImported(m.app.Now())
 	out := m.apply(res)
 	m.app.Record(ctx, by, "advisories_fetch", base.String(),
 		fmt.Sprintf("ajoutés %d, remplacés %d, inchangés %d, erreurs %d", out.Added, out.Replaced, out.Unchanged, len(out.Errors)))

@@ -37,6 +37,10 @@ type Advisories interface {
 	// AdvisoriesSince lists the advisories revised at or after since (all
 	// when since is zero), latest revision first, with their documents.
 	AdvisoriesSince(ctx context.Context, since time.Time) ([]AdvisoryRecord, error)
+	// AdvisoriesImported lists the advisories written after after (by
+	// ImportedAt), oldest write first: what another process (the CLI)
+	// imported while the hub runs.
+	AdvisoriesImported(ctx context.Context, after time.Time) ([]AdvisoryRecord, error)
 }
 
 func (s *sqlStore) AdvisoryStamp(ctx context.Context, ref string) (time.Time, int, bool, error) {
@@ -96,7 +100,15 @@ func (s *sqlStore) Advisory(ctx context.Context, ref string) (AdvisoryRecord, er
 }
 
 func (s *sqlStore) AdvisoriesSince(ctx context.Context, since time.Time) ([]AdvisoryRecord, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+advisoryColumns+` FROM advisories WHERE revised >= ? ORDER BY revised DESC, reference DESC`), toDB(since))
+	return s.advisories(ctx, `WHERE revised >= ? ORDER BY revised DESC, reference DESC`, toDB(since))
+}
+
+func (s *sqlStore) AdvisoriesImported(ctx context.Context, after time.Time) ([]AdvisoryRecord, error) {
+	return s.advisories(ctx, `WHERE imported_at > ? ORDER BY imported_at, reference`, toDB(after))
+}
+
+func (s *sqlStore) advisories(ctx context.Context, where string, args ...any) ([]AdvisoryRecord, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+advisoryColumns+` FROM advisories `+where), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -149,7 +149,8 @@ var migrations = []string{
 		raw {{blob}} NOT NULL,
 		imported_at BIGINT NOT NULL
 	);
-	CREATE INDEX advisories_revised ON advisories(revised)`,
+	CREATE INDEX advisories_revised ON advisories(revised);
+	CREATE INDEX advisories_imported ON advisories(imported_at)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

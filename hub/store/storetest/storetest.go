@@ -763,6 +763,13 @@ func testAdvisories(t *testing.T, s store.Store) {
 	if err != nil || len(all) != 2 || all[0].Reference != "CERTFR-2025-AVI-0001" || all[1].Reference != "CERTFR-2025-ALE-0002" {
 		t.Fatalf("all: %+v %v", all, err)
 	}
+	imported, err := s.AdvisoriesImported(ctx, day(19))
+	if err != nil || len(imported) != 2 {
+		t.Fatalf("imported after day 19: %+v %v", imported, err)
+	}
+	if imported, err := s.AdvisoriesImported(ctx, day(20)); err != nil || len(imported) != 0 {
+		t.Fatalf("imported after day 20: %+v %v", imported, err)
+	}
 	recent, err := s.AdvisoriesSince(ctx, day(5))
 	if err != nil || len(recent) != 1 || recent[0].Reference != "CERTFR-2025-AVI-0001" {
 		t.Fatalf("since: %+v %v", recent, err)
