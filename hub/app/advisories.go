@@ -140,22 +140,9 @@ type LoadStats struct {
 // revised within the window, then every host's latest inventory.
 func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	start := time.Now()
-	var st LoadStats
-	recs, err := m.app.cfg.Store.AdvisoriesSince(ctx, m.app.Now().Add(-m.cfg.Window))
+	st, err := m.loadDocuments(ctx)
 	if err != nil {
 		return st, err
-	}
-	for _, r := range recs {
-		m.noteImported(r.ImportedAt)
-		doc, err := advisory.Parse(r.Reference, r.Raw)
-		if err != nil {
-			// Stored by an earlier hub whose parser accepted it.
-			m.app.log.Warn("advisory: stored document unreadable", "reference", r.Reference, "err", err)
-			st.Unreadable++
-			continue
-		}
-		m.putAdvisory(doc)
-		st.Advisories++
 	}
 	rows, err := m.app.cfg.Store.Hosts(ctx, store.HostFilter{})
 	if err != nil {
@@ -175,6 +162,34 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	}
 	m.mu.RUnlock()
 	st.Duration = time.Since(start)
+	return st, nil
+}
+
+// LoadDocuments reads and compiles the advisories revised within the
+// window without the hosts: enough for the review list.
+func (m *Advisories) LoadDocuments(ctx context.Context) error {
+	_, err := m.loadDocuments(ctx)
+	return err
+}
+
+func (m *Advisories) loadDocuments(ctx context.Context) (LoadStats, error) {
+	var st LoadStats
+	recs, err := m.app.cfg.Store.AdvisoriesSince(ctx, m.app.Now().Add(-m.cfg.Window))
+	if err != nil {
+		return st, err
+	}
+	for _, r := range recs {
+		m.noteImported(r.ImportedAt)
+		doc, err := advisory.Parse(r.Reference, r.Raw)
+		if err != nil {
+			// Stored by an earlier hub whose parser accepted it.
+			m.app.log.Warn("advisory: stored document unreadable", "reference", r.Reference, "err", err)
+			st.Unreadable++
+			continue
+		}
+		m.putAdvisory(doc)
+		st.Advisories++
+	}
 	return st, nil
 }
 

@@ -35,11 +35,14 @@ var assets embed.FS
 
 // Config holds the UI's dependencies and settings.
 type Config struct {
-	Store    store.Store
-	Guidance checks.Catalogue // registry.Guidance()
-	Version  string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Store store.Store
+	// Advisories is the hub's advisories matcher (pages « Avis CERT-FR »,
+	// « Qui utilise… ? »); nil: those pages say none is loaded.
+	Advisories *app.Advisories
+	Guidance   checks.Catalogue // registry.Guidance()
+	Version    string
+	Now        func() time.Time
+	Logger     *slog.Logger
 	// SilentDays: an entity with no report for longer is listed as silent (default 30).
 	SilentDays int
 	// MinAggregate: aggregates over fewer entities are hidden (default 5).
