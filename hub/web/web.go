@@ -143,8 +143,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message"} {
-		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html")
+	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
+		"advisories", "advisory", "whouses"} {
+		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html", "templates/exposures.html")
 		if err != nil {
 			return nil, err
 		}
@@ -164,6 +165,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /entity/{id}/answers", s.authed(s.answersPost, false))
 	mux.HandleFunc("GET /host/{agent}", s.authed(s.host, false))
 	mux.HandleFunc("GET /ad", s.authed(s.adPage, false))
+	mux.HandleFunc("GET /advisories", s.authed(s.advisoriesPage, false))
+	mux.HandleFunc("GET /advisories/{ref}", s.authed(s.advisoryPage, false))
+	mux.HandleFunc("GET /advisories/{ref}/exposure.csv", s.authed(s.advisoryCSV, false))
+	mux.HandleFunc("GET /whouses", s.authed(s.whoUsesPage, false))
 	mux.HandleFunc("GET /export.csv", s.authed(s.exportCSV, false))
 	mux.HandleFunc("GET /export.json", s.authed(s.exportJSON, false))
 	mux.HandleFunc("GET /audit", s.authed(s.audit, true))
