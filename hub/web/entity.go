@@ -59,8 +59,8 @@ type entityData struct {
 	Saved    string
 	// Exposures are the CERT-FR advisories affecting the entity's hosts.
 	Exposures []app.AdvisoryExposure
-	Err      string
-	AD       *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
+	Err       string
+	AD        *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
 }
 
 type choice struct{ Value, Label string }
