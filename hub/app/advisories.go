@@ -311,15 +311,39 @@ func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow) (*mat
 	return inv, key, nil
 }
 
-// software is the host's inventory: the one its latest scorecard carries.
-// A scorecard naming its inventory by hash alone gives none here, and the
-// host keeps what it was last matched with (the key names the hash).
-func (m *Advisories) software(_ context.Context, _ string, card *protocol.Scorecard) ([]protocol.Package, string, error) {
-	if len(card.Software) == 0 && card.SoftwareSHA256 != "" {
-		return nil, card.SoftwareSHA256, errNoList
+// software is the host's inventory: the one its latest scorecard carries
+// or, when that one names it by hash alone (the agent sends the list only
+// when it changed), the list of the most recent earlier scorecard that
+// carried the same hash, among the last historyDepth.
+func (m *Advisories) software(ctx context.Context, agentID string, card *protocol.Scorecard) ([]protocol.Package, string, error) {
+	if len(card.Software) > 0 || card.SoftwareSHA256 == "" {
+		return card.Software, card.SoftwareSHA256, nil
 	}
-	return card.Software, card.SoftwareSHA256, nil
+	pts, err := m.app.cfg.Store.History(ctx, agentID, historyDepth)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := len(pts) - 1; i >= 0; i-- {
+		if pts[i].ID == card.ID {
+			continue
+		}
+		sc, err := m.app.cfg.Store.Scorecard(ctx, agentID, pts[i].ID)
+		if err != nil {
+			return nil, "", err
+		}
+		old, err := OpenStored(sc.Envelope)
+		if err != nil || len(old.Software) == 0 {
+			continue
+		}
+		if old.SoftwareSHA256 == card.SoftwareSHA256 || protocol.SoftwareSHA256(old.Software) == card.SoftwareSHA256 {
+			return old.Software, card.SoftwareSHA256, nil
+		}
+	}
+	return nil, card.SoftwareSHA256, errNoList
 }
+
+// historyDepth bounds the scorecards read back to find a host's list.
+const historyDepth = 60
 
 var errNoList = errors.New("inventory named but not carried")
 

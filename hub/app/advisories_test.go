@@ -278,3 +278,48 @@ func TestAdvisoryRevision(t *testing.T) {
 		t.Errorf("stamp %v %d", r.Revised, r.Revisions)
 	}
 }
+
+// TestAdvisoriesHashOnly: an agent sends its list only when it changed and
+// names it by hash otherwise; a hub restarted after such a scorecard finds
+// the list in the host's earlier scorecard and matches it.
+func TestAdvisoriesHashOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, st := newApp(t)
+	ag := workstation(44, "10.0.19045.6691", "140.5.0") // exposed by its Firefox ESR only
+	storetest.Enrolled(t, st, "Mairie de Perros-Guirec", ag.ID)
+	save := func(sc *protocol.Scorecard, at time.Time) {
+		t.Helper()
+		rec := &store.Scorecard{AgentID: ag.ID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: at, StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt,
+			Hostname: ag.Host.Hostname, OS: ag.Host.OS, Platform: ag.Host.Platform, AgentVersion: "1.0.0", Envelope: ag.Sign(sc)}
+		if out, err := st.SaveScorecard(ctx, rec); err != nil || out != store.Stored {
+			t.Fatalf("save: %v %v", out, err)
+		}
+	}
+	full := ag.Next(t0)
+	full.SoftwareSHA256 = protocol.SoftwareSHA256(full.Software)
+	save(full, t0)
+	short := ag.Next(t0.Add(time.Hour))
+	short.SoftwareSHA256, short.Software = protocol.SoftwareSHA256(short.Software), nil
+	save(short, t0.Add(time.Hour))
+	m, err := a.NewAdvisories(app.AdvisoryConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Import(ctx, "cli", nil, filepath.Join(advisoryData, "docs", "CERTFR-2025-AVI-1099.json")); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.LoadAdvisories(ctx); err != nil || st.Hosts != 1 || st.Exposures != 2 {
+		t.Fatalf("load: %+v %v", st, err)
+	}
+	// A hash the host never sent a list for: it keeps what was matched.
+	other := ag.Next(t0.Add(2 * time.Hour))
+	other.Software, other.SoftwareSHA256 = nil, strings.Repeat("ab", 32)
+	save(other, t0.Add(2*time.Hour))
+	if err := m.MatchHost(ctx, ag.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Exposures(app.ExposureFilter{}); len(got) != 2 {
+		t.Errorf("exposures after an unknown hash: %v", exposureKeys(got))
+	}
+}
