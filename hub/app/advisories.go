@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -148,12 +149,26 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	if err != nil {
 		return st, err
 	}
+	// Reading and decoding each host's latest scorecard is most of the
+	// cost: one worker per core (the region serialises only its own
+	// insertions).
+	work := make(chan store.HostRow)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for row := range work {
+				m.matchHost(ctx, row) // never fails: an unreadable host is logged and left out
+			}
+		}()
+	}
 	for _, row := range rows {
-		if _, err := m.matchHost(ctx, row); err != nil {
-			return st, err
-		}
+		work <- row
 		st.Hosts++
 	}
+	close(work)
+	wg.Wait()
 	m.mu.RLock()
 	for _, byHost := range m.exposed {
 		for _, es := range byHost {
