@@ -342,7 +342,7 @@ func (m *Advisories) software(ctx context.Context, agentID string, card *protoco
 		if pts[i].ID == card.ID {
 			continue
 		}
-		sc, err := m.app.cfg.Store.Scorecard(ctx, agentID, pts[i].ID)
+		sc, err := m.app.cfg.Store.Scorecard(ctx, pts[i].AgentID, pts[i].ID) // a linked history holds the old key's
 		if err != nil {
 			return nil, "", err
 		}
