@@ -127,17 +127,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
-	// The advisories matcher: rebuilt from the store before serving.
+	// The advisories matcher, rebuilt from the store while the hub already
+	// serves (runAdvisories): a large region takes a minute or more.
 	matcher, err := app.New(app.Config{Store: st, Logger: log}).NewAdvisories(app.AdvisoryConfig{})
 	if err != nil {
 		return err
 	}
-	loaded, err := matcher.LoadAdvisories(ctx)
-	if err != nil {
-		return fmt.Errorf("avis du CERT-FR : %w", err)
-	}
-	log.Info("avis du CERT-FR rapprochés", "avis", loaded.Advisories, "postes", loaded.Hosts, "expositions", loaded.Exposures,
-		"illisibles", loaded.Unreadable, "durée", loaded.Duration.Round(time.Millisecond).String())
 	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
 		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki, Advisories: matcher})
 	if err != nil {
@@ -170,7 +165,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
-	go matcher.RunMatcher(rctx)
 	go runAdvisories(rctx, matcher, log, *advEvery, app.FetchConfig{BaseURL: *advURL, Client: client})
 	// The last summary is written after the server stopped, so that it
 	// counts every scorecard stored.
@@ -303,7 +297,18 @@ var advisoriesRefresh = time.Minute
 // runAdvisories matches, every minute, the advisories the command line
 // imported beside the running hub, and fetches CERT-FR's every `every`
 // (0: never).
+//
+// It first rebuilds the matcher; the scorecards stored meanwhile wait in
+// the matcher's queue and are matched once it is done.
 func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
+	loaded, err := m.LoadAdvisories(ctx)
+	if err != nil {
+		log.Error("avis du CERT-FR : reconstruction impossible, rapprochement arrêté", "err", err)
+		return
+	}
+	log.Info("avis du CERT-FR rapprochés", "avis", loaded.Advisories, "postes", loaded.Hosts, "expositions", loaded.Exposures,
+		"illisibles", loaded.Unreadable, "durée", loaded.Duration.Round(time.Millisecond).String())
+	go m.RunMatcher(ctx)
 	refresh := time.NewTicker(advisoriesRefresh)
 	defer refresh.Stop()
 	var fetch <-chan time.Time
