@@ -22,6 +22,7 @@ func init() {
 	// serve's summary of stored scorecards every 100 ms instead of every
 	// minute (set before any test starts a hub).
 	summaryEvery = 100 * time.Millisecond
+	advisoriesRefresh = 100 * time.Millisecond
 }
 
 // TestDatabaseMustExist (issue 14, item 2): a mistyped --db no longer makes
@@ -103,7 +104,7 @@ func TestDatabaseMustExist(t *testing.T) {
 // hubCommands are every command, with the options each must document.
 var hubCommands = map[string][]string{
 	"init":              {"db"},
-	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute"},
+	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy"},
 	"token create":      {"db", "entity", "sector", "expires", "uses", "public-url", "cert", "data-dir"},
 	"entity list":       {"db"},
 	"entity set-sector": {"db", "entity", "sector"},
@@ -113,6 +114,11 @@ var hubCommands = map[string][]string{
 	"agent link":        {"db"},
 	"export":            {"db", "format", "sector", "lang", "out"},
 	"backup":            {"db", "out"},
+	"advisories import": {"db"},
+	"advisories fetch":  {"db", "since", "base-url", "proxy", "ca"},
+	"advisories list":   {"db", "exposed", "sector", "format"},
+	"advisories review": {"db", "format"},
+	"exposure":          {"db", "advisory", "entity", "format"},
 }
 
 var optionRE = regexp.MustCompile(`(?m)^  --([a-z-]+) `)

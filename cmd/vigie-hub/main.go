@@ -60,6 +60,11 @@ Utilisation :
   vigie-hub agent link ANCIEN_ID NOUVEL_ID   (la nouvelle clé d'un agent révoqué reprend son historique)
   vigie-hub export [--format csv|json] [--sector SECTEUR] [--lang fr|en] [--out FICHIER]
   vigie-hub backup --out FICHIER   (copie cohérente de la base SQLite, hub en marche)
+  vigie-hub advisories import CHEMIN...   (avis CERT-FR : fichiers JSON, dossiers, .tar, .tar.gz, .tar.zst)
+  vigie-hub advisories fetch [--since AAAA-MM-JJ] [--base-url URL] [--proxy URL]
+  vigie-hub advisories list [--exposed] [--format text|json|csv]
+  vigie-hub advisories review [--format text|json|csv]
+  vigie-hub exposure [--advisory REF] [--entity NOM] [--format text|json|csv]
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -204,6 +209,10 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return export(ctx, args[1:], stdout)
 	case "backup":
 		return backup(ctx, args[1:], stdout)
+	case "advisories":
+		return advisoriesCmd(ctx, args[1:], stdout, stderr)
+	case "exposure":
+		return exposureCmd(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

@@ -50,6 +50,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	pwChecks := c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
 	enrollPerMin := c.fs.Int("enroll-per-minute", 60, "tentatives d'enrôlement acceptées par adresse et par minute (`N`) : un parc derrière un NAT s'enrôle d'un coup")
 	public := c.fs.String("public-url", "", "adresse publique du hub pour les agents (`URL` https://hub.region.example) : dans la commande d'installation donnée avec chaque jeton ; sans elle, déduite de --listen et --san, avec un avertissement")
+	advEvery := c.fs.Duration("advisories-every", 0, "télécharge les avis du CERT-FR à cet `INTERVALLE` (1h…) ; 0 : jamais (défaut : beaucoup de hubs n'ont pas accès à Internet et importent des fichiers)")
+	advURL := c.fs.String("advisories-url", app.DefaultCERTFR, "`URL` de l'API du CERT-FR pour --advisories-every")
+	proxy := c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
 	var sans stringList
 	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	if err := c.parse(args); err != nil {
@@ -73,6 +76,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.fs.NArg() != 0 {
 		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	if *advEvery < 0 || (*advEvery > 0 && *advEvery < time.Minute) {
+		return c.usageErr("--advisories-every : 0 (jamais) ou une minute au moins")
+	}
+	client, err := httpClient(*proxy, "")
+	if err != nil {
+		return usageError{msg: err.Error()}
 	}
 	if *dataDir == "" {
 		*dataDir = defaultDataDir(*db)
@@ -117,14 +127,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
+	// The advisories matcher, rebuilt from the store while the hub already
+	// serves (runAdvisories): a large region takes a minute or more.
+	matcher, err := app.New(app.Config{Store: st, Logger: log}).NewAdvisories(app.AdvisoryConfig{})
+	if err != nil {
+		return err
+	}
 	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
-		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki})
+		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki, Advisories: matcher})
 	if err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
-	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin}).Register(mux)
+	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
+		Stored: matcher.HostChanged}).Register(mux)
 	ui.Register(mux)
 
 	ln, err := net.Listen("tcp", *listen)
@@ -148,6 +165,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
+	go runAdvisories(rctx, matcher, log, *advEvery, app.FetchConfig{BaseURL: *advURL, Client: client})
 	// The last summary is written after the server stopped, so that it
 	// counts every scorecard stored.
 	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
@@ -270,4 +288,53 @@ func selfSigned(dir string, extra []string) (tls.Certificate, bool, error) {
 	}
 	c, err := tls.LoadX509KeyPair(crt, key)
 	return c, true, err
+}
+
+// advisoriesRefresh is how often serve looks for advisories the command
+// line imported (shorter in tests).
+var advisoriesRefresh = time.Minute
+
+// runAdvisories matches, every minute, the advisories the command line
+// imported beside the running hub, and fetches CERT-FR's every `every`
+// (0: never).
+//
+// It first rebuilds the matcher; the scorecards stored meanwhile wait in
+// the matcher's queue and are matched once it is done.
+func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
+	loaded, err := m.LoadAdvisories(ctx)
+	if err != nil {
+		log.Error("avis du CERT-FR : reconstruction impossible, rapprochement arrêté", "err", err)
+		return
+	}
+	log.Info("avis du CERT-FR rapprochés", "avis", loaded.Advisories, "postes", loaded.Hosts, "expositions", loaded.Exposures,
+		"illisibles", loaded.Unreadable, "durée", loaded.Duration.Round(time.Millisecond).String())
+	go m.RunMatcher(ctx)
+	refresh := time.NewTicker(advisoriesRefresh)
+	defer refresh.Stop()
+	var fetch <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		fetch = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+			if n, err := m.Refresh(ctx); err != nil {
+				log.Warn("avis du CERT-FR : relecture", "err", err)
+			} else if n > 0 {
+				log.Info("avis du CERT-FR importés rapprochés", "avis", n)
+			}
+		case <-fetch:
+			res, err := m.Fetch(ctx, cfg, "serve", nil)
+			if err != nil {
+				log.Warn("avis du CERT-FR : téléchargement", "err", err)
+				continue
+			}
+			log.Info("avis du CERT-FR téléchargés", "ajoutés", res.Added, "remplacés", res.Replaced, "illisibles", len(res.Errors),
+				"nouvelles expositions", res.NewExposures)
+		}
+	}
 }

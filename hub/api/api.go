@@ -51,6 +51,10 @@ type Config struct {
 	MinUploadRate int
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// Stored, when set, is told of each scorecard stored, after its
+	// commit, by the agent's ID: the advisories matcher queues the host
+	// (app.Advisories.HostChanged). It must not block.
+	Stored func(agentID string)
 }
 
 // Server serves the API.

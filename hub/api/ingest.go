@@ -168,6 +168,9 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		s.replayed(w, keyID, sc.Sequence, 0)
 	default:
 		s.log.Debug("scorecard stored", "agent", keyID, "id", sc.ID, "seq", sc.Sequence)
+		if s.cfg.Stored != nil {
+			s.cfg.Stored(keyID)
+		}
 		writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence})
 	}
 }

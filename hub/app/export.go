@@ -104,6 +104,9 @@ const formulaStart = "=+-@\t\r"
 // hostname "pc;=HYPERLINK(...)" would otherwise start a cell of its own;
 // "," is the file's separator. Line breaks become spaces (one row per
 // line, whatever reads the file).
+// CSVSafe is csvSafe for the command line's CSV outputs.
+func CSVSafe(v string) string { return csvSafe(v) }
+
 func csvSafe(v string) string {
 	v = strings.NewReplacer("\r\n", " ", "\n", " ").Replace(v)
 	var b strings.Builder

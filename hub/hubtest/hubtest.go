@@ -66,6 +66,10 @@ type Agent struct {
 	// 2 by default; a Debian server reports 500 to 1,500.
 	Packages int
 	Host     protocol.HostInfo
+	// Software, when set, is the inventory every scorecard carries in
+	// place of the generated one; Assets are the declared appliances.
+	Software []protocol.Package
+	Assets   []protocol.Asset
 	// Override sets the status of the named checks in every scorecard
 	// built, whatever Quality draws.
 	Override map[string]protocol.Status
@@ -131,12 +135,16 @@ func (a *Agent) Build(seq uint64, at time.Time) *protocol.Scorecard {
 	sc := report.Build(report.Scan{Checks: cs, Results: rs, Host: a.Host, StartedAt: at.Add(-40 * time.Second), FinishedAt: at,
 		AgentID: a.ID, AgentVersion: "1.0.0", Sequence: seq,
 		Software: a.inventory()})
+	sc.Assets = a.Assets
 	return sc
 }
 
 // inventory is the agent's software list: openssl and openssh-server, then
 // as many packages with Debian-like names and versions as a.Packages asks.
 func (a *Agent) inventory() []protocol.Package {
+	if a.Software != nil {
+		return append([]protocol.Package(nil), a.Software...)
+	}
 	pkgs := []protocol.Package{{Name: "openssl", Version: "3.0.15-1~deb12u1", Source: "dpkg"}, {Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Source: "dpkg"}}
 	for i := len(pkgs); i < a.Packages; i++ {
 		pkgs = append(pkgs, protocol.Package{Name: fmt.Sprintf("lib%s%d-common", []string{"gnutls", "xml", "python3.11", "systemd", "perl"}[i%5], i),

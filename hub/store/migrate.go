@@ -134,6 +134,23 @@ var migrations = []string{
 		PRIMARY KEY (hash, agent_id)
 	);
 	INSERT INTO token_uses (hash, agent_id, n, used_at) SELECT hash, used_by, 1, used_at FROM tokens WHERE used_at <> 0`,
+	// 6: CERT-FR advisories and alerts (issue 16), each kept once as
+	// published (its JSON byte for byte, the latest revision), with the
+	// columns the lists sort and filter on. Exposures are not stored: the
+	// hub recomputes them in memory from these and the hosts' latest
+	// inventories when it starts (hub/app/advisories.go).
+	`CREATE TABLE advisories (
+		reference TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		title TEXT NOT NULL,
+		published BIGINT NOT NULL,
+		revised BIGINT NOT NULL,
+		revisions INTEGER NOT NULL,
+		raw {{blob}} NOT NULL,
+		imported_at BIGINT NOT NULL
+	);
+	CREATE INDEX advisories_revised ON advisories(revised);
+	CREATE INDEX advisories_imported ON advisories(imported_at)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

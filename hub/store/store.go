@@ -289,6 +289,8 @@ type Store interface {
 	// MaxAuditField characters.
 	AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error)
 
+	Advisories
+
 	Close() error
 }
 

@@ -57,8 +57,10 @@ type entityData struct {
 	Observed []observedView
 	Choices  []choice
 	Saved    string
-	Err      string
-	AD       *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
+	// Exposures are the CERT-FR advisories affecting the entity's hosts.
+	Exposures []app.AdvisoryExposure
+	Err       string
+	AD        *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
 }
 
 type choice struct{ Value, Label string }
@@ -159,6 +161,7 @@ func (s *Server) entityPage(q *req, id int64, d entityData, status int) {
 		}
 		d.Answers = append(d.Answers, v)
 	}
+	d.Exposures = s.exposuresOf(app.ExposureFilter{EntityID: r.Entity.ID})
 	s.render(q, status, "entity", r.Entity.Name, d)
 }
 

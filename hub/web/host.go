@@ -19,6 +19,8 @@ type resultView struct {
 }
 
 type hostData struct {
+	// Exposures are the CERT-FR advisories affecting the host.
+	Exposures []app.AdvisoryExposure
 	Agent     store.Agent
 	Record    *store.Scorecard
 	Scorecard *protocol.Scorecard
@@ -94,5 +96,6 @@ func (s *Server) host(q *req) {
 			d.Domains = append(d.Domains, domainView{Name: ds.Domain.Name(lang), Score: ds.Score, Class: Bucket(ds.Score)})
 		}
 	}
+	d.Exposures = s.exposuresOf(app.ExposureFilter{AgentID: r.Agent.ID})
 	s.render(q, http.StatusOK, "host", app.HostLabel(r.Agent), d)
 }

@@ -35,11 +35,14 @@ var assets embed.FS
 
 // Config holds the UI's dependencies and settings.
 type Config struct {
-	Store    store.Store
-	Guidance checks.Catalogue // catalogue.Load()
-	Version  string
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Store store.Store
+	// Advisories is the hub's advisories matcher (pages « Avis CERT-FR »,
+	// « Qui utilise… ? »); nil: those pages say none is loaded.
+	Advisories *app.Advisories
+	Guidance   checks.Catalogue // catalogue.Load()
+	Version    string
+	Now        func() time.Time
+	Logger     *slog.Logger
 	// SilentDays: an entity with no report for longer is listed as silent (default 30).
 	SilentDays int
 	// MinAggregate: aggregates over fewer entities are hidden (default 5).
@@ -140,8 +143,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message"} {
-		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html")
+	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
+		"advisories", "advisory", "whouses"} {
+		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html", "templates/exposures.html")
 		if err != nil {
 			return nil, err
 		}
@@ -161,6 +165,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /entity/{id}/answers", s.authed(s.answersPost, false))
 	mux.HandleFunc("GET /host/{agent}", s.authed(s.host, false))
 	mux.HandleFunc("GET /ad", s.authed(s.adPage, false))
+	mux.HandleFunc("GET /advisories", s.authed(s.advisoriesPage, false))
+	mux.HandleFunc("GET /advisories/{ref}", s.authed(s.advisoryPage, false))
+	mux.HandleFunc("GET /advisories/{ref}/exposure.csv", s.authed(s.advisoryCSV, false))
+	mux.HandleFunc("GET /whouses", s.authed(s.whoUsesPage, false))
 	mux.HandleFunc("GET /export.csv", s.authed(s.exportCSV, false))
 	mux.HandleFunc("GET /export.json", s.authed(s.exportJSON, false))
 	mux.HandleFunc("GET /audit", s.authed(s.audit, true))

@@ -44,6 +44,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Answers":         testAnswers,
 		"Link":            testLink,
 		"TokenUses":       testTokenUses,
+		"Advisories":      testAdvisories,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
