@@ -49,9 +49,9 @@ type Config struct {
 	Workers int
 	// HTTPClient posts webhooks (default: 10 s timeout, no redirects).
 	HTTPClient *http.Client
-	Location *time.Location // the digest hour's zone (default time.Local)
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Location   *time.Location // the digest hour's zone (default time.Local)
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Engine detects events and delivers alerts.
