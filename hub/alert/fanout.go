@@ -71,6 +71,21 @@ func (e *Engine) fanOut(ctx context.Context, p *pass) ([]store.AlertEvent, error
 	daily := nextDigest(p.now, e.cfg.DigestHour, e.cfg.Location)
 	overflow := p.now.Truncate(e.cfg.OverflowWindow).Add(e.cfg.OverflowWindow)
 	expires := p.now.Add(e.cfg.Expiry)
+	// The cap: when this pass's immediate alerts to an adviser, added to
+	// those sent in the last hour, exceed it, all of this pass's go to the
+	// overflow digest: a burst (a thousand hosts dropping at once) makes
+	// one digest, not twenty mails and a digest.
+	want := map[string]int{}
+	for _, ev := range p.events {
+		if ev.only != nil || ev.quiet {
+			continue
+		}
+		for _, sub := range subs {
+			if ent, ok := entities[ev.entityID]; ok && sub.Mode != ModeDigest && slices.Contains(sub.Events, string(ev.kind)) && covers(sub, ent) {
+				want[UserTarget(sub.UserID)]++
+			}
+		}
+	}
 	out := make([]store.AlertEvent, 0, len(p.events))
 	for _, ev := range p.events {
 		d := ev.data
@@ -110,10 +125,8 @@ func (e *Engine) fanOut(ctx context.Context, p *pass) ([]store.AlertEvent, error
 				switch {
 				case ev.quiet || sub.Mode == ModeDigest:
 					dv.HeldUntil = daily
-				case recent[dv.Target] >= e.cfg.CapPerHour:
+				case recent[dv.Target]+want[dv.Target] > e.cfg.CapPerHour:
 					dv.HeldUntil = overflow
-				default:
-					recent[dv.Target]++
 				}
 				se.Deliveries = append(se.Deliveries, dv)
 			}

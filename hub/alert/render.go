@@ -51,6 +51,10 @@ func (e *Engine) renderData(ev store.AlertEvent, d *Data) (*message, error) {
 	return &message{Subject: "[Vigie] " + subject, Text: b.String(), JSON: body}, nil
 }
 
+// digestLines bounds the events a digest lists (readable on a phone);
+// the rest are counted.
+const digestLines = 50
+
 // renderDigest is the daily digest, or the one gathering alerts beyond
 // the hourly cap: one line or two per event, re-baselines last.
 func (e *Engine) renderDigest(evs []store.AlertEvent, at time.Time) (*message, error) {
@@ -74,13 +78,21 @@ func (e *Engine) renderDigest(evs []store.AlertEvent, at time.Time) (*message, e
 			continue
 		}
 		n++
-		b.WriteString(line + "\n")
+		if n <= digestLines {
+			b.WriteString(line + "\n")
+		}
 	}
 	text := &strings.Builder{}
 	fmt.Fprintf(text, "Récapitulatif Vigie : %d alerte(s).\n\n", n)
 	text.WriteString(b.String())
+	if n > digestLines {
+		fmt.Fprintf(text, "… et %d autres : voir %s\n", n-digestLines, e.link("/"))
+	}
 	if len(quiet) > 0 {
 		fmt.Fprintf(text, "\nRéférences recalées sans alerte (nouvelle version de l'agent ou d'une vérification) : %d\n", len(quiet))
+		if len(quiet) > digestLines {
+			quiet = append(quiet[:digestLines], fmt.Sprintf("… et %d autres", len(quiet)-digestLines))
+		}
 		text.WriteString(strings.Join(quiet, "\n") + "\n")
 	}
 	fmt.Fprintf(text, "\n-- \nVigie, %s.\nRégler vos alertes : %s\n", at.In(paris).Format("02/01/2006 15:04"), e.link("/alerts"))
