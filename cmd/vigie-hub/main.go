@@ -135,7 +135,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ue usageError
 	var de dbError
 	var hr helpRequest
+	var ce configError
 	switch {
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "vigie-hub : fichier de configuration %v\n", ce)
+		return exitUsage
 	case errors.As(err, &hr):
 		fmt.Fprint(stdout, hr.help)
 		return exitOK
@@ -229,8 +233,10 @@ func contains(list []string, s string) bool {
 type command struct {
 	fs       *flag.FlagSet
 	db       *string
-	synopsis string // after "vigie-hub "
-	about    string // what it does, in French
+	config   *string
+	file     *hubFile // the configuration file read, nil when none
+	synopsis string   // after "vigie-hub "
+	about    string   // what it does, in French
 }
 
 // newCommand makes a command's flag set, with --db. Usages name their
@@ -241,6 +247,7 @@ func newCommand(synopsis, about string) *command {
 	fs.SetOutput(io.Discard)
 	c := &command{fs: fs, synopsis: synopsis, about: about}
 	c.db = fs.String("db", defaultDB, "base du hub : `CHEMIN` d'un fichier SQLite, ou URL postgres://utilisateur@hôte/base")
+	c.config = fs.String("config", "", "`FICHIER` de configuration TOML : chaque option en clé (_ pour -), [smtp] et [[webhook]] ; les options de la ligne de commande l'emportent (défaut : "+defaultConfig+" s'il existe)")
 	return c
 }
 
@@ -286,6 +293,23 @@ func (c *command) parse(args []string) error {
 		}
 		return c.usageErr("%s", frenchFlagError(err))
 	}
+	path := *c.config
+	if path == "" {
+		if _, err := os.Stat(defaultConfig); err == nil {
+			path = defaultConfig
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := loadConfig(path, newServe().c.fs)
+	if err == nil {
+		err = f.apply(c.fs)
+	}
+	if err != nil {
+		return err
+	}
+	c.file = f
 	return nil
 }
 

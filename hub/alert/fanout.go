@@ -235,3 +235,9 @@ func (e *Engine) queueOne(ctx context.Context, ev pending) error {
 	e.Wake()
 	return nil
 }
+
+// FileWebhooks are the configuration file's webhooks (read-only in the UI).
+func (e *Engine) FileWebhooks() []WebhookConfig { return e.cfg.Webhooks }
+
+// EmailEnabled reports whether a mail server is configured.
+func (e *Engine) EmailEnabled() bool { return e.cfg.SMTP != nil }
