@@ -10,13 +10,21 @@ import (
 
 	"github.com/vigie-cyber/vigie/hub/alert"
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/hub/store/pgtest"
 )
 
 // A host's life: enrolled (alert), first scorecard (baseline, silent), a
 // critical check failing (critical + regression), the same failure again
 // (nothing: one alert until it changes), fixed (fixed, once).
-func TestHostEventsAndBaseline(t *testing.T) {
-	f := newFixture(t, nil)
+func TestHostEventsAndBaseline(t *testing.T) { hostEvents(t, newFixture(t, nil)) }
+
+// The same on PostgreSQL, whose scorecards are read in commit order by
+// their ingest_id column.
+func TestHostEventsAndBaselinePostgres(t *testing.T) {
+	hostEvents(t, makeFixtureDSN(t, pgtest.DSN(t), nil, false))
+}
+
+func hostEvents(t *testing.T, f *fixture) {
 	a := f.enroll(1)
 	f.detect()
 	f.deliver()

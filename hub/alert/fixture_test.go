@@ -121,9 +121,13 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB, tune func(*alert.Config)) *fixture { return makeFixture(t, tune, false) }
 
 func makeFixture(t testing.TB, tune func(*alert.Config), firstRun bool) *fixture {
+	return makeFixtureDSN(t, filepath.Join(t.TempDir(), "hub.db"), tune, firstRun)
+}
+
+func makeFixtureDSN(t testing.TB, dsn string, tune func(*alert.Config), firstRun bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "hub.db"))
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
