@@ -83,7 +83,11 @@ func (e *Engine) DeliverOnce(ctx context.Context) (busy bool, err error) {
 		return false, nil
 	}
 	results := make([]store.DeliveryResult, len(due))
-	events := &eventCache{e: e, m: map[int64]store.AlertEvent{}}
+	hooks, err := e.webhooks(ctx) // once per batch, not per delivery
+	if err != nil {
+		return false, err
+	}
+	events := &eventCache{e: e, m: map[int64]store.AlertEvent{}, hooks: hooks}
 	var wg sync.WaitGroup
 	jobs := make(chan int)
 	for range min(e.cfg.Workers, len(due)) {
@@ -123,10 +127,9 @@ func (e *Engine) deliver(ctx context.Context, d store.Delivery, events *eventCac
 				err = e.cfg.SMTP.send(ctx, d, m, e.cfg.Now())
 			}
 		case ChannelWebhook:
-			var h *hook
-			if h, err = e.hookByTarget(ctx, d.Target); err == nil && h == nil {
+			if h := events.hook(d.Target); h == nil {
 				err = errPermanent{errors.New("webhook supprimé")}
-			} else if err == nil {
+			} else {
 				err = e.postWebhook(ctx, h, d, m)
 			}
 		default:
@@ -156,9 +159,19 @@ func (e *Engine) deliver(ctx context.Context, d store.Delivery, events *eventCac
 // eventCache reads each event once per batch (a burst sends the same
 // event to many).
 type eventCache struct {
-	e  *Engine
-	mu sync.Mutex
-	m  map[int64]store.AlertEvent
+	e     *Engine
+	mu    sync.Mutex
+	m     map[int64]store.AlertEvent
+	hooks []hook
+}
+
+func (c *eventCache) hook(target string) *hook {
+	for i := range c.hooks {
+		if c.hooks[i].Target == target {
+			return &c.hooks[i]
+		}
+	}
+	return nil
 }
 
 func (c *eventCache) get(ctx context.Context, id int64) (store.AlertEvent, error) {
