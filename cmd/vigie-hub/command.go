@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -17,8 +18,10 @@ import (
 type command struct {
 	fs       *flag.FlagSet
 	db       *string
-	synopsis string // after "vigie-hub "
-	about    string // what it does, in French
+	config   *string
+	file     *hubFile // the configuration file read, nil when none
+	synopsis string   // after "vigie-hub "
+	about    string   // what it does, in French
 }
 
 // newCommand makes a command's flag set, with --db. Usages name their
@@ -29,6 +32,7 @@ func newCommand(synopsis, about string) *command {
 	fs.SetOutput(io.Discard)
 	c := &command{fs: fs, synopsis: synopsis, about: about}
 	c.db = fs.String("db", defaultDB, "base du hub : `CHEMIN` d'un fichier SQLite, ou URL postgres://utilisateur@hôte/base")
+	c.config = fs.String("config", "", "`FICHIER` de configuration TOML : chaque option en clé (_ pour -), [smtp] et [[webhook]] ; les options de la ligne de commande l'emportent (défaut : "+defaultConfig+" s'il existe)")
 	return c
 }
 
@@ -74,6 +78,23 @@ func (c *command) parse(args []string) error {
 		}
 		return c.usageErr("%s", frenchFlagError(err))
 	}
+	path := *c.config
+	if path == "" {
+		if _, err := os.Stat(defaultConfig); err == nil {
+			path = defaultConfig
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := loadConfig(path, newServe().c.fs)
+	if err == nil {
+		err = f.apply(c.fs)
+	}
+	if err != nil {
+		return err
+	}
+	c.file = f
 	return nil
 }
 

@@ -132,7 +132,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var ue usageError
 	var de dbError
 	var hr helpRequest
+	var ce configError
 	switch {
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "vigie-hub : fichier de configuration %v\n", ce)
+		return exitUsage
 	case errors.As(err, &hr):
 		fmt.Fprint(stdout, hr.help)
 		return exitOK

@@ -28,36 +28,60 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/checks/catalogue"
+	"github.com/vigie-cyber/vigie/hub/alert"
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
 )
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := newCommand("serve [--listen :8443] [--db ...] [--cert FICHIER --key FICHIER] [options]",
+// serveOpts are serve's options (newServe also gives the configuration
+// file the keys it accepts).
+type serveOpts struct {
+	c                                 *command
+	listen, certFile, keyFile         *string
+	dataDir, public, advURL, proxy    *string
+	advEvery                          *time.Duration
+	silent, minAgg, perHour, alertCap *int
+	pwChecks, enrollPerMin            *int
+	sans                              *stringList
+}
+
+func newServe() *serveOpts {
+	c := newCommand("serve [--listen :8443] [--db ...] [--cert FICHIER --key FICHIER] [--config FICHIER] [options]",
 		"Lance le hub : l'API des agents (enrôlement, réception des bilans signés) et l'interface web des\n"+
 			"conseillers, en HTTPS sur la même adresse. Crée la base SQLite ou met à jour le schéma au démarrage.\n"+
 			"Sans --cert, un certificat autosigné est créé dans le dossier des données ; son empreinte, à donner aux\n"+
-			"agents (--fingerprint), est affichée au démarrage. Journal sur la sortie d'erreur ; arrêt par SIGTERM ou Ctrl-C.")
+			"agents (--fingerprint), est affichée au démarrage. Les alertes (courriel par [smtp], webhooks par\n"+
+			"[[webhook]] du fichier de configuration) partent d'ici. Journal sur la sortie d'erreur ; arrêt par SIGTERM ou Ctrl-C.")
+	o := &serveOpts{c: c, sans: &stringList{}}
+	o.listen = c.fs.String("listen", ":8443", "`ADRESSE` d'écoute HTTPS, hôte:port (\":8443\" : tous les hôtes, port 8443)")
+	o.certFile = c.fs.String("cert", "", "certificat TLS (`FICHIER` PEM, avec sa chaîne) ; sans lui, un certificat autosigné est créé dans --data-dir")
+	o.keyFile = c.fs.String("key", "", "clé privée TLS (`FICHIER` PEM) du certificat --cert")
+	o.dataDir = c.fs.String("data-dir", "", "`DOSSIER` des données (certificat autosigné) (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
+	o.silent = c.fs.Int("silent-days", 30, "une entité sans bilan depuis plus de `N` jours est signalée silencieuse")
+	o.minAgg = c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
+	o.perHour = c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
+	o.pwChecks = c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
+	o.enrollPerMin = c.fs.Int("enroll-per-minute", 60, "tentatives d'enrôlement acceptées par adresse et par minute (`N`) : un parc derrière un NAT s'enrôle d'un coup")
+	o.public = c.fs.String("public-url", "", "adresse publique du hub pour les agents (`URL` https://hub.region.example) : dans la commande d'installation donnée avec chaque jeton ; sans elle, déduite de --listen et --san, avec un avertissement")
+	o.advEvery = c.fs.Duration("advisories-every", 0, "télécharge les avis du CERT-FR à cet `INTERVALLE` (1h…) ; 0 : jamais (défaut : beaucoup de hubs n'ont pas accès à Internet et importent des fichiers)")
+	o.advURL = c.fs.String("advisories-url", app.DefaultCERTFR, "`URL` de l'API du CERT-FR pour --advisories-every")
+	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
+	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
+	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
+	return o
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o := newServe()
+	c := o.c
 	db := c.db
-	listen := c.fs.String("listen", ":8443", "`ADRESSE` d'écoute HTTPS, hôte:port (\":8443\" : tous les hôtes, port 8443)")
-	certFile := c.fs.String("cert", "", "certificat TLS (`FICHIER` PEM, avec sa chaîne) ; sans lui, un certificat autosigné est créé dans --data-dir")
-	keyFile := c.fs.String("key", "", "clé privée TLS (`FICHIER` PEM) du certificat --cert")
-	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données (certificat autosigné) (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
-	silent := c.fs.Int("silent-days", 30, "une entité sans bilan depuis plus de `N` jours est signalée silencieuse")
-	minAgg := c.fs.Int("min-aggregate", 5, "une statistique régionale (répartition, vérifications en échec) n'est affichée que sur `N` entités au moins, pour ne désigner personne")
-	perHour := c.fs.Int("uploads-per-hour", 60, "bilans acceptés par agent et par heure (`N`) ; au-delà, réponse 429 et l'agent réessaie plus tard")
-	pwChecks := c.fs.Int("max-password-checks", 4, "vérifications de mot de passe (argon2id, 64 Mio chacune) menées en même temps (`N`) ; au-delà, une connexion attend 5 s puis reçoit 503")
-	enrollPerMin := c.fs.Int("enroll-per-minute", 60, "tentatives d'enrôlement acceptées par adresse et par minute (`N`) : un parc derrière un NAT s'enrôle d'un coup")
-	public := c.fs.String("public-url", "", "adresse publique du hub pour les agents (`URL` https://hub.region.example) : dans la commande d'installation donnée avec chaque jeton ; sans elle, déduite de --listen et --san, avec un avertissement")
-	advEvery := c.fs.Duration("advisories-every", 0, "télécharge les avis du CERT-FR à cet `INTERVALLE` (1h…) ; 0 : jamais (défaut : beaucoup de hubs n'ont pas accès à Internet et importent des fichiers)")
-	advURL := c.fs.String("advisories-url", app.DefaultCERTFR, "`URL` de l'API du CERT-FR pour --advisories-every")
-	proxy := c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
-	var sans stringList
-	c.fs.Var(&sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
+	listen, certFile, keyFile, dataDir, silent, minAgg, perHour := o.listen, o.certFile, o.keyFile, o.dataDir, o.silent, o.minAgg, o.perHour
+	pwChecks, enrollPerMin, public := o.pwChecks, o.enrollPerMin, o.public
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	sans := *o.sans
 	pubURL, derived, err := publicURL(*public, *listen, sans)
 	if err != nil {
 		return c.usageErr("%s", err)
@@ -71,18 +95,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErr("--cert et --key vont ensemble")
 	}
-	if *silent < 1 || *minAgg < 1 || *perHour < 1 {
-		return c.usageErr("--silent-days, --min-aggregate et --uploads-per-hour doivent valoir 1 ou plus")
+	if *silent < 1 || *minAgg < 1 || *perHour < 1 || *o.alertCap < 1 {
+		return c.usageErr("--silent-days, --min-aggregate, --uploads-per-hour et --alerts-per-hour doivent valoir 1 ou plus")
+	}
+	if *o.advEvery < 0 || (*o.advEvery > 0 && *o.advEvery < time.Minute) {
+		return c.usageErr("--advisories-every : 0 (jamais) ou une minute au moins")
+	}
+	client, err := httpClient(*o.proxy, "")
+	if err != nil {
+		return usageError{msg: err.Error()}
 	}
 	if c.fs.NArg() != 0 {
 		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
-	}
-	if *advEvery < 0 || (*advEvery > 0 && *advEvery < time.Minute) {
-		return c.usageErr("--advisories-every : 0 (jamais) ou une minute au moins")
-	}
-	client, err := httpClient(*proxy, "")
-	if err != nil {
-		return usageError{msg: err.Error()}
 	}
 	if *dataDir == "" {
 		*dataDir = defaultDataDir(*db)
@@ -127,6 +151,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("catalogue de conseils : %w", err)
 	}
+	// Alerts: the engine reads what ingestion stored, beside it, and
+	// delivers from its outbox (hub/alert).
+	var smtp *alert.SMTPConfig
+	var hooks []alert.WebhookConfig
+	if c.file != nil {
+		smtp, hooks = c.file.SMTP, c.file.Hook
+	}
+	engine, err := alert.New(alert.Config{Store: st, PublicURL: pubURL, SMTP: smtp, Webhooks: hooks,
+		SilentDays: *silent, CapPerHour: *o.alertCap, Logger: log})
+	if err != nil {
+		return err
+	}
+	if smtp == nil {
+		log.Warn("alertes : aucun serveur de messagerie ([smtp] du fichier de configuration) : pas de courriel")
+	}
+	actx, acancel := context.WithCancel(context.Background())
+	alertsDone := make(chan struct{})
+	go func() { engine.Run(actx); close(alertsDone) }()
+	defer func() { acancel(); <-alertsDone }()
+	go watchCertificate(actx, engine, leaf)
 	// The advisories matcher, rebuilt from the store while the hub already
 	// serves (runAdvisories): a large region takes a minute or more.
 	matcher, err := app.New(app.Config{Store: st, Logger: log}).NewAdvisories(app.AdvisoryConfig{})
@@ -134,7 +178,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
-		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki, Advisories: matcher})
+		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki, Alerts: engine, AlertsPerHour: *o.alertCap, Advisories: matcher})
 	if err != nil {
 		return err
 	}
@@ -165,7 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
-	go runAdvisories(rctx, matcher, log, *advEvery, app.FetchConfig{BaseURL: *advURL, Client: client})
+	go runAdvisories(rctx, matcher, log, *o.advEvery, app.FetchConfig{BaseURL: *o.advURL, Client: client})
 	// The last summary is written after the server stopped, so that it
 	// counts every scorecard stored.
 	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
@@ -288,6 +332,22 @@ func selfSigned(dir string, extra []string) (tls.Certificate, bool, error) {
 	}
 	c, err := tls.LoadX509KeyPair(crt, key)
 	return c, true, err
+}
+
+// watchCertificate raises hub-trouble, daily, while the hub's certificate
+// expires in less than 30 days.
+func watchCertificate(ctx context.Context, e *alert.Engine, leaf *x509.Certificate) {
+	for {
+		if left := time.Until(leaf.NotAfter); left < 30*24*time.Hour {
+			e.Trouble(ctx, "certificate", fmt.Sprintf("Le certificat du hub expire le %s (dans %s) : renouvelez-le, sinon les agents ne pourront plus envoyer leurs bilans.",
+				leaf.NotAfter.Format("02/01/2006"), app.DurationWords(left, "fr")))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(24 * time.Hour):
+		}
+	}
 }
 
 // advisoriesRefresh is how often serve looks for advisories the command

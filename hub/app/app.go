@@ -35,6 +35,8 @@ type Config struct {
 	// catalogue's, checks.Guidance.Rank), 0 when unranked; nil ranks
 	// nothing (report.Prioritise).
 	Rank func(checkID string) int
+	// Alerts is the alert engine (nil: no test alert, no file webhooks).
+	Alerts Alerter
 }
 
 // App applies the hub's rules over its store.

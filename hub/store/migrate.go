@@ -151,6 +151,85 @@ var migrations = []string{
 	);
 	CREATE INDEX advisories_revised ON advisories(revised);
 	CREATE INDEX advisories_imported ON advisories(imported_at)`,
+	// 7: alerts (hub/alert, alerts.go): each host's baseline, the alerts
+	// awaiting "fixed", events, their outbox and delivery log, advisers'
+	// subscriptions, webhooks. On PostgreSQL scorecards get a commit-order
+	// column the event detector reads after (SQLite's rowid serves).
+	`CREATE TABLE alert_state (k TEXT PRIMARY KEY, v BIGINT NOT NULL);
+	CREATE TABLE alert_hosts (
+		agent_id TEXT PRIMARY KEY,
+		entity_id BIGINT NOT NULL,
+		seq BIGINT NOT NULL,
+		scorecard_id TEXT NOT NULL,
+		level INTEGER NOT NULL,
+		failed TEXT NOT NULL,
+		agent_version TEXT NOT NULL,
+		revoked INTEGER NOT NULL
+	);
+	CREATE TABLE alert_open (
+		kind TEXT NOT NULL,
+		subject TEXT NOT NULL,
+		entity_id BIGINT NOT NULL,
+		agent_id TEXT NOT NULL,
+		event_id BIGINT NOT NULL,
+		opened_at BIGINT NOT NULL,
+		PRIMARY KEY (kind, subject)
+	);
+	CREATE TABLE alert_events (
+		id {{serial}} PRIMARY KEY,
+		kind TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		entity_id BIGINT NOT NULL,
+		agent_id TEXT NOT NULL,
+		quiet INTEGER NOT NULL,
+		data TEXT NOT NULL
+	);
+	CREATE TABLE alert_outbox (
+		id {{serial}} PRIMARY KEY,
+		msg_id TEXT NOT NULL UNIQUE,
+		event_id BIGINT NOT NULL,
+		channel TEXT NOT NULL,
+		target TEXT NOT NULL,
+		address TEXT NOT NULL,
+		state TEXT NOT NULL,
+		digest_id BIGINT NOT NULL DEFAULT 0,
+		held_until BIGINT NOT NULL DEFAULT 0,
+		next_at BIGINT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		created_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		sent_at BIGINT NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX alert_outbox_due ON alert_outbox(state, next_at);
+	CREATE INDEX alert_outbox_target ON alert_outbox(target, created_at);
+	CREATE INDEX alert_outbox_digest ON alert_outbox(digest_id);
+	CREATE TABLE alert_attempts (
+		outbox_id BIGINT NOT NULL,
+		at BIGINT NOT NULL,
+		ok INTEGER NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX alert_attempts_outbox ON alert_attempts(outbox_id);
+	CREATE TABLE alert_subs (
+		user_id BIGINT PRIMARY KEY REFERENCES users(id),
+		mode TEXT NOT NULL,
+		events TEXT NOT NULL,
+		all_region INTEGER NOT NULL,
+		sectors TEXT NOT NULL,
+		entities TEXT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE alert_webhooks (
+		id {{serial}} PRIMARY KEY,
+		url TEXT NOT NULL,
+		secret TEXT NOT NULL,
+		events TEXT NOT NULL,
+		created_by TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	{{pg}} ALTER TABLE scorecards ADD COLUMN ingest_id BIGSERIAL;
+	{{pg}} CREATE INDEX scorecards_ingest ON scorecards(ingest_id)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps
@@ -176,7 +255,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 				return nil
 			}
 			for _, stmt := range strings.Split(s.ddl(m), ";") {
-				if strings.TrimSpace(stmt) == "" {
+				if strings.TrimSpace(stmt) == "" || strings.HasPrefix(strings.TrimSpace(stmt), pgOnly) {
 					continue
 				}
 				if _, err := tx.ExecContext(ctx, stmt); err != nil {
@@ -193,11 +272,15 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	return nil
 }
 
+// pgOnly marks, on SQLite, a statement that only PostgreSQL runs
+// ("{{pg}}" before it in a migration).
+const pgOnly = "-- PostgreSQL only:"
+
 func (s *sqlStore) ddl(m string) string {
 	if s.pg {
-		return strings.NewReplacer("{{serial}}", "BIGSERIAL", "{{blob}}", "BYTEA").Replace(m)
+		return strings.NewReplacer("{{serial}}", "BIGSERIAL", "{{blob}}", "BYTEA", "{{pg}}", "").Replace(m)
 	}
-	return strings.NewReplacer("{{serial}}", "INTEGER", "{{blob}}", "BLOB").Replace(m)
+	return strings.NewReplacer("{{serial}}", "INTEGER", "{{blob}}", "BLOB", "{{pg}}", pgOnly).Replace(m)
 }
 
 // SchemaVersion is the schema version this hub's migrations lead to.

@@ -63,6 +63,10 @@ type Config struct {
 	// PasswordWait (default 5 s) for its turn, then gets 503.
 	MaxPasswordChecks int
 	PasswordWait      time.Duration
+	// Alerts is the alert engine (test alerts, the configuration file's
+	// webhooks); AlertsPerHour its cap, shown to advisers.
+	Alerts        app.Alerter
+	AlertsPerHour int
 }
 
 // Server serves the UI.
@@ -122,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pages: map[string]*template.Template{},
 		app: app.New(app.Config{Store: cfg.Store, Now: cfg.Now, SilentDays: cfg.SilentDays, MinAggregate: cfg.MinAggregate, Logger: cfg.Logger,
-			Rank: func(id string) int { return cfg.Guidance[id].Rank }}),
+			Rank: func(id string) int { return cfg.Guidance[id].Rank }, Alerts: cfg.Alerts}),
 		loginIP: ratelimit.New(10, time.Minute, 10, cfg.Now),
 		loginID: ratelimit.New(5, 15*time.Minute, 5, cfg.Now)}
 	dummy, err := auth.Hash(randomToken(), cfg.Argon2)
@@ -144,7 +148,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
-		"advisories", "advisory", "whouses"} {
+		"advisories", "advisory", "whouses", "alerts", "deliveries"} {
 		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html", "templates/exposures.html")
 		if err != nil {
 			return nil, err
@@ -180,6 +184,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/agents", s.authed(s.agents, true))
 	mux.HandleFunc("POST /admin/agents/{id}/revoke", s.authed(s.agentRevoke, true))
 	mux.HandleFunc("POST /admin/entities/{id}/sector", s.authed(s.entitySector, true))
+	mux.HandleFunc("GET /alerts", s.authed(s.alerts, false))
+	mux.HandleFunc("POST /alerts", s.authed(s.alertsSave, false))
+	mux.HandleFunc("POST /alerts/test", s.authed(s.alertsTest, false))
+	mux.HandleFunc("GET /admin/alerts", s.authed(s.deliveries, true))
+	mux.HandleFunc("POST /admin/webhooks", s.authed(s.webhookAdd, true))
+	mux.HandleFunc("POST /admin/webhooks/test", s.authed(s.webhookTest, true))
+	mux.HandleFunc("POST /admin/webhooks/{id}/delete", s.authed(s.webhookDelete, true))
 }
 
 // Handler returns a mux serving only the UI.
