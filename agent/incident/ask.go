@@ -37,20 +37,29 @@ func ParseAwareAt(s string, loc *time.Location) (time.Time, error) {
 // CSIRT's first questions, every one skippable. A read error or the end of
 // input keeps what was answered.
 func Ask(in io.Reader, out io.Writer, lang string, adv *Advice, kind string, now time.Time) (protocol.IncidentAnswers, error) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 4096), 64<<10)
+	// A *bufio.Reader is shared with the caller, which asks more after
+	// (a Scanner would read ahead and swallow the caller's lines).
+	br, isBuf := in.(*bufio.Reader)
+	if !isBuf {
+		br = bufio.NewReader(in)
+	}
+	var readErr error
 	q := adv.Questions[lang]
 	line := func(prompt string) (string, bool) {
 		fmt.Fprintf(out, "%s %s\n> ", prompt, q["skip"])
-		if !sc.Scan() {
+		s, err := br.ReadString('\n')
+		if err != nil && s == "" {
 			fmt.Fprintln(out)
+			if err != io.EOF {
+				readErr = err
+			}
 			return "", false
 		}
-		s := strings.TrimSpace(sc.Text())
+		s = strings.TrimSpace(s)
 		if len(s) > maxAnswer {
-			s = s[:maxAnswer]
+			s = strings.ToValidUTF8(s[:maxAnswer], "")
 		}
-		return s, true
+		return s, err == nil
 	}
 	a := protocol.IncidentAnswers{Kind: kind}
 	ok := true
@@ -60,7 +69,7 @@ func Ask(in io.Reader, out io.Writer, lang string, adv *Advice, kind string, now
 			fmt.Fprintf(out, "  %d. %s\n", i+1, adv.KindLabels[lang][k])
 		}
 		var s string
-		s, ok = line("")
+		s, ok = line(q["kind_prompt"])
 		if s == "" {
 			a.Kind = protocol.IncidentOther
 			break
@@ -78,8 +87,7 @@ func Ask(in io.Reader, out io.Writer, lang string, adv *Advice, kind string, now
 		var s string
 		s, ok = line(q["aware_at"])
 		if s == "" {
-			a.AwareAt = now
-			break
+			break // skipped: the hub counts from the declaration instead
 		}
 		t, err := ParseAwareAt(s, now.Location())
 		if err != nil {
@@ -97,8 +105,8 @@ func Ask(in io.Reader, out io.Writer, lang string, adv *Advice, kind string, now
 		}
 		*f.dst, ok = line(q[f.key])
 	}
-	if err := sc.Err(); err != nil {
-		return a, errors.Join(errors.New("lecture des réponses interrompue"), err)
+	if readErr != nil {
+		return a, errors.Join(errors.New("lecture des réponses interrompue"), readErr)
 	}
 	return a, nil
 }
