@@ -27,8 +27,11 @@ type Event struct {
 
 // Events is the events collector's output.
 type Events struct {
-	Events []Event           `json:"events"`
-	Lines  []string          `json:"auth_log,omitempty"` // tail of auth.log/secure
+	Events []Event  `json:"events"`
+	Lines  []string `json:"auth_log,omitempty"` // tail of auth.log/secure
+	// Read names every source actually read, so that "no events" is never
+	// confused with "nothing could be read".
+	Read   []string          `json:"read"`
 	Errors map[string]string `json:"errors,omitempty"`
 }
 
@@ -118,6 +121,7 @@ func collectEvents(ctx context.Context, h *checks.Host, o Options) (any, error) 
 		if err != nil {
 			return nil, err
 		}
+		ev.Read = append(ev.Read, "Get-WinEvent Security, System")
 		for _, w := range list {
 			if w.ID < 0 {
 				ev.Errors[w.Log] = w.Message
@@ -140,6 +144,7 @@ func collectEvents(ctx context.Context, h *checks.Host, o Options) (any, error) 
 				ev.Errors["journalctl "+strings.Join(args[4:], " ")] = err.Error()
 				continue
 			}
+			ev.Read = append(ev.Read, "journalctl "+strings.Join(args[4:], " "))
 			list, bad := ParseJournal(out)
 			if bad > 0 {
 				ev.Errors["journalctl "+strings.Join(args[4:], " ")] = strconv.Itoa(bad) + " ligne(s) illisible(s)"
@@ -154,12 +159,16 @@ func collectEvents(ctx context.Context, h *checks.Host, o Options) (any, error) 
 			if err != nil {
 				continue
 			}
+			ev.Read = append(ev.Read, "/"+f)
 			for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 				ev.Lines = append(ev.Lines, strings.ToValidUTF8(l, "\uFFFD"))
 			}
 		}
 	}
-	if len(ev.Events) == 0 && len(ev.Lines) == 0 && len(ev.Errors) > 0 {
+	if len(ev.Read) == 0 {
+		if len(ev.Errors) == 0 {
+			return nil, errors.New("aucun journal trouvé (ni journald ni auth.log/secure)")
+		}
 		return nil, errors.New(joinErrors(ev.Errors))
 	}
 	if len(ev.Errors) == 0 {

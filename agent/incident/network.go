@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -196,5 +197,6 @@ func joinErrors(m map[string]string) string {
 	for k, v := range m {
 		parts = append(parts, k+" : "+v)
 	}
+	sort.Strings(parts)
 	return strings.Join(parts, " ; ")
 }

@@ -251,7 +251,15 @@ func CommandBinary(cmd string) string {
 		}
 		return strings.Trim(cmd, `"`)
 	}
-	low := strings.ToLower(cmd)
+	// ASCII-only lowering keeps byte offsets (strings.ToLower may change
+	// the length of non-ASCII or invalid text).
+	lb := []byte(cmd)
+	for i, c := range lb {
+		if 'A' <= c && c <= 'Z' {
+			lb[i] = c + 'a' - 'A'
+		}
+	}
+	low := string(lb)
 	for _, ext := range []string{".exe", ".com", ".bat", ".cmd", ".ps1", ".vbs", ".dll"} {
 		if i := strings.Index(low, ext); i >= 0 {
 			end := i + len(ext)
