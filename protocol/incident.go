@@ -87,7 +87,7 @@ type IncidentManifest struct {
 }
 
 var incidentFileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var incidentSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Validate checks a manifest read from outside.
 func (m *IncidentManifest) Validate() error {
@@ -109,7 +109,7 @@ func (m *IncidentManifest) Validate() error {
 			return fmt.Errorf("incident manifest: file %q listed twice", f.Name)
 		}
 		seen[f.Name] = true
-		if f.Size < 0 || !sha256Hex.MatchString(f.SHA256) {
+		if f.Size < 0 || !incidentSHA256.MatchString(f.SHA256) {
 			return fmt.Errorf("incident manifest: bad size or hash for %q", f.Name)
 		}
 	}
