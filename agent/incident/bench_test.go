@@ -5,14 +5,14 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 )
 
 // BenchmarkCollectLive is a real collection on this machine (goal: ≤ 10 s,
 // ≤ 50 MB RSS; the RSS is measured on the binary, see the README). It
 // reports the bundle's size and the heap the collection allocated.
 func BenchmarkCollectLive(b *testing.B) {
-	h := checks.Live()
+	h := livehost.New()
 	var size int
 	var ms runtime.MemStats
 	for b.Loop() {

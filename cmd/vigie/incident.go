@@ -16,12 +16,12 @@ import (
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/agent/incident"
 	"github.com/vigie-cyber/vigie/agent/keystore"
-	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // incidentHost is the observed host; tests replace it with a fake.
-var incidentHost = checks.Live
+var incidentHost = livehost.New
 
 // incidentNow is the clock of the declaration; tests fix it.
 var incidentNow = time.Now
