@@ -50,6 +50,7 @@ var commands = map[string]command{
 	"enroll":        {"inscrit l'agent auprès du hub régional avec un jeton à usage unique", runEnroll},
 	"status":        {"état du service, dernier bilan, file d'envoi, dernier envoi", runStatus},
 	"run":           {"corps du service (lancé par systemd ou le gestionnaire de services Windows)", runService},
+	"incident":      {"en cas d'incident : que faire tout de suite, questions du CSIRT, lot de constats chiffré", runIncident},
 	"questionnaire": {"répond aux questions sur l'organisation (sauvegardes hors ligne, double authentification...)", runQuestionnaire},
 }
 

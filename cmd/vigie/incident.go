@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/vigie-cyber/vigie/agent"
+	"github.com/vigie-cyber/vigie/agent/incident"
+	"github.com/vigie-cyber/vigie/agent/keystore"
+	"github.com/vigie-cyber/vigie/checks/livehost"
+	"github.com/vigie-cyber/vigie/protocol"
+)
+
+// incidentHost is the observed host; tests replace it with a fake.
+var incidentHost = livehost.New
+
+// incidentNow is the clock of the declaration; tests fix it.
+var incidentNow = time.Now
+
+// runIncident is « vigie incident »: the advice first (no hub, network or
+// configuration needed), then the CSIRT's questions, then the bounded
+// triage collection into a bundle encrypted to the CSIRT.
+func runIncident(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("incident", stdout)
+	lang := fs.String("lang", "fr", "langue : fr ou en")
+	nonInteractive := fs.Bool("non-interactive", false, "ne pose aucune question (usage scripté) : les réponses viennent des options")
+	kind := fs.String("kind", "", "type d'incident : "+strings.Join(protocol.IncidentKinds, ", "))
+	awareAt := fs.String("aware-at", "", "quand l'entité a eu connaissance de l'incident (ex. 2026-11-30T08:15:00+01:00)")
+	contact := fs.String("contact", "", "qui le CSIRT doit rappeler (nom, téléphone)")
+	summary := fs.String("summary", "", "l'incident en une phrase")
+	affected := fs.String("affected", "", "ce qui est touché")
+	seen := fs.String("seen", "", "ce qui a été vu")
+	recipient := fs.String("recipient", "", "clé publique age du CSIRT (age1…) à laquelle le lot est chiffré")
+	noEncrypt := fs.Bool("no-encrypt", false, "écrit le lot sans chiffrement (déconseillé : il contient comptes, commandes et connexions)")
+	offlineOut := fs.String("offline-out", "", "dossier où écrire le lot et son manifeste signé (poste isolé, clé USB)")
+	stateDir := fs.String("state-dir", defaultStateDir(), "dossier d'état de l'agent (clé, dernier bilan)")
+	noCollect := fs.Bool("no-collect", false, "affiche seulement les mesures et les questions, sans collecte")
+	timeout := fs.Duration("timeout", incident.DefaultTimeout, "durée maximale de la collecte")
+	maxSize := fs.Int64("max-size", incident.DefaultMaxBytes, "taille maximale des données collectées, en octets")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("argument inattendu %q", pos[0])
+	}
+	if *lang != "fr" && *lang != "en" {
+		return usagef("--lang doit valoir fr ou en, pas %q", *lang)
+	}
+	if *kind != "" && !protocol.ValidIncidentKind(*kind) {
+		return usagef("--kind doit valoir %s, pas %q", strings.Join(protocol.IncidentKinds, ", "), *kind)
+	}
+	if *recipient != "" && *noEncrypt {
+		return usagef("--recipient et --no-encrypt s'excluent")
+	}
+	var rcpt age.Recipient
+	if *recipient != "" {
+		r, err := age.ParseX25519Recipient(strings.TrimSpace(*recipient))
+		if err != nil {
+			return usagef("--recipient : clé age illisible (attendu age1… tel que dicté par le CSIRT) : %v", err)
+		}
+		rcpt = r
+	}
+	now := incidentNow()
+	adv, err := incident.LoadAdvice()
+	if err != nil {
+		return err
+	}
+	var answers protocol.IncidentAnswers
+	if *nonInteractive {
+		if *kind == "" {
+			return usagef("--non-interactive demande --kind")
+		}
+		answers = protocol.IncidentAnswers{Kind: *kind, Contact: *contact, Summary: *summary, Affected: *affected, Seen: *seen}
+		if *awareAt != "" {
+			t, err := incident.ParseAwareAt(*awareAt, time.Local)
+			if err != nil {
+				return usagef("--aware-at : %v", err)
+			}
+			answers.AwareAt = t
+		}
+		adv.PrintAdvice(stdout, answers.Kind, *lang)
+	} else {
+		in := bufio.NewReader(stdin)
+		answers, err = incident.Ask(in, stdout, *lang, adv, *kind, now)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+		// Answers given as options win over skipped questions.
+		fill(&answers.Contact, *contact)
+		fill(&answers.Summary, *summary)
+		fill(&answers.Affected, *affected)
+		fill(&answers.Seen, *seen)
+		if rcpt == nil && !*noEncrypt && !*noCollect {
+			rcpt, *recipient = askRecipient(in, stdout, *lang)
+		}
+	}
+	if *noCollect {
+		return nil
+	}
+	en := *lang == "en"
+	if rcpt == nil && !*noEncrypt {
+		if en {
+			fmt.Fprintln(stdout, "No bundle collected: ask the CSIRT for its age key and run again with --recipient age1… (or, as a last resort, --no-encrypt).")
+		} else {
+			fmt.Fprintln(stdout, "Aucun lot collecté : demandez au CSIRT sa clé age et relancez avec --recipient age1… (ou, en dernier recours, --no-encrypt).")
+		}
+		if *nonInteractive {
+			return usagef("ni --recipient ni --no-encrypt : le lot n'est pas écrit en clair sans qu'on le demande")
+		}
+		return nil
+	}
+	if rcpt == nil {
+		fmt.Fprintln(stderr, "ATTENTION : le lot sera écrit SANS chiffrement. Il contient des noms de comptes, des lignes de commande et des connexions : ne l'envoyez que par un canal sûr, effacez-le après remise au CSIRT.")
+	}
+	out := *offlineOut
+	if out == "" {
+		out = filepath.Join(*stateDir, "incidents")
+	}
+	h := incidentHost()
+	opts := incident.Options{Timeout: *timeout, MaxBytes: *maxSize}
+	if st, err := os.Stat(*stateDir); err == nil && st.IsDir() {
+		opts.StateFS = os.DirFS(*stateDir)
+	}
+	if en {
+		fmt.Fprintf(stdout, "Collecting the triage bundle (read-only, at most %s)…\n", *timeout)
+	} else {
+		fmt.Fprintf(stdout, "Collecte des constats (lecture seule, au plus %s)…\n", *timeout)
+	}
+	files, status := incident.Collect(context.Background(), h, incident.Collectors, opts)
+	host, _ := os.Hostname()
+	m := &protocol.IncidentManifest{Hostname: host, OS: runtime.GOOS, DeclaredAt: now.UTC(), Answers: answers, Collectors: status}
+	var key ed25519.PrivateKey
+	if st, err := agent.LoadState(*stateDir); err == nil && st.Enrolled() {
+		k, err := keystore.LoadKey(filepath.Join(*stateDir, agent.KeyFile))
+		if err != nil {
+			fmt.Fprintf(stderr, "clé de l'agent illisible, manifeste non signé : %v\n", err)
+		} else {
+			key, m.AgentID = k, st.AgentID
+		}
+	}
+	b, err := incident.Build(files, m, key, rcpt, *recipient)
+	if err != nil {
+		return fmt.Errorf("constitution du lot : %w", err)
+	}
+	ap, mp, err := b.WriteDir(out, incident.Stamp(now))
+	if err != nil {
+		return fmt.Errorf("écriture du lot dans %s : %w", out, err)
+	}
+	failed := 0
+	for _, c := range status {
+		if c.Status != "ok" {
+			failed++
+			fmt.Fprintf(stdout, "  - %s : %s (%s)\n", c.Name, c.Status, c.Error)
+		}
+	}
+	if en {
+		fmt.Fprintf(stdout, "Bundle: %s\nManifest: %s (signed: %t)\n%d of %d collectors succeeded. Give both files to the CSIRT.\n", ap, mp, b.Signed, len(status)-failed, len(status))
+	} else {
+		fmt.Fprintf(stdout, "Lot : %s\nManifeste : %s (signé : %t)\n%d collecteurs sur %d ont abouti. Remettez les deux fichiers au CSIRT.\n", ap, mp, b.Signed, len(status)-failed, len(status))
+	}
+	return nil
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// askRecipient asks for the age key the CSIRT dictates; a blank line skips
+// the collection, a bad key is asked again (three tries).
+func askRecipient(in *bufio.Reader, out io.Writer, lang string) (age.Recipient, string) {
+	for range 3 {
+		if lang == "en" {
+			fmt.Fprint(out, "The CSIRT's age key, as dictated (age1…) (Enter to skip the collection)\n> ")
+		} else {
+			fmt.Fprint(out, "Clé age du CSIRT, telle que dictée (age1…) (Entrée pour ne pas collecter)\n> ")
+		}
+		line, err := in.ReadString('\n')
+		line = strings.TrimSpace(line)
+		if line == "" {
+			return nil, ""
+		}
+		r, perr := age.ParseX25519Recipient(line)
+		if perr == nil {
+			return r, line
+		}
+		fmt.Fprintf(out, "clé illisible : %v\n", perr)
+		if err != nil {
+			return nil, ""
+		}
+	}
+	return nil, ""
+}
