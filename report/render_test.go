@@ -241,7 +241,7 @@ func TestTrend(t *testing.T) {
 	if n := strings.Count(h, "<circle"); n != HistoryLength {
 		t.Errorf("%d points drawn, want the last %d", n, HistoryLength)
 	}
-	if !strings.Contains(h, "12 derniers bilans") || !strings.Contains(h, "score de 41 à 54") {
+	if !strings.Contains(h, "12 derniers bilans") || !strings.Contains(h, "score de 39 à 54") {
 		t.Errorf("trend lacks its accessible label: %s", h[strings.Index(h, "<svg"):][:300])
 	}
 }
