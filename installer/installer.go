@@ -133,7 +133,9 @@ func ServiceConfig(o Options) *service.Config {
 		DisplayName: "Vigie",
 		Description: "Vigie : autodiagnostic de cybersécurité, envoie un bilan signé au hub régional.",
 		Executable:  o.Executable,
-		Arguments:   []string{"run", "--config", o.ConfigPath},
+		// --service: started by the service manager, whatever the process
+		// looks like (Wine's services.exe is not recognised as such).
+		Arguments: []string{"run", "--service", "--config", o.ConfigPath},
 		Option: service.KeyValue{
 			// Windows: automatic start (delayed afterwards, so boot is not
 			// slowed: see setDelayedAutoStart); restart one minute after a
@@ -164,8 +166,9 @@ func Install(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{ConfigPath: o.at(o.ConfigPath)}
 	if o.Root == "" {
 		// A folder someone else created before us is never reused.
+		self := installingAdmin()
 		for _, d := range uniq(filepath.Dir(o.ConfigPath), o.StateDir) {
-			aside, err := secureFolder(d, pathOwner, time.Now(), o.Log)
+			aside, err := secureFolder(d, pathOwner, self, time.Now(), o.Log)
 			if err != nil {
 				return nil, err
 			}
@@ -385,8 +388,13 @@ func control(o Options, fn func(service.Service) error) error {
 
 // RunService is the body of `vigie run`: under the service manager it runs
 // until told to stop; from a terminal it runs until Ctrl-C. Logs go to the
-// journal / event log (or stderr in a terminal).
-func RunService(configPath string, opt agent.Options) error {
+// journal / event log (or stderr in a terminal). forced (vigie run
+// --service, the installed service's command line) runs it as a service
+// even when the process does not look started by the service manager:
+// under Wine, svc.IsWindowsService is false for a real service, and
+// kardianos/service would wait for Ctrl-C while services.exe times out
+// waiting for the service to report itself started.
+func RunService(configPath string, forced bool, opt agent.Options) error {
 	cfg, err := agent.LoadConfig(configPath)
 	if err != nil {
 		return err
@@ -409,6 +417,9 @@ func RunService(configPath string, opt agent.Options) error {
 		return err
 	}
 	prg.Agent, prg.Log = a, opt.Log
+	if forced {
+		return runForced(s)
+	}
 	return s.Run()
 }
 

@@ -423,6 +423,25 @@ func TestWindowsPolicies(t *testing.T) {
 			}
 		})
 	}
+	// Wine's registry: neither a policy nor the keys every Windows has.
+	t.Run("no Windows Update key", func(t *testing.T) {
+		t.Parallel()
+		r := base()
+		delete(r.Values, keyAULocal)
+		if got := windowsAutoUpdates(r); got.Status != protocol.Error || !strings.Contains(got.Evidence.EN, "value not read") {
+			t.Errorf("%s %q, want an error: the default cannot be assumed", got.Status, got.Evidence.EN)
+		}
+	})
+	t.Run("reboot flags unreadable", func(t *testing.T) {
+		t.Parallel()
+		for _, parent := range []string{keyCBS, keyAULocal} {
+			h := windowsHost(t, "windows/win11-fr")
+			delete(h.Registry.(checkstest.Registry).Values, parent)
+			if r := runAll(t, h)[IDRebootPending]; r.Status != protocol.Error {
+				t.Errorf("without %s: %s %q, want error", parent, r.Status, r.Evidence.EN)
+			}
+		}
+	})
 	t.Run("reboot flags", func(t *testing.T) {
 		t.Parallel()
 		for key, val := range map[string]map[string]any{
