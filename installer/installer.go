@@ -324,7 +324,7 @@ func Uninstall(o Options, purge bool) (removed bool, err error) {
 	if purge {
 		stateDir := StateDirOf(o)
 		for _, p := range []string{o.at(stateDir), o.at(o.ConfigPath)} {
-			if err := os.RemoveAll(p); err != nil {
+			if err := removeTree(p); err != nil {
 				return removed, fmt.Errorf("suppression de %s : %w", p, err)
 			}
 		}
@@ -421,6 +421,43 @@ func RunService(configPath string, forced bool, opt agent.Options) error {
 		return runForced(s)
 	}
 	return s.Run()
+}
+
+// removeTree removes a file or a folder and its contents, files first,
+// then folders from the deepest up. os.RemoveAll does the same in one call
+// but, with Go 1.26 under Wine (MSI uninstall with PURGE=1 tested there),
+// fails on a non-empty folder ("unlinkat: Invalid function"); one os.Remove
+// per entry works everywhere.
+func removeTree(root string) error {
+	var files, dirs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+		} else {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 func uniq(a ...string) []string {

@@ -67,3 +67,29 @@ func TestSecureFolder(t *testing.T) {
 		t.Errorf("pathOwner: %q %v", o, err)
 	}
 }
+
+// TestRemoveTree: purge removes nested files and folders and the folder
+// itself; an absent path is not an error.
+func TestRemoveTree(t *testing.T) {
+	t.Parallel()
+	d := filepath.Join(t.TempDir(), "Vigie")
+	os.MkdirAll(filepath.Join(d, "spool", "quarantine"), 0o700)
+	os.WriteFile(filepath.Join(d, "agent.key"), []byte("k"), 0o600)
+	os.WriteFile(filepath.Join(d, "spool", "quarantine", "x.json"), []byte("x"), 0o600)
+	if err := removeTree(d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(d); !os.IsNotExist(err) {
+		t.Errorf("%s still there: %v", d, err)
+	}
+	if err := removeTree(d); err != nil {
+		t.Errorf("absent: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "vigie.toml")
+	os.WriteFile(f, []byte("x"), 0o600)
+	if err := removeTree(f); err != nil || fileExists(f) {
+		t.Errorf("single file: %v", err)
+	}
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -83,11 +83,20 @@ func TestWindowsScanUnderWine(t *testing.T) {
 		k.Env = env
 		k.Run()
 	}()
+	// A persistent server: without it Wine ends the session a few seconds
+	// after the last program started from here exits, taking the service
+	// (started by services.exe, a system process) with it; on a loaded
+	// runner its first scan would not finish in time.
+	// No output captured: the daemon would keep the pipe open.
+	p := exec.CommandContext(ctx, "wineserver", "-p")
+	p.Env = env
+	if err := p.Run(); err != nil {
+		t.Fatalf("wineserver -p: %v", err)
+	}
 	t.Logf("builds and Wine prefix: %s", time.Since(begin).Round(time.Millisecond))
 	wine := func(args ...string) ([]byte, error) {
-		c := exec.CommandContext(ctx, "wine", append([]string{exe}, args...)...)
-		c.Env = env
-		return c.CombinedOutput()
+		out, err := runWine(ctx, env, append([]string{exe}, args...)...)
+		return []byte(out), err
 	}
 
 	start := time.Now()
@@ -197,7 +206,126 @@ func TestWindowsScanUnderWine(t *testing.T) {
 	if out, _ := wine("status", "--config", winPath(cfg), "--offline"); !strings.Contains(string(out), "Service : non installé") {
 		t.Errorf("after uninstall:\n%s", out)
 	}
+
+	// The MSI, as Group Policy or Intune deploy it (installer/packaging/msi.sh).
+	start = time.Now()
+	wineMSI(t, ctx, env, dir, exe, hubExe, h)
+	t.Logf("MSI under Wine (install, upgrade, uninstall, purge): %s", time.Since(start).Round(time.Millisecond))
 	t.Logf("whole Wine test: %s", time.Since(begin).Round(time.Millisecond))
+}
+
+// wineMSI builds two versions of the MSI and checks under Wine: a silent
+// install with HUB, TOKEN and FINGERPRINT enrols and starts the service and
+// adds an entry to Programs and Features; an upgrade in place keeps the key
+// and the enrolment; uninstall keeps the configuration, key and state;
+// PURGE=1 removes them.
+func wineMSI(t *testing.T, ctx context.Context, env []string, dir, exe, hubExe string, h *testHub) {
+	t.Helper()
+	checkstest.Need(t, "wixl")
+	checkstest.Need(t, "msibuild")
+	msiSh, _ := filepath.Abs("../../installer/packaging/msi.sh")
+	readme, _ := filepath.Abs("../../installer/packaging/README-windows.txt")
+	msi := map[string]string{}
+	for _, v := range []string{"1.2.3", "1.2.4"} {
+		msi[v] = filepath.Join(dir, "vigie_"+v+".msi")
+		if out, err := exec.CommandContext(ctx, "bash", msiSh, v, exe, readme, msi[v]).CombinedOutput(); err != nil {
+			t.Fatalf("msi.sh %s: %v\n%s", v, err, out)
+		}
+	}
+	wine := func(args ...string) (string, error) { return runWine(ctx, env, args...) }
+	drive := filepath.Join(dir, "prefix", "drive_c")
+	data := filepath.Join(drive, "ProgramData", "Vigie")
+	installed := `C:\Program Files\Vigie\vigie.exe`
+	status := func(bin string) string {
+		out, _ := wine(bin, "status", "--offline")
+		return out
+	}
+	arp := func() string {
+		out, _ := wine("reg", "query", `HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall`, "/s")
+		return out
+	}
+
+	token := h.newToken(t, ctx, hubExe)
+	if out, err := wine("msiexec", "/i", winPath(msi["1.2.3"]), "/qn", "HUB="+h.url, "TOKEN="+token, "FINGERPRINT="+h.spki); err != nil {
+		t.Fatalf("msiexec /i: %v\n%s", err, out)
+	}
+	if st := status(installed); !strings.Contains(st, "Service : en marche") || !strings.Contains(st, "Inscrit : oui") {
+		t.Fatalf("after the MSI install:\n%s", st)
+	}
+	if a := arp(); !regexp.MustCompile(`DisplayName\s+REG_SZ\s+Vigie\r?\n(?s:.*)`).MatchString(a) || !strings.Contains(a, "1.2.3") {
+		t.Errorf("no Vigie 1.2.3 in Programs and Features:\n%s", a)
+	}
+	key := mustReadFile(t, filepath.Join(data, agent.KeyFile))
+
+	if out, err := wine("msiexec", "/i", winPath(msi["1.2.4"]), "/qn"); err != nil {
+		t.Fatalf("upgrade: %v\n%s", err, out)
+	}
+	if st := status(installed); !strings.Contains(st, "Service : en marche") || !strings.Contains(st, "Inscrit : oui") {
+		t.Errorf("after the upgrade:\n%s", st)
+	}
+	if !bytes.Equal(key, mustReadFile(t, filepath.Join(data, agent.KeyFile))) {
+		t.Error("the upgrade changed the agent's key")
+	}
+	if a := arp(); !strings.Contains(a, "1.2.4") || strings.Contains(a, "1.2.3") {
+		t.Errorf("Programs and Features after the upgrade (one entry, 1.2.4):\n%s", a)
+	}
+
+	if out, err := wine("msiexec", "/x", winPath(msi["1.2.4"]), "/qn"); err != nil {
+		t.Fatalf("msiexec /x: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(drive, "Program Files", "Vigie", "vigie.exe")); !os.IsNotExist(err) {
+		t.Errorf("vigie.exe still installed: %v", err)
+	}
+	if !bytes.Equal(key, mustReadFile(t, filepath.Join(data, agent.KeyFile))) {
+		t.Error("uninstall without PURGE lost the key")
+	}
+	if st := status(exe); !strings.Contains(st, "Service : non installé") || !strings.Contains(st, "Inscrit : oui") {
+		t.Errorf("after uninstall (service gone, state kept):\n%s", st)
+	}
+
+	if out, err := wine("msiexec", "/i", winPath(msi["1.2.4"]), "/qn"); err != nil {
+		t.Fatalf("reinstall: %v\n%s", err, out)
+	}
+	if out, err := wine("msiexec", "/x", winPath(msi["1.2.4"]), "/qn", "PURGE=1"); err != nil {
+		t.Fatalf("msiexec /x PURGE=1: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("PURGE=1 left %s: %v", data, err)
+	}
+	if st := status(exe); !strings.Contains(st, "Service : non installé") {
+		t.Errorf("after the purge:\n%s", st)
+	}
+}
+
+// newToken creates another enrolment token (each serves once).
+func (h *testHub) newToken(t *testing.T, ctx context.Context, exe string) string {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, exe, "token", "create", "--db", h.db, "--entity", "Mairie de Wine", "--sector", "commune", "--expires", "1h").CombinedOutput()
+	m := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindSubmatch(out)
+	if err != nil || m == nil {
+		t.Fatalf("vigie-hub token create: %v\n%s", err, out)
+	}
+	return string(m[1])
+}
+
+// runWine runs a Windows program under Wine and returns what it printed.
+// The output goes through a file, not a pipe: with a persistent server, the
+// session's system processes (services.exe, explorer.exe) started by this
+// command inherit its output and outlive it, so reading a pipe to its end
+// would never finish.
+func runWine(ctx context.Context, env []string, args ...string) (string, error) {
+	f, err := os.CreateTemp("", "vigie-wine-*.out")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	c := exec.CommandContext(ctx, "wine", args...)
+	c.Env = env
+	c.Stdout, c.Stderr = f, f
+	err = c.Run()
+	out, _ := os.ReadFile(f.Name())
+	return string(out), err
 }
 
 // winPath is a Linux path as Wine's Z: drive shows it.
