@@ -391,6 +391,9 @@ func startHub(t *testing.T, ctx context.Context, exe, dir string) *testHub {
 	t.Helper()
 	os.MkdirAll(dir, 0o700)
 	h := &testHub{db: filepath.Join(dir, "hub.db")}
+	if out, err := exec.CommandContext(ctx, exe, "init", "--db", h.db).CombinedOutput(); err != nil {
+		t.Fatalf("vigie-hub init: %v\n%s", err, out)
+	}
 	out, err := exec.CommandContext(ctx, exe, "token", "create", "--db", h.db, "--entity", "Mairie de Wine", "--sector", "commune", "--expires", "1h").CombinedOutput()
 	m := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindSubmatch(out)
 	if err != nil || m == nil {
