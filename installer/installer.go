@@ -133,7 +133,9 @@ func ServiceConfig(o Options) *service.Config {
 		DisplayName: "Vigie",
 		Description: "Vigie : autodiagnostic de cybersécurité, envoie un bilan signé au hub régional.",
 		Executable:  o.Executable,
-		Arguments:   []string{"run", "--config", o.ConfigPath},
+		// --service: started by the service manager, whatever the process
+		// looks like (Wine's services.exe is not recognised as such).
+		Arguments: []string{"run", "--service", "--config", o.ConfigPath},
 		Option: service.KeyValue{
 			// Windows: automatic start (delayed afterwards, so boot is not
 			// slowed: see setDelayedAutoStart); restart one minute after a
@@ -164,8 +166,9 @@ func Install(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{ConfigPath: o.at(o.ConfigPath)}
 	if o.Root == "" {
 		// A folder someone else created before us is never reused.
+		self := installingAdmin()
 		for _, d := range uniq(filepath.Dir(o.ConfigPath), o.StateDir) {
-			aside, err := secureFolder(d, pathOwner, time.Now(), o.Log)
+			aside, err := secureFolder(d, pathOwner, self, time.Now(), o.Log)
 			if err != nil {
 				return nil, err
 			}
@@ -321,7 +324,7 @@ func Uninstall(o Options, purge bool) (removed bool, err error) {
 	if purge {
 		stateDir := StateDirOf(o)
 		for _, p := range []string{o.at(stateDir), o.at(o.ConfigPath)} {
-			if err := os.RemoveAll(p); err != nil {
+			if err := removeTree(p); err != nil {
 				return removed, fmt.Errorf("suppression de %s : %w", p, err)
 			}
 		}
@@ -385,8 +388,13 @@ func control(o Options, fn func(service.Service) error) error {
 
 // RunService is the body of `vigie run`: under the service manager it runs
 // until told to stop; from a terminal it runs until Ctrl-C. Logs go to the
-// journal / event log (or stderr in a terminal).
-func RunService(configPath string, opt agent.Options) error {
+// journal / event log (or stderr in a terminal). forced (vigie run
+// --service, the installed service's command line) runs it as a service
+// even when the process does not look started by the service manager:
+// under Wine, svc.IsWindowsService is false for a real service, and
+// kardianos/service would wait for Ctrl-C while services.exe times out
+// waiting for the service to report itself started.
+func RunService(configPath string, forced bool, opt agent.Options) error {
 	cfg, err := agent.LoadConfig(configPath)
 	if err != nil {
 		return err
@@ -409,7 +417,47 @@ func RunService(configPath string, opt agent.Options) error {
 		return err
 	}
 	prg.Agent, prg.Log = a, opt.Log
+	if forced {
+		return runForced(s)
+	}
 	return s.Run()
+}
+
+// removeTree removes a file or a folder and its contents, files first,
+// then folders from the deepest up. os.RemoveAll does the same in one call
+// but, with Go 1.26 under Wine (MSI uninstall with PURGE=1 tested there),
+// fails on a non-empty folder ("unlinkat: Invalid function"); one os.Remove
+// per entry works everywhere.
+func removeTree(root string) error {
+	var files, dirs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+		} else {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 func uniq(a ...string) []string {

@@ -85,7 +85,7 @@ func TestSystemdUnit(t *testing.T) {
 func TestServiceConfig(t *testing.T) {
 	t.Parallel()
 	c := ServiceConfig(Options{Executable: "/usr/bin/vigie", ConfigPath: "/etc/vigie/vigie.toml"})
-	if c.Name != "vigie" || !cmp.Equal(c.Arguments, []string{"run", "--config", "/etc/vigie/vigie.toml"}) {
+	if c.Name != "vigie" || !cmp.Equal(c.Arguments, []string{"run", "--service", "--config", "/etc/vigie/vigie.toml"}) {
 		t.Errorf("%+v", c)
 	}
 	for k, v := range map[string]any{"StartType": "automatic", "OnFailure": "restart", "OnFailureDelayDuration": "1m", "LogOutput": false} {

@@ -29,7 +29,13 @@ type ownerFunc func(path string) (string, error)
 // back. Such a folder is moved aside, whole, so nothing in it is reused
 // and an administrator can still look at it; the installation then starts
 // from an empty folder. It returns where the folder went ("" if kept).
-func secureFolder(dir string, owner ownerFunc, now time.Time, log *slog.Logger) (string, error) {
+//
+// self is the elevated administrator running the installation ("" when
+// not elevated or on Unix): a folder that administrator created is theirs
+// to reuse (Windows makes the creator the owner when "Default owner for
+// objects created by members of the Administrators group" says so, and
+// Wine always does: re-installing under Wine needs it).
+func secureFolder(dir string, owner ownerFunc, self string, now time.Time, log *slog.Logger) (string, error) {
 	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	} else if err != nil {
@@ -39,7 +45,7 @@ func secureFolder(dir string, owner ownerFunc, now time.Time, log *slog.Logger) 
 	if err != nil {
 		return "", fmt.Errorf("propriétaire de %s illisible : %w", dir, err)
 	}
-	if _, ok := trustedOwners[o]; ok {
+	if _, ok := trustedOwners[o]; ok || (self != "" && o == self) {
 		return "", nil
 	}
 	aside := fmt.Sprintf("%s.suspect-%s", dir, now.UTC().Format("20060102T150405Z"))

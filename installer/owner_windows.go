@@ -16,3 +16,17 @@ func pathOwner(path string) (string, error) {
 	}
 	return sid.String(), nil
 }
+
+// installingAdmin is the SID of the user running the installation when its
+// token is elevated, else "".
+func installingAdmin() string {
+	t := windows.GetCurrentProcessToken()
+	if !t.IsElevated() {
+		return ""
+	}
+	u, err := t.GetTokenUser()
+	if err != nil {
+		return ""
+	}
+	return u.User.Sid.String()
+}

@@ -34,16 +34,30 @@ const (
 var refs = protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.1", "11.2", "11.3", "11.4"}, NIS2: []string{"c"}}
 
 // Checks returns the backup checks for the configured backup locations
-// (absolute paths: /srv/backup, D:\Sauvegardes, \\nas\backup).
+// (absolute paths: /srv/backup, D:\Sauvegardes, \\nas\backup). backup.recent,
+// backup.size and backup.separate-disk give one result per location
+// (Meta.Target = the path, like TLS endpoints), so an adviser sees which
+// destination is stale; with no location, one result says none is
+// configured. backup.tool and backup.snapshot look at the whole host.
 func Checks(paths []string) []checks.Check {
 	w := &walker{}
-	return []checks.Check{
-		toolCheck{},
-		recentCheck{paths: paths, w: w},
-		sizeCheck{paths: paths, w: w},
-		diskCheck{paths: paths},
-		snapshotCheck{paths: paths},
+	out := []checks.Check{toolCheck{paths: paths, w: w}}
+	if len(paths) == 0 {
+		out = append(out, recentCheck{w: w}, sizeCheck{w: w}, diskCheck{})
 	}
+	for _, p := range paths {
+		one := []string{p}
+		out = append(out, recentCheck{paths: one, w: w}, sizeCheck{paths: one, w: w}, diskCheck{paths: one})
+	}
+	return append(out, snapshotCheck{paths: paths})
+}
+
+// target is the Meta.Target of a per-location check: its one location.
+func target(m checks.Meta, paths []string) checks.Meta {
+	if len(paths) == 1 {
+		m.Target = paths[0]
+	}
+	return m
 }
 
 func meta(id string, sev protocol.Severity, prio int) checks.Meta {

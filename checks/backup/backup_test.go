@@ -53,6 +53,59 @@ func find(cs []checks.Check, id string) checks.Check {
 	panic("no check " + id)
 }
 
+// findAt is find for a per-destination check.
+func findAt(cs []checks.Check, id, target string) checks.Check {
+	for _, c := range cs {
+		if c.Meta().ID == id && c.Meta().Target == target {
+			return c
+		}
+	}
+	panic("no check " + id + "@" + target)
+}
+
+// TestOneResultPerDestination: recent, size and separate-disk are
+// instantiated per configured path with the path as target (like TLS
+// endpoints); tool and snapshot once per host; no path gives one result
+// each saying so.
+func TestOneResultPerDestination(t *testing.T) {
+	t.Parallel()
+	ids := func(cs []checks.Check) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Meta().ID+"@"+c.Meta().Target)
+		}
+		return out
+	}
+	got := ids(Checks([]string{"/srv/backup", "/mnt/nas"}))
+	want := []string{"backup.tool@", "backup.recent@/srv/backup", "backup.size@/srv/backup", "backup.separate-disk@/srv/backup",
+		"backup.recent@/mnt/nas", "backup.size@/mnt/nas", "backup.separate-disk@/mnt/nas", "backup.snapshot@"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("checks (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"backup.tool@", "backup.recent@", "backup.size@", "backup.separate-disk@", "backup.snapshot@"}, ids(Checks(nil))); d != "" {
+		t.Errorf("no path (-want +got):\n%s", d)
+	}
+	// A stale destination and a fresh one: two results, each about its own path.
+	h := checkstest.Host()
+	h.FS = fstest.MapFS{
+		"srv/backup/a.tar.gz": {Data: []byte("x"), ModTime: ago(time.Hour)},
+		"mnt/nas/b.tar.gz":    {Data: []byte("x"), ModTime: ago(10 * day)},
+	}
+	rs := checks.RunAll(context.Background(), h, Checks([]string{"/srv/backup", "/mnt/nas"}), checks.RunOptions{})
+	byTarget := map[string]protocol.Result{}
+	for _, r := range rs {
+		if r.ID == "backup.recent" {
+			byTarget[r.Target] = r
+		}
+	}
+	if r := byTarget["/srv/backup"]; r.Status != protocol.Pass || strings.Contains(r.Evidence.EN, "/mnt/nas") {
+		t.Errorf("/srv/backup: %s %q", r.Status, r.Evidence.EN)
+	}
+	if r := byTarget["/mnt/nas"]; r.Status != protocol.Fail || !strings.Contains(r.Evidence.EN, "10.0 days") {
+		t.Errorf("/mnt/nas: %s %q", r.Status, r.Evidence.EN)
+	}
+}
+
 func TestGuidanceCoversChecks(t *testing.T) {
 	t.Parallel()
 	cat, err := guidance.Catalogue()
@@ -88,6 +141,7 @@ func TestToolDetection(t *testing.T) {
 	tests := []struct {
 		name  string
 		os    string
+		paths []string
 		cmds  map[string]checkstest.Cmd
 		procs []checks.Process
 		files fstest.MapFS
@@ -98,7 +152,26 @@ func TestToolDetection(t *testing.T) {
 	}{
 		{name: "debian with restic and borg", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
-			want: protocol.Pass, tools: []string{"restic", "BorgBackup"}, ev: "restic (package restic)"},
+			want: protocol.Warn, tools: []string{"restic", "BorgBackup"}, ev: "tool present, no backup seen: restic (package restic)"},
+		// Issue 17: installing restic is not a backup. A scheduled job is
+		// not one either; files at a declared destination are.
+		{name: "debian with restic and a cron job, no destination", os: "linux",
+			cmds:  map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
+			files: fstest.MapFS{"etc/cron.d/restic": {Data: []byte("0 21 * * * root restic backup /srv\n")}},
+			want:  protocol.Warn, ev: "no backup seen: restic (package restic), BorgBackup (package borgbackup); scheduled jobs: etc/cron.d/restic; no destination declared (backup_paths)"},
+		{name: "debian with restic, declared destination empty", os: "linux", paths: []string{"/srv/backup"},
+			cmds:  map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
+			files: fstest.MapFS{"srv/backup": {Mode: fs.ModeDir | 0o755}},
+			want:  protocol.Warn, ev: "no backup in /srv/backup"},
+		{name: "debian with restic, repository at the declared destination", os: "linux", paths: []string{"/srv/restic"},
+			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query.txt"))}},
+			files: fstest.MapFS{"srv/restic/config": {Data: []byte("x"), ModTime: ago(day)}, "srv/restic/keys/k": {Data: []byte("x"), ModTime: ago(day)},
+				"srv/restic/data/00/aa": {Data: []byte("x"), ModTime: ago(time.Hour)}, "srv/restic/snapshots/s1": {Data: []byte("x"), ModTime: ago(time.Hour)}},
+			want: protocol.Pass, tools: []string{"restic", "BorgBackup"}, ev: "backup seen: restic repository /srv/restic (newest file on"},
+		{name: "no known tool, but backup files at the destination", os: "linux", paths: []string{"/mnt/nas"},
+			cmds:  map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
+			files: fstest.MapFS{"mnt/nas/mairie-2026-11-23.tar.gz": {Data: []byte("x"), ModTime: ago(time.Hour)}},
+			want:  protocol.Pass, ev: "backup seen: /mnt/nas (newest file on"},
 		{name: "debian without backup: nothing at all", os: "linux",
 			cmds: map[string]checkstest.Cmd{"dpkg-query -W -f=${Package}\t${db:Status-Abbrev}": {Out: string(fixture(t, "debian12/dpkg-query-nobackup.txt"))}},
 			want: protocol.Fail, ev: "no backup tool detected (764 packages"},
@@ -108,13 +181,17 @@ func TestToolDetection(t *testing.T) {
 			want:  protocol.Warn, ev: "etc/cron.d/sauvegarde"},
 		{name: "rocky falls back to rpm", os: "linux",
 			cmds: map[string]checkstest.Cmd{"rpm -qa --qf %{NAME}": {Out: string(fixture(t, "rocky9/rpm-qa.txt"))}},
-			want: protocol.Pass, tools: []string{"rsnapshot"}},
+			want: protocol.Warn, tools: []string{"rsnapshot"}, ev: "no backup seen"},
 		{name: "process only (restic running from a script)", os: "linux",
 			procs: []checks.Process{{PID: 42, Name: "restic"}},
-			want:  protocol.Pass, tools: []string{"restic"}, ev: "restic (process restic)"},
+			want:  protocol.Warn, tools: []string{"restic"}, ev: "no backup seen: restic (process restic)"},
 		{name: "windows 2022 veeam agent: present, no backup seen", os: "windows",
 			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2022-services.json"))}},
-			want: protocol.Warn, tools: []string{"Veeam"}, ev: "backup tool(s) present but no backup seen: Veeam (service VeeamEndpointBackupSvc)"},
+			want: protocol.Warn, tools: []string{"Veeam"}, ev: "tool present, no backup seen: Veeam (service VeeamEndpointBackupSvc)"},
+		{name: "windows veeam agent and backup files on E:", os: "windows", paths: []string{`E:\Sauvegardes`},
+			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2022-services.json"))},
+				`VIGIE_ARG_PATH=E:\Sauvegardes ` + winps.Key(walkScript): {Out: string(fixture(t, "windows/server2022-listing.json"))}},
+			want: protocol.Pass, tools: []string{"Veeam"}, ev: `backup seen: E:\Sauvegardes (newest file on 2026-11-22 20:41 UTC); tools: Veeam`},
 		{name: "windows 2019 fr, veeam service disabled", os: "windows",
 			cmds: map[string]checkstest.Cmd{winps.Key(servicesScript): {Out: string(fixture(t, "windows/server2019-fr-services.json"))}},
 			want: protocol.Fail, ev: "no backup tool detected"},
@@ -166,7 +243,7 @@ func TestToolDetection(t *testing.T) {
 			if tt.name == "nothing can be listed" {
 				h.Facts = checkstest.Facts{Err: os.ErrPermission}
 			}
-			r := run(t, toolCheck{}, h)
+			r := run(t, find(Checks(tt.paths), "backup.tool"), h)
 			if r.Status != tt.want {
 				t.Fatalf("status %s, want %s: %s", r.Status, tt.want, r.Evidence.EN)
 			}
@@ -373,12 +450,15 @@ func TestWindowsListing(t *testing.T) {
 		`VIGIE_ARG_PATH=F:\ ` + winps.Key(walkScript):            {Out: string(fixture(t, "windows/listing-absent.json"))},
 	}}
 	cs := Checks([]string{`E:\Sauvegardes`, `F:\`})
-	rr := run(t, find(cs, "backup.recent"), h)
-	if rr.Status != protocol.Warn || !strings.Contains(rr.Evidence.EN, `E:\Sauvegardes: newest file 0.6 days old (WindowsImageBackup/SRV-MAIRIE/Backup 2026-11-22 200012/`) ||
-		!strings.Contains(rr.Evidence.EN, `F:\ absent`) {
-		t.Errorf("recent = %s %q", rr.Status, rr.Evidence.EN)
+	// One result per destination: the adviser sees that F:\ is the missing one.
+	rr := run(t, findAt(cs, "backup.recent", `E:\Sauvegardes`), h)
+	if rr.Status != protocol.Pass || !strings.Contains(rr.Evidence.EN, `E:\Sauvegardes: newest file 0.6 days old (WindowsImageBackup/SRV-MAIRIE/Backup 2026-11-22 200012/`) {
+		t.Errorf("recent E: = %s %q", rr.Status, rr.Evidence.EN)
 	}
-	rs := run(t, find(cs, "backup.size"), h)
+	if rf := run(t, findAt(cs, "backup.recent", `F:\`), h); rf.Status != protocol.Warn || !strings.Contains(rf.Evidence.EN, `F:\ absent`) || strings.Contains(rf.Evidence.EN, "Sauvegardes") {
+		t.Errorf("recent F: = %s %q", rf.Status, rf.Evidence.EN)
+	}
+	rs := run(t, findAt(cs, "backup.size", `E:\Sauvegardes`), h)
 	if rs.Status != protocol.Warn || !strings.Contains(rs.Evidence.EN, "export-compta-2026-11-22.zip (5.0 MiB) is 5% of the previous one export-compta-2026-11-15.zip (100.0 MiB)") {
 		t.Errorf("size = %s %q", rs.Status, rs.Evidence.EN)
 	}

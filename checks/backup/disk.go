@@ -23,7 +23,9 @@ import (
 // CIS 11.4, NIS2 21(2)(c)).
 type diskCheck struct{ paths []string }
 
-func (diskCheck) Meta() checks.Meta { return meta("backup.separate-disk", protocol.Medium, 8) }
+func (c diskCheck) Meta() checks.Meta {
+	return target(meta("backup.separate-disk", protocol.Medium, 8), c.paths)
+}
 
 // dataDirs are where a host's data usually lives; a backup location on the
 // same file system or disk as any of them protects nothing against its loss.

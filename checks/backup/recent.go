@@ -18,7 +18,9 @@ type recentCheck struct {
 	w     *walker
 }
 
-func (c recentCheck) Meta() checks.Meta { return meta("backup.recent", protocol.High, 5) }
+func (c recentCheck) Meta() checks.Meta {
+	return target(meta("backup.recent", protocol.High, 5), c.paths)
+}
 
 func (c recentCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(c.paths) == 0 {

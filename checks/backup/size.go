@@ -22,7 +22,9 @@ type sizeCheck struct {
 // shrink is the ratio below which the newest backup is "much smaller".
 const shrink = 0.5
 
-func (c sizeCheck) Meta() checks.Meta { return meta("backup.size", protocol.Medium, 5) }
+func (c sizeCheck) Meta() checks.Meta {
+	return target(meta("backup.size", protocol.Medium, 5), c.paths)
+}
 
 func (c sizeCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(c.paths) == 0 {

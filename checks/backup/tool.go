@@ -14,11 +14,20 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// toolCheck: at least one backup tool is present on the host, seen in the
-// installed packages, services, running processes or scheduled jobs. Nothing
-// at all is a clear, high-severity finding: no backup, no recovery from
-// ransomware (ANSSI 37, CIS 11.1, NIS2 21(2)(c); MonAideCyber rank 5).
-type toolCheck struct{}
+// toolCheck: the host makes backups. Evidence, not presence: it passes
+// only when a backup is seen (files in a configured destination, a
+// repository there, Windows Server Backup's last success, File History's
+// last run); a tool installed (package, service, process, program) with no
+// backup seen is « outil présent, aucune sauvegarde constatée » (warn), even
+// with a scheduled job (a job is no backup until its destination is
+// declared and holds one); nothing at all is a clear, high-severity
+// finding: no backup, no recovery from ransomware (ANSSI 37, CIS 11.1,
+// NIS2 21(2)(c); MonAideCyber rank 5). So the backup domain cannot pass
+// until a backup is seen.
+type toolCheck struct {
+	paths []string // configured destinations (backup_paths)
+	w     *walker  // shared with backup.recent and backup.size
+}
 
 func (toolCheck) Meta() checks.Meta { return meta("backup.tool", protocol.High, 5) }
 
@@ -198,11 +207,36 @@ func fileHistoryUsers(fsys fs.FS) []sighting {
 	return out
 }
 
-func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
+// destinationsSeen lists the configured destinations that hold a backup
+// (at least one file, or a restic/borg repository), with the newest file's
+// time: that is a backup seen. Absent or unreadable destinations are not.
+func (c toolCheck) destinationsSeen(ctx context.Context, h *checks.Host) ([]protocol.Text, time.Time) {
+	if c.w == nil {
+		return nil, time.Time{}
+	}
+	var seen []protocol.Text
+	var newest time.Time
+	for _, p := range c.paths {
+		s, err := c.w.walk(ctx, h, p)
+		if err != nil || s.Files == 0 {
+			continue
+		}
+		when := s.Newest.Mod.UTC().Format("2006-01-02 15:04 UTC")
+		if s.Repo != "" {
+			seen = append(seen, protocol.Textf("dépôt %s %s (fichier le plus récent le %s)", "%s repository %s (newest file on %s)", s.Repo, p, when))
+		} else {
+			seen = append(seen, protocol.Textf("%s (fichier le plus récent le %s)", "%s (newest file on %s)", p, when))
+		}
+		newest = later(newest, s.Newest.Mod)
+	}
+	return seen, newest
+}
+
+func (c toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	var pkgs, svcs, procs []string
 	var problems []string
 	if h.OS == "windows" {
-		return runWindowsTool(ctx, h)
+		return c.runWindowsTool(ctx, h)
 	} else {
 		out, err := h.Exec.Run(ctx, "dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n")
 		if err == nil {
@@ -236,17 +270,38 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 		en = append(en, fmt.Sprintf("%s (%s %s)", s.Tool, sourceEN[s.Source], s.Name))
 	}
 	facts := map[string]any{"tools": names, "scheduled_jobs": len(jobs), "packages_seen": len(pkgs), "services_seen": len(svcs)}
-	if len(seen) > 0 {
-		ev := protocol.Textf("outil(s) de sauvegarde détecté(s) : %s", "backup tool(s) detected: %s", "")
-		ev.FR += strings.Join(fr, ", ")
-		ev.EN += strings.Join(en, ", ")
-		if len(jobs) > 0 {
-			ev.FR += fmt.Sprintf(" ; tâches planifiées : %s", strings.Join(jobs, ", "))
-			ev.EN += fmt.Sprintf("; scheduled jobs: %s", strings.Join(jobs, ", "))
-		}
-		return checks.Passed(ev, facts)
+	backups, newest := c.destinationsSeen(ctx, h)
+	facts["backups_seen"] = len(backups)
+	if !newest.IsZero() {
+		facts["latest_backup"] = newest.Format(time.RFC3339)
 	}
+	jobsText := protocol.Text{}
 	if len(jobs) > 0 {
+		jobsText = protocol.Textf(" ; tâches planifiées : %s", "; scheduled jobs: %s", strings.Join(jobs, ", "))
+	}
+	switch {
+	case len(backups) > 0:
+		ev := protocol.Text{FR: "sauvegarde constatée : " + joinText(backups, "fr"), EN: "backup seen: " + joinText(backups, "en")}
+		if len(seen) > 0 {
+			ev.FR += " ; outils : " + strings.Join(fr, ", ")
+			ev.EN += "; tools: " + strings.Join(en, ", ")
+		}
+		ev.FR, ev.EN = ev.FR+jobsText.FR, ev.EN+jobsText.EN
+		return checks.Passed(ev, facts)
+	case len(seen) > 0:
+		ev := protocol.Text{
+			FR: "outil présent, aucune sauvegarde constatée : " + strings.Join(fr, ", ") + jobsText.FR,
+			EN: "tool present, no backup seen: " + strings.Join(en, ", ") + jobsText.EN,
+		}
+		if len(c.paths) == 0 {
+			ev.FR += " ; aucune destination déclarée (backup_paths) : indiquez où vont les sauvegardes pour qu'elles soient constatées"
+			ev.EN += "; no destination declared (backup_paths): say where backups go so that they can be seen"
+		} else {
+			ev.FR += fmt.Sprintf(" ; aucune sauvegarde dans %s", strings.Join(c.paths, ", "))
+			ev.EN += fmt.Sprintf("; no backup in %s", strings.Join(c.paths, ", "))
+		}
+		return checks.Warned(ev, facts)
+	case len(jobs) > 0:
 		return checks.Warned(protocol.Textf("aucun outil de sauvegarde connu, mais des tâches planifiées semblent en faire : %s",
 			"no known backup tool, but scheduled jobs seem to make backups: %s", strings.Join(jobs, ", ")), facts)
 	}
@@ -255,6 +310,18 @@ func (toolCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	}
 	return checks.Failed(protocol.Textf("aucun outil de sauvegarde détecté (%d paquets, %d services, %d processus examinés)",
 		"no backup tool detected (%d packages, %d services, %d processes examined)", len(pkgs), len(svcs), len(procs)), facts)
+}
+
+// joinText joins texts in one language.
+func joinText(ts []protocol.Text, lang string) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.In(lang)
+	}
+	if lang == "fr" {
+		return strings.Join(parts, " ; ")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // How a sighting is named in the evidence.
@@ -268,7 +335,7 @@ var (
 // a product present without a backup seen is a warning (the product may
 // be installed and never configured), nothing at all a failure, and
 // nothing readable an error.
-func runWindowsTool(ctx context.Context, h *checks.Host) protocol.Result {
+func (c toolCheck) runWindowsTool(ctx context.Context, h *checks.Host) protocol.Result {
 	var problems []string
 	var seen []sighting
 	svcRead := false
@@ -317,6 +384,10 @@ func runWindowsTool(ctx context.Context, h *checks.Host) protocol.Result {
 	if h.FS != nil {
 		seen = append(seen, fileHistoryUsers(h.FS)...)
 	}
+	if dests, t := c.destinationsSeen(ctx, h); len(dests) > 0 {
+		backups = append(backups, dests...)
+		newest = later(newest, t)
+	}
 	var names, fr, en []string
 	for _, s := range seen {
 		if !slices.Contains(names, s.Tool) {
@@ -345,8 +416,8 @@ func runWindowsTool(ctx context.Context, h *checks.Host) protocol.Result {
 		return checks.Passed(ev, facts)
 	case len(seen) > 0:
 		return checks.Warned(protocol.Text{
-			FR: fmt.Sprintf("outil(s) de sauvegarde présent(s) mais aucune sauvegarde constatée : %s ; vérifiez dans sa console que les sauvegardes réussissent", strings.Join(fr, ", ")),
-			EN: fmt.Sprintf("backup tool(s) present but no backup seen: %s; check in its console that backups succeed", strings.Join(en, ", "))}, facts)
+			FR: fmt.Sprintf("outil présent, aucune sauvegarde constatée : %s ; vérifiez dans sa console que les sauvegardes réussissent, et déclarez leur destination (backup_paths)", strings.Join(fr, ", ")),
+			EN: fmt.Sprintf("tool present, no backup seen: %s; check in its console that backups succeed, and declare their destination (backup_paths)", strings.Join(en, ", "))}, facts)
 	case svcRead:
 		// The service list is the inventory every product shows up in;
 		// the installed programs complete it when readable.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -26,7 +27,7 @@ func checkResolvers(ctx context.Context, f *family, h *checks.Host) protocol.Res
 		return checks.Skipped(textf("configuration des résolveurs introuvable (%s)", "resolver configuration not found (%s)", rs.Source))
 	}
 	if err != nil {
-		return checks.Errored(whatResolvers, err)
+		return winps.Errored(whatResolvers, err)
 	}
 	servers := rs.Servers
 	how := rs.Source

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/checkstest"
+	"github.com/vigie-cyber/vigie/checks/winps"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -31,8 +32,16 @@ func TestResolversCheck(t *testing.T) {
 	win := checkstest.Host()
 	win.OS = "windows"
 	win.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{
-		"powershell -NoProfile -NonInteractive -Command " + psDNSClientCmd: {Out: mustRead(t, "../../testdata/dns/windows/Get-DnsClientServerAddress.fr-FR.json")},
+		winps.Key(psDNSClientBody): {Out: winps.Envelope(mustRead(t, "../../testdata/dns/windows/Get-DnsClientServerAddress.fr-FR.json"), true)},
 	}}
+	// Windows whose PowerShell prints nothing (Wine's stub), fails, or
+	// lists no server on any interface.
+	winWith := func(out string) *checks.Host {
+		h := checkstest.Host()
+		h.OS = "windows"
+		h.Exec = &checkstest.Runner{Cmds: map[string]checkstest.Cmd{winps.Key(psDNSClientBody): {Out: out}}}
+		return h
+	}
 	tests := []struct {
 		name string
 		fs   fstest.MapFS
@@ -47,6 +56,9 @@ func TestResolversCheck(t *testing.T) {
 		{"none", fstest.MapFS{"etc/resolv.conf": {Data: []byte("# empty\n")}}, nil, protocol.Fail, "no DNS resolver"},
 		{"missing", fstest.MapFS{}, nil, protocol.NotApplicable, "not found"},
 		{"windows", nil, win, protocol.Pass, "10.1.0.10, 10.1.0.11, fd00::10"},
+		{"windows no output", nil, winWith(""), protocol.Error, "printed nothing"},
+		{"windows error", nil, winWith(winps.Failure("Accès refusé", "PermissionDenied", 0x80070005, false)), protocol.Error, "administrator rights needed"},
+		{"windows no server", nil, winWith(winps.Envelope(`[{"InterfaceAlias":"Ethernet","InterfaceIndex":6,"AddressFamily":2,"ServerAddresses":[]}]`, true)), protocol.Fail, "no DNS resolver configured"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

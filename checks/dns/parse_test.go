@@ -178,4 +178,7 @@ func TestParseResolvers(t *testing.T) {
 	if _, err := ParseWindowsDNSClient([]byte("Get-DnsClientServerAddress : accès refusé")); err == nil {
 		t.Error("garbage accepted")
 	}
+	if _, err := ParseWindowsDNSClient([]byte(" \n")); err == nil {
+		t.Error("empty output read as no resolver")
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/winps"
 )
 
 // HostResolvers is the host's resolver configuration.
@@ -54,14 +55,13 @@ type psDNSClient struct {
 	ServerAddresses []string
 }
 
-// ParseWindowsDNSClient reads the JSON of Get-DnsClientServerAddress and
-// returns the distinct server addresses, IPv4 first, skipping the IPv6
-// site-local placeholders Windows lists on interfaces without DNS
-// (fec0:0:0:ffff::1-3).
+// ParseWindowsDNSClient reads the JSON of Get-DnsClientServerAddress |
+// ConvertTo-Json and returns the distinct server addresses (see
+// windowsServers). Empty output is an error: nothing was read.
 func ParseWindowsDNSClient(data []byte) ([]string, error) {
 	data = []byte(strings.TrimSpace(string(data)))
 	if len(data) == 0 {
-		return nil, nil
+		return nil, errors.New("Get-DnsClientServerAddress n'a rien renvoyé / returned nothing")
 	}
 	var list []psDNSClient
 	if data[0] == '{' {
@@ -73,6 +73,13 @@ func ParseWindowsDNSClient(data []byte) ([]string, error) {
 	} else if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("Get-DnsClientServerAddress JSON: %w", err)
 	}
+	return windowsServers(list), nil
+}
+
+// windowsServers returns the distinct server addresses, IPv4 first,
+// skipping the IPv6 site-local placeholders Windows lists on interfaces
+// without DNS (fec0:0:0:ffff::1-3).
+func windowsServers(list []psDNSClient) []string {
 	seen := map[string]bool{}
 	var v4, v6 []string
 	for _, c := range list {
@@ -89,20 +96,29 @@ func ParseWindowsDNSClient(data []byte) ([]string, error) {
 			}
 		}
 	}
-	return append(v4, v6...), nil
+	return append(v4, v6...)
 }
 
-const psDNSClientCmd = "Get-DnsClientServerAddress | Select-Object InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses | ConvertTo-Json -Depth 3"
+// psDNSClientBody lists the DNS client's servers per interface, run through
+// winps: empty output (Wine's PowerShell stub, a killed PowerShell) is an
+// error, never "no resolver configured"; an empty list inside the envelope
+// is data (no interface has a DNS server).
+const psDNSClientBody = "Get-DnsClientServerAddress | Select-Object InterfaceAlias,InterfaceIndex,AddressFamily,ServerAddresses"
 
 // hostResolvers reads the resolvers the host uses.
 func hostResolvers(ctx context.Context, h *checks.Host) (HostResolvers, error) {
 	if h.OS == "windows" {
-		out, err := h.Exec.Run(ctx, "powershell", "-NoProfile", "-NonInteractive", "-Command", psDNSClientCmd)
+		r := HostResolvers{Source: "Get-DnsClientServerAddress"}
+		out, err := winps.Run(ctx, h, psDNSClientBody, nil)
 		if err != nil {
-			return HostResolvers{Source: "Get-DnsClientServerAddress"}, fmt.Errorf("Get-DnsClientServerAddress: %w", err)
+			return r, fmt.Errorf("Get-DnsClientServerAddress: %w", err)
 		}
-		s, err := ParseWindowsDNSClient(out)
-		return HostResolvers{Servers: s, Source: "Get-DnsClientServerAddress"}, err
+		list, _, err := winps.Items[psDNSClient](out)
+		if err != nil {
+			return r, fmt.Errorf("Get-DnsClientServerAddress: %w", err)
+		}
+		r.Servers = windowsServers(list)
+		return r, nil
 	}
 	data, err := fs.ReadFile(h.FS, "etc/resolv.conf")
 	if err != nil {

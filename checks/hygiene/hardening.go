@@ -14,9 +14,18 @@ import (
 // Windows hardening checks a town-hall administrator expects: credential
 // protection, name-resolution poisoning, PowerShell, autorun, macros, UAC,
 // the built-in Administrator, screen lock, Secure Boot, password and lockout
-// policies. Registry values are read Group Policy first; an absent value is
-// judged on Windows' documented default and the evidence says so; a value
-// that cannot be read is an error.
+// policies. Registry values are read Group Policy first; a value that
+// cannot be read is an error.
+//
+// Rule for absent values ("défaut seulement sur un registre lu"): an absent
+// value is judged on Windows' documented default, and the evidence says so,
+// only when the registry around it was read: (1) a witness was read, a key
+// or value that every Windows installation has beside the setting (the Lsa
+// key's LimitBlankPasswordUse, the DNS client service's Parameters key, the
+// AutoPlay handlers...), and (2) the Windows build (CurrentBuild), since
+// defaults change with versions. Otherwise the result is the error « valeur
+// non lue »: a nearly empty registry (Wine's, a damaged hive, a read refused
+// to a non-administrator) is not a Windows with default settings.
 
 const (
 	lsaKey      = `HKLM\SYSTEM\CurrentControlSet\Control\Lsa`
@@ -62,6 +71,63 @@ func hardeningChecks() []checks.Check {
 	}
 }
 
+// witness is a key (Value empty) or a value that every Windows installation
+// has: reading it shows that the registry region of a setting is Windows'
+// own, so that an absent setting means Windows' default.
+type witness struct{ Key, Value string }
+
+func (w witness) String() string {
+	if w.Value == "" {
+		return w.Key
+	}
+	return w.Key + `\` + w.Value
+}
+
+// Witnesses of the settings below (all present on Windows since Vista /
+// Server 2008, checked on Windows 10 22H2 and Server 2022 exports).
+var (
+	// "Accounts: Limit local account use of blank passwords": DWORD 1 that
+	// setup writes in every Lsa key.
+	lsaWitness      = witness{lsaKey, "LimitBlankPasswordUse"}
+	wdigestWitness  = witness{`HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\WDigest`, ""}
+	dnscacheWitness = witness{`HKLM\SYSTEM\CurrentControlSet\Services\Dnscache\Parameters`, ""}
+	psWitness       = witness{`HKLM\SOFTWARE\Microsoft\PowerShell\1\ShellIds`, ""}
+	autoplayWitness = witness{`HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Explorer\AutoplayHandlers\EventHandlers`, ""}
+	// UAC's prompt behaviour, written by setup beside EnableLUA.
+	systemPolWitness = witness{systemPol, "ConsentPromptBehaviorAdmin"}
+)
+
+// errNotRead is an absent value whose default cannot be used (the rule
+// above): the result says « valeur non lue ».
+var errNotRead = errors.New("valeur non lue / value not read")
+
+// defaultsApply tells whether an absent value may be judged on Windows'
+// default: the witness and the build were read. It returns the build.
+func defaultsApply(r checks.Registry, w witness) (int, error) {
+	var err error
+	if w.Value == "" {
+		var ok bool
+		if ok, err = keyExists(r, w.Key); err == nil && !ok {
+			err = fmt.Errorf(`%s: %w`, w.Key, checks.ErrNotFound)
+		}
+	} else {
+		_, err = r.Integer(w.Key, w.Value)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%w: registre de Windows incomplet, témoin %s absent / incomplete Windows registry, witness %s missing (%v)", errNotRead, w, w, err)
+	}
+	b, err := currentBuild(r)
+	if err != nil {
+		return 0, fmt.Errorf("%w: version de Windows (CurrentBuild) illisible / Windows build unreadable (%v)", errNotRead, err)
+	}
+	return b, nil
+}
+
+// notRead is the result of an absent value whose default cannot be used.
+func notRead(value string, err error) protocol.Result {
+	return checks.Errored(protocol.Textf("%s absent, valeur non lue : défaut de Windows non applicable", "%s absent, value not read: Windows default not applicable", value), err)
+}
+
 // readErr turns a registry read error into an error result naming the value.
 func readErr(what string, err error) protocol.Result {
 	return checks.Errored(protocol.Textf("%s illisible", "%s unreadable", what), err)
@@ -90,6 +156,9 @@ func lsaProtection(_ context.Context, h *checks.Host) protocol.Result {
 	case ok:
 		return checks.Failed(tf("LSASS non protégé (RunAsPPL=%d, %s)", "LSASS not protected (RunAsPPL=%d, %s)", v, from.source()), facts)
 	}
+	if _, err := defaultsApply(h.Registry, lsaWitness); err != nil {
+		return notRead("RunAsPPL", err)
+	}
 	return checks.Failed(protocol.Text{FR: "LSASS non protégé (RunAsPPL absent : désactivé par défaut)", EN: "LSASS not protected (RunAsPPL absent: off by default)"}, facts)
 }
 
@@ -108,9 +177,9 @@ func wdigest(_ context.Context, h *checks.Host) protocol.Result {
 		return checks.Passed(tf("WDigest ne garde pas les mots de passe (UseLogonCredential=%d, %s)", "WDigest keeps no passwords (UseLogonCredential=%d, %s)", v, from.source()), facts)
 	}
 	// Absent: off by default since Windows 8.1 / Server 2012 R2 (build 9600).
-	b, err := currentBuild(h.Registry)
+	b, err := defaultsApply(h.Registry, wdigestWitness)
 	if err != nil {
-		return readErr("UseLogonCredential absent et version de Windows / UseLogonCredential absent and Windows version", err)
+		return notRead("UseLogonCredential", err)
 	}
 	if b >= 9600 {
 		return checks.Passed(protocol.Textf("UseLogonCredential absent : WDigest ne garde pas les mots de passe par défaut (build %d)", "UseLogonCredential absent: WDigest keeps no passwords by default (build %d)", b), map[string]any{"use_logon_credential": "default"})
@@ -130,6 +199,9 @@ func lmHash(_ context.Context, h *checks.Host) protocol.Result {
 	case ok:
 		return checks.Failed(tf("empreintes LM stockées (NoLMHash=%d, %s)", "LM hashes stored (NoLMHash=%d, %s)", v, from.source()), map[string]any{"no_lm_hash": false})
 	}
+	if _, err := defaultsApply(h.Registry, lsaWitness); err != nil {
+		return notRead("NoLMHash", err)
+	}
 	return checks.Passed(protocol.Text{FR: "NoLMHash absent : empreintes LM non stockées par défaut depuis Windows Vista", EN: "NoLMHash absent: LM hashes not stored by default since Windows Vista"}, map[string]any{"no_lm_hash": "default"})
 }
 
@@ -141,6 +213,9 @@ func ntlmLevel(_ context.Context, h *checks.Host) protocol.Result {
 	}
 	src := from.source()
 	if !ok {
+		if _, err := defaultsApply(h.Registry, lsaWitness); err != nil {
+			return notRead("LmCompatibilityLevel", err)
+		}
 		v, src = 3, protocol.Text{FR: "valeur absente, défaut de Windows", EN: "value absent, Windows default"}
 	}
 	facts := map[string]any{"lm_compatibility_level": v}
@@ -171,6 +246,9 @@ func llmnr(_ context.Context, h *checks.Host) protocol.Result {
 		return checks.Passed(tf("LLMNR désactivé (EnableMulticast=0, %s)", "LLMNR off (EnableMulticast=0, %s)", from.source()), map[string]any{"llmnr": false})
 	case ok:
 		return checks.Failed(tf("LLMNR activé (EnableMulticast=%d, %s)", "LLMNR on (EnableMulticast=%d, %s)", v, from.source()), map[string]any{"llmnr": true})
+	}
+	if _, err := defaultsApply(h.Registry, dnscacheWitness); err != nil {
+		return notRead("EnableMulticast", err)
 	}
 	return checks.Failed(protocol.Text{FR: "LLMNR activé (EnableMulticast absent : activé par défaut)", EN: "LLMNR on (EnableMulticast absent: on by default)"}, map[string]any{"llmnr": true})
 }
@@ -235,7 +313,9 @@ func wpad(_ context.Context, h *checks.Host) protocol.Result {
 		return checks.Passed(protocol.Text{FR: "service de découverte de proxy WinHTTP désactivé (Start=4)", EN: "WinHTTP auto-proxy service disabled (Start=4)"}, map[string]any{"wpad": false})
 	}
 	if err != nil {
-		return checks.Failed(protocol.Text{FR: "découverte WPAD active (DisableWpad absent)", EN: "WPAD discovery on (DisableWpad absent)"}, map[string]any{"wpad": true})
+		// Every Windows since Vista has the WinHTTP auto-proxy service: its
+		// absence means the registry was not read, not that WPAD is on.
+		return notRead(`DisableWpad et WinHttpAutoProxySvc\Start / DisableWpad and WinHttpAutoProxySvc\Start`, fmt.Errorf("%w: %v", errNotRead, err))
 	}
 	return checks.Failed(protocol.Textf("découverte WPAD active (DisableWpad absent, service WinHttpAutoProxySvc Start=%d)", "WPAD discovery on (DisableWpad absent, WinHttpAutoProxySvc Start=%d)", start), map[string]any{"wpad": true})
 }
@@ -278,7 +358,13 @@ func powershellLogging(_ context.Context, h *checks.Host) protocol.Result {
 	if ok && v == 1 {
 		return checks.Passed(tf("journalisation des blocs de script PowerShell activée (%s)", "PowerShell script-block logging on (%s)", from.source()), map[string]any{"script_block_logging": true})
 	}
-	return checks.Failed(protocol.Text{FR: "journalisation des blocs de script PowerShell non activée (EnableScriptBlockLogging absent ou 0)", EN: "PowerShell script-block logging not on (EnableScriptBlockLogging absent or 0)"}, map[string]any{"script_block_logging": false})
+	if ok {
+		return checks.Failed(tf("journalisation des blocs de script PowerShell désactivée (EnableScriptBlockLogging=%d, %s)", "PowerShell script-block logging off (EnableScriptBlockLogging=%d, %s)", v, from.source()), map[string]any{"script_block_logging": false})
+	}
+	if _, err := defaultsApply(h.Registry, psWitness); err != nil {
+		return notRead("EnableScriptBlockLogging", err)
+	}
+	return checks.Failed(protocol.Text{FR: "journalisation des blocs de script PowerShell non activée (EnableScriptBlockLogging absent : désactivée par défaut)", EN: "PowerShell script-block logging not on (EnableScriptBlockLogging absent: off by default)"}, map[string]any{"script_block_logging": false})
 }
 
 // autorun: AutoRun is off for every drive type (NoDriveTypeAutoRun 0xFF
@@ -296,6 +382,9 @@ func autorun(_ context.Context, h *checks.Host) protocol.Result {
 		return readErr("NoDriveTypeAutoRun", err)
 	}
 	if !ok {
+		if _, err := defaultsApply(h.Registry, autoplayWitness); err != nil {
+			return notRead("NoDriveTypeAutoRun", err)
+		}
 		return checks.Failed(protocol.Text{FR: "exécution automatique active pour certains lecteurs (NoDriveTypeAutoRun absent : 0x91 par défaut)", EN: "AutoRun on for some drives (NoDriveTypeAutoRun absent: 0x91 by default)"}, map[string]any{"autorun": true})
 	}
 	if t&0xFF == 0xFF {
@@ -414,7 +503,9 @@ func uac(_ context.Context, h *checks.Host) protocol.Result {
 		}
 		return checks.Passed(protocol.Textf("UAC actif (EnableLUA=1, ConsentPromptBehaviorAdmin=%d)", "UAC on (EnableLUA=1, ConsentPromptBehaviorAdmin=%d)", c), facts)
 	}
-	return checks.Passed(protocol.Text{FR: "UAC actif (EnableLUA=1 ; ConsentPromptBehaviorAdmin absent : demande par défaut)", EN: "UAC on (EnableLUA=1; ConsentPromptBehaviorAdmin absent: prompt by default)"}, facts)
+	// Setup writes ConsentPromptBehaviorAdmin beside EnableLUA: a key without
+	// it was not written by Windows, and its default cannot be assumed.
+	return notRead("ConsentPromptBehaviorAdmin", fmt.Errorf("%w: %v", errNotRead, err))
 }
 
 // builtinAdminScript reads the built-in Administrator (RID 500, whatever
@@ -449,6 +540,11 @@ func screenLock(_ context.Context, h *checks.Host) protocol.Result {
 		return readErr("InactivityTimeoutSecs", err)
 	}
 	facts := map[string]any{"inactivity_timeout_s": v}
+	if !ok {
+		if _, err := defaultsApply(h.Registry, systemPolWitness); err != nil {
+			return notRead("InactivityTimeoutSecs", err)
+		}
+	}
 	switch {
 	case !ok || v == 0:
 		return checks.Failed(protocol.Text{FR: "aucun verrouillage automatique imposé (InactivityTimeoutSecs absent ou 0)", EN: "no automatic lock enforced (InactivityTimeoutSecs absent or 0)"}, facts)
@@ -464,7 +560,16 @@ func secureBoot(_ context.Context, h *checks.Host) protocol.Result {
 	v, err := h.Registry.Integer(`HKLM\SYSTEM\CurrentControlSet\Control\SecureBoot\State`, "UEFISecureBootEnabled")
 	switch {
 	case errors.Is(err, checks.ErrNotFound):
-		return checks.Warned(protocol.Text{FR: "état du démarrage sécurisé non publié par le système (BIOS ancien ou machine virtuelle sans UEFI)", EN: "Secure Boot state not published by the system (legacy BIOS or a virtual machine without UEFI)"}, nil)
+		// No Secure Boot state: the firmware type Windows 8+ records tells a
+		// legacy BIOS (1) from a UEFI machine that did not publish it.
+		fw, ferr := h.Registry.Integer(`HKLM\SYSTEM\CurrentControlSet\Control`, "PEFirmwareType")
+		switch {
+		case ferr != nil:
+			return notRead("UEFISecureBootEnabled", fmt.Errorf("%w: PEFirmwareType: %v", errNotRead, ferr))
+		case fw == 1:
+			return checks.Warned(protocol.Text{FR: "démarrage en BIOS ancien (PEFirmwareType=1) : pas de démarrage sécurisé possible", EN: "legacy BIOS boot (PEFirmwareType=1): no Secure Boot possible"}, map[string]any{"secure_boot": false, "firmware": "bios"})
+		}
+		return checks.Errored(protocol.Textf("micrologiciel UEFI (PEFirmwareType=%d) mais état du démarrage sécurisé non publié", "UEFI firmware (PEFirmwareType=%d) but Secure Boot state not published", fw), err)
 	case err != nil:
 		return readErr("UEFISecureBootEnabled", err)
 	case v == 1:

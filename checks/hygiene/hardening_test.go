@@ -1,6 +1,7 @@
 package hygiene
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ type reg = map[string]map[string]any
 
 func TestHardeningChecks(t *testing.T) {
 	t.Parallel()
-	cv := reg{keyCurrentVersion: {"CurrentBuild": "19045"}}
+	cv := win10Base()
 	office := reg{`HKLM\SOFTWARE\Microsoft\Office\16.0`: {}, `HKLM\SOFTWARE\Microsoft\Office\16.0\Common`: {}}
 	user := `HKU\S-1-5-21-1-2-3-1001\Software\Policies\Microsoft\Office\16.0\`
 	tests := []struct {
@@ -33,38 +34,51 @@ func TestHardeningChecks(t *testing.T) {
 	}{
 		{"hygiene.lsa-protection", reg{lsaKey: {"RunAsPPL": uint64(1)}}, want{protocol.Pass, []string{"RunAsPPL=1"}}},
 		{"hygiene.lsa-protection", reg{lsaKey: {"RunAsPPL": uint64(0)}}, want{protocol.Fail, []string{"RunAsPPL=0"}}},
-		{"hygiene.lsa-protection", reg{lsaKey: {}}, want{protocol.Fail, []string{"absent: off by default"}}},
+		{"hygiene.lsa-protection", cv, want{protocol.Fail, []string{"absent: off by default"}}},
+		{"hygiene.lsa-protection", reg{lsaKey: {}, keyCurrentVersion: {"CurrentBuild": "19045"}}, want{protocol.Error, []string{"RunAsPPL absent, value not read", "LimitBlankPasswordUse missing"}}},
 		{"hygiene.wdigest", reg{`HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\WDigest`: {"UseLogonCredential": uint64(1)}}, want{protocol.Fail, []string{"clear text"}}},
 		{"hygiene.wdigest", cv, want{protocol.Pass, []string{"absent: WDigest keeps no passwords by default (build 19045)"}}},
-		{"hygiene.wdigest", reg{keyCurrentVersion: {"CurrentBuild": "7601"}}, want{protocol.Fail, []string{"keeps passwords by default"}}},
+		{"hygiene.wdigest", merge(cv, reg{keyCurrentVersion: {"CurrentBuild": "7601"}}), want{protocol.Fail, []string{"keeps passwords by default"}}},
+		{"hygiene.wdigest", without(cv, keyCurrentVersion), want{protocol.Error, []string{"CurrentBuild"}}},
 		{"hygiene.lm-hash", reg{lsaKey: {"NoLMHash": uint64(0)}}, want{protocol.Fail, []string{"LM hashes stored"}}},
 		{"hygiene.lm-hash", reg{lsaKey: {"NoLMHash": uint64(1)}}, want{protocol.Pass, nil}},
+		{"hygiene.lm-hash", cv, want{protocol.Pass, []string{"NoLMHash absent"}}},
 		{"hygiene.ntlm-level", reg{lsaKey: {"LmCompatibilityLevel": uint64(5)}}, want{protocol.Pass, []string{"LmCompatibilityLevel=5"}}},
-		{"hygiene.ntlm-level", reg{lsaKey: {}}, want{protocol.Warn, []string{"LmCompatibilityLevel=3 (value absent, Windows default)"}}},
+		{"hygiene.ntlm-level", cv, want{protocol.Warn, []string{"LmCompatibilityLevel=3 (value absent, Windows default)"}}},
 		{"hygiene.ntlm-level", reg{lsaKey: {"LmCompatibilityLevel": uint64(1)}}, want{protocol.Fail, []string{"NTLMv1 still sent"}}},
 		{"hygiene.llmnr", reg{dnsClientPo: {"EnableMulticast": uint64(0)}}, want{protocol.Pass, []string{"EnableMulticast=0, group policy"}}},
-		{"hygiene.llmnr", nil, want{protocol.Fail, []string{"on by default"}}},
+		{"hygiene.llmnr", cv, want{protocol.Fail, []string{"on by default"}}},
+		{"hygiene.llmnr", without(cv, `HKLM\SYSTEM\CurrentControlSet\Services\Dnscache\Parameters`), want{protocol.Error, []string{"EnableMulticast absent, value not read"}}},
 		{"hygiene.netbios", reg{netbtKey + `\Interfaces\Tcpip_{A}`: {"NetbiosOptions": uint64(2)}, netbtKey + `\Interfaces\Tcpip_{B}`: {"NetbiosOptions": uint64(0)}}, want{protocol.Fail, []string{"1 of 2 interface(s)"}}},
 		{"hygiene.netbios", reg{netbtKey + `\Interfaces\Tcpip_{A}`: {"NetbiosOptions": uint64(2)}}, want{protocol.Pass, []string{"all 1 interfaces"}}},
 		{"hygiene.netbios", reg{dnsClientPo: {"EnableNetbios": uint64(0)}}, want{protocol.Pass, []string{"group policy"}}},
 		{"hygiene.netbios", nil, want{protocol.Error, []string{"Interfaces"}}},
 		{"hygiene.wpad", reg{`HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Internet Settings\WinHttp`: {"DisableWpad": uint64(1)}}, want{protocol.Pass, nil}},
 		{"hygiene.wpad", reg{`HKLM\SYSTEM\CurrentControlSet\Services\WinHttpAutoProxySvc`: {"Start": uint64(3)}}, want{protocol.Fail, []string{"Start=3"}}},
+		{"hygiene.wpad", nil, want{protocol.Error, []string{"value not read"}}},
 		{"hygiene.powershell-logging", reg{`HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging`: {"EnableScriptBlockLogging": uint64(1)}}, want{protocol.Pass, []string{"group policy"}}},
-		{"hygiene.powershell-logging", nil, want{protocol.Fail, nil}},
+		{"hygiene.powershell-logging", cv, want{protocol.Fail, []string{"absent: off by default"}}},
+		{"hygiene.powershell-logging", reg{`HKLM\SOFTWARE\Policies\Microsoft\Windows\PowerShell\ScriptBlockLogging`: {"EnableScriptBlockLogging": uint64(0)}}, want{protocol.Fail, []string{"EnableScriptBlockLogging=0, group policy"}}},
+		{"hygiene.powershell-logging", nil, want{protocol.Error, []string{"value not read"}}},
 		{"hygiene.autorun", reg{explorerPol: {"NoDriveTypeAutoRun": uint64(0xFF)}}, want{protocol.Pass, []string{"0xFF"}}},
 		{"hygiene.autorun", reg{explorerPol: {"NoDriveTypeAutoRun": uint64(0x91)}}, want{protocol.Fail, []string{"0x91"}}},
-		{"hygiene.autorun", nil, want{protocol.Fail, []string{"absent: 0x91 by default"}}},
+		{"hygiene.autorun", cv, want{protocol.Fail, []string{"absent: 0x91 by default"}}},
+		{"hygiene.autorun", nil, want{protocol.Error, []string{"NoDriveTypeAutoRun absent, value not read"}}},
 		{"hygiene.uac", reg{systemPol: {"EnableLUA": uint64(0)}}, want{protocol.Fail, []string{"UAC) off"}}},
 		{"hygiene.uac", reg{systemPol: {"EnableLUA": uint64(1), "ConsentPromptBehaviorAdmin": uint64(0)}}, want{protocol.Fail, []string{"without prompt"}}},
 		{"hygiene.uac", reg{systemPol: {"EnableLUA": uint64(1), "ConsentPromptBehaviorAdmin": uint64(5)}}, want{protocol.Pass, nil}},
 		{"hygiene.uac", nil, want{protocol.Error, []string{"EnableLUA unreadable"}}},
+		{"hygiene.uac", reg{systemPol: {"EnableLUA": uint64(1)}}, want{protocol.Error, []string{"ConsentPromptBehaviorAdmin absent, value not read"}}},
 		{"hygiene.screen-lock", reg{systemPol: {"InactivityTimeoutSecs": uint64(600)}}, want{protocol.Pass, []string{"600 s"}}},
 		{"hygiene.screen-lock", reg{systemPol: {"InactivityTimeoutSecs": uint64(3600)}}, want{protocol.Warn, nil}},
-		{"hygiene.screen-lock", nil, want{protocol.Fail, nil}},
+		{"hygiene.screen-lock", cv, want{protocol.Fail, []string{"absent or 0"}}},
+		{"hygiene.screen-lock", reg{systemPol: {"InactivityTimeoutSecs": uint64(0)}}, want{protocol.Fail, []string{"absent or 0"}}},
+		{"hygiene.screen-lock", nil, want{protocol.Error, []string{"value not read"}}},
 		{"hygiene.secure-boot", reg{`HKLM\SYSTEM\CurrentControlSet\Control\SecureBoot\State`: {"UEFISecureBootEnabled": uint64(1)}}, want{protocol.Pass, nil}},
 		{"hygiene.secure-boot", reg{`HKLM\SYSTEM\CurrentControlSet\Control\SecureBoot\State`: {"UEFISecureBootEnabled": uint64(0)}}, want{protocol.Fail, nil}},
-		{"hygiene.secure-boot", nil, want{protocol.Warn, []string{"not published"}}},
+		{"hygiene.secure-boot", reg{`HKLM\SYSTEM\CurrentControlSet\Control`: {"PEFirmwareType": uint64(1)}}, want{protocol.Warn, []string{"legacy BIOS"}}},
+		{"hygiene.secure-boot", reg{`HKLM\SYSTEM\CurrentControlSet\Control`: {"PEFirmwareType": uint64(2)}}, want{protocol.Error, []string{"not published"}}},
+		{"hygiene.secure-boot", nil, want{protocol.Error, []string{"value not read"}}},
 		{"hygiene.office-macros", nil, want{protocol.NotApplicable, []string{"not installed"}}},
 		{"hygiene.office-macros", with(office, reg{user + `word\security`: {"blockcontentexecutionfrominternet": uint64(1)}, user + `excel\security`: {"vbawarnings": uint64(1)}, user + `powerpoint\security`: {"blockcontentexecutionfrominternet": uint64(1)}}),
 			want{protocol.Fail, []string{"1001/excel vbawarnings=1"}}},
@@ -77,6 +91,81 @@ func TestHardeningChecks(t *testing.T) {
 		t.Run(tt.id+" "+strings.Join(tt.want.ev, ","), func(t *testing.T) {
 			t.Parallel()
 			tt.want.check(t, run(hardening(tt.id), winHost(nil, tt.reg)))
+		})
+	}
+}
+
+// win10Base is the part of a Windows 10 22H2 registry the rule for absent
+// values reads (witnesses and build), with none of the settings set:
+// reconstructed from a default installation's keys as documented by
+// Microsoft (Lsa LimitBlankPasswordUse=1, UAC's ConsentPromptBehaviorAdmin=5).
+func win10Base() reg {
+	return reg{
+		keyCurrentVersion: {"CurrentBuild": "19045"},
+		lsaKey:            {"LimitBlankPasswordUse": uint64(1)},
+		`HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\WDigest`:                        {"Debuglevel": uint64(0)},
+		`HKLM\SYSTEM\CurrentControlSet\Services\Dnscache\Parameters`:                             {},
+		`HKLM\SOFTWARE\Microsoft\PowerShell\1\ShellIds`:                                          {},
+		`HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Explorer\AutoplayHandlers\EventHandlers`: {},
+		systemPol: {"EnableLUA": uint64(1), "ConsentPromptBehaviorAdmin": uint64(5)},
+		`HKLM\SYSTEM\CurrentControlSet\Services\WinHttpAutoProxySvc`: {"Start": uint64(3)},
+	}
+}
+
+// merge is with at the value level: extra's values replace base's.
+func merge(base, extra reg) reg {
+	out := reg{}
+	for k, v := range base {
+		out[k] = maps.Clone(v)
+	}
+	for k, v := range extra {
+		if out[k] == nil {
+			out[k] = map[string]any{}
+		}
+		maps.Copy(out[k], v)
+	}
+	return out
+}
+
+// wineRegistry is what Wine 8.0 (Debian 12, a prefix made by
+// tools/wine/setup.sh) has in the keys these checks read, captured with
+// `wine reg query`: an Lsa key with only "Security Packages", EnableLUA=0
+// alone in Policies\System, the version winecfg sets. The settings' other
+// keys and every witness are absent.
+func wineRegistry() reg {
+	return reg{
+		keyCurrentVersion:    {"CurrentBuild": "18362", "CurrentVersion": "10.0", "ProductName": "Microsoft Windows 10"},
+		lsaKey:               {"Security Packages": "kerberos schannel"},
+		lsaKey + `\Kerberos`: {}, lsaKey + `\MSV1_0`: {},
+		`HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\Schannel`: {},
+		systemPol: {"EnableLUA": uint64(0)},
+		`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`:                     {"ProductType": "WinNT"},
+		`HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`:                  {"Hostname": "vm"},
+		`HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Explorer\AutoplayHandlers`: {},
+	}
+}
+
+// TestNoVerdictOnWineRegistry: on Wine's nearly empty registry no
+// registry-read hardening check passes, warns or fails on an absent value
+// (before the rule, llmnr, wpad, autorun, screen-lock, lsa-protection,
+// lm-hash, ntlm-level, wdigest, powershell-logging, laps and secure-boot
+// did). UAC reads a value Wine really holds (EnableLUA=0).
+func TestNoVerdictOnWineRegistry(t *testing.T) {
+	t.Parallel()
+	cs := append(hardeningChecks(), lapsCheck{})
+	for _, c := range cs {
+		id := c.Meta().ID
+		t.Run(id, func(t *testing.T) {
+			t.Parallel()
+			h := winHost(nil, wineRegistry())
+			r := run(c, h)
+			if id == "hygiene.uac" {
+				want{protocol.Fail, []string{"EnableLUA=0"}}.check(t, r)
+				return
+			}
+			if r.Status != protocol.Error && r.Status != protocol.NotApplicable {
+				t.Errorf("%s on Wine's registry: %s %q, want error or not applicable", id, r.Status, r.Evidence.EN)
+			}
 		})
 	}
 }

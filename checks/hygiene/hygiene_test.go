@@ -557,7 +557,7 @@ func TestWindowsChecks(t *testing.T) {
 		{"rdp on without nla", rdpCheck{}, nil, map[string]map[string]any{tsKey: {"fDenyTSConnections": 0}, rdpKey: {"UserAuthentication": 0, "PortNumber": 13389}}, want{protocol.Fail, []string{"port 13389", "WITHOUT"}}},
 		{"laps windows gpo", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Microsoft\Policies\LAPS`: {"BackupDirectory": 2}}, want{protocol.Pass, []string{"Windows LAPS (GPO)"}}},
 		{"laps legacy disabled", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SOFTWARE\Policies\Microsoft Services\AdmPwd`: {"AdmPwdEnabled": 0}}, want{protocol.Warn, []string{"present but disabled"}}},
-		{"laps none", lapsCheck{}, nil, nil, want{protocol.Warn, []string{"LAPS not configured"}}},
+		{"laps none", lapsCheck{}, nil, win10Base(), want{protocol.Warn, []string{"LAPS not configured"}}},
 		{"laps dc", lapsCheck{}, nil, map[string]map[string]any{`HKLM\SYSTEM\CurrentControlSet\Control\ProductOptions`: {"ProductType": "LanmanNT"}}, want{protocol.NotApplicable, []string{"domain controller"}}},
 	}
 	for _, tt := range tests {

@@ -451,6 +451,11 @@ func (lapsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 	if len(seen) > 0 {
 		return checks.Warned(protocol.Textf("LAPS présent mais désactivé (%s)", "LAPS present but disabled (%s)", strings.Join(seen, ", ")), facts)
 	}
+	// No LAPS policy anywhere: meaningful only on a registry read as Windows'
+	// own (hardening.go's rule for absent values).
+	if _, err := defaultsApply(h.Registry, lsaWitness); err != nil {
+		return notRead("LAPS (BackupDirectory, AdmPwdEnabled)", err)
+	}
 	return checks.Warned(protocol.Text{FR: "LAPS non configuré : le mot de passe administrateur local est peut-être le même sur tous les postes",
 		EN: "LAPS not configured: the local administrator password may be the same on every machine"}, facts)
 }

@@ -219,6 +219,15 @@ func windowsAutoUpdates(r checks.Registry) protocol.Result {
 		src = protocol.Text{FR: "réglage local", EN: "local setting"}
 	}
 	if !ok {
+		// No policy and no local choice: Windows' default applies only if
+		// the Windows Update key every installation has was read (Wine's
+		// registry has none: no verdict on it).
+		if exists, err := keyExists(r, keyAULocal); err != nil || !exists {
+			if err == nil {
+				err = fmt.Errorf("%s: %w", keyAULocal, checks.ErrNotFound)
+			}
+			return checks.Errored(protocol.Text{FR: "stratégie Windows Update absente et clé Windows Update illisible : valeur non lue", EN: "no Windows Update policy and Windows Update key unreadable: value not read"}, err)
+		}
 		// No policy: Windows clients install automatically; Windows Server
 		// only downloads (or does nothing on Server Core) until configured.
 		v, err := winVersion(r)

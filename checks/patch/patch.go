@@ -78,6 +78,11 @@ func Checks() []checks.Check {
 		// must be isolated or replaced. ANSSI 35, CIS 2.2, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDOSSupport, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Critical,
 			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.osSupport},
+		// Office end of support (Windows): Office 2016 and 2019 got their
+		// last fix on 2025-10-14, while opening every attachment. ANSSI 35,
+		// CIS 2.2, NIS2 (e). See office.go.
+		checks.Func{M: checks.Meta{ID: IDOfficeSupport, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High,
+			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate, OS: []string{"windows"}}, F: officeSupport},
 	}
 }
 

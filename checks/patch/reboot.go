@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"unicode"
@@ -47,6 +48,18 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) protocol.Res
 			facts["reboot_required"] = true
 			return checks.Failed(protocol.Textf("redémarrage en attente (registre : %s)", "reboot pending (registry: %s)",
 				strings.Join(flags, ", ")), facts)
+		}
+		// No flag. The flags are keys that appear under keys every Windows has: when
+		// those parents are missing (Wine's registry, a read refused), the
+		// absence of flags proves nothing.
+		for _, parent := range []string{keyCBS, keyAULocal} {
+			ok, err := keyExists(h.Registry, parent)
+			if err == nil && !ok {
+				err = fmt.Errorf("%s: %w (registre de Windows incomplet : indicateurs non lus / incomplete Windows registry: flags not read)", parent, checks.ErrNotFound)
+			}
+			if err != nil {
+				return checks.Errored(what, err)
+			}
 		}
 		facts["reboot_required"] = false
 		return checks.Passed(protocol.Textf("aucun indicateur de redémarrage en attente dans le registre",

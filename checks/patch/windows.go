@@ -221,6 +221,7 @@ func ParseHotFix(out []byte) (last time.Time, id string, ok bool, err error) {
 const (
 	keyCurrentVersion = `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`
 	keyAUResults      = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\Results\Install`
+	keyCBS            = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing`
 	keyCBSReboot      = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending`
 	keyWUReboot       = `HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired`
 	keySessionManager = `HKLM\SYSTEM\CurrentControlSet\Control\Session Manager`

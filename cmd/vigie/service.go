@@ -248,6 +248,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 func runService(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stdout)
 	config := fs.String("config", agent.DefaultConfigPath(), "fichier de configuration")
+	asService := fs.Bool("service", false, "lancé par le gestionnaire de services (ligne de commande du service installé) : fonctionne en service même si le processus ne semble pas lancé par lui (Wine)")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -256,7 +257,7 @@ func runService(args []string, stdout, stderr io.Writer) error {
 	if err := lowerPriority(); err != nil {
 		fmt.Fprintf(stderr, "priorité basse non appliquée : %v\n", err)
 	}
-	return installer.RunService(*config, agent.Options{Inventory: agent.Software})
+	return installer.RunService(*config, *asService, agent.Options{Inventory: agent.Software})
 }
 
 // scanNow runs one scan through the agent, as the schedule would: signed,

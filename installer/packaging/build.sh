@@ -3,6 +3,7 @@
 #   OUTDIR/vigie_VERSION_amd64.deb, vigie_VERSION_arm64.deb   (Debian, Ubuntu)
 #   OUTDIR/vigie-VERSION-1.x86_64.rpm, ...aarch64.rpm          (RHEL, Rocky, Fedora, SUSE)
 #   OUTDIR/vigie_VERSION_windows_amd64.zip                     (vigie.exe + README-windows.txt)
+#   OUTDIR/vigie_VERSION_windows_amd64.msi                     (the same, for msiexec / GPO / Intune)
 #   OUTDIR/SHA256SUMS
 #
 # usage: installer/packaging/build.sh VERSION OUTDIR
@@ -20,8 +21,8 @@
 #   GO                  the go command, default "go"
 #
 # Needs Go and network access to the Go module proxy the first time (nfpm is
-# run with `go run`, pinned below, and kept out of go.mod); osslsigncode only
-# when signing.
+# run with `go run`, pinned below, and kept out of go.mod); wixl and msibuild
+# (Debian's msitools) for the MSI; osslsigncode only when signing.
 set -euo pipefail
 
 NFPM=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2 # v2.46+ need go.digitalxero.dev modules, not served by the proxy
@@ -53,6 +54,8 @@ if [ -n "${VIGIE_SIGN_CERT:-}${VIGIE_SIGN_KEY:-}" ]; then
 		signargs=(-pkcs12 "$VIGIE_SIGN_CERT") # DER: PKCS#12
 	fi
 fi
+
+command -v wixl >/dev/null && command -v msibuild >/dev/null || die "wixl et msibuild absents : apt install msitools (pour le .msi)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -115,7 +118,17 @@ fi
 zip=$work/out/vigie_${version}_windows_amd64.zip
 "$GO" run -C "$repo" ./installer/packaging/winzip "$zip" "$exe" "$here/README-windows.txt"
 
-# 4. Checksums, then everything to OUTDIR.
+# 4. The MSI (vigie.wxs says what it does; msi.sh builds it).
+msi=$work/out/vigie_${version}_windows_amd64.msi
+bash "$here/msi.sh" "$version" "$exe" "$here/README-windows.txt" "$msi" || die "msi.sh a échoué"
+if [ ${#signargs[@]} -gt 0 ]; then
+	echo "build.sh : signature Authenticode du .msi"
+	osslsigncode sign "${signargs[@]}" -h sha256 -n Vigie -i https://github.com/vigie-cyber/vigie \
+		-in "$msi" -out "$msi.signed" >/dev/null || die "osslsigncode sign (msi) a échoué"
+	mv "$msi.signed" "$msi"
+fi
+
+# 5. Checksums, then everything to OUTDIR.
 (cd "$work/out" && sha256sum -- * >SHA256SUMS)
 mv -f "$work/out"/* "$outdir/"
 echo "build.sh : paquets dans $outdir :"

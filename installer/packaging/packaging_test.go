@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestBuildPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three binaries and nfpm: not in -short")
 	}
-	for _, tool := range []string{"bash", "dpkg-deb", "rpm", "osslsigncode", "openssl", "go"} {
+	for _, tool := range []string{"bash", "dpkg-deb", "rpm", "osslsigncode", "openssl", "go", "wixl", "msibuild", "msiinfo"} {
 		checkstest.Need(t, tool)
 	}
 	dir := t.TempDir()
@@ -39,13 +40,14 @@ func TestBuildPackages(t *testing.T) {
 	deb := filepath.Join(out, "vigie_"+version+"-1_amd64.deb")
 	rpm := filepath.Join(out, "vigie-"+version+"-1.x86_64.rpm")
 	winzip := filepath.Join(out, "vigie_"+version+"_windows_amd64.zip")
+	msi := filepath.Join(out, "vigie_"+version+"_windows_amd64.msi")
 
 	t.Run("SHA256SUMS", func(t *testing.T) {
 		sums, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{deb, rpm, winzip} {
+		for _, f := range []string{deb, rpm, winzip, msi} {
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -110,6 +112,8 @@ func TestBuildPackages(t *testing.T) {
 		}
 	})
 
+	t.Run("msi", func(t *testing.T) { checkMSI(t, msi, cert) })
+
 	t.Run("windows", func(t *testing.T) {
 		zr, err := zip.OpenReader(winzip)
 		if err != nil {
@@ -154,6 +158,87 @@ func TestBuildPackages(t *testing.T) {
 			t.Errorf("a tampered vigie.exe verified:\n%s", out)
 		}
 	})
+}
+
+// msiTable exports one table of an MSI with msiinfo: rows of tab-separated
+// columns, header lines left out.
+func msiTable(t *testing.T, msi, table string) [][]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(run(t, nil, "msiinfo", "export", msi, table), "\r\n"), "\n")
+	var rows [][]string
+	for i, l := range lines {
+		if i < 3 { // column names, types, table name and key
+			continue
+		}
+		rows = append(rows, strings.Split(strings.TrimRight(l, "\r"), "\t"))
+	}
+	return rows
+}
+
+// checkMSI reads the MSI's tables: what msiexec will do, in which order.
+func checkMSI(t *testing.T, msi, cert string) {
+	props := map[string]string{}
+	for _, r := range msiTable(t, msi, "Property") {
+		if len(r) == 2 {
+			props[r[0]] = r[1]
+		}
+	}
+	for k, v := range map[string]string{"ProductName": "Vigie", "ProductVersion": version, "UpgradeCode": "{6F0C3C1E-5B7A-4F1D-9C39-2A8E1D7B4E10}",
+		"MsiHiddenProperties": "TOKEN", "ALLUSERS": "1", "ARPNOMODIFY": "1"} {
+		if props[k] != v {
+			t.Errorf("property %s = %q, want %q", k, props[k], v)
+		}
+	}
+	files := msiTable(t, msi, "File")
+	var names []string
+	for _, r := range files {
+		names = append(names, r[2])
+	}
+	if strings.Join(names, ",") != "vigie.exe,LISEZ-MOI.txt" && strings.Join(names, ",") != "LISEZ-MOI.txt,vigie.exe" {
+		t.Errorf("files %v", names)
+	}
+	ca := map[string][]string{}
+	for _, r := range msiTable(t, msi, "CustomAction") {
+		ca[r[0]] = r
+	}
+	// Type 18 (run an installed file), deferred (0x400), as LocalSystem
+	// (0x800), and the enrolment's command line hidden from the log (0x2000).
+	if r := ca["VigieServiceInstall"]; len(r) < 4 || r[1] != "11282" || r[2] != "VigieExe" || r[3] != `install --hub "[HUB]" --token "[TOKEN]" --fingerprint "[FINGERPRINT]"` {
+		t.Errorf("install action %q", r)
+	}
+	if r := ca["VigieServiceUninstall"]; len(r) < 4 || r[1] != "3154" || r[3] != "uninstall" {
+		t.Errorf("uninstall action %q", r)
+	}
+	if r := ca["VigieServicePurge"]; len(r) < 4 || r[3] != "uninstall --purge" {
+		t.Errorf("purge action %q", r)
+	}
+	seq := map[string]int{}
+	cond := map[string]string{}
+	for _, r := range msiTable(t, msi, "InstallExecuteSequence") {
+		if len(r) == 3 {
+			n := 0
+			fmt.Sscan(r[2], &n)
+			seq[r[0]], cond[r[0]] = n, r[1]
+		}
+	}
+	// The old version goes (its service stopped and removed, key and state
+	// kept) before anything is installed; the service is installed once the
+	// files are in place; uninstall removes the service before the files.
+	order := []string{"InstallValidate", "RemoveExistingProducts", "InstallInitialize", "VigieServiceUninstall", "RemoveFiles", "InstallFiles", "VigieServiceInstall", "InstallFinalize"}
+	for i := 1; i < len(order); i++ {
+		if seq[order[i-1]] == 0 || seq[order[i]] == 0 || seq[order[i-1]] >= seq[order[i]] {
+			t.Errorf("sequence: %s (%d) must come before %s (%d)", order[i-1], seq[order[i-1]], order[i], seq[order[i]])
+		}
+	}
+	for a, c := range map[string]string{"VigieServiceInstall": `NOT REMOVE="ALL"`, "VigieServiceUninstall": `REMOVE="ALL" AND NOT PURGE="1"`, "VigieServicePurge": `REMOVE="ALL" AND PURGE="1"`} {
+		if cond[a] != c {
+			t.Errorf("condition of %s = %q, want %q", a, cond[a], c)
+		}
+	}
+	v := run(t, nil, "osslsigncode", "verify", "-in", msi, "-CAfile", cert)
+	if !strings.Contains(v, "Signature verification: ok") {
+		t.Errorf("osslsigncode verify (msi):\n%s", v)
+	}
 }
 
 // checkInstalledTree checks what the .deb puts on disk: a binary that runs
