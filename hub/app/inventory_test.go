@@ -8,6 +8,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -235,4 +236,33 @@ func TestEntityInventoryExport(t *testing.T) {
 		}
 	}
 	_ = store.ErrNotFound
+}
+
+// TestPrune: scorecards older than the retention go (each host's latest
+// stays), with the inventories nothing names any more; the deletion is
+// audited; a retention of no month is refused.
+func TestPrune(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, st := newApp(t)
+	storetest.Enrolled(t, st, "Mairie A", "a1")
+	// Received at t0 + 1 h, 2 h, 3 h (storetest.Card).
+	st.SaveScorecard(ctx, storetest.WithInventory(storetest.Card("a1", 1), storetest.Packages(3, "old"), true))
+	st.SaveScorecard(ctx, storetest.WithInventory(storetest.Card("a1", 2), storetest.Packages(3, "new"), true))
+	st.SaveScorecard(ctx, storetest.WithInventory(storetest.Card("a1", 3), storetest.Packages(3, "new"), false))
+	a := app.New(app.Config{Store: st, Now: func() time.Time { return t0.AddDate(0, 13, 0).Add(2*time.Hour + time.Minute) }})
+	r, err := a.Prune(ctx, 13)
+	if err != nil || r != (store.PruneResult{Scorecards: 2, Inventories: 1}) {
+		t.Errorf("prune = %+v, %v; want the first two scorecards and the old inventory", r, err)
+	}
+	if ok, _ := st.HasScorecard(ctx, "a1", "a1-3"); !ok {
+		t.Error("the latest scorecard was pruned")
+	}
+	log, _ := st.AuditLog(ctx, 5)
+	if len(log) == 0 || log[0].Action != "retention" || log[0].Detail != "2 bilan(s) et 1 inventaire(s) supprimé(s)" {
+		t.Errorf("audit: %+v", log)
+	}
+	if _, err := a.Prune(ctx, 0); !errors.Is(err, app.ErrBadInput) {
+		t.Errorf("retention of 0 months: %v", err)
+	}
 }
