@@ -9,6 +9,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent"
 	"github.com/vigie-cyber/vigie/checks"
+	"github.com/vigie-cyber/vigie/checks/livehost"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -41,6 +42,9 @@ func TestInventoryAgainstRealHub(t *testing.T) {
 	enrol := func(name string) (*agent.Agent, string) {
 		t.Helper()
 		db := filepath.Join(dir, name, "hub.db")
+		if code, _, stderr := cli(t, "", "init", "--db", db); code != 0 {
+			t.Fatalf("init: %d %s", code, stderr)
+		}
 		code, out, stderr := cli(t, "", "token", "create", "--db", db, "--entity", "Mairie de Plouguerneau", "--sector", "commune", "--expires", "1h")
 		tok := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindStringSubmatch(out)
 		if code != 0 || tok == nil {
@@ -62,7 +66,7 @@ func TestInventoryAgainstRealHub(t *testing.T) {
 		// full scans of this host would take minutes.
 		a, err := agent.New(cfg, agent.Options{Scan: func(ctx context.Context, so agent.ScanOptions) (*protocol.Scorecard, error) {
 			so.Inventory, so.Only = inventory, []protocol.Domain{protocol.DomainOrganisation}
-			return agent.Scan(ctx, checks.Live(), so), nil
+			return agent.Scan(ctx, livehost.New(), so), nil
 		}})
 		if err != nil {
 			t.Fatal(err)
