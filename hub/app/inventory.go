@@ -181,11 +181,13 @@ func run(s string) string {
 
 // InventoryHost is one host in an entity's inventory export.
 type InventoryHost struct {
-	Hostname string             `json:"hostname"`
-	AgentID  string             `json:"agent_id"`
-	Revoked  bool               `json:"revoked,omitempty"`
-	SHA256   string             `json:"software_sha256,omitempty"`
-	Since    *time.Time         `json:"received_at,omitempty"`
+	Hostname string `json:"hostname"`
+	AgentID  string `json:"agent_id"`
+	Revoked  bool   `json:"revoked,omitempty"`
+	SHA256   string `json:"software_sha256,omitempty"`
+	// Since is when the hub first received this inventory, from this host
+	// or another with the same software (inventories are kept once).
+	Since    *time.Time         `json:"known_since,omitempty"`
 	Software []protocol.Package `json:"software"`
 }
 

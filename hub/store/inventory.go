@@ -42,9 +42,10 @@ type NewInventory struct {
 
 // Inventory is a stored inventory.
 type Inventory struct {
-	ID        int64
-	SHA256    string
-	Packages  []protocol.Package
+	ID       int64
+	SHA256   string
+	Packages []protocol.Package
+	// CreatedAt is when the hub first received it, from any host.
 	CreatedAt time.Time
 }
 

@@ -8,7 +8,7 @@ func init() {
 		"inv.softwarecount":  {"%d logiciels sur %d affichés", "%d of %d packages shown"},
 		"inv.softwarenone":   {"Aucun inventaire logiciel reçu de ce poste pour l'instant : il est demandé à l'agent et arrivera avec son prochain bilan.", "No software inventory received from this host yet: the agent has been asked for it and will send it with its next report."},
 		"inv.softwarestale":  {"Ce bilan nommait un inventaire que le hub n'avait pas : voici le dernier connu avant lui.", "This report named an inventory the hub did not hold: this is the last one known before it."},
-		"inv.softwaresince":  {"Inventaire reçu le %s", "Inventory received on %s"},
+		"inv.softwaresince":  {"Inventaire connu du hub depuis le %s", "Inventory known to the hub since %s"},
 		"inv.changes":        {"Changements depuis l'inventaire précédent", "Changes since the previous inventory"},
 		"inv.changessummary": {"%d ajouté(s), %d retiré(s), %d version(s) changée(s)", "%d added, %d removed, %d version(s) changed"},
 		"inv.nochanges":      {"Aucun inventaire précédent à comparer.", "No previous inventory to compare with."},
