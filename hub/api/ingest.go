@@ -152,7 +152,7 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := Record(sc, body, s.cfg.Now())
 	rec.Payload, rec.PayloadBase64 = payload, env.Payload
-	if err := s.attachInventory(ctx, rec, doc); err != nil {
+	if err := s.attachInventory(ctx, rec, doc, payload); err != nil {
 		s.log.Error("ingest: storage", "err", err)
 		storageUnavailable(w)
 		return

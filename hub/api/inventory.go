@@ -11,15 +11,31 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// upload is what the hub reads of a scorecard: its summary, and the software
-// inventory and declared assets it carries. The inventory is kept raw: it
-// is decoded only when the hub does not hold it already, which is rare
-// (agents send it when it changed or weekly, and most weekly copies are
-// known), so the common upload costs no more than the summary did.
+// upload is what the hub reads of a scorecard: its summary, whether it
+// carries its software inventory, and the assets it declares. The
+// inventory is only noted as present (and checked as JSON, as the whole
+// payload is): it is decoded, from the payload again, only when the hub
+// does not hold it already, which is rare (agents send it when it changed
+// or weekly, and most weekly copies are known), so the common upload costs
+// no more than the summary did: no copy of a list of tens of kilobytes.
 type upload struct {
 	protocol.Summary `json:",inline"`
-	Software         jsontext.Value   `json:"software,omitzero"`
+	Software         present          `json:"software"`
 	Assets           []protocol.Asset `json:"assets,omitempty"`
+}
+
+// present records that a member was there (and not null), skipping its
+// value.
+type present bool
+
+func (p *present) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*p = dec.PeekKind() != 'n'
+	return dec.SkipValue()
+}
+
+// software is the inventory as decoded when the hub needs it.
+type software struct {
+	Software []protocol.Package `json:"software"`
 }
 
 // decodeUpload is protocol.DecodeSummary with the inventory and the assets:
@@ -61,10 +77,10 @@ func assetsOf(in []protocol.Asset) []protocol.Asset {
 // named by the hub's own hash (store/inventory.go says why). An inventory
 // that does not decode is left out, logged, and asked for again: the
 // scorecard itself is kept.
-func (s *Server) attachInventory(ctx context.Context, rec *store.Scorecard, u *upload) error {
+func (s *Server) attachInventory(ctx context.Context, rec *store.Scorecard, u *upload, payload []byte) error {
 	rec.Inventory = u.SoftwareSHA256
 	rec.Assets = assetsOf(u.Assets)
-	if len(u.Software) == 0 || string(u.Software) == "null" {
+	if !u.Software {
 		return nil
 	}
 	if rec.Inventory != "" {
@@ -73,12 +89,12 @@ func (s *Server) attachInventory(ctx context.Context, rec *store.Scorecard, u *u
 			return err
 		}
 	}
-	var pkgs []protocol.Package
-	if err := jsonv2.Unmarshal(u.Software, &pkgs); err != nil {
+	var sw software
+	if err := jsonv2.Unmarshal(payload, &sw); err != nil {
 		s.log.Warn("ingest: software inventory unreadable, asked again", "agent", rec.AgentID, "err", err)
 		return nil
 	}
-	pkgs = protocol.SortPackages(pkgs)
+	pkgs := protocol.SortPackages(sw.Software)
 	canonical := protocol.CanonicalSoftware(pkgs)
 	name := protocol.HashCanonical(canonical)
 	if rec.Inventory == "" {
