@@ -143,30 +143,28 @@ func encodeAssets(assets []protocol.Asset) string {
 
 // resolveInventory decides which stored inventory a scorecard names, in the
 // writer's transaction: the one it brought, else the one held under that
-// name, else, for the same agent, the one its earlier scorecard gave under
-// that name (a newer agent's hash).
-func (w *writeStmts) resolveInventory(sc *Scorecard, packed []byte, curID int64, claimed string) (int64, error) {
-	if sc.Inventory == "" {
+// name (named, looked up with the agent), else, for the same agent, the
+// one its earlier scorecard gave under that name (a newer agent's hash).
+func (w *writeStmts) resolveInventory(sc *Scorecard, packed []byte, named, curID int64, claimed string) (int64, error) {
+	n := sc.NewInventory
+	switch {
+	case sc.Inventory == "":
+		return 0, nil
+	case n == nil && named != 0:
+		return named, nil
+	case n == nil && claimed == sc.Inventory:
+		return curID, nil
+	case n == nil:
 		return 0, nil
 	}
-	name := sc.Inventory
-	if n := sc.NewInventory; n != nil {
-		if _, err := w.invInsert.Exec(n.SHA256, n.Packages, packed, toDB(sc.ReceivedAt)); err != nil {
-			return 0, err
-		}
-		name = n.SHA256
+	if _, err := w.invInsert.Exec(n.SHA256, n.Packages, packed, toDB(sc.ReceivedAt)); err != nil {
+		return 0, err
 	}
 	var id int64
-	err := w.invLookup.QueryRow(name).Scan(&id)
-	switch {
-	case err == nil:
-		return id, nil
-	case !errors.Is(err, sql.ErrNoRows):
+	if err := w.invLookup.QueryRow(n.SHA256).Scan(&id); err != nil {
 		return 0, err
-	case sc.NewInventory == nil && claimed == sc.Inventory:
-		return curID, nil
 	}
-	return 0, nil
+	return id, nil
 }
 
 func (s *sqlStore) HasInventory(ctx context.Context, sha256 string) (bool, error) {

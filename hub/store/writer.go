@@ -189,7 +189,7 @@ type writeStmts struct {
 // commit and Import use them; PostgreSQL's group commit sends one
 // statement per scorecard in a pipeline instead (pgwrite.go).
 var writeSQL = [7]string{
-	`SELECT last_seq, revoked_at, inventory_id, inventory_claimed FROM agents WHERE id = ?`,
+	`SELECT last_seq, revoked_at, inventory_id, inventory_claimed, COALESCE((SELECT id FROM inventories WHERE sha256 = ?), 0) FROM agents WHERE id = ?`,
 	`INSERT INTO scorecards (` + scorecardCols + `, inventory_id, envelope)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, id) DO NOTHING`,
 	`INSERT INTO latest (` + scorecardCols + `)
@@ -272,9 +272,11 @@ func (s *sqlStore) closeWriter() {
 // context bounds them, and the driver then needs no watcher per statement.
 func (w *writeStmts) saveOne(r saveReq) (Outcome, error) {
 	sc := r.sc
-	var last, revoked, curInv int64
+	var last, revoked, curInv, named int64
 	var claimed string
-	err := w.agent.QueryRow(sc.AgentID).Scan(&last, &revoked, &curInv, &claimed)
+	// The inventory the scorecard names is looked up with the agent, in
+	// the same statement: the common upload costs no statement more.
+	err := w.agent.QueryRow(sc.Inventory, sc.AgentID).Scan(&last, &revoked, &curInv, &claimed, &named)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -296,7 +298,7 @@ func (w *writeStmts) saveOne(r saveReq) (Outcome, error) {
 		}
 		return Replayed, nil
 	}
-	inv, err := w.resolveInventory(sc, r.inv, curInv, claimed)
+	inv, err := w.resolveInventory(sc, r.inv, named, curInv, claimed)
 	if err != nil {
 		return 0, err
 	}
