@@ -58,9 +58,9 @@ func inventoryHost(t testing.TB, e *env) (*hubtest.Agent, store.Entity) {
 	return a, ent
 }
 
-// section returns the text of the element with id in body, tags removed
+// elementText returns the text of the element with id in body, tags removed
 // and entities decoded (it ends at the first closing tag of its kind).
-func section(body, id string) string {
+func elementText(body, id string) string {
 	i := strings.Index(body, `id="`+id+`"`)
 	if i < 0 {
 		return ""
@@ -86,7 +86,7 @@ func TestHostSoftware(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("host page: %d", resp.StatusCode)
 	}
-	list := section(body, "sw-list")
+	list := elementText(body, "sw-list")
 	for _, want := range []string{"Mozilla Firefox 128.10.0 x64 Mozilla windows-registry", "openssl 3.0.16-1~deb12u1", "linux-signed-amd64 6.1.153+1"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("software list lacks %q: %s", want, list)
@@ -95,10 +95,10 @@ func TestHostSoftware(t *testing.T) {
 	if strings.Contains(list, "telnet") {
 		t.Error("software list shows a package removed since")
 	}
-	if got := section(body, "sw-count"); !strings.Contains(got, "4 logiciels sur 4") {
+	if got := elementText(body, "sw-count"); !strings.Contains(got, "4 logiciels sur 4") {
 		t.Errorf("count: %q", got)
 	}
-	changes := section(body, "sw-changes")
+	changes := elementText(body, "sw-changes")
 	for _, want := range []string{"Mozilla Firefox x64 ajouté 128.10.0", "openssl amd64 version changée 3.0.15-1~deb12u1 → 3.0.16-1~deb12u1", "telnet amd64 retiré 0.17-44"} {
 		if !strings.Contains(changes, want) {
 			t.Errorf("changes lack %q: %s", want, changes)
@@ -107,26 +107,26 @@ func TestHostSoftware(t *testing.T) {
 	if strings.Contains(changes, "zlib1g") {
 		t.Error("an unchanged package listed as changed")
 	}
-	if got := section(body, "sw-changes-summary"); !strings.HasPrefix(got, "1 ajouté(s), 1 retiré(s), 1 version(s) changée(s)") {
+	if got := elementText(body, "sw-changes-summary"); !strings.HasPrefix(got, "1 ajouté(s), 1 retiré(s), 1 version(s) changée(s)") {
 		t.Errorf("summary: %q", got)
 	}
 	// Filter (name, publisher or source package, any case) and sort.
 	_, body = get(t, c, e.srv.URL+"/host/"+a.ID+"?q=LINUX-SIGNED")
-	if list = section(body, "sw-list"); !strings.Contains(list, "linux-image") || strings.Contains(list, "openssl") {
+	if list = elementText(body, "sw-list"); !strings.Contains(list, "linux-image") || strings.Contains(list, "openssl") {
 		t.Errorf("filtered by source package: %s", list)
 	}
-	if got := section(body, "sw-count"); !strings.Contains(got, "1 logiciels sur 4") {
+	if got := elementText(body, "sw-count"); !strings.Contains(got, "1 logiciels sur 4") {
 		t.Errorf("filtered count: %q", got)
 	}
 	_, body = get(t, c, e.srv.URL+"/host/"+a.ID+"?sort=version&dir=desc")
-	list = section(body, "sw-list")
+	list = elementText(body, "sw-list")
 	if i, j := strings.Index(list, "Mozilla Firefox"), strings.Index(list, "zlib1g"); i < 0 || j < 0 || i > strings.Index(list, "linux-image") || strings.Index(list, "linux-image") > strings.Index(list, "openssl") {
 		t.Errorf("by version descending (128, 6.1, 3.0, 1:1.2): %s", list)
 	}
 	// As of the first scorecard: its inventory, nothing to compare.
 	hist, _ := e.st.History(context.Background(), a.ID, 10)
 	_, body = get(t, c, e.srv.URL+"/host/"+a.ID+"?sc="+url.QueryEscape(hist[0].ID))
-	if list = section(body, "sw-list"); !strings.Contains(list, "telnet") || strings.Contains(list, "Firefox") || !strings.Contains(body, "Aucun inventaire précédent") {
+	if list = elementText(body, "sw-list"); !strings.Contains(list, "telnet") || strings.Contains(list, "Firefox") || !strings.Contains(body, "Aucun inventaire précédent") {
 		t.Errorf("first scorecard's inventory: %s", list)
 	}
 	if !strings.Contains(body, `name="sc" value="`+hist[0].ID+`"`) {
@@ -144,7 +144,7 @@ func TestEntityAssets(t *testing.T) {
 	c, csrf := e.login(t, "conseiller@csirt.example")
 	page := fmt.Sprintf("%s/entity/%d", e.srv.URL, ent.ID)
 	_, body := get(t, c, page)
-	if got := section(body, "assets-list"); !strings.Contains(got, "Fortinet FortiGate 7.4.5 pare-feu <mairie> agent de") {
+	if got := elementText(body, "assets-list"); !strings.Contains(got, "Fortinet FortiGate 7.4.5 pare-feu <mairie> agent de") {
 		t.Errorf("agent's asset not listed: %q", got)
 	}
 	if strings.Contains(body, "pare-feu <mairie>") {
@@ -169,10 +169,10 @@ func TestEntityAssets(t *testing.T) {
 		t.Fatalf("add: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	_, body = get(t, c, e.srv.URL+resp.Header.Get("Location"))
-	if got := section(body, "assets-msg"); !strings.Contains(got, "1 équipement(s) ajouté(s)") {
+	if got := elementText(body, "assets-msg"); !strings.Contains(got, "1 équipement(s) ajouté(s)") {
 		t.Errorf("message after adding: %q", got)
 	}
-	if got := section(body, "assets-list"); !strings.Contains(got, "QNAP QTS 5.1.8 NAS conseiller@csirt.example") {
+	if got := elementText(body, "assets-list"); !strings.Contains(got, "QNAP QTS 5.1.8 NAS conseiller@csirt.example") {
 		t.Errorf("added asset: %q", got)
 	}
 	resp, _ = post(base, url.Values{"csrf": {csrf}, "vendor": {"QNAP"}})
@@ -182,8 +182,8 @@ func TestEntityAssets(t *testing.T) {
 	// Import: a faulty file is refused whole, its text kept.
 	bad := "éditeur;produit;version;nom\nCitrix;NetScaler;14.1;passerelle VPN\nVMware;;8.0;\n"
 	resp, body = post(base+"/import", url.Values{"csrf": {csrf}, "csv": {bad}})
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(section(body, "assets-err"), "ligne 3") || !strings.Contains(body, "Citrix;NetScaler;14.1;passerelle VPN") {
-		t.Errorf("faulty import: %d, error %q", resp.StatusCode, section(body, "assets-err"))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(elementText(body, "assets-err"), "ligne 3") || !strings.Contains(body, "Citrix;NetScaler;14.1;passerelle VPN") {
+		t.Errorf("faulty import: %d, error %q", resp.StatusCode, elementText(body, "assets-err"))
 	}
 	if list, _ := e.st.DeclaredAssets(context.Background(), ent.ID); len(list) != 2 {
 		t.Errorf("a faulty import added something: %d assets", len(list))
@@ -210,7 +210,7 @@ func TestEntityAssets(t *testing.T) {
 		t.Errorf("delete through another entity: %d", resp.StatusCode)
 	}
 	_, body = get(t, c, page)
-	if got := section(body, "assets-list"); strings.Contains(got, "ESXi") || !strings.Contains(got, "NetScaler") {
+	if got := elementText(body, "assets-list"); strings.Contains(got, "ESXi") || !strings.Contains(got, "NetScaler") {
 		t.Errorf("after delete: %q", got)
 	}
 	log, _ := e.st.AuditLog(context.Background(), 50)
