@@ -91,7 +91,7 @@ func TestBrowserInventory(t *testing.T) {
 		}
 	}
 	if buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(90)); err == nil {
-		writeShot(t, shots, "10-entity-assets", buf)
+		writeShot(t, shots, "20-entity-assets", buf)
 	}
 
 	do("host page", chromedp.Navigate(base+"/host/"+a.ID), chromedp.WaitVisible(chromedp.CSS(`#sw-list`)))
@@ -104,7 +104,7 @@ func TestBrowserInventory(t *testing.T) {
 		t.Errorf("filtered list: %q (%s)", got, n)
 	}
 	if buf, err := chromedp.Run(bctx, chromedp.FullScreenshot(90)); err == nil {
-		writeShot(t, shots, "11-host-software", buf)
+		writeShot(t, shots, "21-host-software", buf)
 	}
 }
 
