@@ -52,6 +52,21 @@ func TestBrowserInventory(t *testing.T) {
 		}
 		return v
 	}
+	// waitFor waits for the page a form led to (its address holds param)
+	// to be loaded: the element read next may be on the previous page too.
+	waitFor := func(param string) {
+		t.Helper()
+		for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(50 * time.Millisecond) {
+			loc, err := chromedp.Run(bctx, chromedp.Location())
+			if err != nil || !strings.Contains(loc, param) {
+				continue
+			}
+			if state, err := chromedp.Run(bctx, chromedp.Evaluate[string]("document.readyState")); err == nil && state == "complete" {
+				return
+			}
+		}
+		t.Fatalf("no page with %s after 30 s", param)
+	}
 	base := e.srv.URL
 	do("log in", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.CSS(`#email`)),
 		chromedp.SendKeys(chromedp.CSS(`#email`), "conseiller@csirt.example"),
@@ -70,8 +85,9 @@ func TestBrowserInventory(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#as-product`), "DSM"),
 		chromedp.SendKeys(chromedp.CSS(`#as-version`), "7.2.1"),
 		chromedp.SendKeys(chromedp.CSS(`#as-name`), "NAS sauvegardes"),
-		chromedp.Click(chromedp.CSS(`#asset-form button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#assets-msg`)))
+		chromedp.Click(chromedp.CSS(`#asset-form button[type=submit]`)))
+	// The message may already be on the page: wait for the next page.
+	waitFor("assets=1")
 	if got := text(`#assets-msg`); !strings.Contains(got, "1 équipement(s) ajouté(s)") {
 		t.Errorf("after the form: %q", got)
 	}
@@ -79,8 +95,8 @@ func TestBrowserInventory(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#assets details:nth-of-type(2) summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`#as-csv`)),
 		chromedp.SendKeys(chromedp.CSS(`#as-csv`), "éditeur;produit;version;nom\nIvanti;Connect Secure;22.7R2.3;VPN\nVMware;ESXi;8.0.3;\n"),
-		chromedp.Click(chromedp.CSS(`#asset-import button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#assets-msg`)))
+		chromedp.Click(chromedp.CSS(`#asset-import button[type=submit]`)))
+	waitFor("assets=2")
 	if got := text(`#assets-msg`); !strings.Contains(got, "2 équipement(s) ajouté(s)") {
 		t.Errorf("after the import: %q", got)
 	}
@@ -98,8 +114,8 @@ func TestBrowserInventory(t *testing.T) {
 	if got := text(`#sw-changes`); !strings.Contains(got, "telnet") || !strings.Contains(got, "3.0.16-1~deb12u1") {
 		t.Errorf("changes: %q", got)
 	}
-	do("filter", chromedp.SendKeys(chromedp.CSS(`#sw-q`), "firefox"), chromedp.Click(chromedp.CSS(`#sw-filter button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#sw-list`)))
+	do("filter", chromedp.SendKeys(chromedp.CSS(`#sw-q`), "firefox"), chromedp.Click(chromedp.CSS(`#sw-filter button[type=submit]`)))
+	waitFor("q=firefox")
 	if got, n := text(`#sw-list tbody`), text(`#sw-count`); !strings.Contains(got, "Mozilla Firefox") || strings.Contains(got, "openssl") || !strings.Contains(n, "1 logiciels sur 4") {
 		t.Errorf("filtered list: %q (%s)", got, n)
 	}
