@@ -79,7 +79,7 @@ func BenchmarkStorageYear(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h := api.New(api.Config{Store: st, UploadsPerHour: -1, Now: time.Now}).Handler()
+		h := api.New(api.Config{Store: st, UploadsPerHour: -1, MaxUploadsPerAddress: -1, Now: time.Now}).Handler() // hosts share httptest's address
 		var full, hashOnly, bytesSent int64
 		fullIDs := map[string]bool{}
 		var mu sync.Mutex
