@@ -78,13 +78,14 @@ func SortPackages(pkgs []Package) []Package {
 	return slices.Compact(pkgs)
 }
 
-// SoftwareSHA256 names an inventory: the lowercase hex SHA-256 of its
-// canonical form, the compact JSON array of its packages sorted and without
-// duplicates (SortPackages), each object with the fields in the order of
-// Package, empty ones left out, strings escaped as encoding/json does
-// without HTML escaping. The order the packages are given in does not
-// change it. docs/protocol.md states the same rule.
-func SoftwareSHA256(pkgs []Package) string {
+// CanonicalSoftware returns the canonical form of an inventory: the compact
+// JSON array of its packages sorted and without duplicates (SortPackages),
+// each object with the fields in the order of Package, empty ones left out,
+// strings escaped as encoding/json does without HTML escaping. The order
+// the packages are given in does not change it. The agent hashes it
+// (SoftwareSHA256) and the hub, which keeps each distinct inventory once,
+// stores it and checks the name an agent gave against it.
+func CanonicalSoftware(pkgs []Package) []byte {
 	sorted := SortPackages(slices.Clone(pkgs))
 	if sorted == nil {
 		sorted = []Package{}
@@ -93,6 +94,18 @@ func SoftwareSHA256(pkgs []Package) string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(sorted) // cannot fail: strings only
-	sum := sha256.Sum256(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
+// SoftwareSHA256 names an inventory: the lowercase hex SHA-256 of its
+// canonical form (CanonicalSoftware). docs/protocol.md states the same rule.
+func SoftwareSHA256(pkgs []Package) string {
+	return HashCanonical(CanonicalSoftware(pkgs))
+}
+
+// HashCanonical is the lowercase hex SHA-256 of an inventory's canonical
+// form, for a caller that already holds it.
+func HashCanonical(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
 	return hex.EncodeToString(sum[:])
 }

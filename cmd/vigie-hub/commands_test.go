@@ -43,6 +43,7 @@ func TestDatabaseMustExist(t *testing.T) {
 		{"entity", "list"},
 		{"entity", "set-sector", "--entity", "Mairie de X", "--sector", "port"},
 		{"backup", "--out", filepath.Join(dir, "copie.db")},
+		{"inventory", "--entity", "Mairie de X"},
 	}
 	for _, c := range commands {
 		args := append(append([]string{}, c...), "--db", typo)
@@ -104,7 +105,7 @@ func TestDatabaseMustExist(t *testing.T) {
 // hubCommands are every command, with the options each must document.
 var hubCommands = map[string][]string{
 	"init":              {"db"},
-	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy"},
+	"serve":             {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy", "retention"},
 	"token create":      {"db", "entity", "sector", "expires", "uses", "public-url", "cert", "data-dir"},
 	"entity list":       {"db"},
 	"entity set-sector": {"db", "entity", "sector"},
@@ -119,6 +120,7 @@ var hubCommands = map[string][]string{
 	"advisories list":   {"db", "exposed", "sector", "format"},
 	"advisories review": {"db", "format"},
 	"exposure":          {"db", "advisory", "entity", "format"},
+	"inventory":         {"db", "entity", "format", "out"},
 }
 
 var optionRE = regexp.MustCompile(`(?m)^  --([a-z-]+) `)

@@ -11,6 +11,7 @@
 //	vigie-hub agent link OLD_ID NEW_ID
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
+//	vigie-hub inventory --entity NAME [--format json|csv] [--out FILE]
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -65,6 +66,7 @@ Utilisation :
   vigie-hub advisories list [--exposed] [--format text|json|csv]
   vigie-hub advisories review [--format text|json|csv]
   vigie-hub exposure [--advisory REF] [--entity NOM] [--format text|json|csv]
+  vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -217,6 +219,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return advisoriesCmd(ctx, args[1:], stdout, stderr)
 	case "exposure":
 		return exposureCmd(ctx, args[1:], stdout)
+	case "inventory":
+		return inventory(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

@@ -42,7 +42,7 @@ type serveOpts struct {
 	dataDir, public, advURL, proxy    *string
 	advEvery                          *time.Duration
 	silent, minAgg, perHour, alertCap *int
-	pwChecks, enrollPerMin            *int
+	pwChecks, enrollPerMin, retention *int
 	sans                              *stringList
 }
 
@@ -67,6 +67,7 @@ func newServe() *serveOpts {
 	o.advEvery = c.fs.Duration("advisories-every", 0, "télécharge les avis du CERT-FR à cet `INTERVALLE` (1h…) ; 0 : jamais (défaut : beaucoup de hubs n'ont pas accès à Internet et importent des fichiers)")
 	o.advURL = c.fs.String("advisories-url", app.DefaultCERTFR, "`URL` de l'API du CERT-FR pour --advisories-every")
 	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
+	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
 	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	return o
@@ -78,6 +79,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	db := c.db
 	listen, certFile, keyFile, dataDir, silent, minAgg, perHour := o.listen, o.certFile, o.keyFile, o.dataDir, o.silent, o.minAgg, o.perHour
 	pwChecks, enrollPerMin, public := o.pwChecks, o.enrollPerMin, o.public
+	retention := o.retention
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -107,6 +109,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.fs.NArg() != 0 {
 		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	if *retention < 1 || *retention > 1200 {
+		return c.usageErr("--retention : un nombre de mois entre 1 et 1200")
 	}
 	if *dataDir == "" {
 		*dataDir = defaultDataDir(*db)
@@ -215,6 +220,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	// Retention runs beside the uploads: its deletions go by chunks, so an
+	// upload waits for one short transaction at most.
+	go app.New(app.Config{Store: st, Logger: log}).RunRetention(ctx, *retention, 24*time.Hour)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -115,7 +115,11 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	keyID := agent.ID
 	// The summary is all the hub files; the page showing this scorecard
 	// decodes the rest (protocol.Summary says what that leaves unchecked).
-	sc, err := protocol.DecodeSummary(payload)
+	doc, err := decodeUpload(payload)
+	var sc *protocol.Summary
+	if err == nil {
+		sc = &doc.Summary
+	}
 	if err == nil && sc.Sequence > math.MaxInt64 {
 		err = errors.New("sequence out of range")
 	}
@@ -148,6 +152,11 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := Record(sc, body, s.cfg.Now())
 	rec.Payload, rec.PayloadBase64 = payload, env.Payload
+	if err := s.attachInventory(ctx, rec, doc, payload); err != nil {
+		s.log.Error("ingest: storage", "err", err)
+		storageUnavailable(w)
+		return
+	}
 	out, err := s.cfg.Store.SaveScorecard(ctx, rec)
 	if err != nil || out != store.Stored {
 		s.agents.Delete(keyID)
@@ -171,7 +180,8 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Stored != nil {
 			s.cfg.Stored(keyID)
 		}
-		writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence})
+		writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence,
+			SendInventory: rec.InventoryMissing})
 	}
 }
 

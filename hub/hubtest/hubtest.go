@@ -134,7 +134,10 @@ func (a *Agent) Build(seq uint64, at time.Time) *protocol.Scorecard {
 	}
 	sc := report.Build(report.Scan{Checks: cs, Results: rs, Host: a.Host, StartedAt: at.Add(-40 * time.Second), FinishedAt: at,
 		AgentID: a.ID, AgentVersion: "1.0.0", Sequence: seq,
-		Software: a.inventory()})
+		Software: protocol.SortPackages(a.inventory())})
+	// As the agent does (agent/scan.go): the inventory's name, which the
+	// hub files it under.
+	sc.SoftwareSHA256 = protocol.SoftwareSHA256(sc.Software)
 	sc.Assets = a.Assets
 	return sc
 }

@@ -230,6 +230,37 @@ var migrations = []string{
 	);
 	{{pg}} ALTER TABLE scorecards ADD COLUMN ingest_id BIGSERIAL;
 	{{pg}} CREATE INDEX scorecards_ingest ON scorecards(ingest_id)`,
+	// 8: software inventories (issue 15): each distinct inventory once,
+	// named by the hash of its canonical form as the hub computed it;
+	// each scorecard points at the inventory it named (0: none or not
+	// held), each agent at its current one and the name its agent gave
+	// it (a newer agent's hash may differ from the hub's, inventory.go);
+	// the appliances an agent declares (JSON) and those an adviser
+	// declares for an entity. An integer reference keeps the index that
+	// retention needs small (16 bytes a scorecard).
+	`CREATE TABLE inventories (
+		id {{serial}} PRIMARY KEY,
+		sha256 TEXT NOT NULL UNIQUE,
+		packages INTEGER NOT NULL,
+		data {{blob}} NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	ALTER TABLE scorecards ADD COLUMN inventory_id BIGINT NOT NULL DEFAULT 0;
+	CREATE INDEX scorecards_inventory ON scorecards(inventory_id);
+	ALTER TABLE agents ADD COLUMN inventory_id BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE agents ADD COLUMN inventory_claimed TEXT NOT NULL DEFAULT '';
+	ALTER TABLE agents ADD COLUMN assets TEXT NOT NULL DEFAULT '';
+	CREATE TABLE entity_assets (
+		id {{serial}} PRIMARY KEY,
+		entity_id BIGINT NOT NULL REFERENCES entities(id),
+		vendor TEXT NOT NULL,
+		product TEXT NOT NULL,
+		version TEXT NOT NULL,
+		name TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		created_by TEXT NOT NULL
+	);
+	CREATE INDEX entity_assets_entity ON entity_assets(entity_id)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

@@ -29,7 +29,7 @@ type sqlStore struct {
 	writerDone chan struct{}
 	wmu        sync.Mutex
 	wconn      *sql.Conn // the group committer's connection, under wmu
-	wstmts     [5]*sql.Stmt
+	wstmts     [len(writeSQL)]*sql.Stmt
 	pconn      *sql.Conn // PostgreSQL: the group committer's pipeline connection (pgwrite.go), under wmu
 	ckptDone   chan struct{}
 	closeOnce  sync.Once

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // Errors the API and the UI map to statuses and sentences.
@@ -109,6 +111,21 @@ type Scorecard struct {
 	// and cheaper to make (compress.go). Optional; never read back.
 	Payload       []byte
 	PayloadBase64 string
+	// Inventory is the scorecard's software_sha256, the name its agent
+	// gave the host's inventory (empty: none collected). NewInventory is
+	// the inventory itself when the scorecard carried it and the hub did
+	// not hold it, canonical and checked by the caller (the hub's
+	// ingestion). Assets are the appliances the agent declares.
+	Inventory    string
+	NewInventory *NewInventory
+	Assets       []protocol.Asset
+	// InventoryID is the stored inventory this scorecard names (0: none,
+	// or one the hub did not hold when it arrived).
+	InventoryID int64
+	// InventoryMissing is set by SaveScorecard when it stored a scorecard
+	// naming an inventory the hub does not hold: the agent is asked for it
+	// (protocol.IngestResponse.SendInventory).
+	InventoryMissing bool
 }
 
 // Outcome is what SaveScorecard did.
@@ -290,6 +307,7 @@ type Store interface {
 	AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error)
 
 	Advisories
+	Inventories
 
 	Close() error
 }

@@ -23,7 +23,17 @@ func (s *sqlStore) HasScorecard(ctx context.Context, agentID, id string) (bool, 
 type saveReq struct {
 	sc     *Scorecard
 	stored []byte // sc.Envelope packed (compress.go)
+	inv    []byte // sc.NewInventory packed (inventory.go)
+	assets string // sc.Assets as stored
 	done   chan saveRes
+}
+
+func newSaveReq(sc *Scorecard) saveReq {
+	r := saveReq{sc: sc, stored: packEnvelope(sc), assets: encodeAssets(sc.Assets), done: make(chan saveRes, 1)}
+	if sc.NewInventory != nil {
+		r.inv = packInventory(sc.NewInventory.Canonical)
+	}
+	return r
 }
 
 type saveRes struct {
@@ -47,7 +57,7 @@ func (s *sqlStore) SaveScorecard(ctx context.Context, sc *Scorecard) (Outcome, e
 	if sc.Sequence > math.MaxInt64 {
 		return 0, fmt.Errorf("sequence %d out of range", sc.Sequence)
 	}
-	r := saveReq{sc: sc, stored: packEnvelope(sc), done: make(chan saveRes, 1)}
+	r := newSaveReq(sc)
 	select {
 	case s.saves <- r:
 	case <-ctx.Done():
@@ -145,7 +155,7 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 		outs = make([]saveRes, len(batch))
 		err = s.writeTx(func(w *writeStmts) error {
 			for i, r := range batch {
-				o, err := w.saveOne(r.sc, r.stored)
+				o, err := w.saveOne(r)
 				if err != nil && !errors.Is(err, ErrRevoked) && !errors.Is(err, ErrNotFound) {
 					return err
 				}
@@ -171,17 +181,17 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 
 // writeStmts are the group committer's statements, bound to one transaction.
 type writeStmts struct {
-	agent, insert, latest, update, exists *sql.Stmt
+	agent, insert, latest, update, exists, invInsert, invLookup *sql.Stmt
 }
 
 // The writer's statements are prepared once on a connection it keeps, so
 // each scorecard costs four executions and no SQL parsing. SQLite's group
 // commit and Import use them; PostgreSQL's group commit sends one
 // statement per scorecard in a pipeline instead (pgwrite.go).
-var writeSQL = [5]string{
-	`SELECT last_seq, revoked_at FROM agents WHERE id = ?`,
-	`INSERT INTO scorecards (` + scorecardCols + `, envelope)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, id) DO NOTHING`,
+var writeSQL = [7]string{
+	`SELECT last_seq, revoked_at, inventory_id, inventory_claimed, COALESCE((SELECT id FROM inventories WHERE sha256 = ?), 0) FROM agents WHERE id = ?`,
+	`INSERT INTO scorecards (` + scorecardCols + `, inventory_id, envelope)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, id) DO NOTHING`,
 	`INSERT INTO latest (` + scorecardCols + `)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (agent_id) DO UPDATE SET id = excluded.id, seq = excluded.seq, received_at = excluded.received_at,
@@ -190,8 +200,12 @@ var writeSQL = [5]string{
 			d_tls = excluded.d_tls, d_dns = excluded.d_dns, d_organisation = excluded.d_organisation, failed = excluded.failed,
 			hostname = excluded.hostname, os = excluded.os, platform = excluded.platform, agent_version = excluded.agent_version,
 			d_other = excluded.d_other`,
-	`UPDATE agents SET last_seq = ?, last_seen = ?, agent_version = CASE WHEN ? = '' THEN agent_version ELSE ? END WHERE id = ?`,
+	`UPDATE agents SET last_seq = ?, last_seen = ?, agent_version = CASE WHEN ? = '' THEN agent_version ELSE ? END,
+		inventory_id = CASE WHEN ? = 0 THEN inventory_id ELSE ? END, inventory_claimed = CASE WHEN ? = 0 THEN inventory_claimed ELSE ? END,
+		assets = ? WHERE id = ?`,
 	`SELECT COUNT(*) FROM scorecards WHERE agent_id = ? AND id = ?`,
+	`INSERT INTO inventories (sha256, packages, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
+	`SELECT id FROM inventories WHERE sha256 = ?`,
 }
 
 // writeTx runs f in a transaction on the writer's own connection, opening
@@ -207,7 +221,7 @@ func (s *sqlStore) writeTx(f func(w *writeStmts) error) error {
 		if err != nil {
 			return err
 		}
-		var st [5]*sql.Stmt
+		var st [len(writeSQL)]*sql.Stmt
 		for i, q := range writeSQL {
 			q := q
 			if i == 0 {
@@ -223,7 +237,7 @@ func (s *sqlStore) writeTx(f func(w *writeStmts) error) error {
 	tx, err := s.wconn.BeginTx(ctx, nil)
 	if err == nil {
 		w := &writeStmts{}
-		for i, p := range []**sql.Stmt{&w.agent, &w.insert, &w.latest, &w.update, &w.exists} {
+		for i, p := range []**sql.Stmt{&w.agent, &w.insert, &w.latest, &w.update, &w.exists, &w.invInsert, &w.invLookup} {
 			*p = tx.Stmt(s.wstmts[i])
 		}
 		if err = f(w); err != nil {
@@ -256,9 +270,13 @@ func (s *sqlStore) closeWriter() {
 // saveOne decides and writes one scorecard inside the batch transaction.
 // Statements run without a cancellable context: the transaction's own
 // context bounds them, and the driver then needs no watcher per statement.
-func (w *writeStmts) saveOne(sc *Scorecard, envelope []byte) (Outcome, error) {
-	var last, revoked int64
-	err := w.agent.QueryRow(sc.AgentID).Scan(&last, &revoked)
+func (w *writeStmts) saveOne(r saveReq) (Outcome, error) {
+	sc := r.sc
+	var last, revoked, curInv, named int64
+	var claimed string
+	// The inventory the scorecard names is looked up with the agent, in
+	// the same statement: the common upload costs no statement more.
+	err := w.agent.QueryRow(sc.Inventory, sc.AgentID).Scan(&last, &revoked, &curInv, &claimed, &named)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -280,7 +298,11 @@ func (w *writeStmts) saveOne(sc *Scorecard, envelope []byte) (Outcome, error) {
 		}
 		return Replayed, nil
 	}
-	res, err := w.insert.Exec(append(args, envelope)...)
+	inv, err := w.resolveInventory(sc, r.inv, named, curInv, claimed)
+	if err != nil {
+		return 0, err
+	}
+	res, err := w.insert.Exec(append(args, inv, r.stored)...)
 	if err != nil {
 		return 0, err
 	}
@@ -290,9 +312,11 @@ func (w *writeStmts) saveOne(sc *Scorecard, envelope []byte) (Outcome, error) {
 	if _, err := w.latest.Exec(args...); err != nil {
 		return 0, err
 	}
-	if _, err := w.update.Exec(int64(sc.Sequence), toDB(sc.ReceivedAt), sc.AgentVersion, sc.AgentVersion, sc.AgentID); err != nil {
+	if _, err := w.update.Exec(int64(sc.Sequence), toDB(sc.ReceivedAt), sc.AgentVersion, sc.AgentVersion,
+		inv, inv, inv, sc.Inventory, r.assets, sc.AgentID); err != nil {
 		return 0, err
 	}
+	sc.InventoryID, sc.InventoryMissing = inv, sc.Inventory != "" && inv == 0
 	return Stored, nil
 }
 
@@ -305,7 +329,7 @@ func (s *sqlStore) Import(ctx context.Context, scs []*Scorecard) ([]Outcome, err
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			o, err := w.saveOne(sc, packEnvelope(sc))
+			o, err := w.saveOne(newSaveReq(sc))
 			if err != nil {
 				return fmt.Errorf("scorecard %s/%s: %w", sc.AgentID, sc.ID, err)
 			}

@@ -61,6 +61,8 @@ type entityData struct {
 	Exposures []app.AdvisoryExposure
 	Err       string
 	AD        *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
+	// Assets is the declared appliances section (inventory.go).
+	Assets assetsView
 }
 
 type choice struct{ Value, Label string }
@@ -99,7 +101,7 @@ func (s *Server) entity(q *req) {
 		s.message(q, http.StatusNotFound, q.L.T("notfound"))
 		return
 	}
-	d := entityData{}
+	d := entityData{Assets: assetsView{Msg: assetsFlash(q)}}
 	if n, err := strconv.Atoi(q.R.URL.Query().Get("saved")); err == nil && n >= 0 {
 		d.Saved = q.L.F("answerssaved", n)
 	}
@@ -113,6 +115,10 @@ func (s *Server) entityPage(q *req, id int64, d entityData, status int) {
 		return
 	}
 	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	if d.Assets.Assets, err = s.app.EntityAssets(q.R.Context(), id); err != nil {
 		s.fail(q, err)
 		return
 	}

@@ -36,6 +36,7 @@ type hostData struct {
 	Top       []hostAction
 	More      int // measures beyond Top
 	CapReason string
+	Software  *softwareView // nil: could not be read (logged)
 }
 
 type hostAction struct {
@@ -97,5 +98,6 @@ func (s *Server) host(q *req) {
 		}
 	}
 	d.Exposures = s.exposuresOf(app.ExposureFilter{AgentID: r.Agent.ID})
+	d.Software = s.software(q, r.Agent.ID, q.R.URL.Query().Get("sc"))
 	s.render(q, http.StatusOK, "host", app.HostLabel(r.Agent), d)
 }

@@ -149,7 +149,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
 		"advisories", "advisory", "whouses", "alerts", "deliveries"} {
-		t, err := template.Must(base.Clone()).ParseFS(assets, "templates/"+p+".html", "templates/exposures.html")
+		files := []string{"templates/" + p + ".html", "templates/exposures.html"}
+		if p == "host" || p == "entity" {
+			files = append(files, "templates/inventory.html") // software, declared appliances
+		}
+		t, err := template.Must(base.Clone()).ParseFS(assets, files...)
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +177,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /advisories/{ref}", s.authed(s.advisoryPage, false))
 	mux.HandleFunc("GET /advisories/{ref}/exposure.csv", s.authed(s.advisoryCSV, false))
 	mux.HandleFunc("GET /whouses", s.authed(s.whoUsesPage, false))
+	mux.HandleFunc("POST /entity/{id}/assets", s.authed(s.assetAdd, false))
+	mux.HandleFunc("POST /entity/{id}/assets/import", s.authed(s.assetImport, false))
+	mux.HandleFunc("POST /entity/{id}/assets/{asset}/delete", s.authed(s.assetDelete, false))
 	mux.HandleFunc("GET /export.csv", s.authed(s.exportCSV, false))
 	mux.HandleFunc("GET /export.json", s.authed(s.exportJSON, false))
 	mux.HandleFunc("GET /audit", s.authed(s.audit, true))

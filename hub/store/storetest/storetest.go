@@ -45,6 +45,9 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Link":            testLink,
 		"TokenUses":       testTokenUses,
 		"Advisories":      testAdvisories,
+		"Inventories":     testInventories,
+		"DeclaredAssets":  testDeclaredAssets,
+		"Prune":           testPrune,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
