@@ -8,7 +8,7 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
-// The calibration profiles of ../shared/calibration.md (copied in
+// The calibration profiles of the project brief's calibration.md (copied in
 // testdata/calibration.md): hosts described as the checks would see them,
 // and the level a regional adviser expects, as a bound. The checks come
 // from the real registry, with their real severities, so a check added or a

@@ -4,7 +4,7 @@
 // and, for products, the alias table knows the line. Used for the figures
 // of docs/advisories.md:
 //
-//	go run ./bench/advisories ../shared/data/certfr/avis-2024-2025.tar.zst
+//	go run ./bench/advisories PATH/TO/avis-2024-2025.tar.zst   (the CERT-FR data of the project brief, shared/data/certfr)
 //
 // It reads only the paths it is given (a file, a directory or an archive).
 // -v lists the entries not understood of the measured vendors, with the

@@ -7,7 +7,7 @@ import (
 )
 
 // Real descriptions from the CERT-FR advisories of 2024-2025
-// (../shared/data/certfr), one per form of the grammar.
+// (the project brief's shared/data/certfr), one per form of the grammar.
 func TestParseForms(t *testing.T) {
 	cases := []struct {
 		vendor, text string
