@@ -67,6 +67,20 @@ type Dialer interface {
 	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
+// KeyExists tells whether a registry key exists: false, nil when it does
+// not; an error when it could not be read (access denied), which is not
+// the same as absent.
+func KeyExists(r Registry, key string) (bool, error) {
+	_, err := r.SubKeys(key)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
+}
+
 // Registry reads Windows registry values. Keys are full paths such as
 // `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion`.
 type Registry interface {

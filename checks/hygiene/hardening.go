@@ -106,7 +106,7 @@ func defaultsApply(r checks.Registry, w witness) (int, error) {
 	var err error
 	if w.Value == "" {
 		var ok bool
-		if ok, err = keyExists(r, w.Key); err == nil && !ok {
+		if ok, err = checks.KeyExists(r, w.Key); err == nil && !ok {
 			err = fmt.Errorf(`%s: %w`, w.Key, checks.ErrNotFound)
 		}
 	} else {

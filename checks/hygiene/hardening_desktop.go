@@ -95,14 +95,14 @@ var officeApps = []string{"word", "excel", "powerpoint"}
 func officeMacros(_ context.Context, h *checks.Host) protocol.Result {
 	ver := ""
 	for _, v := range officeVersions {
-		if ok, err := keyExists(h.Registry, `HKLM\SOFTWARE\Microsoft\Office\`+v); err != nil {
+		if ok, err := checks.KeyExists(h.Registry, `HKLM\SOFTWARE\Microsoft\Office\`+v); err != nil {
 			return readErr(`HKLM\SOFTWARE\Microsoft\Office`, err)
 		} else if ok {
 			ver = v
 			break
 		}
 	}
-	if c2r, err := keyExists(h.Registry, `HKLM\SOFTWARE\Microsoft\Office\ClickToRun\Configuration`); err == nil && c2r && ver == "" {
+	if c2r, err := checks.KeyExists(h.Registry, `HKLM\SOFTWARE\Microsoft\Office\ClickToRun\Configuration`); err == nil && c2r && ver == "" {
 		ver = "16.0"
 	}
 	if ver == "" {
@@ -157,18 +157,6 @@ func officeMacros(_ context.Context, h *checks.Host) protocol.Result {
 	}
 	return checks.Passed(protocol.Textf("macros des fichiers venant d'Internet bloquées par stratégie pour %d utilisateur(s) connecté(s) (Office %s)",
 		"macros in files from the Internet blocked by policy for %d logged-on user(s) (Office %s)", users, ver), facts)
-}
-
-// keyExists tells whether a registry key exists.
-func keyExists(r checks.Registry, key string) (bool, error) {
-	_, err := r.SubKeys(key)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, checks.ErrNotFound):
-		return false, nil
-	}
-	return false, err
 }
 
 // uac: User Account Control is on, and administrators are asked before

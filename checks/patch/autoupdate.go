@@ -222,7 +222,7 @@ func windowsAutoUpdates(r checks.Registry) protocol.Result {
 		// No policy and no local choice: Windows' default applies only if
 		// the Windows Update key every installation has was read (Wine's
 		// registry has none: no verdict on it).
-		if exists, err := keyExists(r, keyAULocal); err != nil || !exists {
+		if exists, err := checks.KeyExists(r, keyAULocal); err != nil || !exists {
 			if err == nil {
 				err = fmt.Errorf("%s: %w", keyAULocal, checks.ErrNotFound)
 			}

@@ -101,7 +101,7 @@ func readOffice(r checks.Registry) (prods []officeProduct, version string, unkno
 	switch {
 	case errors.Is(err, checks.ErrNotFound):
 		// Configuration key present without ProductReleaseIds: nothing read.
-		if ok, kerr := subKeyOrValues(r, keyC2RConfig); kerr != nil {
+		if ok, kerr := checks.KeyExists(r, keyC2RConfig); kerr != nil {
 			return nil, "", nil, kerr
 		} else if ok {
 			return nil, "", nil, fmt.Errorf(`%s\ProductReleaseIds: %w`, keyC2RConfig, err)
@@ -146,18 +146,6 @@ func readOffice(r checks.Registry) (prods []officeProduct, version string, unkno
 		}
 	}
 	return prods, version, unknown, nil
-}
-
-// subKeyOrValues tells whether a key exists.
-func subKeyOrValues(r checks.Registry, key string) (bool, error) {
-	_, err := r.SubKeys(key)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, checks.ErrNotFound):
-		return false, nil
-	}
-	return false, err
 }
 
 // officeSupport fails when an installed Office product line is past its end

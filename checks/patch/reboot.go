@@ -32,7 +32,7 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) protocol.Res
 			{keyCBSReboot, `Component Based Servicing\RebootPending`},
 			{keyWUReboot, `WindowsUpdate\Auto Update\RebootRequired`},
 		} {
-			ok, err := keyExists(h.Registry, k.key)
+			ok, err := checks.KeyExists(h.Registry, k.key)
 			if err != nil {
 				return checks.Errored(what, err)
 			}
@@ -53,7 +53,7 @@ func (f *family) rebootPending(ctx context.Context, h *checks.Host) protocol.Res
 		// those parents are missing (Wine's registry, a read refused), the
 		// absence of flags proves nothing.
 		for _, parent := range []string{keyCBS, keyAULocal} {
-			ok, err := keyExists(h.Registry, parent)
+			ok, err := checks.KeyExists(h.Registry, parent)
 			if err == nil && !ok {
 				err = fmt.Errorf("%s: %w (registre de Windows incomplet : indicateurs non lus / incomplete Windows registry: flags not read)", parent, checks.ErrNotFound)
 			}

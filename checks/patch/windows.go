@@ -272,18 +272,6 @@ func (v WinVersion) Name() string {
 	return fmt.Sprintf("%s (build %d.%d)", n, v.CurrentBuild, v.UBR)
 }
 
-// keyExists tells whether a registry key exists.
-func keyExists(r checks.Registry, key string) (bool, error) {
-	_, err := r.SubKeys(key)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, checks.ErrNotFound):
-		return false, nil
-	}
-	return false, err
-}
-
 // valueExists tells whether a registry value exists, whatever its type
 // (PendingFileRenameOperations is a REG_MULTI_SZ the String reader refuses).
 func valueExists(r checks.Registry, key, value string) (bool, error) {
