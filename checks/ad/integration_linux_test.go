@@ -5,14 +5,12 @@ package ad_test
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/checks/ad"
@@ -23,14 +21,6 @@ import (
 )
 
 // pwdLDIF is a unicodePwd value: the quoted password in UTF-16LE, base64.
-func pwdLDIF(p string) string {
-	u := utf16.Encode([]rune(`"` + p + `"`))
-	b := make([]byte, 0, 2*len(u))
-	for _, c := range u {
-		b = append(b, byte(c), byte(c>>8))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
 
 // testparmRunner answers "testparm" with the real testparm on the test
 // domain controller's smb.conf (the agent runs plain "testparm -s -v" on a
@@ -100,7 +90,7 @@ objectClass: user
 sAMAccountName: svc-vigie
 userAccountControl: 512
 unicodePwd:: %s
-`, base, pwdLDIF(readerPassword))); err != nil {
+`, base, adtest.UnicodePwd(readerPassword))); err != nil {
 		t.Fatal(err)
 	}
 	if err := dc.Ldbmodify(ctx, fmt.Sprintf(`dn: %s
@@ -146,59 +136,7 @@ member: CN=Administrator,CN=Users,%s
 	}
 
 	// The faults.
-	gppDir := filepath.Join(dc.Sysvol, "mairie.test", "Policies", "{31B2F340-016D-11D2-945F-00C04FB984F9}", "Machine", "Preferences", "Groups")
-	if err := os.MkdirAll(gppDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	gpp, err := os.ReadFile(filepath.Join("..", "..", "testdata", "ad", "sysvol", "Groups.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(gppDir, "Groups.xml"), gpp, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	stale := time.Now().AddDate(-2, 0, 0)
-	staleFT := (stale.Unix() + 11644473600) * 10_000_000
-	if err := dc.Ldbadd(ctx, fmt.Sprintf(`dn: CN=adm-sql,CN=Users,%[1]s
-objectClass: user
-sAMAccountName: adm-sql
-userAccountControl: 512
-servicePrincipalName: MSSQLSvc/sql1.mairie.test:1433
-unicodePwd:: %[2]s
-
-dn: CN=compta,CN=Users,%[1]s
-objectClass: user
-sAMAccountName: compta
-userAccountControl: 4194816
-unicodePwd:: %[2]s
-
-dn: CN=SRV-APP,CN=Computers,%[1]s
-objectClass: computer
-sAMAccountName: SRV-APP$
-userAccountControl: 528384
-operatingSystem: Windows Server 2022 Standard
-operatingSystemVersion: 10.0 (20348)
-
-dn: CN=PC-ACCUEIL,CN=Computers,%[1]s
-objectClass: computer
-sAMAccountName: PC-ACCUEIL$
-userAccountControl: 4096
-operatingSystem: Windows 7 Professional
-operatingSystemVersion: 6.1 (7601)
-lastLogonTimestamp: %[3]d
-`, base, pwdLDIF("Autre-Mot-2026!"), staleFT)); err != nil {
-		t.Fatal(err)
-	}
-	if err := dc.Ldbmodify(ctx, fmt.Sprintf(`dn: CN=Domain Admins,CN=Users,%[1]s
-changetype: modify
-add: member
-member: CN=adm-sql,CN=Users,%[1]s
-
-dn: %[1]s
-changetype: modify
-replace: ms-DS-MachineAccountQuota
-ms-DS-MachineAccountQuota: 10
-`, base)); err != nil {
+	if err := dc.PlantFaults(ctx, filepath.Join("..", "..", "testdata", "ad", "sysvol", "Groups.xml")); err != nil {
 		t.Fatal(err)
 	}
 

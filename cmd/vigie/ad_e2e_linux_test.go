@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,7 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf16"
 
 	"github.com/vigie-cyber/vigie/checks/ad"
 	"github.com/vigie-cyber/vigie/checks/ad/adtest"
@@ -24,14 +22,6 @@ import (
 
 // unicodePwd is an LDIF unicodePwd value: the quoted password in UTF-16LE,
 // base64.
-func unicodePwd(p string) string {
-	u := utf16.Encode([]rune(`"` + p + `"`))
-	b := make([]byte, 0, 2*len(u))
-	for _, c := range u {
-		b = append(b, byte(c), byte(c>>8))
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
 
 // TestADScanAgainstSamba is the [ad] section end to end: the real vigie
 // binary, run inside a Samba AD DC's network namespace with a
@@ -60,64 +50,15 @@ func TestADScanAgainstSamba(t *testing.T) {
 	// An unprivileged reader, then the faults.
 	const readerPassword = "Lecture-Vigie-2026!"
 	base := adtest.BaseDN
-	stale := time.Now().AddDate(-2, 0, 0)
 	if err := dc.Ldbadd(ctx, fmt.Sprintf(`dn: CN=svc-vigie,CN=Users,%[1]s
 objectClass: user
 sAMAccountName: svc-vigie
 userAccountControl: 512
 unicodePwd:: %[2]s
-
-dn: CN=adm-sql,CN=Users,%[1]s
-objectClass: user
-sAMAccountName: adm-sql
-userAccountControl: 512
-servicePrincipalName: MSSQLSvc/sql1.mairie.test:1433
-unicodePwd:: %[3]s
-
-dn: CN=compta,CN=Users,%[1]s
-objectClass: user
-sAMAccountName: compta
-userAccountControl: 4194816
-unicodePwd:: %[3]s
-
-dn: CN=SRV-APP,CN=Computers,%[1]s
-objectClass: computer
-sAMAccountName: SRV-APP$
-userAccountControl: 528384
-operatingSystem: Windows Server 2022 Standard
-operatingSystemVersion: 10.0 (20348)
-
-dn: CN=PC-ACCUEIL,CN=Computers,%[1]s
-objectClass: computer
-sAMAccountName: PC-ACCUEIL$
-userAccountControl: 4096
-operatingSystem: Windows 7 Professional
-operatingSystemVersion: 6.1 (7601)
-lastLogonTimestamp: %[4]d
-`, base, unicodePwd(readerPassword), unicodePwd("Autre-Mot-2026!"), (stale.Unix()+11644473600)*10_000_000)); err != nil {
+`, base, adtest.UnicodePwd(readerPassword))); err != nil {
 		t.Fatal(err)
 	}
-	if err := dc.Ldbmodify(ctx, fmt.Sprintf(`dn: CN=Domain Admins,CN=Users,%[1]s
-changetype: modify
-add: member
-member: CN=adm-sql,CN=Users,%[1]s
-
-dn: %[1]s
-changetype: modify
-replace: ms-DS-MachineAccountQuota
-ms-DS-MachineAccountQuota: 10
-`, base)); err != nil {
-		t.Fatal(err)
-	}
-	gpp, err := os.ReadFile(filepath.Join("..", "..", "testdata", "ad", "sysvol", "Groups.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gppDir := filepath.Join(dc.Sysvol, "mairie.test", "Policies", "{31B2F340-016D-11D2-945F-00C04FB984F9}", "Machine", "Preferences", "Groups")
-	if err := os.MkdirAll(gppDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(gppDir, "Groups.xml"), gpp, 0o644); err != nil {
+	if err := dc.PlantFaults(ctx, filepath.Join("..", "..", "testdata", "ad", "sysvol", "Groups.xml")); err != nil {
 		t.Fatal(err)
 	}
 
