@@ -325,7 +325,13 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	if got == "" || NormalizeFingerprint(reply.HubSPKISHA256) != got {
 		return nil, fmt.Errorf("%w: le hub annonce l'empreinte %q mais présente %q : un intermédiaire (proxy qui inspecte le TLS ?) se trouve entre l'agent et le hub", ErrHubIntercepted, reply.HubSPKISHA256, got)
 	}
+	if reply.HubKeys != (protocol.HubKeys{}) {
+		if _, _, err := reply.HubKeys.Parse(); err != nil {
+			return nil, fmt.Errorf("clés publiques du hub illisibles dans sa réponse d'inscription : %w", err)
+		}
+	}
 	if _, err := UpdateState(o.StateDir, func(s *State) error {
+		s.HubKeys = reply.HubKeys
 		s.AgentID, s.Entity, s.Sector = reply.AgentID, protocol.Clip(reply.Entity, protocol.MaxLabel), protocol.Clip(reply.Sector, 32)
 		s.HubURL, s.HubSPKI, s.EnrolledAt = strings.TrimSuffix(o.HubURL, "/"), got, now().UTC()
 		s.Blocked, s.KeyRevoked = "", false

@@ -31,6 +31,9 @@ type State struct {
 	HubURL     string    `json:"hub_url,omitempty"`
 	HubSPKI    string    `json:"hub_spki_sha256,omitempty"` // pinned at enrolment
 	EnrolledAt time.Time `json:"enrolled_at,omitzero"`
+	// HubKeys are the hub's public keys (protocol v3): from the enrolment
+	// reply, or fetched once over the pinned connection (FetchHubKeys).
+	HubKeys protocol.HubKeys `json:"hub_keys,omitzero"`
 	// Sequence is the last sequence number used; the next scorecard gets
 	// Sequence+1 (the hub refuses anything not above the last it stored).
 	Sequence uint64 `json:"sequence"`

@@ -33,6 +33,10 @@ type EnrollResponse struct {
 	Entity        string `json:"entity"`
 	Sector        string `json:"sector"`
 	HubSPKISHA256 string `json:"hub_spki_sha256"`
+	// The hub's own public keys (protocol v3; empty from an older hub):
+	// what the agent encrypts offline scorecards and incident bundles to,
+	// and what the hub signs with.
+	HubKeys
 }
 
 // Upload outcomes in IngestResponse.Status.

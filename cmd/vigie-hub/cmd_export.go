@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/hubkeys"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -77,10 +78,11 @@ func export(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func backup(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("backup --out FICHIER [--db CHEMIN]",
-		"Écrit une copie cohérente et vérifiée de la base SQLite, même hub en marche. Une sauvegarde n'écrase\n"+
-			"jamais un fichier. Une base PostgreSQL se sauvegarde avec pg_dump.")
+	c := newCommand("backup --out FICHIER [--db CHEMIN] [--data-dir DOSSIER]",
+		"Écrit une copie cohérente et vérifiée de la base SQLite, même hub en marche, et copie les clés du hub\n"+
+			"dans FICHIER.hub-keys/. Une sauvegarde n'écrase jamais un fichier. Une base PostgreSQL se sauvegarde avec pg_dump.")
 	out := c.fs.String("out", "", "`FICHIER` de la sauvegarde, qui ne doit pas exister (obligatoire)")
+	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données du hub, où sont ses clés (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -88,8 +90,12 @@ func backup(ctx context.Context, args []string, stdout io.Writer) error {
 	if *out == "" || c.fs.NArg() != 0 {
 		return c.usageErr("attendu : vigie-hub backup --out FICHIER")
 	}
+	if *dataDir == "" {
+		*dataDir = defaultDataDir(*db)
+	}
 	if store.IsPostgres(*db) {
-		return errors.New("la base est PostgreSQL : sauvegardez-la avec pg_dump (voir le README, « Sauvegarde du hub »)")
+		return fmt.Errorf("la base est PostgreSQL : sauvegardez-la avec pg_dump, et copiez les clés du hub (%s, %s dans %s) à part (voir le README, « Sauvegarde du hub »)",
+			hubkeys.SigningFile, hubkeys.AgeFile, *dataDir)
 	}
 	if fi, err := os.Stat(filepath.Dir(filepath.Clean(*out))); err != nil || !fi.IsDir() {
 		return fmt.Errorf("le dossier de %s n'existe pas", *out)
@@ -114,8 +120,18 @@ func backup(ctx context.Context, args []string, stdout io.Writer) error {
 	if fi, err := os.Stat(*out); err == nil {
 		size = fi.Size()
 	}
+	keysDir := *out + ".hub-keys"
+	copied, err := copyHubKeys(*dataDir, keysDir)
+	if err != nil {
+		return fmt.Errorf("base sauvegardée dans %s, mais copie des clés du hub dans %s impossible : %w", *out, keysDir, err)
+	}
 	st.Audit(ctx, store.AuditEntry{At: time.Now(), Actor: "cli", Action: "backup", Target: *out})
 	fmt.Fprintf(stdout, "Sauvegarde écrite et vérifiée : %s (%s Mo, %s).\n", *out, decimalFR(float64(size)/1e6), time.Since(start).Round(time.Millisecond))
+	if copied {
+		fmt.Fprintf(stdout, "Clés du hub copiées dans %s (à restaurer dans %s avec la base).\n", keysDir, *dataDir)
+	} else {
+		fmt.Fprintf(stdout, "Pas de clés du hub dans %s (serve ou keys les crée) : rien d'autre à copier.\n", *dataDir)
+	}
 	fmt.Fprintf(stdout, "Pour restaurer : arrêter le hub, supprimer %s-wal et %s-shm s'ils existent, puis copier la sauvegarde à la place de %s.\n", *db, *db, *db)
 	return nil
 }

@@ -67,6 +67,7 @@ Utilisation :
   vigie-hub advisories review [--format text|json|csv]
   vigie-hub exposure [--advisory REF] [--entity NOM] [--format text|json|csv]
   vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
+  vigie-hub keys [--format json]   (clés publiques du hub : signature et destinataire age)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -221,6 +222,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exposureCmd(ctx, args[1:], stdout)
 	case "inventory":
 		return inventory(ctx, args[1:], stdout)
+	case "keys":
+		return keysCmd(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

@@ -147,6 +147,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	spki := SPKI(leaf)
 	fmt.Fprintf(stdout, "Empreinte SPKI SHA-256 du hub (à épingler par les agents) :\n    %s\n    %s\n", spki, app.InstallCommand(pubURL, "<JETON>", spki))
 
+	keys, created, err := loadHubKeys(*dataDir, true)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(stdout, "Clés du hub créées dans %s (à sauvegarder : vigie-hub backup les copie).\n", *dataDir)
+	}
+
 	st, err := createStore(ctx, *db)
 	if err != nil {
 		return err
@@ -190,7 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
 	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
-		Stored: matcher.HostChanged}).Register(mux)
+		Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
 	ui.Register(mux)
 
 	ln, err := net.Listen("tcp", *listen)

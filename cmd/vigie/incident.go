@@ -70,6 +70,14 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 		}
 		rcpt = r
 	}
+	if rcpt == nil && !*noEncrypt {
+		// Enrolled: the bundle goes to the regional hub's key, remembered
+		// from enrolment (no network needed) or asked once of the hub.
+		if r, text, ok := hubRecipient(*stateDir); ok {
+			rcpt, *recipient = r, text
+			fmt.Fprintf(stdout, "Le lot sera chiffré pour le hub régional (%s).\n", text)
+		}
+	}
 	now := incidentNow()
 	adv, err := incident.LoadAdvice()
 	if err != nil {
@@ -201,4 +209,21 @@ func askRecipient(in *bufio.Reader, out io.Writer, lang string) (age.Recipient, 
 		}
 	}
 	return nil, ""
+}
+
+// hubRecipient is the enrolled hub's age recipient, or false when the host
+// is not enrolled, the hub is unreachable (the isolated host of an
+// incident) or publishes no key: the caller then asks for the CSIRT's key.
+func hubRecipient(stateDir string) (age.Recipient, string, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	keys, err := agent.HubKeys(ctx, stateDir, "")
+	if err != nil {
+		return nil, "", false
+	}
+	_, r, err := keys.Parse()
+	if err != nil {
+		return nil, "", false
+	}
+	return r, keys.AgeRecipient, true
 }

@@ -169,3 +169,40 @@ func TestIncidentInteractiveEnglish(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIncidentEncryptsToTheHubKey: an enrolled host that knows its hub's
+// age recipient encrypts the bundle to it with no --recipient and no
+// network (the isolated host of an incident).
+func TestIncidentEncryptsToTheHubKey(t *testing.T) {
+	fakeIncidentHost(t)
+	state, out := t.TempDir(), t.TempDir()
+	key, _ := protocol.GenerateKey()
+	keystore.SaveKey(filepath.Join(state, agent.KeyFile), key)
+	hubID, _ := age.GenerateX25519Identity()
+	hubSign, _ := protocol.GenerateKey()
+	// An unroutable hub address: the keys must come from the state alone.
+	st := &agent.State{AgentID: "agent-8", HubURL: "https://127.0.0.1:1", HubSPKI: "x",
+		HubKeys: protocol.HubKeys{SigningKey: protocol.EncodePublicKey(hubSign.Public().(ed25519.PublicKey)), AgeRecipient: hubID.Recipient().String()}}
+	if err := agent.SaveState(state, st); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"incident", "--non-interactive", "--kind", "compromise", "--offline-out", out, "--state-dir", state}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "hub régional") {
+		t.Errorf("the user is not told who can read the bundle:\n%s", stdout.String())
+	}
+	ap, mp := outputs(t, out)
+	mdata, _ := os.ReadFile(mp)
+	m, err := incident.OpenManifest(mdata, key.Public().(ed25519.PublicKey))
+	if err != nil || !m.Encrypted || m.Recipient != hubID.Recipient().String() {
+		t.Fatalf("manifest %+v %v", m, err)
+	}
+	f, _ := os.Open(ap)
+	defer f.Close()
+	if _, err := incident.Extract(f, m, hubID); err != nil {
+		t.Fatalf("the hub's identity cannot open the bundle: %v", err)
+	}
+}

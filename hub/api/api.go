@@ -55,6 +55,9 @@ type Config struct {
 	// commit, by the agent's ID: the advisories matcher queues the host
 	// (app.Advisories.HostChanged). It must not block.
 	Stored func(agentID string)
+	// HubKeys are the hub's public keys, returned at enrolment and by GET
+	// /api/v1/hub-keys (hub/hubkeys).
+	HubKeys protocol.HubKeys
 }
 
 // Server serves the API.
@@ -191,6 +194,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+protocol.PathScorecards, s.Ingest)
 	mux.HandleFunc("POST "+protocol.PathAnswers, s.Answers)
 	mux.HandleFunc("GET "+protocol.PathHealth, s.Health)
+	mux.HandleFunc("GET "+protocol.PathHubKeys, s.HubKeys)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, protocol.CodeNotFound, "Adresse inconnue de l'API.", "Unknown API path.")
 	})

@@ -455,3 +455,26 @@ func TestIngestBoundsMemory(t *testing.T) {
 		t.Errorf("upload once the slot is free: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// TestHubKeysEndpoint: GET /api/v1/hub-keys returns the configured keys,
+// and 404 from a hub configured without any.
+func TestHubKeysEndpoint(t *testing.T) {
+	t.Parallel()
+	for _, keys := range []protocol.HubKeys{{}, {SigningKey: "c2lnbg==", AgeRecipient: "age1example"}} {
+		mux := http.NewServeMux()
+		st := storetest.Open(t, filepath.Join(t.TempDir(), "hub.db"))
+		api.New(api.Config{Store: st, HubKeys: keys}).Register(mux)
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, protocol.PathHubKeys, nil))
+		if keys == (protocol.HubKeys{}) {
+			if rec.Code != http.StatusNotFound {
+				t.Errorf("no keys: %d", rec.Code)
+			}
+			continue
+		}
+		var got protocol.HubKeys
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got != keys {
+			t.Errorf("keys: %d %s", rec.Code, rec.Body)
+		}
+	}
+}

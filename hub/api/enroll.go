@@ -20,6 +20,17 @@ func (s *Server) Health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.Health{Status: "ok", Version: s.cfg.Version})
 }
 
+// HubKeys answers GET /api/v1/hub-keys: the hub's public keys, for agents
+// enrolled before they were published. 404 when the hub has none (tests
+// and embedders that set no keys).
+func (s *Server) HubKeys(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.HubKeys == (protocol.HubKeys{}) {
+		writeError(w, http.StatusNotFound, protocol.CodeNotFound, "Ce hub ne publie pas de clés.", "This hub publishes no keys.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.cfg.HubKeys)
+}
+
 // Enroll handles POST /api/v1/enroll.
 func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 	if ok, wait := s.enrolls.Allow(clientIP(r)); !ok {
@@ -85,6 +96,6 @@ func (s *Server) Enroll(w http.ResponseWriter, r *http.Request) {
 			use = fmt.Sprintf(" ; jeton %s, utilisation %d/%d", app.TokenRef(tokenHash), n, of)
 		}
 		s.cfg.Store.Audit(ctx, store.AuditEntry{At: s.cfg.Now(), Actor: "agent:" + a.ID, Action: "agent_enroll", Target: a.Entity, Detail: a.Hostname + use})
-		writeJSON(w, http.StatusCreated, protocol.EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI})
+		writeJSON(w, http.StatusCreated, protocol.EnrollResponse{AgentID: a.ID, Entity: a.Entity, Sector: a.Sector, HubSPKISHA256: s.cfg.SPKI, HubKeys: s.cfg.HubKeys})
 	}
 }
