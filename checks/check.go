@@ -21,9 +21,6 @@ type Meta struct {
 	Domain   protocol.Domain
 	Severity protocol.Severity
 	Refs     protocol.Refs
-	// Priority is the MonAideCyber rank of the measure this check supports
-	// (1 = first); 0 means unranked. It orders actions of equal severity.
-	Priority int
 	// OS restricts the check to these GOOS values; empty means every OS.
 	OS []string
 	// Target names what the check looks at when a family instantiates the

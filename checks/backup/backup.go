@@ -60,8 +60,8 @@ func target(m checks.Meta, paths []string) checks.Meta {
 	return m
 }
 
-func meta(id string, sev protocol.Severity, prio int) checks.Meta {
-	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainBackup, Severity: sev, Refs: refs, Priority: prio}
+func meta(id string, sev protocol.Severity) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainBackup, Severity: sev, Refs: refs}
 }
 
 // ageStatus judges the age of the newest backup.

@@ -24,7 +24,7 @@ import (
 type diskCheck struct{ paths []string }
 
 func (c diskCheck) Meta() checks.Meta {
-	return target(meta("backup.separate-disk", protocol.Medium, 8), c.paths)
+	return target(meta("backup.separate-disk", protocol.Medium), c.paths)
 }
 
 // dataDirs are where a host's data usually lives; a backup location on the

@@ -19,7 +19,7 @@ type recentCheck struct {
 }
 
 func (c recentCheck) Meta() checks.Meta {
-	return target(meta("backup.recent", protocol.High, 5), c.paths)
+	return target(meta("backup.recent", protocol.High), c.paths)
 }
 
 func (c recentCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {

@@ -23,7 +23,7 @@ type sizeCheck struct {
 const shrink = 0.5
 
 func (c sizeCheck) Meta() checks.Meta {
-	return target(meta("backup.size", protocol.Medium, 5), c.paths)
+	return target(meta("backup.size", protocol.Medium), c.paths)
 }
 
 func (c sizeCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {

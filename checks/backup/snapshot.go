@@ -22,7 +22,7 @@ import (
 type snapshotCheck struct{ paths []string }
 
 func (snapshotCheck) Meta() checks.Meta {
-	m := meta("backup.snapshot", protocol.High, 5)
+	m := meta("backup.snapshot", protocol.High)
 	m.Timeout = 90 * time.Second
 	return m
 }

@@ -29,7 +29,7 @@ type toolCheck struct {
 	w     *walker  // shared with backup.recent and backup.size
 }
 
-func (toolCheck) Meta() checks.Meta { return meta("backup.tool", protocol.High, 5) }
+func (toolCheck) Meta() checks.Meta { return meta("backup.tool", protocol.High) }
 
 // tool is a backup product and the names it shows as a package, a service
 // or a process (lower case; a trailing "*" is a prefix).

@@ -19,7 +19,7 @@ import (
 type uid0Check struct{}
 
 func (uid0Check) Meta() checks.Meta {
-	return meta("hygiene.uid0", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "linux")
+	return meta("hygiene.uid0", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, "linux")
 }
 
 // parseUID0 returns the line numbers of UID 0 accounts other than root.
@@ -72,7 +72,7 @@ func (uid0Check) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type emptyPasswordsCheck struct{}
 
 func (emptyPasswordsCheck) Meta() checks.Meta {
-	return meta("hygiene.empty-passwords", protocol.Critical, protocol.Refs{ANSSI: []int{10}, CIS: []string{"5.2"}, NIS2: []string{"i"}}, 0, "linux")
+	return meta("hygiene.empty-passwords", protocol.Critical, protocol.Refs{ANSSI: []int{10}, CIS: []string{"5.2"}, NIS2: []string{"i"}}, "linux")
 }
 
 // parseEmptyPasswords returns the line numbers of accounts whose password
@@ -120,7 +120,7 @@ func (emptyPasswordsCheck) Run(ctx context.Context, h *checks.Host) protocol.Res
 type sudoCheck struct{}
 
 func (sudoCheck) Meta() checks.Meta {
-	return meta("hygiene.sudo-nopasswd", protocol.Medium, protocol.Refs{ANSSI: []int{27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 10, "linux")
+	return meta("hygiene.sudo-nopasswd", protocol.Medium, protocol.Refs{ANSSI: []int{27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, "linux")
 }
 
 var nopasswdAll = regexp.MustCompile(`NOPASSWD\s*:\s*(\([^)]*\)\s*)?ALL\s*$`)

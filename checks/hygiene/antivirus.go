@@ -18,7 +18,7 @@ import (
 type antivirusCheck struct{ procs *procCache }
 
 func (antivirusCheck) Meta() checks.Meta {
-	return meta("hygiene.antivirus", protocol.High, protocol.Refs{ANSSI: []int{14}, CIS: []string{"10.1", "10.2"}, NIS2: []string{"g"}}, 3)
+	return meta("hygiene.antivirus", protocol.High, protocol.Refs{ANSSI: []int{14}, CIS: []string{"10.1", "10.2"}, NIS2: []string{"g"}})
 }
 
 // avProcesses maps process names (lower case) of antivirus and EDR agents

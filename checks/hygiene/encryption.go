@@ -18,7 +18,7 @@ import (
 type encryptionCheck struct{}
 
 func (encryptionCheck) Meta() checks.Meta {
-	return meta("hygiene.disk-encryption", protocol.Medium, protocol.Refs{ANSSI: []int{31}, CIS: []string{"3.6"}, NIS2: []string{"h"}}, 0)
+	return meta("hygiene.disk-encryption", protocol.Medium, protocol.Refs{ANSSI: []int{31}, CIS: []string{"3.6"}, NIS2: []string{"h"}})
 }
 
 type blockDev struct {

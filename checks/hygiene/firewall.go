@@ -19,7 +19,7 @@ import (
 type firewallCheck struct{}
 
 func (firewallCheck) Meta() checks.Meta {
-	return meta("hygiene.firewall", protocol.High, protocol.Refs{ANSSI: []int{17, 21}, CIS: []string{"4.4", "4.5"}, NIS2: []string{"g"}}, 0)
+	return meta("hygiene.firewall", protocol.High, protocol.Refs{ANSSI: []int{17, 21}, CIS: []string{"4.4", "4.5"}, NIS2: []string{"g"}})
 }
 
 // nftSummary is what a ruleset shows: how many rules, and whether anything

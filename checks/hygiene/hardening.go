@@ -36,7 +36,7 @@ const (
 
 // winCheck builds a Windows-only hygiene check from a function.
 func winCheck(id string, sev protocol.Severity, refs protocol.Refs, f func(ctx context.Context, h *checks.Host) protocol.Result) checks.Check {
-	return checks.Func{M: meta(id, sev, refs, 0, "windows"), F: func(ctx context.Context, h *checks.Host) protocol.Result {
+	return checks.Func{M: meta(id, sev, refs, "windows"), F: func(ctx context.Context, h *checks.Host) protocol.Result {
 		if h.OS != "windows" {
 			return otherOS(h)
 		}

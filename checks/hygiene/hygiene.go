@@ -51,8 +51,8 @@ func Checks(sector string) []checks.Check {
 	}, hardeningChecks()...)
 }
 
-func meta(id string, sev protocol.Severity, refs protocol.Refs, prio int, oses ...string) checks.Meta {
-	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainHygiene, Severity: sev, Refs: refs, Priority: prio, OS: oses}
+func meta(id string, sev protocol.Severity, refs protocol.Refs, oses ...string) checks.Meta {
+	return checks.Meta{ID: id, Version: 1, Domain: protocol.DomainHygiene, Severity: sev, Refs: refs, OS: oses}
 }
 
 // otherOS is the result of a check that has no collection on this OS.

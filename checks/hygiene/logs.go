@@ -19,7 +19,7 @@ import (
 type logsCheck struct{ procs *procCache }
 
 func (logsCheck) Meta() checks.Meta {
-	return meta("hygiene.logs-persistent", protocol.Medium, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2"}, NIS2: []string{"b"}}, 0, "linux")
+	return meta("hygiene.logs-persistent", protocol.Medium, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2"}, NIS2: []string{"b"}}, "linux")
 }
 
 // journaldStorage returns the Storage= setting of journald.conf and its
@@ -91,7 +91,7 @@ func (c logsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type eventLogCheck struct{}
 
 func (eventLogCheck) Meta() checks.Meta {
-	return meta("hygiene.eventlog-size", protocol.Low, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2", "8.3"}, NIS2: []string{"b"}}, 0, "windows")
+	return meta("hygiene.eventlog-size", protocol.Low, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.2", "8.3"}, NIS2: []string{"b"}}, "windows")
 }
 
 // eventLogScript lists the three main logs by their channel names (not

@@ -20,7 +20,7 @@ import (
 type portsCheck struct{ sector string }
 
 func (c portsCheck) Meta() checks.Meta {
-	return meta("hygiene.exposed-ports", protocol.High, protocol.Refs{ANSSI: []int{17, 19, 21}, CIS: []string{"4.4", "4.8"}, NIS2: []string{"g"}}, 0)
+	return meta("hygiene.exposed-ports", protocol.High, protocol.Refs{ANSSI: []int{17, 19, 21}, CIS: []string{"4.4", "4.8"}, NIS2: []string{"g"}})
 }
 
 // riskyPort is a port worth reporting when it listens beyond loopback.
@@ -150,7 +150,7 @@ func (c portsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type sectorPortsCheck struct{ sector string }
 
 func (c sectorPortsCheck) Meta() checks.Meta {
-	return meta("hygiene.sector-ports", protocol.Critical, protocol.Refs{ANSSI: []int{19, 21}, CIS: []string{"4.4"}, NIS2: []string{"e"}}, 0)
+	return meta("hygiene.sector-ports", protocol.Critical, protocol.Refs{ANSSI: []int{19, 21}, CIS: []string{"4.4"}, NIS2: []string{"e"}})
 }
 
 // sectorPorts lists the risky ports raised by sector.

@@ -22,7 +22,7 @@ type sshCheck struct {
 }
 
 func (sshCheck) Meta() checks.Meta {
-	return meta("hygiene.ssh", protocol.High, protocol.Refs{ANSSI: []int{11, 17}, CIS: []string{"4.1", "5.4"}, NIS2: []string{"j"}}, 11, "linux")
+	return meta("hygiene.ssh", protocol.High, protocol.Refs{ANSSI: []int{11, 17}, CIS: []string{"4.1", "5.4"}, NIS2: []string{"j"}}, "linux")
 }
 
 // sshSettings are the effective values that matter, lower case.

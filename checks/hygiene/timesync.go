@@ -17,7 +17,7 @@ import (
 type timeCheck struct{ procs *procCache }
 
 func (timeCheck) Meta() checks.Meta {
-	return meta("hygiene.time-sync", protocol.Low, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.4"}, NIS2: []string{"b"}}, 0)
+	return meta("hygiene.time-sync", protocol.Low, protocol.Refs{ANSSI: []int{36}, CIS: []string{"8.4"}, NIS2: []string{"b"}})
 }
 
 var timeDaemons = []string{"chronyd", "ntpd", "systemd-timesyncd", "openntpd", "ntpsec", "timesyncd", "vmtoolsd-timesync"}

@@ -22,7 +22,7 @@ import (
 type rdpCheck struct{}
 
 func (rdpCheck) Meta() checks.Meta {
-	return meta("hygiene.rdp", protocol.High, protocol.Refs{ANSSI: []int{17}, CIS: []string{"4.1", "6.4"}, NIS2: []string{"j"}}, 11, "windows")
+	return meta("hygiene.rdp", protocol.High, protocol.Refs{ANSSI: []int{17}, CIS: []string{"4.1", "6.4"}, NIS2: []string{"j"}}, "windows")
 }
 
 const (
@@ -102,7 +102,7 @@ func (rdpCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type smb1Check struct{}
 
 func (smb1Check) Meta() checks.Meta {
-	return meta("hygiene.smb1", protocol.High, protocol.Refs{ANSSI: []int{19, 34}, CIS: []string{"4.8"}, NIS2: []string{"g"}}, 0, "windows")
+	return meta("hygiene.smb1", protocol.High, protocol.Refs{ANSSI: []int{19, 34}, CIS: []string{"4.8"}, NIS2: []string{"g"}}, "windows")
 }
 
 // smbScript reads the SMB server's configuration and the state of the
@@ -219,7 +219,7 @@ func (smb1Check) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type smbSigningCheck struct{}
 
 func (smbSigningCheck) Meta() checks.Meta {
-	return meta("hygiene.smb-signing", protocol.Medium, protocol.Refs{ANSSI: []int{19}, CIS: []string{"3.10", "4.1"}, NIS2: []string{"h"}}, 0, "windows")
+	return meta("hygiene.smb-signing", protocol.Medium, protocol.Refs{ANSSI: []int{19}, CIS: []string{"3.10", "4.1"}, NIS2: []string{"h"}}, "windows")
 }
 
 // Both values are written in place by the security options of Group
@@ -256,7 +256,7 @@ func judgeSMBSigning(srv, cli uint64) protocol.Result {
 type smbGuestCheck struct{}
 
 func (smbGuestCheck) Meta() checks.Meta {
-	return meta("hygiene.smb-guest", protocol.Medium, protocol.Refs{ANSSI: []int{19}, CIS: []string{"4.8"}, NIS2: []string{"h"}}, 0, "windows")
+	return meta("hygiene.smb-guest", protocol.Medium, protocol.Refs{ANSSI: []int{19}, CIS: []string{"4.8"}, NIS2: []string{"h"}}, "windows")
 }
 
 var smbGuest = []regVal{
@@ -305,7 +305,7 @@ func (smbGuestCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type adminsCheck struct{}
 
 func (adminsCheck) Meta() checks.Meta {
-	return meta("hygiene.local-admins", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, 6, "windows")
+	return meta("hygiene.local-admins", protocol.High, protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, "windows")
 }
 
 // adminsScript lists members by SID and PrincipalSource (0 Unknown, 1 Local,
@@ -379,7 +379,7 @@ func (adminsCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type guestCheck struct{}
 
 func (guestCheck) Meta() checks.Meta {
-	return meta("hygiene.guest-account", protocol.Medium, protocol.Refs{ANSSI: []int{8}, CIS: []string{"4.7", "5.3"}, NIS2: []string{"i"}}, 0, "windows")
+	return meta("hygiene.guest-account", protocol.Medium, protocol.Refs{ANSSI: []int{8}, CIS: []string{"4.7", "5.3"}, NIS2: []string{"i"}}, "windows")
 }
 
 const guestScript = `Get-LocalUser | Where-Object { $_.SID.Value -like 'S-1-5-21-*-501' } | ForEach-Object { [pscustomobject]@{SID=$_.SID.Value; Enabled=$_.Enabled} }`
@@ -414,7 +414,7 @@ func (guestCheck) Run(ctx context.Context, h *checks.Host) protocol.Result {
 type lapsCheck struct{}
 
 func (lapsCheck) Meta() checks.Meta {
-	return meta("hygiene.laps", protocol.Medium, protocol.Refs{ANSSI: []int{8, 12}, CIS: []string{"5.2", "4.7"}, NIS2: []string{"i"}}, 10, "windows")
+	return meta("hygiene.laps", protocol.Medium, protocol.Refs{ANSSI: []int{8, 12}, CIS: []string{"5.2", "4.7"}, NIS2: []string{"i"}}, "windows")
 }
 
 // lapsKeys are where LAPS policies land: Windows LAPS by GPO, by Intune/CSP,

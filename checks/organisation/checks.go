@@ -39,7 +39,7 @@ type answerCheck struct {
 func (c answerCheck) Meta() checks.Meta {
 	return checks.Meta{
 		ID: c.q.ID, Version: 1, Domain: protocol.DomainOrganisation, Severity: c.q.Severity,
-		Refs: c.q.Refs, Priority: c.q.Priority, Declared: true,
+		Refs: c.q.Refs, Declared: true,
 	}
 }
 

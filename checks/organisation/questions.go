@@ -35,7 +35,6 @@ type Question struct {
 	HelpEN   string
 	Severity protocol.Severity
 	Refs     protocol.Refs
-	Priority int // MonAideCyber rank, 0 when unranked
 	// Theme is the MonAideCyber theme the question belongs to
 	// (monaidecyber.toml: gouvernance, securite-acces, reaction...).
 	Theme string
@@ -79,7 +78,7 @@ var questions = []Question{
 		EN:       "Do you keep an offline (disconnected or immutable) backup copy?",
 		HelpFR:   "Un disque débranché après la sauvegarde, une bande, ou un stockage immuable : une copie qu'un rançongiciel ne peut pas chiffrer.",
 		HelpEN:   "A disk unplugged after the backup, a tape, or immutable storage: a copy that ransomware cannot encrypt.",
-		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.4"}, NIS2: []string{"c"}}, Priority: 8,
+		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.4"}, NIS2: []string{"c"}},
 		Theme: "reaction", MonAideCyber: "reaction-sauvegardes-donnees-realisees-oui-automatique-et-reguliere-tiroir-environnement-isole",
 	},
 	{
@@ -88,7 +87,7 @@ var questions = []Question{
 		EN:       "Have you tested restoring a backup in the last 12 months?",
 		HelpFR:   "Restaurer réellement des fichiers ou un serveur depuis la sauvegarde, et vérifier qu'ils s'ouvrent.",
 		HelpEN:   "Actually restore files or a server from the backup and check that they open.",
-		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.5"}, NIS2: []string{"c"}}, Priority: 9,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{37}, CIS: []string{"11.5"}, NIS2: []string{"c"}},
 		Theme: "reaction", MonAideCyber: "reaction-sauvegardes-donnees-realisees-oui-automatique-et-reguliere-tiroir-sauvegarde-testee-regulierement",
 	},
 	{
@@ -97,7 +96,7 @@ var questions = []Question{
 		EN:       "Does email require multi-factor authentication (code, app, key)?",
 		HelpFR:   "Un mot de passe volé suffit sinon à lire et envoyer les courriels de la structure.",
 		HelpEN:   "Otherwise a stolen password is enough to read and send the entity's email.",
-		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{11}, CIS: []string{"6.3"}, NIS2: []string{"j"}}, Priority: 11,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{11}, CIS: []string{"6.3"}, NIS2: []string{"j"}},
 		Theme: "securite-acces", MonAideCyber: "acces-teletravail-acces-distants-mesures-particulieres",
 	},
 	{
@@ -106,7 +105,7 @@ var questions = []Question{
 		EN:       "Does remote access (VPN, remote desktop, vendor maintenance) require multi-factor authentication?",
 		HelpFR:   "Les accès à distance sont la première porte d'entrée des rançongiciels.",
 		HelpEN:   "Remote access is the first way in for ransomware.",
-		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{11, 30}, CIS: []string{"6.4"}, NIS2: []string{"j"}}, Priority: 11,
+		Severity: protocol.Critical, Refs: protocol.Refs{ANSSI: []int{11, 30}, CIS: []string{"6.4"}, NIS2: []string{"j"}},
 		Theme: "securite-acces", MonAideCyber: "acces-teletravail-acces-distants-mesures-particulieres",
 	},
 	{
@@ -115,7 +114,7 @@ var questions = []Question{
 		EN:       "Do administrators use a dedicated admin account, separate from their everyday account?",
 		HelpFR:   "Lire ses courriels ou naviguer avec un compte administrateur donne tous les droits au premier logiciel malveillant.",
 		HelpEN:   "Reading mail or browsing as an administrator hands every right to the first piece of malware.",
-		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}}, Priority: 10,
+		Severity: protocol.High, Refs: protocol.Refs{ANSSI: []int{8, 27}, CIS: []string{"5.4"}, NIS2: []string{"i"}},
 		Theme: "securite-acces", MonAideCyber: "acces-utilisation-comptes-administrateurs-droits-limitee",
 	},
 	{
@@ -133,7 +132,7 @@ var questions = []Question{
 		EN:       "Do you keep an up-to-date list of equipment (computers, servers, printers, routers) and software?",
 		HelpFR:   "On ne protège pas ce qu'on ne connaît pas : un simple tableur suffit.",
 		HelpEN:   "You cannot protect what you do not know about: a simple spreadsheet is enough.",
-		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{4, 5}, CIS: []string{"1.1", "2.1"}, NIS2: []string{"i"}}, Priority: 1,
+		Severity: protocol.Medium, Refs: protocol.Refs{ANSSI: []int{4, 5}, CIS: []string{"1.1", "2.1"}, NIS2: []string{"i"}},
 		Theme: "gouvernance", MonAideCyber: "gouvernance-schema-si-a-jour",
 	},
 	{

@@ -45,8 +45,6 @@ const collectTimeout = 3 * time.Minute
 
 var (
 	refsPatch = protocol.Refs{ANSSI: []int{34}, CIS: []string{"7.3", "7.4"}, NIS2: []string{"e"}}
-	// MonAideCyber rank of "update workstations" (servers come right after).
-	priorityUpdate = 4
 )
 
 // Checks returns the patch family's checks. They share one collection per
@@ -57,32 +55,32 @@ func Checks() []checks.Check {
 		// Pending updates: a host that does not install what its vendor
 		// publishes keeps known flaws. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
-			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.pendingUpdates},
+			Refs: refsPatch, Timeout: collectTimeout}, F: f.pendingUpdates},
 		// Pending security updates: each one is a published, often
 		// exploited, vulnerability. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDSecurityPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High,
-			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.securityPending},
+			Refs: refsPatch, Timeout: collectTimeout}, F: f.securityPending},
 		// Days since the last update: ANSSI 34 asks for security patches
 		// within one month. CIS 7.3, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDLastUpdate, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
-			Refs: refsPatch, Priority: priorityUpdate, Timeout: collectTimeout}, F: f.lastUpdate},
+			Refs: refsPatch, Timeout: collectTimeout}, F: f.lastUpdate},
 		// Reboot pending: installed fixes to the kernel or core libraries
 		// are not active until the restart. ANSSI 34, CIS 7.3, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDRebootPending, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
-			Refs: protocol.Refs{ANSSI: []int{34}, CIS: []string{"7.3"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.rebootPending},
+			Refs: protocol.Refs{ANSSI: []int{34}, CIS: []string{"7.3"}, NIS2: []string{"e"}}}, F: f.rebootPending},
 		// Automatic updates: without them patching depends on someone
 		// remembering. ANSSI 34, CIS 7.3/7.4, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDAutoUpdates, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Medium,
-			Refs: refsPatch, Priority: priorityUpdate}, F: f.autoUpdates},
+			Refs: refsPatch}, F: f.autoUpdates},
 		// End of support: an unsupported system gets no fixes at all and
 		// must be isolated or replaced. ANSSI 35, CIS 2.2, NIS2 (e).
 		checks.Func{M: checks.Meta{ID: IDOSSupport, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.Critical,
-			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate}, F: f.osSupport},
+			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}}, F: f.osSupport},
 		// Office end of support (Windows): Office 2016 and 2019 got their
 		// last fix on 2025-10-14, while opening every attachment. ANSSI 35,
 		// CIS 2.2, NIS2 (e). See office.go.
 		checks.Func{M: checks.Meta{ID: IDOfficeSupport, Version: 1, Domain: protocol.DomainPatch, Severity: protocol.High,
-			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, Priority: priorityUpdate, OS: []string{"windows"}}, F: officeSupport},
+			Refs: protocol.Refs{ANSSI: []int{35}, CIS: []string{"2.2"}, NIS2: []string{"e"}}, OS: []string{"windows"}}, F: officeSupport},
 	}
 }
 
