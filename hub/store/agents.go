@@ -19,7 +19,7 @@ func (s *sqlStore) EnsureEntity(ctx context.Context, name, sector string) (Entit
 	}
 	var e Entity
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`SELECT id, name, sector FROM entities WHERE name = ?`), name).Scan(&e.ID, &e.Name, &e.Sector)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT id, name, sector, size_band FROM entities WHERE name = ?`), name).Scan(&e.ID, &e.Name, &e.Sector, &e.SizeBand)
 		if errors.Is(err, sql.ErrNoRows) {
 			e = Entity{Name: name, Sector: sector}
 			return tx.QueryRowContext(ctx, s.q(`INSERT INTO entities (name, sector) VALUES (?, ?) RETURNING id`), name, sector).Scan(&e.ID)
@@ -40,9 +40,20 @@ func (s *sqlStore) SetEntitySector(ctx context.Context, id int64, sector string)
 	return nil
 }
 
+func (s *sqlStore) SetEntitySizeBand(ctx context.Context, id int64, band string) error {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE entities SET size_band = ? WHERE id = ?`), band, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 func (s *sqlStore) Entity(ctx context.Context, id int64) (Entity, error) {
 	var e Entity
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, sector FROM entities WHERE id = ?`), id).Scan(&e.ID, &e.Name, &e.Sector)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, sector, size_band FROM entities WHERE id = ?`), id).Scan(&e.ID, &e.Name, &e.Sector, &e.SizeBand)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, ErrNotFound
 	}
@@ -50,7 +61,7 @@ func (s *sqlStore) Entity(ctx context.Context, id int64) (Entity, error) {
 }
 
 func (s *sqlStore) Entities(ctx context.Context) ([]Entity, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, sector FROM entities ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, sector, size_band FROM entities ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +69,7 @@ func (s *sqlStore) Entities(ctx context.Context) ([]Entity, error) {
 	var out []Entity
 	for rows.Next() {
 		var e Entity
-		if err := rows.Scan(&e.ID, &e.Name, &e.Sector); err != nil {
+		if err := rows.Scan(&e.ID, &e.Name, &e.Sector, &e.SizeBand); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

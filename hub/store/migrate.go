@@ -261,6 +261,10 @@ var migrations = []string{
 		created_by TEXT NOT NULL
 	);
 	CREATE INDEX entity_assets_entity ON entity_assets(entity_id)`,
+	// 9: an entity's size band (issue 22, hub/cohort: communes by
+	// population, other sectors by hosts), what it is compared within;
+	// '' until an administrator gives it.
+	`ALTER TABLE entities ADD COLUMN size_band TEXT NOT NULL DEFAULT ''`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

@@ -42,6 +42,9 @@ type Entity struct {
 	ID     int64
 	Name   string
 	Sector string
+	// SizeBand is its hub/cohort.Band ("" until given): what it is
+	// compared within.
+	SizeBand string
 }
 
 // Token is an enrolment token, valid for Uses enrolments (1 unless made for
@@ -237,6 +240,9 @@ type Store interface {
 	EnsureEntity(ctx context.Context, name, sector string) (Entity, error)
 	// SetEntitySector moves entity id to sector. Errors: ErrNotFound.
 	SetEntitySector(ctx context.Context, id int64, sector string) error
+	// SetEntitySizeBand sets entity id's size band ("" clears it); the
+	// caller checks it. Errors: ErrNotFound.
+	SetEntitySizeBand(ctx context.Context, id int64, band string) error
 	Entity(ctx context.Context, id int64) (Entity, error)
 	Entities(ctx context.Context) ([]Entity, error)
 

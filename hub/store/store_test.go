@@ -57,11 +57,9 @@ func TestOpenExistingSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Undo the last migration (the software inventories), as a database
-	// a previous hub version made.
-	for _, q := range []string{`DROP INDEX scorecards_inventory`, `ALTER TABLE scorecards DROP COLUMN inventory_id`, `DROP TABLE inventories`,
-		`ALTER TABLE agents DROP COLUMN inventory_id`, `ALTER TABLE agents DROP COLUMN inventory_claimed`, `ALTER TABLE agents DROP COLUMN assets`,
-		`DROP TABLE entity_assets`, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, store.SchemaVersion())} {
+	// Undo the last migration (the entities' size band), as a database a
+	// previous hub version made.
+	for _, q := range []string{`ALTER TABLE entities DROP COLUMN size_band`, fmt.Sprintf(`DELETE FROM schema_migrations WHERE version = %d`, store.SchemaVersion())} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}

@@ -37,12 +37,37 @@ func testEntities(t *testing.T, s store.Store) {
 	if err := s.SetEntitySector(ctx, 9999, "port"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("SetEntitySector(9999) = %v, want ErrNotFound", err)
 	}
+	// The size band: kept, read back by every entity read, cleared.
+	if a.SizeBand != "" {
+		t.Errorf("new entity has size band %q", a.SizeBand)
+	}
+	if err := s.SetEntitySizeBand(ctx, a.ID, "hosts-20-99"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetEntitySizeBand(ctx, 9999, "hosts-20-99"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("SetEntitySizeBand(9999) = %v, want ErrNotFound", err)
+	}
+	if c, err := s.Entity(ctx, a.ID); err != nil || c.SizeBand != "hosts-20-99" || c.Sector != "port" {
+		t.Fatalf("after SetEntitySizeBand: %+v, %v", c, err)
+	}
+	if c, err := s.EnsureEntity(ctx, "Mairie de Plouguerneau", "port"); err != nil || c.SizeBand != "hosts-20-99" {
+		t.Fatalf("EnsureEntity after SetEntitySizeBand: %+v, %v", c, err)
+	}
 	if _, err := s.EnsureEntity(ctx, "CH de Morlaix", "hospital"); err != nil {
 		t.Fatal(err)
 	}
 	es, err := s.Entities(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if es[1].SizeBand != "hosts-20-99" || es[0].SizeBand != "" {
+		t.Errorf("Entities: size bands %q, %q", es[0].SizeBand, es[1].SizeBand)
+	}
+	if err := s.SetEntitySizeBand(ctx, a.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Entity(ctx, a.ID); c.SizeBand != "" {
+		t.Errorf("size band not cleared: %q", c.SizeBand)
 	}
 	if diff := cmp.Diff([]string{"CH de Morlaix", "Mairie de Plouguerneau"}, []string{es[0].Name, es[1].Name}); diff != "" {
 		t.Error(diff)
