@@ -209,7 +209,8 @@ type levelCache struct {
 type cachedLevel struct {
 	key    string
 	scores protocol.Scores
-	none   bool // no host's latest scorecard decodes: no entity level
+	checks map[string]protocol.Status // entityChecks: the comparison with peers
+	none   bool                       // no host's latest scorecard decodes: no entity level
 }
 
 // levelKey names what an entity's level depends on: its hosts' latest
@@ -237,6 +238,20 @@ func levelKey(rows []store.HostRow, answers []store.Answer) string {
 // cached until a latest scorecard or an answer changes: only the first
 // overview after a hub start, or after new scorecards, decodes them.
 func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64]protocol.Scores, error) {
+	states, err := a.entityStates(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]protocol.Scores, len(states))
+	for id, s := range states {
+		out[id] = s.scores
+	}
+	return out, nil
+}
+
+// entityStates is EntityLevels with each entity's status on each check
+// (entityChecks), from the same cache.
+func (a *App) entityStates(ctx context.Context, rows []store.HostRow) (map[int64]cachedLevel, error) {
 	all, err := a.cfg.Store.AllAnswers(ctx)
 	if err != nil {
 		return nil, err
@@ -245,7 +260,7 @@ func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64
 	for _, r := range rows {
 		byEntity[r.Agent.EntityID] = append(byEntity[r.Agent.EntityID], r)
 	}
-	out := map[int64]protocol.Scores{}
+	out := map[int64]cachedLevel{}
 	for id, hosts := range byEntity {
 		slices.SortFunc(hosts, func(x, y store.HostRow) int { return strings.Compare(x.Agent.ID, y.Agent.ID) })
 		key := levelKey(hosts, all[id])
@@ -254,7 +269,7 @@ func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64
 		a.levels.mu.Unlock()
 		if ok && c.key == key {
 			if !c.none {
-				out[id] = c.scores
+				out[id] = c
 			}
 			continue
 		}
@@ -272,11 +287,12 @@ func (a *App) EntityLevels(ctx context.Context, rows []store.HostRow) (map[int64
 		for _, h := range hr {
 			rs = append(rs, h.results)
 		}
-		s := EntityScores(rs, all[id])
+		results := EntityResults(rs, all[id])
+		c = cachedLevel{key: key, scores: report.Score(results), checks: entityChecks(results)}
 		a.levels.mu.Lock()
-		a.levels.m[id] = cachedLevel{key: key, scores: s}
+		a.levels.m[id] = c
 		a.levels.mu.Unlock()
-		out[id] = s
+		out[id] = c
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -64,6 +65,10 @@ type Overview struct {
 	Domains []protocol.Domain
 	Total   int // entities after filters
 	Hosts   int
+	// Cohorts are the level and domain-score distributions of each sector
+	// (of the sector filtered on, if any), all bands together then band by
+	// band (cohort.Distributions); set by App.Overview.
+	Cohorts []cohort.Group
 }
 
 // Filter narrows the overview and the exports.
@@ -78,11 +83,27 @@ func (a *App) Overview(ctx context.Context, f Filter) (Overview, error) {
 	if err != nil {
 		return Overview{}, err
 	}
-	levels, err := a.EntityLevels(ctx, rows)
+	states, err := a.entityStates(ctx, rows)
 	if err != nil {
 		return Overview{}, err
 	}
+	levels := make(map[int64]protocol.Scores, len(states))
+	for id, s := range states {
+		levels[id] = s.scores
+	}
 	ov := BuildEntityOverview(rows, levels, f, a.cfg.Now(), time.Duration(a.cfg.SilentDays)*24*time.Hour, a.cfg.MinAggregate)
+	entities, err := a.cfg.Store.Entities(ctx)
+	if err != nil {
+		return ov, err
+	}
+	// The sectors' distributions are over all their entities whatever the
+	// level filter: a cohort is never narrowed to one level.
+	all, domains := members(rows, states, entities)
+	for _, g := range cohort.Distributions(all, domains, a.cfg.MinAggregate) {
+		if f.Sector == "" || string(g.Sector) == f.Sector {
+			ov.Cohorts = append(ov.Cohorts, g)
+		}
+	}
 	return ov, a.fillAD(ctx, rows, ov.Entities)
 }
 

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // MaxTokenValidity bounds how long an enrolment token stays usable.
@@ -32,8 +34,30 @@ const MaxTokenUses = 10000
 // agents (a town hall's 30 PCs, an MSI pushed by Group Policy); each use
 // is audited when it happens (hub/api).
 func (a *App) CreateFleetToken(ctx context.Context, entity, sector string, validity time.Duration, uses int, by string) (string, error) {
+	return a.CreateEntityToken(ctx, TokenRequest{Entity: entity, Sector: sector, Validity: validity, Uses: uses}, by)
+}
+
+// TokenRequest is what an administrator asks a token for.
+type TokenRequest struct {
+	Entity, Sector string
+	// SizeBand is the entity's hub/cohort.Band, given when the token
+	// creates the entity ("" leaves it to give later); for an existing
+	// entity it must be its band or "" (a token never changes an entity:
+	// SetSizeBand does).
+	SizeBand string
+	Validity time.Duration
+	Uses     int // enrolments it allows, 1 to MaxTokenUses
+}
+
+// CreateEntityToken is CreateFleetToken with the entity's size band.
+func (a *App) CreateEntityToken(ctx context.Context, r TokenRequest, by string) (string, error) {
+	entity, sector, validity, uses := r.Entity, r.Sector, r.Validity, r.Uses
 	if err := CheckEntity(entity, sector); err != nil {
 		return "", err
+	}
+	band, err := cohort.ParseBand(protocol.Sector(sector), r.SizeBand)
+	if err != nil {
+		return "", fmt.Errorf("%w : %v", ErrBadInput, err)
 	}
 	if uses < 1 || uses > MaxTokenUses {
 		return "", fmt.Errorf("%w : nombre d'utilisations %d hors de 1 à %d", ErrBadInput, uses, MaxTokenUses)
@@ -42,15 +66,19 @@ func (a *App) CreateFleetToken(ctx context.Context, entity, sector string, valid
 		return "", fmt.Errorf("%w : validité %s hors de 1 s à %s", ErrBadInput, validity, MaxTokenValidity)
 	}
 	st, now := a.cfg.Store, a.cfg.Now()
-	e, err := a.entityFor(ctx, entity, sector)
+	e, created, err := a.entityFor(ctx, entity, sector, band)
 	if err != nil {
 		return "", err
+	}
+	detail := ""
+	if created && band != "" {
+		detail = "; size band " + string(band)
 	}
 	tok := NewToken()
 	if err := st.CreateToken(ctx, store.Token{Hash: HashToken(tok), EntityID: e.ID, CreatedAt: now, ExpiresAt: now.Add(validity), CreatedBy: by, Uses: uses}); err != nil {
 		return "", err
 	}
-	a.Record(ctx, by, "token_create", e.Name, fmt.Sprintf("%s; uses %d; token %s", validity, uses, TokenRef(HashToken(tok))))
+	a.Record(ctx, by, "token_create", e.Name, fmt.Sprintf("%s; uses %d; token %s%s", validity, uses, TokenRef(HashToken(tok)), detail))
 	return tok, nil
 }
 
