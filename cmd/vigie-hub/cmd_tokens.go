@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/auth"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -22,12 +23,14 @@ import (
 // Commands that prepare a region: the database, tokens, entities and adviser accounts.
 
 func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("token create --entity NOM --sector SECTEUR [--expires 72h] [--uses N] [options]",
+	c := newCommand("token create --entity NOM --sector SECTEUR [--size-band TRANCHE] [--expires 72h] [--uses N] [options]",
 		"Crée un jeton d'enrôlement (à usage unique, ou pour N postes avec --uses) pour une entité (créée si elle est nouvelle) et affiche\n"+
 			"la commande d'installation à transmettre à son informaticien. Un jeton ne change jamais une entité\n"+
-			"existante : son nom doit être écrit exactement, et son secteur changé par « entity set-sector ».")
+			"existante : son nom doit être écrit exactement, son secteur changé par « entity set-sector » et sa tranche\n"+
+			"de taille par « entity set-size-band ».")
 	entity := c.fs.String("entity", "", "`NOM` de l'entité, par exemple \"Mairie de Plouguerneau\" (obligatoire)")
 	sector := c.fs.String("sector", "", "`SECTEUR` de l'entité : commune, hospital, port ou other (obligatoire)")
+	sizeBand := c.fs.String("size-band", "", "`TRANCHE` de taille d'une nouvelle entité, à laquelle elle est comparée : "+bandHelp)
 	expires := c.fs.Duration("expires", 72*time.Hour, "`DURÉE` de validité du jeton, de 1s à 720h (30 jours), par exemple 72h")
 	uses := c.fs.Int("uses", 1, "nombre de postes (`N`) que le jeton peut enrôler, de 1 à 10000 : un parc entier (chaque usage au journal d'audit)")
 	publicURL := c.fs.String("public-url", "", "`URL` publique du hub pour les agents (défaut : https://<nom de cette machine>:8443)")
@@ -46,6 +49,9 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := app.CheckEntity(name, *sector); err != nil {
 		return c.usageErr("%s", strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
 	}
+	if _, err := cohort.ParseBand(protocol.Sector(*sector), *sizeBand); err != nil {
+		return c.usageErr("%v", err)
+	}
 	if *expires <= 0 || *expires > app.MaxTokenValidity {
 		return c.usageErr("--expires doit être entre 1s et 720h (30 jours)")
 	}
@@ -57,7 +63,7 @@ func tokenCreate(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	tok, err := app.New(app.Config{Store: st}).CreateFleetToken(ctx, name, *sector, *expires, *uses, "cli")
+	tok, err := app.New(app.Config{Store: st}).CreateEntityToken(ctx, app.TokenRequest{Entity: name, Sector: *sector, SizeBand: *sizeBand, Validity: *expires, Uses: *uses}, "cli")
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		return errors.New(conflict.Message("fr"))
@@ -144,7 +150,7 @@ func initDB(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func entityList(ctx context.Context, args []string, stdout io.Writer) error {
-	c := newCommand("entity list [--db ...]", "Affiche les entités connues du hub, avec leur secteur.")
+	c := newCommand("entity list [--db ...]", "Affiche les entités connues du hub, avec leur secteur et, quand elle est donnée, leur tranche de taille.")
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -164,7 +170,11 @@ func entityList(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "Aucune entité : créez un jeton avec « vigie-hub token create ».")
 	}
 	for _, e := range es {
-		fmt.Fprintf(stdout, "%s\t%s (%s)\n", e.Name, protocol.Sector(e.Sector).Name("fr"), e.Sector)
+		fmt.Fprintf(stdout, "%s\t%s (%s)", e.Name, protocol.Sector(e.Sector).Name("fr"), e.Sector)
+		if e.SizeBand != "" {
+			fmt.Fprintf(stdout, "\t%s (%s)", cohort.Band(e.SizeBand).Name("fr"), e.SizeBand)
+		}
+		fmt.Fprintln(stdout)
 	}
 	return nil
 }
@@ -266,4 +276,58 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", errors.New("aucun mot de passe sur l'entrée standard")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// bandHelp lists the size bands for the commands' help.
+var bandHelp = func() string {
+	var pop, hosts []string
+	for _, b := range cohort.Bands {
+		if b.Scale() == cohort.Population {
+			pop = append(pop, string(b))
+		} else {
+			hosts = append(hosts, string(b))
+		}
+	}
+	return "pour une commune, selon sa population, " + strings.Join(pop, ", ") + " ; pour les autres secteurs, selon le nombre de postes, " + strings.Join(hosts, ", ")
+}()
+
+func entitySetSizeBand(ctx context.Context, args []string, stdout io.Writer) error {
+	c := newCommand("entity set-size-band --entity NOM --size-band TRANCHE",
+		"Donne ou change la tranche de taille d'une entité existante, celle des entités auxquelles elle est\n"+
+			"comparée (une tranche vide l'efface). Le changement est inscrit au journal d'audit avec l'ancienne et\n"+
+			"la nouvelle tranche.")
+	entity := c.fs.String("entity", "", "`NOM` exact de l'entité (obligatoire ; voir « vigie-hub entity list »)")
+	band := c.fs.String("size-band", "", "nouvelle `TRANCHE` : "+bandHelp)
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*entity) == "" {
+		return c.usageErr("--entity est obligatoire")
+	}
+	if b := cohort.Band(strings.TrimSpace(*band)); b != "" && !b.Valid() {
+		return c.usageErr("tranche de taille %q inconnue : %s", protocol.Clip(*band, 40), bandHelp)
+	}
+	if c.fs.NArg() != 0 {
+		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a := app.New(app.Config{Store: st})
+	e, err := a.EntityByName(ctx, strings.TrimSpace(*entity))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("entité « %s » inconnue de ce hub (voir « vigie-hub entity list »)", *entity)
+	}
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+	}
+	old := e.SizeBand
+	if e, err = a.SetSizeBand(ctx, e.ID, *band, "cli"); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+	}
+	fmt.Fprintf(stdout, "Entité « %s » : tranche de taille « %s » remplacée par « %s » (inscrit au journal d'audit).\n", e.Name,
+		cohort.Band(old).Name("fr"), cohort.Band(e.SizeBand).Name("fr"))
+	return nil
 }

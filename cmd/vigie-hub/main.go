@@ -4,7 +4,7 @@
 //	vigie-hub init [--db PATH|postgres://...]
 //	vigie-hub serve [--listen :8443] [--db ...] [--cert F --key F] [--public-url URL]
 //	vigie-hub token create --entity NAME --sector SECTOR [--expires 72h] [--uses N]
-//	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR
+//	vigie-hub entity list | entity set-sector --entity NAME --sector SECTOR | entity set-size-band --entity NAME --size-band BAND
 //	vigie-hub user add --email ADDR --role adviser|admin   (password on stdin)
 //	vigie-hub agent revoke AGENT_ID
 //	vigie-hub agent reinstate AGENT_ID
@@ -52,9 +52,10 @@ const usage = `vigie-hub — hub régional Vigie
 Utilisation :
   vigie-hub init   [--db CHEMIN|postgres://...]   (crée la base SQLite ou met à jour la base PostgreSQL)
   vigie-hub serve  [--listen :8443] [--db ...] [--public-url URL] [--cert FICHIER --key FICHIER] [--data-dir DOSSIER] ...
-  vigie-hub token create --entity "Mairie de X" --sector commune [--expires 72h] [--uses N]   (N postes par jeton, défaut 1)
+  vigie-hub token create --entity "Mairie de X" --sector commune [--size-band pop-1000-3499] [--expires 72h] [--uses N]   (N postes par jeton, défaut 1)
   vigie-hub entity list
   vigie-hub entity set-sector --entity "Mairie de X" --sector port
+  vigie-hub entity set-size-band --entity "Mairie de X" --size-band pop-3500-9999   (tranche de taille : comparaison avec les entités semblables)
   vigie-hub user add --email conseiller@exemple.fr --role adviser|admin   (mot de passe lu sur l'entrée standard)
   vigie-hub agent revoke ID_AGENT
   vigie-hub agent reinstate ID_AGENT   (annule une révocation faite par erreur)
@@ -187,12 +188,15 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 		return tokenCreate(ctx, args[2:], stdout)
 	case "entity":
-		c, err := sub("list", "set-sector")
+		c, err := sub("list", "set-sector", "set-size-band")
 		if err != nil {
 			return err
 		}
-		if c == "list" {
+		switch c {
+		case "list":
 			return entityList(ctx, args[2:], stdout)
+		case "set-size-band":
+			return entitySetSizeBand(ctx, args[2:], stdout)
 		}
 		return entitySetSector(ctx, args[2:], stdout)
 	case "user":
