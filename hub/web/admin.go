@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -25,6 +26,7 @@ type tokensData struct {
 	Err       string
 	Now       time.Time
 	Sectors   []protocol.Sector
+	Bands     []bandGroup // size bands, by scale
 }
 
 func (d tokensData) flash() (string, string) { return "", d.Err }
@@ -35,7 +37,7 @@ func (s *Server) tokenList(q *req, d tokensData, status int) {
 		s.fail(q, err)
 		return
 	}
-	d.Tokens, d.Now, d.Sectors = toks, s.app.Now(), protocol.Sectors
+	d.Tokens, d.Now, d.Sectors, d.Bands = toks, s.app.Now(), protocol.Sectors, tokenBandGroups(q.L.Lang)
 	s.render(q, status, "tokens", q.L.T("tokens"), d)
 }
 
@@ -60,13 +62,18 @@ func (s *Server) tokenCreate(q *req) {
 			return
 		}
 	}
-	tok, err := s.app.CreateFleetToken(q.R.Context(), entity, sector, validity, uses, q.User.Email)
+	band := strings.TrimSpace(f.Get("size_band"))
+	tok, err := s.app.CreateEntityToken(q.R.Context(), app.TokenRequest{Entity: entity, Sector: sector, SizeBand: band, Validity: validity, Uses: uses}, q.User.Email)
 	var conflict *app.EntityConflict
 	if errors.As(err, &conflict) {
 		s.tokenList(q, tokensData{Err: conflict.Message(q.L.Lang)}, http.StatusConflict)
 		return
 	}
 	if errors.Is(err, app.ErrBadInput) {
+		if _, berr := cohort.ParseBand(protocol.Sector(sector), band); berr != nil {
+			s.tokenList(q, tokensData{Err: q.L.F("badinput", q.L.T("cmp.band")+" — "+berr.Error())}, http.StatusBadRequest)
+			return
+		}
 		bad()
 		return
 	}

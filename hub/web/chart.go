@@ -112,6 +112,12 @@ var funcs = template.FuncMap{
 	"isPast":   func(t, now time.Time) bool { return !t.After(now) },
 	"hasQuery": func(p string) bool { return strings.Contains(p, "?") },
 	"checkid":  CheckID,
+	// boxw is a box plot's box width from its two ends (compare.go's coordinates).
+	"boxw": func(a, b string) string {
+		x, _ := strconv.ParseFloat(a, 64)
+		y, _ := strconv.ParseFloat(b, 64)
+		return strconv.FormatFloat(max(y-x, 0), 'f', 1, 64)
+	},
 }
 
 // CheckID writes a check ID so that a narrow column breaks it only after

@@ -63,6 +63,10 @@ type entityData struct {
 	AD        *app.ADLevel // the entity's AD level (app.EntityAD), nil when no host reports one
 	// Assets is the declared appliances section (inventory.go).
 	Assets assetsView
+	// Compare is the comparison with the entity's peers (compare.go).
+	Compare comparisonView
+	// Printed is when the page was made: the printed report's date.
+	Printed string
 }
 
 type choice struct{ Value, Label string }
@@ -167,6 +171,12 @@ func (s *Server) entityPage(q *req, id int64, d entityData, status int) {
 		}
 		d.Answers = append(d.Answers, v)
 	}
+	c, err := s.app.Comparison(q.R.Context(), id)
+	if err != nil {
+		s.fail(q, err)
+		return
+	}
+	d.Compare, d.Printed = s.comparisonView(c, q.L), q.L.Date(s.app.Now())
 	d.Exposures = s.exposuresOf(app.ExposureFilter{EntityID: r.Entity.ID})
 	s.render(q, status, "entity", r.Entity.Name, d)
 }

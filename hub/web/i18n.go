@@ -266,6 +266,8 @@ func (l tr) AuditDetail(e store.AuditEntry) string {
 		if from, to, ok := strings.Cut(e.Detail, " -> "); ok {
 			return l.Sector(from) + " → " + l.Sector(to)
 		}
+	case "entity_size_band":
+		return bandAudit(e.Detail, l.Lang)
 	case "user_add":
 		if _, err := store.ParseRole(e.Detail); err == nil {
 			return l.T(e.Detail)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -54,6 +55,10 @@ type overviewData struct {
 	MaxDist    int
 	Query      string // filter query for export links
 	HasAD      bool   // some entity reports an AD level: the heat map shows it
+	// Cohorts are the per-sector distributions (compare.go); CohortMin the
+	// smallest group shown.
+	Cohorts   []groupView
+	CohortMin int
 }
 
 // Bucket maps a 0-100 score to a heat-map class 0-4, or "na".
@@ -88,6 +93,7 @@ func (s *Server) overview(q *req) {
 		d.MaxDist = max(d.MaxDist, n)
 	}
 	d.Query = filterQuery(f)
+	d.Cohorts, d.CohortMin = groupViews(ov.Cohorts, q.L), max(cohort.MinEntities, s.app.MinAggregate())
 	for _, e := range ov.Entities {
 		d.HasAD = d.HasAD || e.AD != nil
 	}

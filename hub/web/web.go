@@ -153,6 +153,9 @@ func New(cfg Config) (*Server, error) {
 		if p == "host" || p == "entity" {
 			files = append(files, "templates/inventory.html") // software, declared appliances
 		}
+		if p == "overview" || p == "entity" {
+			files = append(files, "templates/compare.html") // the comparison with peers
+		}
 		t, err := template.Must(base.Clone()).ParseFS(assets, files...)
 		if err != nil {
 			return nil, err
@@ -191,6 +194,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/agents", s.authed(s.agents, true))
 	mux.HandleFunc("POST /admin/agents/{id}/revoke", s.authed(s.agentRevoke, true))
 	mux.HandleFunc("POST /admin/entities/{id}/sector", s.authed(s.entitySector, true))
+	mux.HandleFunc("POST /admin/entities/{id}/size-band", s.authed(s.entitySizeBand, true))
 	mux.HandleFunc("GET /alerts", s.authed(s.alerts, false))
 	mux.HandleFunc("POST /alerts", s.authed(s.alertsSave, false))
 	mux.HandleFunc("POST /alerts/test", s.authed(s.alertsTest, false))
