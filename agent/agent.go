@@ -263,6 +263,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.announceOffline(st)
 	next := a.sched.Next(st.LastScan, a.opt.Clock.Now())
 	a.log.Info("prochaine analyse", "at", next.Format(time.RFC3339))
 	for {

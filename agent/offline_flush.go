@@ -66,3 +66,18 @@ func (a *Agent) logOffline(err error) {
 	a.offlineErr = msg
 	a.log.Error("bilan non écrit dans le dossier hors ligne, gardé dans la file d'envoi", "err", msg)
 }
+
+// announceOffline says at start-up where an offline agent writes, and what
+// it lacks to do so.
+func (a *Agent) announceOffline(st *State) {
+	dir := a.offlineDir()
+	if dir == "" {
+		return
+	}
+	a.log.Info("mode hors réseau : bilans chiffrés pour le hub écrits dans le dossier, aucune connexion au hub", "dir", dir)
+	if !st.Enrolled() {
+		a.log.Warn("agent non inscrit : bilans gardés dans la file ; inscription hors réseau : vigie enroll --request-out DEMANDE --token JETON")
+	} else if _, err := offlineRecipient(st); err != nil {
+		a.log.Error("bilans gardés dans la file", "err", err)
+	}
+}
