@@ -98,8 +98,8 @@ func enrollOffline(ctx context.Context, args []string, stdout io.Writer) error {
 	// Not secret (public keys and names), but whole or absent: never half
 	// a response under the final name.
 	if err := keystore.WriteFileAtomic(*out, append(signed, '\n'), 0o644); err != nil {
-		return fmt.Errorf("écriture de %s : %w ; l'agent %s est inscrit mais n'a pas sa réponse : le jeton a servi, "+
-			"créez-en un nouveau, faites écrire au poste une nouvelle demande avec lui (vigie enroll --request-out) et recommencez", *out, err, resp.AgentID)
+		return fmt.Errorf("écriture de %s : %w ; l'agent %s est inscrit, sa réponse non écrite : relancez la même commande "+
+			"vers un autre --out (la même demande avec le même jeton est reconnue comme une inscription répétée)", *out, err, resp.AgentID)
 	}
 	fmt.Fprintf(stdout, "Agent %s inscrit hors ligne pour « %s » (%s).\nRéponse écrite : %s\n"+
 		"Sur le poste : vigie enroll --response %s\n", resp.AgentID, resp.Entity, resp.Sector, *out, filepath.Base(*out))
