@@ -34,6 +34,10 @@ type Options struct {
 	UploadTimeout time.Duration
 	// Backoff overrides the retry policy (default 30 s to 6 h).
 	Backoff *Backoff
+	// OfflineDir, when set, is where scorecards are written (encrypted to
+	// the hub) instead of uploaded, whatever the configuration's mode:
+	// vigie scan --offline-out.
+	OfflineDir string
 	// MaxWait caps one sleep of the service loop so that a wall-clock jump
 	// or a host suspend (monotonic timers stop during suspend) delays a
 	// due scan by at most this much (default 5 min).
@@ -56,6 +60,9 @@ type Agent struct {
 	pending   []pendingCard
 	uploader  *Uploader
 	upFor     string // state (hub, pin, agent) the uploader was built for
+
+	ofs        offlineFS // the offline folder's file system (tests replace it)
+	offlineErr string    // last offline write failure logged
 }
 
 // pendingCard is a signed scorecard the spool could not store (disk full):
@@ -99,7 +106,7 @@ func New(cfg *Config, opt Options) (*Agent, error) {
 		b = *opt.Backoff
 	}
 	return &Agent{
-		cfg: cfg, opt: opt, log: opt.Log, key: key, spool: sp, back: b,
+		cfg: cfg, opt: opt, log: opt.Log, key: key, spool: sp, back: b, ofs: osFS{},
 		sched: Schedule{Interval: cfg.Schedule.Interval, Splay: cfg.Schedule.Splay, Rand: opt.Rand},
 	}, nil
 }
@@ -256,6 +263,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.announceOffline(st)
 	next := a.sched.Next(st.LastScan, a.opt.Clock.Now())
 	a.log.Info("prochaine analyse", "at", next.Format(time.RFC3339))
 	for {

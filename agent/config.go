@@ -85,6 +85,11 @@ type HubConfig struct {
 	// Proxy is an http(s):// proxy URL; empty uses HTTPS_PROXY from the
 	// environment.
 	Proxy string `toml:"proxy"`
+	// Mode is "online" (default: upload to URL) or "offline": each signed
+	// scorecard is written, encrypted to the hub, to OfflineDir (a USB
+	// stick) and never uploaded (config_offline.go).
+	Mode       string `toml:"mode"`
+	OfflineDir string `toml:"offline_dir"`
 }
 
 // SpoolConfig bounds the disk queue of scorecards waiting for the hub.
@@ -291,6 +296,9 @@ func (c *Config) validate(name string, src []byte) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return bad(fmt.Sprintf("%q doit être une adresse http:// ou https:// (exemple : http://proxy.mairie:3128)", c.Hub.Proxy), "hub", "proxy")
 		}
+	}
+	if err := c.validateOffline(bad); err != nil {
+		return err
 	}
 	if c.Spool.MaxFiles < 1 || c.Spool.MaxFiles > 100000 {
 		return bad(fmt.Sprintf("%d hors limites (entre 1 et 100000)", c.Spool.MaxFiles), "spool", "max_files")

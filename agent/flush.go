@@ -18,9 +18,12 @@ type FlushResult struct {
 	// Quarantined counts files the hub refused; Unreadable files the agent
 	// found corrupt in its own spool (never sent, not the hub's doing).
 	Delivered, Quarantined, Unreadable, Remaining int
-	Blocked                                       string    // why uploads are stopped, if they are
-	RetryAt                                       time.Time // next attempt after a retryable failure
-	Err                                           error     // last failure
+	Blocked                                       string // why uploads are stopped, if they are
+	// OfflineDir is the folder written to in offline mode (empty online):
+	// Delivered then counts files written there.
+	OfflineDir string
+	RetryAt    time.Time // next attempt after a retryable failure
+	Err        error     // last failure
 }
 
 // Flush delivers what is spooled, oldest first, unless in backoff.
@@ -102,52 +105,18 @@ func (a *Agent) flushLocked(ctx context.Context, scanned *protocol.Scorecard) (r
 		res.RetryAt = a.notBefore
 		return res
 	}
-	up, err := a.uploaderFor(st)
-	if err != nil {
+	var send func(data []byte, seq uint64) (stop bool, delivered bool)
+	if dir := a.offlineDir(); dir != "" {
+		// Offline mode: files on a stick, never a network connection.
+		res.OfflineDir = dir
+		if send, err = a.offlineSender(st, dir, &res); err != nil {
+			res.Err = err
+			a.logOffline(err)
+			return res
+		}
+	} else if send, err = a.onlineSender(ctx, st, &res, &acks, &revoked); err != nil {
 		res.Err = err
 		return res
-	}
-	send := func(data []byte, seq uint64) (stop bool, delivered bool) {
-		out, retryAfter, reply, err := up.SendReply(ctx, data)
-		switch out {
-		case Delivered:
-			a.attempt, a.notBefore = 0, time.Time{}
-			res.Delivered++
-			acks = append(acks, delivery{seq, reply})
-			if reply.SendInventory {
-				a.log.Info("le hub demande l'inventaire logiciel complet : il sera joint au prochain bilan", "sequence", seq)
-			}
-			a.log.Info("bilan livré au hub", "sequence", seq)
-			return false, true
-		case Rejected:
-			res.Quarantined++
-			res.Err = err
-			// Kept in the spool's quarantine when it came from disk;
-			// vigie status counts them.
-			a.log.Error("bilan refusé par le hub, il ne sera pas renvoyé ; les suivants continuent", "sequence", seq, "err", err)
-			return false, false
-		case Blocked:
-			res.Blocked = err.Error()
-			res.Err = err
-			if errors.Is(err, protocol.ErrAgentRevoked) {
-				revoked = true
-				a.log.Error("le hub a révoqué la clé de cet agent : envois suspendus ; les bilans en attente, signés par une clé peut-être volée, sont mis en quarantaine ; "+
-					"vigie enroll créera une nouvelle clé", "err", err)
-				return true, false
-			}
-			a.log.Error("le hub refuse cet agent (inconnu) : envois suspendus, bilans conservés ; réinscrivez l'agent avec vigie enroll", "err", err)
-			return true, false
-		}
-		res.Err = err
-		if ctx.Err() != nil {
-			return true, false
-		}
-		d := a.back.Delay(a.attempt, retryAfter)
-		a.attempt++
-		a.notBefore = a.opt.Clock.Now().Add(d)
-		res.RetryAt = a.notBefore
-		a.log.Warn("envoi au hub impossible, nouvel essai plus tard", "sequence", seq, "err", err, "retry_in", d.Round(time.Second), "attempt", a.attempt)
-		return true, false
 	}
 	items, err := a.spool.List()
 	if err != nil {
@@ -202,6 +171,11 @@ func summarise(r FlushResult) string {
 		return "suspendu : " + r.Blocked
 	case r.Err != nil && r.Delivered == 0 && r.Quarantined == 0:
 		s = "échec : " + r.Err.Error()
+	case r.OfflineDir != "":
+		s = fmt.Sprintf("%d bilan(s) écrit(s) dans %s", r.Delivered, r.OfflineDir)
+		if r.Err != nil {
+			s += " ; " + r.Err.Error()
+		}
 	default:
 		s = fmt.Sprintf("%d livré(s)", r.Delivered)
 		if r.Quarantined > 0 {
@@ -229,4 +203,55 @@ func (a *Agent) uploaderFor(st *State) (*Uploader, error) {
 	up.now = a.opt.Clock.Now
 	a.uploader, a.upFor = up, key
 	return up, nil
+}
+
+// onlineSender posts to the hub over the pinned connection and acts on
+// its replies (docs/protocol.md).
+func (a *Agent) onlineSender(ctx context.Context, st *State, res *FlushResult, acks *[]delivery, revoked *bool) (func([]byte, uint64) (bool, bool), error) {
+	up, err := a.uploaderFor(st)
+	if err != nil {
+		return nil, err
+	}
+	return func(data []byte, seq uint64) (stop bool, delivered bool) {
+		out, retryAfter, reply, err := up.SendReply(ctx, data)
+		switch out {
+		case Delivered:
+			a.attempt, a.notBefore = 0, time.Time{}
+			res.Delivered++
+			*acks = append(*acks, delivery{seq, reply})
+			if reply.SendInventory {
+				a.log.Info("le hub demande l'inventaire logiciel complet : il sera joint au prochain bilan", "sequence", seq)
+			}
+			a.log.Info("bilan livré au hub", "sequence", seq)
+			return false, true
+		case Rejected:
+			res.Quarantined++
+			res.Err = err
+			// Kept in the spool's quarantine when it came from disk;
+			// vigie status counts them.
+			a.log.Error("bilan refusé par le hub, il ne sera pas renvoyé ; les suivants continuent", "sequence", seq, "err", err)
+			return false, false
+		case Blocked:
+			res.Blocked = err.Error()
+			res.Err = err
+			if errors.Is(err, protocol.ErrAgentRevoked) {
+				*revoked = true
+				a.log.Error("le hub a révoqué la clé de cet agent : envois suspendus ; les bilans en attente, signés par une clé peut-être volée, sont mis en quarantaine ; "+
+					"vigie enroll créera une nouvelle clé", "err", err)
+				return true, false
+			}
+			a.log.Error("le hub refuse cet agent (inconnu) : envois suspendus, bilans conservés ; réinscrivez l'agent avec vigie enroll", "err", err)
+			return true, false
+		}
+		res.Err = err
+		if ctx.Err() != nil {
+			return true, false
+		}
+		d := a.back.Delay(a.attempt, retryAfter)
+		a.attempt++
+		a.notBefore = a.opt.Clock.Now().Add(d)
+		res.RetryAt = a.notBefore
+		a.log.Warn("envoi au hub impossible, nouvel essai plus tard", "sequence", seq, "err", err, "retry_in", d.Round(time.Second), "attempt", a.attempt)
+		return true, false
+	}, nil
 }

@@ -60,6 +60,9 @@ type State struct {
 	// stolen and stays revoked (protocol v2), so the next `vigie enroll`
 	// makes a new one.
 	KeyRevoked bool `json:"key_revoked,omitempty"`
+	// OfflineEnroll is an offline enrolment requested and not yet
+	// completed (agent/enroll_offline.go).
+	OfflineEnroll *PendingOfflineEnroll `json:"offline_enroll,omitempty"`
 }
 
 // InventoryState is what the agent knows of the inventory the hub holds.

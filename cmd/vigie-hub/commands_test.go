@@ -118,6 +118,7 @@ var hubCommands = map[string][]string{
 	"export":               {"db", "format", "sector", "lang", "out"},
 	"backup":               {"db", "out", "data-dir"},
 	"keys":                 {"db", "data-dir", "format"},
+	"enroll-offline":       {"db", "token", "out", "public-url", "cert", "data-dir"},
 	"advisories import":    {"db"},
 	"advisories fetch":     {"db", "since", "base-url", "proxy", "ca"},
 	"advisories list":      {"db", "exposed", "sector", "format"},

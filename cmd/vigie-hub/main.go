@@ -12,6 +12,7 @@
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
 //	vigie-hub inventory --entity NAME [--format json|csv] [--out FILE]
+//	vigie-hub enroll-offline REQUEST --token T --out RESPONSE
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -69,6 +70,7 @@ Utilisation :
   vigie-hub exposure [--advisory REF] [--entity NOM] [--format text|json|csv]
   vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
   vigie-hub keys [--format json]   (clés publiques du hub : signature et destinataire age)
+  vigie-hub enroll-offline DEMANDE --token JETON --out RÉPONSE   (inscription d'un poste hors réseau)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -228,6 +230,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return inventory(ctx, args[1:], stdout)
 	case "keys":
 		return keysCmd(ctx, args[1:], stdout)
+	case "enroll-offline":
+		return enrollOffline(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

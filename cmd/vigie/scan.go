@@ -42,6 +42,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", checks.DefaultRunOptions.Timeout, "délai maximal par vérification")
 	quiet := fs.Bool("quiet", false, "n'affiche pas le bilan dans le terminal")
 	now := fs.Bool("now", false, "fait un bilan hors calendrier par l'agent installé : signé, mis en file et envoyé au hub comme les bilans planifiés")
+	offlineOut := fs.String("offline-out", "", "comme --now, mais écrit le bilan et ceux en attente dans ce dossier (une clé USB), chiffrés pour le hub, au lieu de les envoyer")
 	only := fs.String("only", "", "familles à vérifier, séparées par des virgules ("+domainChoices()+") : bilan partiel, pour le terminal, --json et --html seulement")
 	var tlsTargets, domains, backups multi
 	fs.Var(&tlsTargets, "tls", "point d'accès TLS à tester, hôte:port (répétable)")
@@ -73,6 +74,9 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	// A partial scan would show the hub a host that lost domains: it is
 	// never signed, so never sent.
+	if *offlineOut != "" {
+		*now = true
+	}
 	if onlyDomains != nil && (*now || *signedOut != "") {
 		return usagef("--only fait un bilan partiel, pour le terminal, --json et --html seulement : il n'est jamais signé pour le hub (retirez --only, ou --now et --out)")
 	}
@@ -86,7 +90,7 @@ func runScan(args []string, stdout, stderr io.Writer) error {
 				return usagef("--%s ne s'utilise pas avec --now : le bilan suit la configuration de l'agent (%s) et est signé avec sa clé", name, agent.DefaultConfigPath())
 			}
 		}
-		sc, err := scanNow(*configPath, *stateDir, stdout, stderr)
+		sc, err := scanNow(*configPath, *stateDir, *offlineOut, stdout, stderr)
 		if err != nil {
 			return err
 		}

@@ -140,6 +140,7 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("enroll", stdout)
 	p := addPlaceFlags(fs, false)
 	h := addHubFlags(fs)
+	off := addOfflineEnrollFlags(fs)
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
@@ -158,6 +159,9 @@ func runEnroll(args []string, stdout, stderr io.Writer) error {
 	}
 	if stateDir == "" {
 		stateDir = agent.DefaultStateDir()
+	}
+	if off.requested() {
+		return off.run(stateDir, *h.token, fp, hub, stdout)
 	}
 	if hub == "" || *h.token == "" {
 		return usagef("indiquez --hub https://... et --token ... (le jeton donné par le centre régional)")
@@ -199,10 +203,20 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("état de l'agent illisible : %w", err)
 	}
 	s := st.State
+	cfg, cfgErr := agent.LoadConfig(*p.config)
+	offlineMode := cfgErr == nil && cfg.Offline()
 	if s.Enrolled() {
 		fmt.Fprintf(stdout, "Inscrit : oui, auprès de %s pour « %s » (agent %s)\n", s.HubURL, s.Entity, s.AgentID)
+	} else if s.OfflineEnroll != nil {
+		fmt.Fprintf(stdout, "Inscrit : pas encore ; demande hors réseau écrite le %s, en attente de la réponse du hub (vigie enroll --response RÉPONSE)\n", report.FormatTime(s.OfflineEnroll.RequestedAt, "fr"))
 	} else {
 		fmt.Fprintln(stdout, "Inscrit : non (vigie enroll --hub ... --token ...)")
+	}
+	if offlineMode {
+		fmt.Fprintf(stdout, "Mode : hors réseau, bilans chiffrés pour le hub écrits dans %s (aucune connexion au hub)\n", cfg.Hub.OfflineDir)
+		if s.Enrolled() && s.HubKeys.AgeRecipient == "" {
+			fmt.Fprintf(stdout, "Attention : %v\n", agent.ErrNoHubKeysOffline)
+		}
 	}
 	if s.LastScan.IsZero() {
 		fmt.Fprintln(stdout, "Dernier bilan : aucun")
@@ -227,13 +241,11 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if s.Blocked != "" {
 		fmt.Fprintf(stdout, "Envois suspendus : %s\n", s.Blocked)
 	}
-	if s.Enrolled() && !*offline {
+	if s.Enrolled() && !*offline && !offlineMode {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if *proxy == "" {
-			if cfg, err := agent.LoadConfig(*p.config); err == nil {
-				*proxy = cfg.Hub.Proxy
-			}
+		if *proxy == "" && cfgErr == nil {
+			*proxy = cfg.Hub.Proxy
 		}
 		st.CheckHub(ctx, *proxy)
 		if st.HubErr != nil {
@@ -263,7 +275,7 @@ func runService(args []string, stdout, stderr io.Writer) error {
 // scanNow runs one scan through the agent, as the schedule would: signed,
 // spooled and delivered (or kept for the next attempt). stateDir, when set,
 // replaces the configuration's state_dir.
-func scanNow(configPath, stateDir string, stdout, stderr io.Writer) (*protocol.Scorecard, error) {
+func scanNow(configPath, stateDir, offlineDir string, stdout, stderr io.Writer) (*protocol.Scorecard, error) {
 	if configPath == "" {
 		configPath = agent.DefaultConfigPath()
 	}
@@ -275,9 +287,10 @@ func scanNow(configPath, stateDir string, stdout, stderr io.Writer) (*protocol.S
 		cfg.StateDir = stateDir
 	}
 	a, err := agent.New(cfg, agent.Options{
-		Log:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Inventory: agent.Software,
-		Scan:      scanFunc,
+		Log:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Inventory:  agent.Software,
+		Scan:       scanFunc,
+		OfflineDir: offlineDir,
 	})
 	if err != nil {
 		return nil, err
@@ -289,15 +302,22 @@ func scanNow(configPath, stateDir string, stdout, stderr io.Writer) (*protocol.S
 		return nil, err
 	}
 	if st, err := agent.ReadStatus(cfg.StateDir); err == nil {
-		fmt.Fprintln(stderr, deliveryMessage(st))
+		if offlineDir == "" && cfg.Offline() {
+			offlineDir = cfg.Hub.OfflineDir
+		}
+		fmt.Fprintln(stderr, deliveryMessage(st, offlineDir))
 	}
 	return sc, nil
 }
 
 // deliveryMessage tells what became of the scorecard `scan --now` just made.
-func deliveryMessage(st *agent.Status) string {
+func deliveryMessage(st *agent.Status, offlineDir string) string {
 	s := st.State
 	switch {
+	case offlineDir != "" && s.Enrolled() && s.Blocked == "" && st.SpoolFiles == 0:
+		return fmt.Sprintf("Bilan signé, chiffré pour le hub et écrit dans %s (avec ceux qui attendaient) : à porter au centre régional (vigie-hub import).", offlineDir)
+	case offlineDir != "" && s.Enrolled() && s.Blocked == "":
+		return fmt.Sprintf("Bilan signé et gardé dans la file d'envoi (%d en attente) : %s. Il sera écrit au prochain passage.", st.SpoolFiles, sentence(s.LastUploadResult))
 	case !s.Enrolled():
 		return fmt.Sprintf("Bilan signé et gardé dans la file d'envoi (%d en attente) : l'agent n'est pas encore inscrit (vigie enroll).", st.SpoolFiles)
 	case s.Blocked != "":
