@@ -113,9 +113,16 @@ member: CN=Administrator,CN=Users,%s
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	cfg := &ad.Config{URL: "ldaps://127.0.0.1", Bind: "simple", User: "svc-vigie@" + strings.ToLower(adtest.Realm),
-		Password: readerPassword, RootCAs: roots, Sysvol: dc.Sysvol}
+		Password: readerPassword, RootCAs: roots}
 
+	// No sysvol setting: SYSVOL is read over SMB from the DC the LDAP
+	// section names, as the same account.
 	clean := scan(t, dc, cfg)
+	expect(t, clean, ad.IDGPPPasswords, protocol.Pass, "smb://127.0.0.1/SYSVOL")
+	if f := clean[ad.IDGPPPasswords].Facts; f["transport"] != "smb" || f["gpos"] != 2 {
+		t.Errorf("clean SYSVOL facts = %v, want 2 default policies read over SMB", f)
+	}
+	sameOverSMB(t, dc, cfg)
 	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivRoastable, ad.IDPreauth, ad.IDDelegation, ad.IDDormant,
 		ad.IDPrivNeverExpires, ad.IDGPPPasswords, ad.IDMachineQuota, ad.IDDCAuthProtocols, ad.IDProtectedUsers} {
 		expect(t, clean, id, protocol.Pass)
@@ -141,7 +148,8 @@ member: CN=Administrator,CN=Users,%s
 	}
 
 	faulty := scan(t, dc, cfg)
-	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "Groups.xml", "<User>", "Administrateur")
+	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "smb://127.0.0.1/SYSVOL", "mairie.test/Policies/{31B2F340-016D-11D2-945F-00C04FB984F9}/Machine/Preferences/Groups/Groups.xml", "<User>", "Administrateur")
+	sameOverSMB(t, dc, cfg)
 	expect(t, faulty, ad.IDPrivRoastable, protocol.Fail, "adm-sql")
 	expect(t, faulty, ad.IDPreauth, protocol.Fail, "compta")
 	expect(t, faulty, ad.IDDelegation, protocol.Fail, "SRV-APP$")
@@ -165,6 +173,31 @@ member: CN=Administrator,CN=Users,%s
 		if !contains(lvl, id) {
 			t.Errorf("ad.level blockers %v miss %s", lvl, id)
 		}
+	}
+}
+
+// sameOverSMB: SYSVOL read over SMB and from the DC's folder gives the
+// same policies, files and findings (one logic, two ways in).
+func sameOverSMB(t *testing.T, dc *adtest.DC, cfg *ad.Config) {
+	t.Helper()
+	loc, err := ad.ParseSysvol("smb://127.0.0.1/SYSVOL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	remote, err := ad.ScanSysvolAt(t.Context(), dc.Dialer(), cfg, loc)
+	took := time.Since(t0)
+	if err != nil {
+		t.Fatalf("SYSVOL over SMB: %v", err)
+	}
+	local, err := ad.ScanSysvol(t.Context(), dc.Sysvol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SYSVOL over SMB: %d entries, %d GPOs, %d Preferences files, %d bytes in %v", remote.Entries, remote.GPOs, remote.Files, remote.Bytes, took)
+	if !remote.SMB || remote.GPOs != local.GPOs || remote.Files != local.Files || remote.Bytes != local.Bytes || remote.Entries != local.Entries ||
+		fmt.Sprint(remote.Findings) != fmt.Sprint(local.Findings) {
+		t.Errorf("over SMB %+v, locally %+v", remote, local)
 	}
 }
 
