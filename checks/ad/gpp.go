@@ -46,7 +46,19 @@ func ScanSysvol(ctx context.Context, root string) (*GPPScan, error) {
 // (every domain has at least its two default policies): the path is
 // wrong, or the account cannot see them.
 func ScanSysvolFS(ctx context.Context, fsys fs.FS, root string) (*GPPScan, error) {
-	w := &sysvolWalk{ctx: ctx, fsys: fsys, s: &GPPScan{Root: root}}
+	return scanSysvolFS(ctx, fsys, root, defaultSysvolLimits)
+}
+
+// sysvolLimits bound a walk; tests use small ones.
+type sysvolLimits struct {
+	entries, depth int
+	file, total    int64
+}
+
+var defaultSysvolLimits = sysvolLimits{entries: maxSysvolEntries, depth: maxSysvolDepth, file: maxSysvolFile, total: maxSysvolBytes}
+
+func scanSysvolFS(ctx context.Context, fsys fs.FS, root string, lim sysvolLimits) (*GPPScan, error) {
+	w := &sysvolWalk{ctx: ctx, fsys: fsys, lim: lim, s: &GPPScan{Root: root}}
 	if err := w.dir(".", 0); err != nil {
 		return nil, err
 	}
@@ -59,6 +71,7 @@ func ScanSysvolFS(ctx context.Context, fsys fs.FS, root string) (*GPPScan, error
 type sysvolWalk struct {
 	ctx  context.Context
 	fsys fs.FS
+	lim  sysvolLimits
 	s    *GPPScan
 }
 
@@ -66,8 +79,8 @@ type sysvolWalk struct {
 // not loaded whole), closes it, then visits its sub-folders: one handle
 // open at a time, which matters on an SMB share.
 func (w *sysvolWalk) dir(p string, depth int) error {
-	if depth > maxSysvolDepth {
-		return fmt.Errorf("SYSVOL %s : plus de %d niveaux de dossiers (boucle de liens ?), lecture arrêtée", p, maxSysvolDepth)
+	if depth > w.lim.depth {
+		return fmt.Errorf("SYSVOL %s : plus de %d niveaux de dossiers (boucle de liens ?), lecture arrêtée", p, w.lim.depth)
 	}
 	f, err := w.fsys.Open(p)
 	if err != nil {
@@ -95,9 +108,9 @@ func (w *sysvolWalk) dir(p string, depth int) error {
 				return fmt.Errorf("SYSVOL %s : nom d'entrée invalide %q", p, name)
 			}
 			w.s.Entries++
-			if w.s.Entries > maxSysvolEntries {
+			if w.s.Entries > w.lim.entries {
 				f.Close()
-				return fmt.Errorf("SYSVOL : plus de %d fichiers et dossiers, lecture arrêtée", maxSysvolEntries)
+				return fmt.Errorf("SYSVOL : plus de %d fichiers et dossiers, lecture arrêtée", w.lim.entries)
 			}
 			child := path.Join(p, name)
 			switch {
@@ -141,17 +154,17 @@ func (w *sysvolWalk) file(p string) error {
 	if err != nil {
 		return fmt.Errorf("SYSVOL %s : %w", p, w.cause(err))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSysvolFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, w.lim.file+1))
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("SYSVOL %s : %w", p, w.cause(err))
 	}
-	if len(data) > maxSysvolFile {
-		return fmt.Errorf("SYSVOL %s : plus de %d octets", p, maxSysvolFile)
+	if int64(len(data)) > w.lim.file {
+		return fmt.Errorf("SYSVOL %s : plus de %d octets", p, w.lim.file)
 	}
 	w.s.Bytes += int64(len(data))
-	if w.s.Bytes > maxSysvolBytes {
-		return fmt.Errorf("SYSVOL : plus de %d octets de fichiers de préférences, lecture arrêtée à %s", maxSysvolBytes, p)
+	if w.s.Bytes > w.lim.total {
+		return fmt.Errorf("SYSVOL : plus de %d octets de fichiers de préférences, lecture arrêtée à %s", w.lim.total, p)
 	}
 	found, err := FindCpasswords(data)
 	if err != nil {

@@ -44,8 +44,8 @@ func judgeGPP(s *state, now time.Time) verdict {
 		list = append(list, item)
 	}
 	facts["files_with_passwords"] = list
-	return fail(1, protocol.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe : %s",
-		"%d passwords readable by every domain user in Group Policy Preferences: %s", len(g.Findings), strings.Join(list, ", ")), facts)
+	return fail(1, protocol.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe de %s : %s",
+		"%d passwords readable by every domain user in the Group Policy Preferences of %s: %s", len(g.Findings), g.Root, strings.Join(list, ", ")), facts)
 }
 
 func judgeMachineQuota(s *state, now time.Time) verdict {

@@ -40,8 +40,11 @@ func (l SysvolLocation) String() string {
 		return l.Path
 	}
 	u := url.URL{Scheme: "smb", Host: l.Host, Path: "/" + l.Share}
-	if l.Port != "" {
+	switch {
+	case l.Port != "":
 		u.Host = net.JoinHostPort(l.Host, l.Port)
+	case strings.Contains(l.Host, ":"):
+		u.Host = "[" + l.Host + "]" // IPv6
 	}
 	if l.Dir != "" {
 		u.Path += "/" + l.Dir
@@ -67,7 +70,8 @@ func ParseSysvol(s string) (SysvolLocation, error) {
 		return SysvolLocation{}, fmt.Errorf("adresse SYSVOL %q illisible : %v", s, err)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || u.ForceQuery {
-		return SysvolLocation{}, fmt.Errorf("%q : ni compte, ni paramètres dans l'adresse (exemple : smb://dc1.mairie.local/SYSVOL ; le compte est celui de la section [ad])", s)
+		// Redacted: a password typed into the address is not repeated.
+		return SysvolLocation{}, fmt.Errorf("%q : ni compte, ni paramètres dans l'adresse (exemple : smb://dc1.mairie.local/SYSVOL ; le compte est celui de la section [ad])", u.Redacted())
 	}
 	l := SysvolLocation{Host: u.Hostname(), Port: u.Port()}
 	if l.Host == "" || strings.ContainsAny(l.Host, `\/@%`) {
@@ -78,7 +82,7 @@ func ParseSysvol(s string) (SysvolLocation, error) {
 			return SysvolLocation{}, fmt.Errorf("%q : port invalide", s)
 		}
 	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/"), "/")
 	for _, p := range parts {
 		if p == "" || p == "." || p == ".." || strings.ContainsAny(p, `\:*?"<>|`) || strings.ContainsFunc(p, isControl) {
 			return SysvolLocation{}, fmt.Errorf("%q : partage ou dossier invalide (exemple : smb://dc1.mairie.local/SYSVOL)", s)

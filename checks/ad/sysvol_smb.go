@@ -68,7 +68,13 @@ func openSMB(ctx context.Context, d checks.Dialer, cfg *Config, loc SysvolLocati
 	}
 	sess, err := dialer.DialConn(ctx, conn, loc.Host)
 	if err != nil {
-		return fail(fmt.Sprintf("authentification SMB de %s", cfg.User), err)
+		var re *smb2.ResponseError
+		if errors.As(err, &re) {
+			// The server's own status; Samba answers a wrong password
+			// with more than one code (STATUS_LOGON_FAILURE, STATUS_NOT_FOUND).
+			return fail(fmt.Sprintf("ouverture de session SMB de %s refusée par le serveur (mot de passe, compte désactivé ou verrouillé ?)", cfg.User), err)
+		}
+		return fail(fmt.Sprintf("ouverture de session SMB de %s (signature exigée, NTLMv2)", cfg.User), err)
 	}
 	sess = sess.WithContext(ctx)
 	share, err := sess.Mount(loc.Share)
@@ -91,6 +97,13 @@ func openSMB(ctx context.Context, d checks.Dialer, cfg *Config, loc SysvolLocati
 type smbFS struct{ fsys fs.FS }
 
 func (s smbFS) Open(name string) (fs.File, error) { return s.fsys.Open(name) }
+
+// CheckSMBAccount says whether the [ad] user can authenticate over SMB
+// (configuration check at load).
+func CheckSMBAccount(user string) error {
+	_, _, err := ntlmAccount(user)
+	return err
+}
 
 // ntlmAccount splits the [ad] user for NTLM: user@dns.domain is sent as
 // a user principal name with no domain (MS-NLMP 3.1.5.1.2), DOMAIN\user
