@@ -28,7 +28,7 @@ func TestConfigADSysvolSMB(t *testing.T) {
 	for _, c := range []struct{ user, sysvol string }{
 		{"svc-vigie@mairie.local", "smb://dc1.mairie.local/SYSVOL"},
 		{`MAIRIE\svc-vigie`, "smb://dc2.mairie.local:445/SYSVOL/mairie.local/Policies"},
-		{"svc-vigie@mairie.local", ""}, // derived from url at scan time
+		{"svc-vigie@mairie.local", ""},                        // derived from url at scan time
 		{"CN=svc,CN=Users,DC=mairie,DC=local", "/mnt/sysvol"}, // a DN is fine without SMB
 	} {
 		cfg, err := ParseConfig("vigie.toml", []byte(section(c.user, c.sysvol)))
