@@ -6,7 +6,8 @@
 // levels 1-5; ad.level gives the level reached on the points Vigie checks.
 // docs/ad.md gives each check's level and why.
 //
-// The code is split in three: the collector (collect.go, dc.go, gpp.go)
+// The code is split in three: the collector (collect.go, dc.go, gpp.go,
+// sysvol.go and sysvol_smb.go for where SYSVOL is read)
 // reads into plain structs (facts.go), the judges (judge.go, level.go) turn
 // them into results, and this file wires both into checks.
 package ad
