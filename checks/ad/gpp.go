@@ -113,8 +113,21 @@ func (w *sysvolWalk) dir(p string, depth int) error {
 				return fmt.Errorf("SYSVOL : plus de %d fichiers et dossiers, lecture arrêtée", w.lim.entries)
 			}
 			child := path.Join(p, name)
+			isDir := e.IsDir()
+			if !isDir && e.Type()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+				// A link or junction: on a Windows DC the domain folder
+				// under SYSVOL\sysvol is a junction to SYSVOL\domain, which
+				// Go reports as irregular, not as a folder. Follow it
+				// (depth and entry bounds stop a loop).
+				st, err := fs.Stat(w.fsys, child)
+				if err != nil {
+					f.Close()
+					return fmt.Errorf("SYSVOL %s : %w", child, w.cause(err))
+				}
+				isDir = st.IsDir()
+			}
 			switch {
-			case e.IsDir():
+			case isDir:
 				if strings.EqualFold(path.Base(p), "Policies") && strings.HasPrefix(name, "{") && strings.HasSuffix(name, "}") {
 					w.s.GPOs++
 				}
