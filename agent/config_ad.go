@@ -22,7 +22,7 @@ type ADConfig struct {
 	PasswordFile string `toml:"password_file"` // simple bind: 0600, refused if others can read it
 	CAFile       string `toml:"ca_file"`       // LDAPS trust; default tls_ca_file, then the system roots
 	BaseDN       string `toml:"base_dn"`       // default: the rootDSE's defaultNamingContext
-	Sysvol       string `toml:"sysvol"`        // local path of SYSVOL; found automatically on a DC
+	Sysvol       string `toml:"sysvol"`        // smb://dc1.mairie.local/SYSVOL or a local path; default: on a DC its folder, else the url host's SYSVOL share
 }
 
 // maxADPasswordFile bounds the password file (a password, not a document).
@@ -85,11 +85,16 @@ func (c *Config) validateAD(bad func(string, ...string) error) error {
 		return bad(fmt.Sprintf("%q n'est pas un DN de domaine (exemple : DC=mairie,DC=local)", a.BaseDN), "ad", "base_dn")
 	}
 	if a.Sysvol != "" {
-		if strings.HasPrefix(strings.ToLower(a.Sysvol), "smb://") {
-			return bad("la lecture de SYSVOL par SMB n'est pas encore prise en charge : lancez Vigie sur un contrôleur de domaine (SYSVOL y est trouvé seul) ou indiquez un chemin local où le partage est monté", "ad", "sysvol")
+		loc, err := ad.ParseSysvol(a.Sysvol)
+		if err != nil {
+			return bad(err.Error(), "ad", "sysvol")
 		}
-		if !filepath.IsAbs(a.Sysvol) && !strings.HasPrefix(a.Sysvol, "/") {
-			return bad(fmt.Sprintf("%q doit être un chemin absolu", a.Sysvol), "ad", "sysvol")
+		// Over SMB, the [ad] account authenticates with NTLM: a DN, fine
+		// for an LDAP simple bind, names no one there.
+		if loc.SMB() && out.Bind == "simple" {
+			if err := ad.CheckSMBAccount(a.User); err != nil {
+				return bad(err.Error(), "ad", "user")
+			}
 		}
 	}
 	c.ad = out

@@ -298,7 +298,7 @@ sysvol = "/mnt/sysvol"
 		{simple("password_file = " + strconv.Quote(open)), "ad.password_file", "chmod 600"},
 		{simple("password_file = " + strconv.Quote(empty)), "ad.password_file", "vide"},
 		{simple("password_file = " + strconv.Quote(filepath.Join(dir, "absent"))), "ad.password_file", "illisible"},
-		{simple("password_file = " + strconv.Quote(pass) + "\nsysvol = \"smb://dc1/SYSVOL\""), "ad.sysvol", "SMB"},
+		{simple("password_file = " + strconv.Quote(pass) + "\nsysvol = \"smb://svc@dc1/SYSVOL\""), "ad.sysvol", "ni compte"},
 		{simple("password_file = " + strconv.Quote(pass) + "\nbase_dn = \"mairie\""), "ad.base_dn", "DN"},
 		{ad(`sauvegarde = "oui"`), "ad.sauvegarde", "inconnue"},
 	} {

@@ -6,7 +6,8 @@
 // levels 1-5; ad.level gives the level reached on the points Vigie checks.
 // docs/ad.md gives each check's level and why.
 //
-// The code is split in three: the collector (collect.go, dc.go, gpp.go)
+// The code is split in three: the collector (collect.go, dc.go, gpp.go,
+// sysvol.go and sysvol_smb.go for where SYSVOL is read)
 // reads into plain structs (facts.go), the judges (judge.go, level.go) turn
 // them into results, and this file wires both into checks.
 package ad
@@ -14,8 +15,12 @@ package ad
 import (
 	"context"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 
 	"github.com/vigie-cyber/vigie/checks"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -49,8 +54,11 @@ const (
 	bindKerberos        = "kerberos"
 	defaultLDAPSPort    = "636"
 	defaultLDAPPort     = "389"
-	maxSysvolFile       = 4 << 20
-	maxSysvolFiles      = 100_000
+	maxSysvolFile       = 4 << 20  // one Preferences XML file
+	maxSysvolBytes      = 64 << 20 // all of them: a real SYSVOL has a few hundred KB
+	maxSysvolEntries    = 100_000  // files and folders listed
+	maxSysvolDepth      = 24       // folders nested (a junction loop ends here)
+	sysvolTimeout       = time.Minute
 	maxGPPFindingsShown = 20
 )
 
@@ -64,7 +72,7 @@ type Config struct {
 	Password string         // simple bind, read from password_file
 	RootCAs  *x509.CertPool // nil: system roots
 	BaseDN   string         // empty: the rootDSE's defaultNamingContext
-	Sysvol   string         // a local folder; empty: found on a DC
+	Sysvol   string         // a local folder or smb://host/SYSVOL; empty: on a DC its folder, else the LDAP host's SYSVOL share
 }
 
 // check is one AD check: its metadata and judge.
@@ -142,22 +150,29 @@ func collectAll(ctx context.Context, cfg *Config, h *checks.Host) *state {
 	} else {
 		s.snap, s.snapEr = Collect(ctx, h.Dialer, eff, h.Now())
 	}
-	sysvol := ""
-	if cfg != nil && cfg.Sysvol != "" {
-		sysvol = cfg.Sysvol
-	} else if s.dc != nil {
-		sysvol = s.dc.Sysvol
-	}
+	loc, known, err := sysvolFor(cfg, s.dc)
 	switch {
-	case sysvol != "":
-		s.gpp, s.gppEr = ScanSysvol(ctx, sysvol)
+	case err != nil:
+		s.gppEr = err
+	case known && loc.SMB() && invalidCredentials(s.snapEr):
+		// The same account, the same password: a second refusal would only
+		// bring the account closer to its lockout threshold.
+		s.gppEr = fmt.Errorf("SYSVOL %s non lu : l'annuaire a refusé le compte %s, pas de seconde tentative par SMB (verrouillage du compte)", loc, cfg.User)
+	case known:
+		s.gpp, s.gppEr = ScanSysvolAt(ctx, h.Dialer, eff, loc)
 	case cfg == nil && s.dc == nil:
 		s.gppNA = notConfigured
 	default:
-		s.gppNA = protocol.Text{FR: "dossier SYSVOL inconnu : indiquez sysvol dans la section [ad] (chemin local du partage SYSVOL)",
-			EN: "SYSVOL folder unknown: set sysvol in the [ad] section (local path of the SYSVOL share)"}
+		s.gppNA = protocol.Text{FR: "dossier SYSVOL inconnu : indiquez sysvol dans la section [ad] (smb://dc1.mairie.local/SYSVOL ou chemin local)",
+			EN: "SYSVOL folder unknown: set sysvol in the [ad] section (smb://dc1.mairie.local/SYSVOL or a local path)"}
 	}
 	return s
+}
+
+// invalidCredentials reports an LDAP refusal of the account's password.
+func invalidCredentials(err error) bool {
+	var le *ldap.Error
+	return errors.As(err, &le) && le.ResultCode == ldap.LDAPResultInvalidCredentials
 }
 
 var notConfigured = protocol.Text{

@@ -36,6 +36,25 @@ func (r testparmRunner) Run(ctx context.Context, name string, args ...string) ([
 
 const readerPassword = "Lecture-Vigie-2026!"
 
+// scanGPP runs ad.gpp-passwords from a host that is not a DC.
+func scanGPP(t *testing.T, dc *adtest.DC, cfg *ad.Config) protocol.Result {
+	t.Helper()
+	h := checkstest.Host()
+	h.Now = time.Now
+	h.Dialer = dc.Dialer()
+	for _, c := range ad.Checks(cfg) {
+		if c.Meta().ID == ad.IDGPPPasswords {
+			ctx, cancel := context.WithTimeout(context.Background(), c.Meta().Timeout)
+			defer cancel()
+			r := c.Run(ctx, h)
+			t.Logf("member host: %s %s %s", c.Meta().ID, r.Status, r.Evidence.EN)
+			return r
+		}
+	}
+	t.Fatal("no ad.gpp-passwords check")
+	return protocol.Result{}
+}
+
 func scan(t *testing.T, dc *adtest.DC, cfg *ad.Config) map[string]protocol.Result {
 	t.Helper()
 	h := checkstest.Host()
@@ -113,9 +132,24 @@ member: CN=Administrator,CN=Users,%s
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	cfg := &ad.Config{URL: "ldaps://127.0.0.1", Bind: "simple", User: "svc-vigie@" + strings.ToLower(adtest.Realm),
-		Password: readerPassword, RootCAs: roots, Sysvol: dc.Sysvol}
+		Password: readerPassword, RootCAs: roots, Sysvol: "smb://127.0.0.1/SYSVOL"}
 
+	// SYSVOL over SMB as the LDAP account (this host plays the DC, whose
+	// own folder would otherwise be read: sysvol names the share).
 	clean := scan(t, dc, cfg)
+	expect(t, clean, ad.IDGPPPasswords, protocol.Pass, "smb://127.0.0.1/SYSVOL")
+	if f := clean[ad.IDGPPPasswords].Facts; f["transport"] != "smb" || f["gpos"] != 2 {
+		t.Errorf("clean SYSVOL facts = %v, want 2 default policies read over SMB", f)
+	}
+	sameOverSMB(t, dc, cfg)
+	// From a member server with no sysvol setting: the SYSVOL share of
+	// the DC that [ad] reads, found alone.
+	auto := *cfg
+	auto.Sysvol = ""
+	member := scanGPP(t, dc, &auto)
+	if member.Status != protocol.Pass || member.Facts["transport"] != "smb" || !strings.Contains(member.Evidence.EN, "smb://127.0.0.1/SYSVOL") {
+		t.Errorf("member server, sysvol derived: %s %v %s", member.Status, member.Facts, member.Evidence.EN)
+	}
 	for _, id := range []string{ad.IDKrbtgt, ad.IDPrivGroups, ad.IDPrivRoastable, ad.IDPreauth, ad.IDDelegation, ad.IDDormant,
 		ad.IDPrivNeverExpires, ad.IDGPPPasswords, ad.IDMachineQuota, ad.IDDCAuthProtocols, ad.IDProtectedUsers} {
 		expect(t, clean, id, protocol.Pass)
@@ -141,7 +175,8 @@ member: CN=Administrator,CN=Users,%s
 	}
 
 	faulty := scan(t, dc, cfg)
-	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "Groups.xml", "<User>", "Administrateur")
+	expect(t, faulty, ad.IDGPPPasswords, protocol.Fail, "smb://127.0.0.1/SYSVOL", "mairie.test/Policies/{31B2F340-016D-11D2-945F-00C04FB984F9}/Machine/Preferences/Groups/Groups.xml", "<User>", "Administrateur")
+	sameOverSMB(t, dc, cfg)
 	expect(t, faulty, ad.IDPrivRoastable, protocol.Fail, "adm-sql")
 	expect(t, faulty, ad.IDPreauth, protocol.Fail, "compta")
 	expect(t, faulty, ad.IDDelegation, protocol.Fail, "SRV-APP$")
@@ -165,6 +200,54 @@ member: CN=Administrator,CN=Users,%s
 		if !contains(lvl, id) {
 			t.Errorf("ad.level blockers %v miss %s", lvl, id)
 		}
+	}
+
+	// A wrong password: no verdict on SYSVOL, an error saying what could
+	// not be read. Through the family, the LDAP refusal stops a second
+	// try over SMB (lockout); straight over SMB, the session is refused.
+	bad := *cfg
+	bad.Password = "Pas-Le-Bon-1!"
+	r := scanGPP(t, dc, &bad)
+	if r.Status != protocol.Error || !strings.Contains(r.Evidence.FR, "smb://127.0.0.1/SYSVOL") || !strings.Contains(r.Evidence.FR, "pas de seconde tentative") {
+		t.Errorf("wrong password through the family: %s %s", r.Status, r.Evidence.FR)
+	}
+	loc, _ := ad.ParseSysvol("smb://127.0.0.1/SYSVOL")
+	if s, err := ad.ScanSysvolAt(ctx, dc.Dialer(), &bad, loc); err == nil || !strings.Contains(err.Error(), "session SMB de svc-vigie@mairie.test refusée") {
+		t.Errorf("wrong password over SMB: %+v, %v", s, err)
+	} else {
+		t.Logf("wrong password over SMB: %v", err)
+	}
+	// A share that does not exist, a port nothing listens on: errors too.
+	for _, addr := range []string{"smb://127.0.0.1/ABSENT", "smb://127.0.0.1:4450/SYSVOL"} {
+		l, _ := ad.ParseSysvol(addr)
+		if s, err := ad.ScanSysvolAt(ctx, dc.Dialer(), cfg, l); err == nil || !strings.Contains(err.Error(), addr) {
+			t.Errorf("%s: %+v, %v", addr, s, err)
+		}
+	}
+}
+
+// sameOverSMB: SYSVOL read over SMB and from the DC's folder gives the
+// same policies, files and findings (one logic, two ways in).
+func sameOverSMB(t *testing.T, dc *adtest.DC, cfg *ad.Config) {
+	t.Helper()
+	loc, err := ad.ParseSysvol("smb://127.0.0.1/SYSVOL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	remote, err := ad.ScanSysvolAt(t.Context(), dc.Dialer(), cfg, loc)
+	took := time.Since(t0)
+	if err != nil {
+		t.Fatalf("SYSVOL over SMB: %v", err)
+	}
+	local, err := ad.ScanSysvol(t.Context(), dc.Sysvol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("SYSVOL over SMB: %d entries, %d GPOs, %d Preferences files, %d bytes in %v", remote.Entries, remote.GPOs, remote.Files, remote.Bytes, took)
+	if !remote.SMB || remote.GPOs != local.GPOs || remote.Files != local.Files || remote.Bytes != local.Bytes || remote.Entries != local.Entries ||
+		fmt.Sprint(remote.Findings) != fmt.Sprint(local.Findings) {
+		t.Errorf("over SMB %+v, locally %+v", remote, local)
 	}
 }
 

@@ -22,10 +22,14 @@ func judgeGPP(s *state, now time.Time) verdict {
 		return verdict{res: checks.Skipped(s.gppNA)}
 	}
 	g := s.gpp
-	facts := map[string]any{"sysvol": g.Root, "files": g.Files, "findings": len(g.Findings)}
+	transport := "local"
+	if g.SMB {
+		transport = "smb"
+	}
+	facts := map[string]any{"sysvol": g.Root, "transport": transport, "gpos": g.GPOs, "files": g.Files, "findings": len(g.Findings)}
 	if len(g.Findings) == 0 {
-		return ok(protocol.Textf("aucun mot de passe (cpassword) dans les %d fichiers de préférences de stratégie de groupe de %s",
-			"no password (cpassword) in the %d Group Policy Preferences files of %s", g.Files, g.Root), facts)
+		return ok(protocol.Textf("aucun mot de passe (cpassword) dans les %d fichiers de préférences des %d stratégies de groupe de %s",
+			"no password (cpassword) in the %d Preferences files of the %d Group Policies of %s", g.Files, g.GPOs, g.Root), facts)
 	}
 	var list []string
 	for i, f := range g.Findings {
@@ -40,8 +44,8 @@ func judgeGPP(s *state, now time.Time) verdict {
 		list = append(list, item)
 	}
 	facts["files_with_passwords"] = list
-	return fail(1, protocol.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe : %s",
-		"%d passwords readable by every domain user in Group Policy Preferences: %s", len(g.Findings), strings.Join(list, ", ")), facts)
+	return fail(1, protocol.Textf("%d mots de passe lisibles par tout utilisateur du domaine dans les préférences de stratégie de groupe de %s : %s",
+		"%d passwords readable by every domain user in the Group Policy Preferences of %s: %s", len(g.Findings), g.Root, strings.Join(list, ", ")), facts)
 }
 
 func judgeMachineQuota(s *state, now time.Time) verdict {

@@ -283,6 +283,20 @@ func TestScanSysvolFixture(t *testing.T) {
 	if _, err := ScanSysvol(t.Context(), filepath.Join(root, "absent")); err == nil {
 		t.Error("missing SYSVOL accepted")
 	}
+	// A Windows DC's SYSVOL\sysvol\<domain> is a junction to SYSVOL\domain:
+	// a linked folder is followed, not skipped (nor, without its
+	// policies, passed).
+	os.Remove(filepath.Join(dir, "Broken.xml"))
+	linked := t.TempDir()
+	if err := os.Rename(filepath.Join(root, "mairie.test"), filepath.Join(linked, "domain")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(linked, "domain"), filepath.Join(root, "mairie.test")); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := ScanSysvol(t.Context(), root); err != nil || s.GPOs != 1 || len(s.Findings) != 1 {
+		t.Errorf("through a linked folder: %+v, %v", s, err)
+	}
 }
 
 func TestWinVersionFromAD(t *testing.T) {

@@ -40,6 +40,14 @@ func New(ctx context.Context, opts Options) (*DC, error) {
 	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
 		return nil, err
 	}
+	// smbd opens SYSVOL's files as the session's user (a Unix id mapped
+	// from its SID), so every folder above state/sysvol must let others
+	// through (x, not r): t.TempDir makes them 0700.
+	for _, p := range []string{opts.Dir, dir} {
+		if err := os.Chmod(p, 0o711); err != nil {
+			return nil, err
+		}
+	}
 	ca, cert, key, err := makeCerts(tlsDir)
 	if err != nil {
 		return nil, fmt.Errorf("test certificates: %w", err)
@@ -85,7 +93,16 @@ func New(ctx context.Context, opts Options) (*DC, error) {
 		delNS()
 		return nil, err
 	}
-	cmd := exec.Command("ip", "netns", "exec", d.Namespace, "samba", "-i", "-s", d.SmbConf)
+	// smbd asks winbindd to map a session's SIDs to Unix ids through the
+	// socket folder compiled into libwbclient (/run/samba/winbindd), not
+	// the one smb.conf names: without it every SMB session setup fails
+	// with NT_STATUS_INTERNAL_ERROR. `ip netns exec` runs samba in a mount
+	// namespace of its own (mounts do not propagate back), where a private
+	// tmpfs on /run/samba shows this harness's winbindd folder there.
+	cmd := exec.Command("ip", "netns", "exec", d.Namespace, "sh", "-c",
+		`mkdir -p /run/samba "$1" && mount -t tmpfs -o mode=0755 vigie-adtest /run/samba && mkdir /run/samba/winbindd && `+
+			`mount --bind "$1" /run/samba/winbindd && exec samba -i -s "$2"`,
+		"sh", filepath.Join(dir, "winbindd"), d.SmbConf)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group: samba forks many children, stopped together.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

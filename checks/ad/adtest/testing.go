@@ -3,6 +3,8 @@ package adtest
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/vigie-cyber/vigie/checks/checkstest"
@@ -14,6 +16,9 @@ func Start(t testing.TB, opts Options) *DC {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
+		// t.TempDir's parent is this test's own folder, 0700 like it: let
+		// the DC's SMB sessions through (New opens the rest).
+		os.Chmod(filepath.Dir(opts.Dir), 0o711)
 	}
 	if opts.Log == nil {
 		opts.Log = t.Logf
