@@ -63,6 +63,7 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	cfg     Config
+	core    *Core
 	uploads *ratelimit.Limiter
 	enrolls *ratelimit.Limiter
 	log     *slog.Logger
@@ -175,7 +176,8 @@ func New(cfg Config) *Server {
 	if cfg.MinUploadRate <= 0 {
 		cfg.MinUploadRate = 1 << 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger,
+		core: NewCore(CoreConfig{Store: cfg.Store, Now: cfg.Now, Logger: cfg.Logger, Stored: cfg.Stored})}
 	if cfg.MaxConcurrentUploads > 0 {
 		s.slots = make(chan struct{}, cfg.MaxConcurrentUploads)
 	}
