@@ -12,6 +12,8 @@
 //	vigie-hub export [--format csv|json] [--sector S] [--out FILE]
 //	vigie-hub backup --out FILE
 //	vigie-hub inventory --entity NAME [--format json|csv] [--out FILE]
+//	vigie-hub import [--format text|json] PATH...
+//	vigie-hub bundle export --out FILE | bundle import FILE --key KEY [--repin]
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -69,6 +71,9 @@ Utilisation :
   vigie-hub exposure [--advisory REF] [--entity NOM] [--format text|json|csv]
   vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
   vigie-hub keys [--format json]   (clés publiques du hub : signature et destinataire age)
+  vigie-hub import [--format text|json] CHEMIN...   (bilans hors ligne apportés d'un site isolé : fichiers ou dossiers)
+  vigie-hub bundle export --out FICHIER   (avis CERT-FR, alias et catalogue signés, pour un hub isolé)
+  vigie-hub bundle import FICHIER --key CLÉ [--repin]   (sur le hub isolé : vérifie la signature du hub exportateur)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -228,6 +233,17 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return inventory(ctx, args[1:], stdout)
 	case "keys":
 		return keysCmd(ctx, args[1:], stdout)
+	case "import":
+		return importCmd(ctx, args[1:], stdout)
+	case "bundle":
+		verb, err := sub("export", "import")
+		if err != nil {
+			return err
+		}
+		if verb == "export" {
+			return bundleExport(ctx, args[2:], stdout)
+		}
+		return bundleImport(ctx, args[2:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }
