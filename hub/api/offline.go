@@ -273,8 +273,10 @@ func refusalReport(r FileReport, ref *Refusal) FileReport {
 	return r
 }
 
-// sortJobs orders scorecard jobs by agent and sequence as their names
-// tell, the files whose names tell nothing last.
+// sortJobs orders scorecard jobs by sequence then agent as their names
+// tell, the files whose names tell nothing last. Each agent's files come
+// in sequence order, and consecutive files are of different agents, which
+// the apply lanes then store side by side (one commit for many).
 func sortJobs(jobs []scJob) {
 	slices.SortFunc(jobs, func(x, y scJob) int {
 		if x.hinted != y.hinted {
@@ -283,14 +285,14 @@ func sortJobs(jobs []scJob) {
 			}
 			return 1
 		}
-		if c := strings.Compare(x.agent, y.agent); c != 0 {
-			return c
-		}
 		if x.seq != y.seq {
 			if x.seq < y.seq {
 				return -1
 			}
 			return 1
+		}
+		if c := strings.Compare(x.agent, y.agent); c != 0 {
+			return c
 		}
 		return strings.Compare(x.path, y.path)
 	})

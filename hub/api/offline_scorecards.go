@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/vigie-cyber/vigie/hub/hubkeys"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -59,8 +61,18 @@ type agentLookup struct {
 }
 
 // shards apply the scorecards, one agent always on the same shard, in
-// order; several at once let the store's group commit batch them.
-const shards = 16
+// order; many at once let the store's group commit batch them (one
+// commit, one fsync, for up to shards scorecards).
+const (
+	shards    = 64
+	laneDepth = 4
+	// budgetBytes bounds the bytes of files in flight (about three times
+	// that in memory), minWeight counts a small file as this much, and
+	// budgetFiles sizes the results queue.
+	budgetBytes = 32 << 20
+	minWeight   = 64 << 10
+	budgetFiles = budgetBytes / minWeight
+)
 
 func newScorecardKind(core *Core, keys Decrypter, workers int) *scorecardKind {
 	if workers <= 0 {
@@ -99,21 +111,28 @@ func (k *scorecardKind) importFiles(ctx context.Context, files []string, report 
 func (k *scorecardKind) pass(ctx context.Context, jobs []scJob, firstPass bool, report func(FileReport)) ([]scJob, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	window := 4 * k.workers
-	sem := make(chan struct{}, window)
+	// The budget bounds the files held, from reading to storing, by their
+	// size on the stick: each holds about three times that in memory
+	// (file, envelope, payload).
+	budget := semaphore.NewWeighted(budgetBytes)
+	weights := make([]int64, len(jobs))
 	todo := make(chan int)
-	results := make(chan scResult, window)
+	results := make(chan scResult, budgetFiles)
 	go func() {
 		defer close(todo)
-		for i := range jobs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+		for i, j := range jobs {
+			w := int64(minWeight)
+			if fi, err := os.Stat(j.path); err == nil {
+				w = min(max(fi.Size(), minWeight), budgetBytes)
+			}
+			if err := budget.Acquire(ctx, w); err != nil {
 				return
 			}
+			weights[i] = w
 			select {
 			case todo <- i:
 			case <-ctx.Done():
+				budget.Release(w)
 				return
 			}
 		}
@@ -140,20 +159,19 @@ func (k *scorecardKind) pass(ctx context.Context, jobs []scJob, firstPass bool, 
 	var swg sync.WaitGroup
 	lanes := make([]chan scResult, shards)
 	for s := range lanes {
-		lanes[s] = make(chan scResult, 2)
+		lanes[s] = make(chan scResult, laneDepth)
 		swg.Add(1)
 		go func() {
 			defer swg.Done()
 			for r := range lanes[s] {
-				if ctx.Err() != nil {
-					continue // stopping: drain
+				if ctx.Err() == nil {
+					if rep, err := k.apply(ctx, r); err != nil {
+						fail(err)
+					} else {
+						report(rep)
+					}
 				}
-				rep, err := k.apply(ctx, r)
-				if err != nil {
-					fail(err)
-					continue
-				}
-				report(rep)
+				budget.Release(weights[r.i])
 			}
 		}()
 	}
@@ -169,7 +187,6 @@ func (k *scorecardKind) pass(ctx context.Context, jobs []scJob, firstPass bool, 
 			}
 			delete(pending, next)
 			next++
-			<-sem
 			switch {
 			case x.err != nil:
 				fail(x.err)
@@ -180,12 +197,14 @@ func (k *scorecardKind) pass(ctx context.Context, jobs []scJob, firstPass bool, 
 				sc := x.ch.Summary()
 				if firstPass && (!x.job.hinted || x.job.agent != sc.AgentID || x.job.seq != sc.Sequence) {
 					later = append(later, scJob{path: x.job.path, agent: sc.AgentID, seq: sc.Sequence, hinted: true})
-					continue
+					break
 				}
 				h := fnv.New32a()
 				h.Write([]byte(sc.AgentID))
 				lanes[h.Sum32()%shards] <- x
+				continue // the lane releases its budget
 			}
+			budget.Release(weights[x.i])
 		}
 	}
 	for _, l := range lanes {
