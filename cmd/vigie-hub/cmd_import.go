@@ -21,7 +21,8 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			"révocation, doublons, tailles). CHEMIN : fichiers ou dossiers (parcourus récursivement). Une ligne par fichier :\n"+
 			"enregistré, doublon, enregistré dans l'historique (plus ancien que le dernier bilan du poste) ou refusé avec\n"+
 			"la raison ; un fichier refusé n'arrête jamais l'import. Relancer l'import sur la même clé ne fait que des doublons.\n"+
-			"Un hub en marche voit les bilans importés à son prochain passage (alertes aussitôt, avis CERT-FR sous une minute).\n"+
+			"Un hub en marche voit aussitôt les bilans importés (pages, export) et ses alertes à leur prochain passage ;\n"+
+			"il les rapproche des avis CERT-FR à son prochain démarrage.\n"+
 			"Code de sortie 1 si au moins un fichier a été refusé.")
 	dataDir := c.fs.String("data-dir", "", "`DOSSIER` des données du hub, où est sa clé age (défaut : celui de la base SQLite, ou /var/lib/vigie-hub)")
 	format := c.fs.String("format", "text", "`FORMAT` du compte rendu : text (une ligne par fichier) ou json")

@@ -1,5 +1,7 @@
 // Package api implements the agent-facing HTTP API of the hub (the protocol
-// in docs/protocol.md): enrolment, signed scorecard ingestion and health.
+// in docs/protocol.md): enrolment, signed scorecard ingestion and health,
+// and the offline import of scorecards carried from isolated sites
+// (offline.go), which shares ingestion's verification-and-store path (Core).
 package api
 
 import (
