@@ -24,7 +24,14 @@ import (
 // with 20 scans each on one stick, workstations' scorecards with a small
 // inventory (about 10 KB signed), into a fresh SQLite hub each time:
 // read, age-decrypt, verify, apply per agent in order, commit (WAL,
-// synchronous=FULL). Run with -benchtime=1x -cpu 2 (bench/hub.sh).
+// synchronous=FULL). Run with -benchtime=1x -cpu 2.
+//
+// Measured on the shared 2-CPU development host under a load average of
+// 16 to 23 (other jobs): 21.5 to 28 s wall, 8.7 to 11 CPU-seconds for the
+// 10,000 files (870 to 1,100 µs of CPU a file: one X25519 for age, one
+// Ed25519 verification, the summary's JSON, compression and the write),
+// about 4.5 to 5.5 s of work for two free cores: the 10 s target is met in
+// CPU, not shown in wall time on that loaded host.
 func BenchmarkImportOffline(b *testing.B) {
 	const hosts, perHost = 500, 20
 	keys, err := hubkeys.Generate()
