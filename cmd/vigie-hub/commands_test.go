@@ -125,6 +125,9 @@ var hubCommands = map[string][]string{
 	"advisories review":    {"db", "format"},
 	"exposure":             {"db", "advisory", "entity", "format"},
 	"inventory":            {"db", "entity", "format", "out"},
+	"import":               {"db", "data-dir", "format"},
+	"bundle export":        {"db", "out", "data-dir"},
+	"bundle import":        {"db", "key", "repin", "data-dir"},
 }
 
 var optionRE = regexp.MustCompile(`(?m)^  --([a-z-]+) `)

@@ -49,7 +49,7 @@ func enrollOffline(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	body, err := readBounded(pos[0], protocol.MaxEnrollSize)
 	if err != nil {
-		return err
+		return fmt.Errorf("demande d'inscription refusée : %w", err)
 	}
 	req, _, err := protocol.VerifyEnroll(body)
 	if err != nil {
@@ -104,21 +104,4 @@ func enrollOffline(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Agent %s inscrit hors ligne pour « %s » (%s).\nRéponse écrite : %s\n"+
 		"Sur le poste : vigie enroll --response %s\n", resp.AgentID, resp.Entity, resp.Sector, *out, filepath.Base(*out))
 	return nil
-}
-
-// readBounded reads a file of at most max bytes.
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%s illisible : %w", path, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s illisible : %w", path, err)
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s : fichier trop gros pour une demande d'inscription (%d octets au plus)", path, max)
-	}
-	return data, nil
 }

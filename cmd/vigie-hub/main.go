@@ -13,6 +13,8 @@
 //	vigie-hub backup --out FILE
 //	vigie-hub inventory --entity NAME [--format json|csv] [--out FILE]
 //	vigie-hub enroll-offline REQUEST --token T --out RESPONSE
+//	vigie-hub import [--format text|json] PATH...
+//	vigie-hub bundle export --out FILE | bundle import FILE --key KEY [--repin]
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -71,6 +73,9 @@ Utilisation :
   vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
   vigie-hub keys [--format json]   (clés publiques du hub : signature et destinataire age)
   vigie-hub enroll-offline DEMANDE --token JETON --out RÉPONSE   (inscription d'un poste hors réseau)
+  vigie-hub import [--format text|json] CHEMIN...   (bilans hors ligne apportés d'un site isolé : fichiers ou dossiers)
+  vigie-hub bundle export --out FICHIER   (avis CERT-FR, alias et catalogue signés, pour un hub isolé)
+  vigie-hub bundle import FICHIER --key CLÉ [--repin]   (sur le hub isolé : vérifie la signature du hub exportateur)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -232,6 +237,17 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return keysCmd(ctx, args[1:], stdout)
 	case "enroll-offline":
 		return enrollOffline(ctx, args[1:], stdout)
+	case "import":
+		return importCmd(ctx, args[1:], stdout)
+	case "bundle":
+		verb, err := sub("export", "import")
+		if err != nil {
+			return err
+		}
+		if verb == "export" {
+			return bundleExport(ctx, args[2:], stdout)
+		}
+		return bundleImport(ctx, args[2:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

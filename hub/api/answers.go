@@ -72,10 +72,10 @@ func (s *Server) Answers(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrRevoked):
 		s.agents.Delete(claimed)
-		revokedAgent(w)
+		writeRefusal(w, refuseRevoked())
 	case errors.Is(err, store.ErrNotFound):
 		s.agents.Delete(claimed)
-		unknownAgent(w)
+		writeRefusal(w, refuseUnknownAgent())
 	case err != nil:
 		s.log.Error("answers: write failed", "agent", claimed, "err", err)
 		storageUnavailable(w)

@@ -1,5 +1,7 @@
 // Package api implements the agent-facing HTTP API of the hub (the protocol
-// in docs/protocol.md): enrolment, signed scorecard ingestion and health.
+// in docs/protocol.md): enrolment, signed scorecard ingestion and health,
+// and the offline import of scorecards carried from isolated sites
+// (offline.go), which shares ingestion's verification-and-store path (Core).
 package api
 
 import (
@@ -63,6 +65,7 @@ type Config struct {
 // Server serves the API.
 type Server struct {
 	cfg     Config
+	core    *Core
 	uploads *ratelimit.Limiter
 	enrolls *ratelimit.Limiter
 	log     *slog.Logger
@@ -175,7 +178,8 @@ func New(cfg Config) *Server {
 	if cfg.MinUploadRate <= 0 {
 		cfg.MinUploadRate = 1 << 10
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger,
+		core: NewCore(CoreConfig{Store: cfg.Store, Now: cfg.Now, Logger: cfg.Logger, Stored: cfg.Stored})}
 	if cfg.MaxConcurrentUploads > 0 {
 		s.slots = make(chan struct{}, cfg.MaxConcurrentUploads)
 	}

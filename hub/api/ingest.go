@@ -3,9 +3,7 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -48,12 +46,6 @@ func (s *Server) tooManyUploads(w http.ResponseWriter, by, key string) {
 	writeError(w, http.StatusTooManyRequests, protocol.CodeTooManyUploads,
 		"Trop d'envois en cours pour cet agent ou depuis cette adresse : réessayez dans une minute (l'agent le fait seul).",
 		"Too many uploads in flight for this agent or from this address: retry in a minute (the agent does so by itself).")
-}
-
-func revokedAgent(w http.ResponseWriter) {
-	writeError(w, http.StatusForbidden, protocol.CodeAgentRevoked,
-		"Cet agent a été révoqué : ses bilans sont refusés. Relancez vigie enroll, qui créera une nouvelle clé.",
-		"This agent was revoked: its scorecards are refused. Run vigie enroll again, which makes a new key.")
 }
 
 func (s *Server) releaseSlot() {
@@ -108,29 +100,12 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slow.finish()
-	env, payload, ok := s.signedPayload(w, body, agent, protocol.PayloadType, "le bilan", "the scorecard")
-	if !ok {
+	ch, ref := s.core.Check(agent, body)
+	if ref != nil {
+		writeRefusal(w, ref)
 		return
 	}
-	keyID := agent.ID
-	// The summary is all the hub files; the page showing this scorecard
-	// decodes the rest (protocol.Summary says what that leaves unchecked).
-	doc, err := decodeUpload(payload)
-	var sc *protocol.Summary
-	if err == nil {
-		sc = &doc.Summary
-	}
-	if err == nil && sc.Sequence > math.MaxInt64 {
-		err = errors.New("sequence out of range")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedScorecard, "Bilan illisible ou invalide : "+err.Error()+".", "Unreadable or invalid scorecard: "+err.Error()+".")
-		return
-	}
-	if sc.AgentID != keyID {
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "Le bilan porte l'identifiant d'un autre agent que celui qui l'a signé.", "The scorecard names another agent than the one that signed it.")
-		return
-	}
+	keyID, sc := agent.ID, ch.Summary()
 	if sc.Sequence <= agent.LastSequence {
 		// Only now can it be a scorecard already stored: a sequence above
 		// the last one was never seen (the store decides again, atomically).
@@ -143,53 +118,35 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, protocol.IngestResponse{Status: protocol.IngestDuplicate, ScorecardID: sc.ID, Sequence: sc.Sequence})
 			return
 		}
-		s.replayed(w, keyID, sc.Sequence, agent.LastSequence)
+		s.core.log.Warn("ingest: replayed sequence", "agent", keyID, "seq", sc.Sequence, "last", agent.LastSequence)
+		writeRefusal(w, refuseReplayed(sc.Sequence))
 		return
 	}
 	if ok, wait := s.uploads.Allow(keyID); !ok {
 		retryLater(w, wait)
 		return
 	}
-	rec := Record(sc, body, s.cfg.Now())
-	rec.Payload, rec.PayloadBase64 = payload, env.Payload
-	if err := s.attachInventory(ctx, rec, doc, payload); err != nil {
-		s.log.Error("ingest: storage", "err", err)
-		storageUnavailable(w)
-		return
-	}
-	out, err := s.cfg.Store.SaveScorecard(ctx, rec)
-	if err != nil || out != store.Stored {
+	saved, err := s.core.Save(ctx, ch, false)
+	if err != nil || saved.Outcome != store.Stored {
 		s.agents.Delete(keyID)
 	} else {
 		s.noteSequence(keyID, sc.Sequence)
 	}
-	switch {
-	case errors.Is(err, store.ErrRevoked):
-		revokedAgent(w)
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
-	case err != nil:
+	if ref, ok := errors.AsType[*Refusal](err); ok {
+		writeRefusal(w, ref)
+		return
+	}
+	if err != nil {
 		s.log.Error("ingest: write failed", "agent", keyID, "err", err)
 		storageUnavailable(w)
-	case out == store.Duplicate:
-		writeJSON(w, http.StatusOK, protocol.IngestResponse{Status: protocol.IngestDuplicate, ScorecardID: sc.ID, Sequence: sc.Sequence})
-	case out == store.Replayed:
-		s.replayed(w, keyID, sc.Sequence, 0)
-	default:
-		s.log.Debug("scorecard stored", "agent", keyID, "id", sc.ID, "seq", sc.Sequence)
-		if s.cfg.Stored != nil {
-			s.cfg.Stored(keyID)
-		}
-		writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence,
-			SendInventory: rec.InventoryMissing})
+		return
 	}
-}
-
-func (s *Server) replayed(w http.ResponseWriter, agent string, seq, last uint64) {
-	s.log.Warn("ingest: replayed sequence", "agent", agent, "seq", seq, "last", last)
-	writeError(w, http.StatusConflict, protocol.CodeReplayedSequence,
-		"Numéro de séquence "+strconv.FormatUint(seq, 10)+" déjà dépassé pour cet agent : bilan rejoué, refusé.",
-		"Sequence number "+strconv.FormatUint(seq, 10)+" already passed for this agent: replayed scorecard refused.")
+	if saved.Outcome == store.Duplicate {
+		writeJSON(w, http.StatusOK, protocol.IngestResponse{Status: protocol.IngestDuplicate, ScorecardID: sc.ID, Sequence: sc.Sequence})
+		return
+	}
+	writeJSON(w, http.StatusCreated, protocol.IngestResponse{Status: protocol.IngestStored, ScorecardID: sc.ID, Sequence: sc.Sequence,
+		SendInventory: saved.SendInventory})
 }
 
 // Record turns a verified scorecard's summary and its envelope into a

@@ -77,14 +77,14 @@ func assetsOf(in []protocol.Asset) []protocol.Asset {
 // named by the hub's own hash (store/inventory.go says why). An inventory
 // that does not decode is left out, logged, and asked for again: the
 // scorecard itself is kept.
-func (s *Server) attachInventory(ctx context.Context, rec *store.Scorecard, u *upload, payload []byte) error {
+func (s *Core) attachInventory(ctx context.Context, rec *store.Scorecard, u *upload, payload []byte) error {
 	rec.Inventory = u.SoftwareSHA256
 	rec.Assets = assetsOf(u.Assets)
 	if !u.Software {
 		return nil
 	}
 	if rec.Inventory != "" {
-		known, err := s.cfg.Store.HasInventory(ctx, rec.Inventory)
+		known, err := s.store.HasInventory(ctx, rec.Inventory)
 		if err != nil || known {
 			return err
 		}

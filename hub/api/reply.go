@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"io"
@@ -156,13 +155,18 @@ func claimedAgent(w http.ResponseWriter, r *http.Request) (string, bool) {
 	return claimed, true
 }
 
+// writeRefusal answers with a refusal of the core.
+func writeRefusal(w http.ResponseWriter, r *Refusal) {
+	writeError(w, r.Status, r.Code, r.FR, r.EN)
+}
+
 // knownAgent returns the claimed agent, known and unrevoked: the checks of
 // every signed upload made before its body is read. false: the reply is
 // written.
 func (s *Server) knownAgent(w http.ResponseWriter, ctx context.Context, claimed, what string) (store.Agent, bool) {
 	agent, err := s.agent(ctx, claimed)
 	if errors.Is(err, store.ErrNotFound) {
-		unknownAgent(w)
+		writeRefusal(w, refuseUnknownAgent())
 		return store.Agent{}, false
 	}
 	if err != nil {
@@ -171,43 +175,17 @@ func (s *Server) knownAgent(w http.ResponseWriter, ctx context.Context, claimed,
 		return store.Agent{}, false
 	}
 	if agent.Revoked() {
-		revokedAgent(w)
+		writeRefusal(w, refuseRevoked())
 		return store.Agent{}, false
 	}
 	return agent, true
 }
 
-func unknownAgent(w http.ResponseWriter) {
-	writeError(w, http.StatusUnauthorized, protocol.CodeUnknownAgent, "Agent inconnu de ce hub : enrôlez-le avec un jeton.", "Agent unknown to this hub: enrol it with a token.")
-}
-
-// signedPayload opens an upload's envelope: one signature, by the agent's
-// own key (its key ID equal to the agent's), of payloadType, valid. what
-// names the document in the refusal ("le bilan", "les réponses"). false:
-// the reply is written.
+// signedPayload is openSigned for the API. false: the reply is written.
 func (s *Server) signedPayload(w http.ResponseWriter, body []byte, agent store.Agent, payloadType string, whatFR, whatEN string) (protocol.Envelope, []byte, bool) {
-	env, err := protocol.ParseEnvelope(body)
-	if err == nil && len(env.Signatures) != 1 {
-		err = errors.New("one signature expected")
-	}
-	if err != nil {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (DSSE attendu).", "Unreadable signed envelope (DSSE expected).")
-		return env, nil, false
-	}
-	if env.Signatures[0].KeyID != agent.ID {
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeAgentMismatch, "L'en-tête X-Vigie-Agent ne correspond pas à la clé qui a signé.", "The X-Vigie-Agent header does not match the signing key.")
-		return env, nil, false
-	}
-	payload, err := protocol.Verify(env, payloadType, ed25519.PublicKey(agent.PublicKey))
-	if errors.Is(err, protocol.ErrMalformed) {
-		writeError(w, http.StatusBadRequest, protocol.CodeMalformedEnvelope, "Enveloppe signée illisible (base64 invalide).", "Unreadable signed envelope (invalid base64).")
-		return env, nil, false
-	}
-	if err != nil {
-		s.log.Warn("upload: bad signature", "agent", agent.ID, "type", payloadType, "err", err)
-		writeError(w, http.StatusUnprocessableEntity, protocol.CodeBadSignature,
-			"Signature invalide : "+whatFR+" a été modifié ou n'a pas été signé par cet agent.",
-			"Invalid signature: "+whatEN+" was altered or not signed by this agent.")
+	env, payload, ref := openSigned(s.log, body, agent, payloadType, whatFR, whatEN)
+	if ref != nil {
+		writeRefusal(w, ref)
 		return env, nil, false
 	}
 	return env, payload, true

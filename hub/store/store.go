@@ -129,6 +129,14 @@ type Scorecard struct {
 	// naming an inventory the hub does not hold: the agent is asked for it
 	// (protocol.IngestResponse.SendInventory).
 	InventoryMissing bool
+	// Late is set by a caller that accepts a genuine scorecard older than
+	// its agent's latest (vigie-hub import: a USB stick carried late):
+	// instead of Replayed, a scorecard whose ID and sequence are not
+	// stored yet is kept as History: in the agent's history, never as its
+	// latest (the overview's row, the agent's last sequence, its current
+	// inventory and declared assets stay those of the newer scorecard).
+	// The upload API never sets it: online, an old sequence is a replay.
+	Late bool
 }
 
 // Outcome is what SaveScorecard did.
@@ -138,6 +146,9 @@ const (
 	Stored    Outcome = iota + 1 // written and committed durably
 	Duplicate                    // same scorecard ID already stored: nothing written
 	Replayed                     // sequence not above the last stored: nothing written
+	// History: a Late scorecard older than the agent's latest, stored in
+	// its history only (Scorecard.Late).
+	History
 )
 
 func (o Outcome) String() string {
@@ -148,6 +159,8 @@ func (o Outcome) String() string {
 		return "duplicate"
 	case Replayed:
 		return "replayed"
+	case History:
+		return "history"
 	}
 	return "?"
 }

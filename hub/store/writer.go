@@ -149,7 +149,7 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 	})
 	var outs []saveRes
 	var err error
-	if s.pg {
+	if s.pg && !slices.ContainsFunc(batch, func(r saveReq) bool { return r.sc.Late }) {
 		outs, err = s.commitBatchPG(batch)
 	} else {
 		outs = make([]saveRes, len(batch))
@@ -181,14 +181,15 @@ func (s *sqlStore) commitBatch(batch []saveReq) {
 
 // writeStmts are the group committer's statements, bound to one transaction.
 type writeStmts struct {
-	agent, insert, latest, update, exists, invInsert, invLookup *sql.Stmt
+	agent, insert, latest, update, exists, invInsert, invLookup, seqTaken *sql.Stmt
 }
 
 // The writer's statements are prepared once on a connection it keeps, so
 // each scorecard costs four executions and no SQL parsing. SQLite's group
 // commit and Import use them; PostgreSQL's group commit sends one
-// statement per scorecard in a pipeline instead (pgwrite.go).
-var writeSQL = [7]string{
+// statement per scorecard in a pipeline instead (pgwrite.go), except for a
+// batch holding a Late scorecard (vigie-hub import, rare), which takes these.
+var writeSQL = [8]string{
 	`SELECT last_seq, revoked_at, inventory_id, inventory_claimed, COALESCE((SELECT id FROM inventories WHERE sha256 = ?), 0) FROM agents WHERE id = ?`,
 	`INSERT INTO scorecards (` + scorecardCols + `, inventory_id, envelope)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id, id) DO NOTHING`,
@@ -206,6 +207,7 @@ var writeSQL = [7]string{
 	`SELECT COUNT(*) FROM scorecards WHERE agent_id = ? AND id = ?`,
 	`INSERT INTO inventories (sha256, packages, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
 	`SELECT id FROM inventories WHERE sha256 = ?`,
+	`SELECT COUNT(*) FROM scorecards WHERE agent_id = ? AND seq = ?`,
 }
 
 // writeTx runs f in a transaction on the writer's own connection, opening
@@ -237,7 +239,7 @@ func (s *sqlStore) writeTx(f func(w *writeStmts) error) error {
 	tx, err := s.wconn.BeginTx(ctx, nil)
 	if err == nil {
 		w := &writeStmts{}
-		for i, p := range []**sql.Stmt{&w.agent, &w.insert, &w.latest, &w.update, &w.exists, &w.invInsert, &w.invLookup} {
+		for i, p := range []**sql.Stmt{&w.agent, &w.insert, &w.latest, &w.update, &w.exists, &w.invInsert, &w.invLookup, &w.seqTaken} {
 			*p = tx.Stmt(s.wstmts[i])
 		}
 		if err = f(w); err != nil {
@@ -296,7 +298,10 @@ func (w *writeStmts) saveOne(r saveReq) (Outcome, error) {
 		if n > 0 {
 			return Duplicate, nil
 		}
-		return Replayed, nil
+		if !sc.Late {
+			return Replayed, nil
+		}
+		return w.saveHistory(r, args, named, curInv, claimed)
 	}
 	inv, err := w.resolveInventory(sc, r.inv, named, curInv, claimed)
 	if err != nil {
@@ -318,6 +323,35 @@ func (w *writeStmts) saveOne(r saveReq) (Outcome, error) {
 	}
 	sc.InventoryID, sc.InventoryMissing = inv, sc.Inventory != "" && inv == 0
 	return Stored, nil
+}
+
+// saveHistory keeps a Late scorecard older than the agent's latest in its
+// history only: no latest row, no agent update. A sequence another
+// scorecard of the agent already holds is a replay: one sequence number is
+// one scorecard. The inventory it carries is stored (a later scorecard may
+// name it); the one it names is resolved as for any scorecard.
+func (w *writeStmts) saveHistory(r saveReq, args []any, named, curInv int64, claimed string) (Outcome, error) {
+	sc := r.sc
+	var n int
+	if err := w.seqTaken.QueryRow(sc.AgentID, int64(sc.Sequence)).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		return Replayed, nil
+	}
+	inv, err := w.resolveInventory(sc, r.inv, named, curInv, claimed)
+	if err != nil {
+		return 0, err
+	}
+	res, err := w.insert.Exec(append(args, inv, r.stored)...)
+	if err != nil {
+		return 0, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Duplicate, nil
+	}
+	sc.InventoryID = inv
+	return History, nil
 }
 
 // Import writes scs in one transaction through the writer's statements. It

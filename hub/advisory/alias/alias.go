@@ -447,3 +447,7 @@ func (t *Table) DebianSources(title string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// Embedded returns the embedded table's source, as shipped (vigie-hub
+// bundle export carries it so that an isolated hub can compare its own).
+func Embedded() []byte { return append([]byte(nil), embedded...) }

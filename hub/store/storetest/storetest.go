@@ -38,6 +38,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Scorecards":      testScorecards,
 		"ConcurrentSaves": testConcurrentSaves,
 		"OneAgentAtOnce":  testOneAgentAtOnce,
+		"LateHistory":     testLateHistory,
 		"Users":           testUsers,
 		"Sessions":        testSessions,
 		"Audit":           testAudit,
