@@ -185,8 +185,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { acancel(); <-alertsDone }()
 	go watchCertificate(actx, engine, leaf)
 	// The advisories matcher, rebuilt from the store while the hub already
-	// serves (runAdvisories): a large region takes a minute or more.
-	matcher, err := app.New(app.Config{Store: st, Logger: log}).NewAdvisories(app.AdvisoryConfig{})
+	// serves (runAdvisories): a large region takes a minute or more. Its
+	// new certain exposures reach the alerts through the feed, which
+	// reports each entity's whole list (alert.ExposureSink's contract).
+	hubApp := app.New(app.Config{Store: st, Logger: log})
+	feed := hubApp.NewExposureFeed(engine)
+	matcher, err := hubApp.NewAdvisories(app.AdvisoryConfig{OnExposures: feed.Changed})
 	if err != nil {
 		return err
 	}
@@ -222,7 +226,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
-	go runAdvisories(rctx, matcher, log, *o.advEvery, app.FetchConfig{BaseURL: *o.advURL, Client: client})
+	go runAdvisories(rctx, matcher, feed, log, *o.advEvery, app.FetchConfig{BaseURL: *o.advURL, Client: client})
 	// The last summary is written after the server stopped, so that it
 	// counts every scorecard stored.
 	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
@@ -372,11 +376,11 @@ var advisoriesRefresh = time.Minute
 
 // runAdvisories matches, every minute, the advisories the command line
 // imported beside the running hub, and fetches CERT-FR's every `every`
-// (0: never).
+// (0: never); it starts the exposure feed to the alerts once loaded.
 //
 // It first rebuilds the matcher; the scorecards stored meanwhile wait in
 // the matcher's queue and are matched once it is done.
-func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
+func runAdvisories(ctx context.Context, m *app.Advisories, feed *app.ExposureFeed, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
 	loaded, err := m.LoadAdvisories(ctx)
 	if err != nil {
 		log.Error("avis du CERT-FR : reconstruction impossible, rapprochement arrêté", "err", err)
@@ -385,6 +389,10 @@ func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, eve
 	log.Info("avis du CERT-FR rapprochés", "avis", loaded.Advisories, "postes", loaded.Hosts, "expositions", loaded.Exposures,
 		"illisibles", loaded.Unreadable, "durée", loaded.Duration.Round(time.Millisecond).String())
 	go m.RunMatcher(ctx)
+	// Only now: an empty matcher would tell the alerts every exposure is
+	// gone. The feed looks again at every entity as often as serve looks
+	// for imported advisories (exposures that went away say "fixed").
+	go feed.Run(ctx, m, advisoriesRefresh)
 	refresh := time.NewTicker(advisoriesRefresh)
 	defer refresh.Stop()
 	var fetch <-chan time.Time
