@@ -42,6 +42,7 @@ type serveOpts struct {
 	dataDir, public, advURL, proxy    *string
 	advEvery                          *time.Duration
 	silent, minAgg, perHour, alertCap *int
+	hookCap                           *int
 	pwChecks, enrollPerMin, retention *int
 	sans                              *stringList
 }
@@ -69,6 +70,7 @@ func newServe() *serveOpts {
 	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
 	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
+	o.hookCap = c.fs.Int("webhook-alerts-per-hour", 100, "livraisons immédiates par webhook et par heure (`N`) ; au-delà, les événements partent regroupés en un seul récapitulatif (type « digest »)")
 	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	return o
 }
@@ -97,8 +99,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErr("--cert et --key vont ensemble")
 	}
-	if *silent < 1 || *minAgg < 1 || *perHour < 1 || *o.alertCap < 1 {
-		return c.usageErr("--silent-days, --min-aggregate, --uploads-per-hour et --alerts-per-hour doivent valoir 1 ou plus")
+	if *silent < 1 || *minAgg < 1 || *perHour < 1 || *o.alertCap < 1 || *o.hookCap < 1 {
+		return c.usageErr("--silent-days, --min-aggregate, --uploads-per-hour, --alerts-per-hour et --webhook-alerts-per-hour doivent valoir 1 ou plus")
 	}
 	if *o.advEvery < 0 || (*o.advEvery > 0 && *o.advEvery < time.Minute) {
 		return c.usageErr("--advisories-every : 0 (jamais) ou une minute au moins")
@@ -172,7 +174,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		smtp, hooks = c.file.SMTP, c.file.Hook
 	}
 	engine, err := alert.New(alert.Config{Store: st, PublicURL: pubURL, SMTP: smtp, Webhooks: hooks,
-		SilentDays: *silent, CapPerHour: *o.alertCap, Logger: log})
+		SilentDays: *silent, CapPerHour: *o.alertCap, WebhookCapPerHour: *o.hookCap, Logger: log})
 	if err != nil {
 		return err
 	}

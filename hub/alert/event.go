@@ -146,7 +146,8 @@ type Body struct {
 	EventID   int64     `json:"event_id,omitempty"`
 	Quiet     bool      `json:"quiet,omitempty"`
 	Data      *Data     `json:"data,omitempty"`
-	// Events: a digest's events (webhooks get no digest today; reserved).
+	// Events: a digest's events, oldest first (type "digest": the alerts
+	// beyond a webhook's hourly cap, gathered; docs/alerts.md).
 	Events []Body `json:"events,omitempty"`
 }
 
