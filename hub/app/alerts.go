@@ -219,7 +219,7 @@ func (a *App) DeliveryLog(ctx context.Context, id int64) (store.Delivery, string
 	if err != nil {
 		return d, "", nil, err
 	}
-	kind := "digest"
+	kind := alert.DigestType
 	if d.EventID != 0 {
 		ev, err := as.AlertEvent(ctx, d.EventID)
 		if err != nil {
