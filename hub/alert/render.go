@@ -127,6 +127,9 @@ func describe(k Kind, quiet bool, d *Data) (string, []string) {
 		where = ent
 	}
 	checks := strings.Join(d.Checks, ", ")
+	if d.Level == nil { // stored by another version, or damaged: say so rather than fail
+		d.Level = &LevelChange{FromName: "?", ToName: "?"}
+	}
 	if quiet {
 		why := "nouvelle version de l'agent"
 		if d.Rebaseline == ReasonCheckVersion {
