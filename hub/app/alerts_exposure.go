@@ -12,6 +12,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/advisory"
 	"github.com/vigie-cyber/vigie/hub/advisory/match"
 	"github.com/vigie-cyber/vigie/hub/alert"
+	"github.com/vigie-cyber/vigie/hub/store"
 )
 
 // ExposureFeed connects the advisory matcher to the alert engine.
@@ -190,6 +191,11 @@ func (f *ExposureFeed) ref(ctx context.Context, ref, title string) (alert.Adviso
 		return r, nil
 	}
 	rec, err := f.a.cfg.Store.Advisory(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		// Matched but no longer stored: named, undated (an exposure new
+		// to it is recorded without alerting, as an old advisory's).
+		return alert.AdvisoryRef{ID: ref, Title: title}, nil
+	}
 	if err != nil {
 		return r, err
 	}
