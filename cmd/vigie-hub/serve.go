@@ -42,6 +42,7 @@ type serveOpts struct {
 	dataDir, public, advURL, proxy    *string
 	advEvery                          *time.Duration
 	silent, minAgg, perHour, alertCap *int
+	hookCap                           *int
 	pwChecks, enrollPerMin, retention *int
 	sans                              *stringList
 }
@@ -69,6 +70,7 @@ func newServe() *serveOpts {
 	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
 	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
+	o.hookCap = c.fs.Int("webhook-alerts-per-hour", 100, "livraisons immédiates par webhook et par heure (`N`) ; au-delà, les événements partent regroupés en un seul récapitulatif (type « digest »)")
 	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	return o
 }
@@ -97,8 +99,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if (*certFile == "") != (*keyFile == "") {
 		return c.usageErr("--cert et --key vont ensemble")
 	}
-	if *silent < 1 || *minAgg < 1 || *perHour < 1 || *o.alertCap < 1 {
-		return c.usageErr("--silent-days, --min-aggregate, --uploads-per-hour et --alerts-per-hour doivent valoir 1 ou plus")
+	if *silent < 1 || *minAgg < 1 || *perHour < 1 || *o.alertCap < 1 || *o.hookCap < 1 {
+		return c.usageErr("--silent-days, --min-aggregate, --uploads-per-hour, --alerts-per-hour et --webhook-alerts-per-hour doivent valoir 1 ou plus")
 	}
 	if *o.advEvery < 0 || (*o.advEvery > 0 && *o.advEvery < time.Minute) {
 		return c.usageErr("--advisories-every : 0 (jamais) ou une minute au moins")
@@ -172,7 +174,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		smtp, hooks = c.file.SMTP, c.file.Hook
 	}
 	engine, err := alert.New(alert.Config{Store: st, PublicURL: pubURL, SMTP: smtp, Webhooks: hooks,
-		SilentDays: *silent, CapPerHour: *o.alertCap, Logger: log})
+		SilentDays: *silent, CapPerHour: *o.alertCap, WebhookCapPerHour: *o.hookCap, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -185,8 +187,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer func() { acancel(); <-alertsDone }()
 	go watchCertificate(actx, engine, leaf)
 	// The advisories matcher, rebuilt from the store while the hub already
-	// serves (runAdvisories): a large region takes a minute or more.
-	matcher, err := app.New(app.Config{Store: st, Logger: log}).NewAdvisories(app.AdvisoryConfig{})
+	// serves (runAdvisories): a large region takes a minute or more. Its
+	// new certain exposures reach the alerts through the feed, which
+	// reports each entity's whole list (alert.ExposureSink's contract).
+	hubApp := app.New(app.Config{Store: st, Logger: log})
+	feed := hubApp.NewExposureFeed(engine)
+	matcher, err := hubApp.NewAdvisories(app.AdvisoryConfig{OnExposures: feed.Changed})
 	if err != nil {
 		return err
 	}
@@ -222,7 +228,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
-	go runAdvisories(rctx, matcher, log, *o.advEvery, app.FetchConfig{BaseURL: *o.advURL, Client: client})
+	go runAdvisories(rctx, matcher, feed, log, *o.advEvery, app.FetchConfig{BaseURL: *o.advURL, Client: client})
 	// The last summary is written after the server stopped, so that it
 	// counts every scorecard stored.
 	defer func() { rcancel(); <-reported; log.Info("hub arrêté") }()
@@ -372,11 +378,11 @@ var advisoriesRefresh = time.Minute
 
 // runAdvisories matches, every minute, the advisories the command line
 // imported beside the running hub, and fetches CERT-FR's every `every`
-// (0: never).
+// (0: never); it starts the exposure feed to the alerts once loaded.
 //
 // It first rebuilds the matcher; the scorecards stored meanwhile wait in
 // the matcher's queue and are matched once it is done.
-func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
+func runAdvisories(ctx context.Context, m *app.Advisories, feed *app.ExposureFeed, log *slog.Logger, every time.Duration, cfg app.FetchConfig) {
 	loaded, err := m.LoadAdvisories(ctx)
 	if err != nil {
 		log.Error("avis du CERT-FR : reconstruction impossible, rapprochement arrêté", "err", err)
@@ -385,6 +391,10 @@ func runAdvisories(ctx context.Context, m *app.Advisories, log *slog.Logger, eve
 	log.Info("avis du CERT-FR rapprochés", "avis", loaded.Advisories, "postes", loaded.Hosts, "expositions", loaded.Exposures,
 		"illisibles", loaded.Unreadable, "durée", loaded.Duration.Round(time.Millisecond).String())
 	go m.RunMatcher(ctx)
+	// Only now: an empty matcher would tell the alerts every exposure is
+	// gone. The feed looks again at every entity as often as serve looks
+	// for imported advisories (exposures that went away say "fixed").
+	go feed.Run(ctx, m, advisoriesRefresh)
 	refresh := time.NewTicker(advisoriesRefresh)
 	defer refresh.Stop()
 	var fetch <-chan time.Time

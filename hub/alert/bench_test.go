@@ -110,7 +110,7 @@ func upload(b *testing.B, h http.Handler, agents []*hubtest.Agent, bodies [][][]
 
 func benchIngestAlerts(b *testing.B, stable, detect bool) {
 	st, agents, bodies := benchHub(b, benchAgents(), b.N, stable)
-	h := api.New(api.Config{Store: st, UploadsPerHour: -1}).Handler()
+	h := api.New(api.Config{Store: st, UploadsPerHour: -1, MaxUploadsPerAddress: -1}).Handler()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var eng *alert.Engine
@@ -190,7 +190,7 @@ func BenchmarkDeliverPending(b *testing.B) {
 		if _, err := store.Alerts(st).CommitAlerts(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
-		h := api.New(api.Config{Store: st, UploadsPerHour: -1}).Handler()
+		h := api.New(api.Config{Store: st, UploadsPerHour: -1, MaxUploadsPerAddress: -1}).Handler()
 		b.StartTimer()
 		start := time.Now()
 		done := make(chan struct{})

@@ -32,6 +32,10 @@ type Config struct {
 	// CapPerHour: immediate e-mails per adviser and hour beyond which
 	// alerts are gathered into one digest (default 20).
 	CapPerHour int
+	// WebhookCapPerHour: immediate deliveries per webhook and hour beyond
+	// which events are gathered into one digest delivery (default 100): a
+	// CSIRT's ticketing tool gets one ticket for a burst, not a thousand.
+	WebhookCapPerHour int
 	// OverflowWindow: alerts beyond the cap are gathered into one digest
 	// sent at the end of the current window of this length (default 15 min).
 	OverflowWindow time.Duration
@@ -104,6 +108,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.CapPerHour <= 0 {
 		cfg.CapPerHour = 20
+	}
+	if cfg.WebhookCapPerHour <= 0 {
+		cfg.WebhookCapPerHour = 100
 	}
 	if cfg.OverflowWindow <= 0 {
 		cfg.OverflowWindow = 15 * time.Minute

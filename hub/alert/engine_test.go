@@ -358,3 +358,20 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// Every event has a French and an English name, different (the English
+// page must not show French), and the identifier stays for the unknown.
+func TestKindNames(t *testing.T) {
+	for _, k := range append(slices.Clone(alert.Kinds), alert.DigestType) {
+		fr, en := k.Name("fr"), k.Name("en")
+		if fr == string(k) || en == string(k) || fr == en {
+			t.Errorf("%s: fr %q, en %q", k, fr, en)
+		}
+		if k.Name("") != fr {
+			t.Errorf("%s: default language is not French", k)
+		}
+	}
+	if got := alert.Kind("nouveau").Name("en"); got != "nouveau" {
+		t.Errorf("unknown event named %q", got)
+	}
+}

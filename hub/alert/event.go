@@ -50,18 +50,37 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("événement inconnu %q (connus : %s)", s, strings.Join(names, ", "))
 }
 
-var kindNames = map[Kind]string{
-	Exposure: "Exposition à un avis CERT-FR", Regression: "Baisse de niveau d'un poste", Critical: "Vérification critique en échec",
-	Fixed: "Corrigé", Silent: "Entité silencieuse", AgentEnrolled: "Nouvel agent enrôlé", AgentRevoked: "Agent révoqué",
-	Incident: "Incident déclaré", HubTrouble: "Problème du hub", Test: "Alerte de test",
+// DigestType is the "type" of a webhook body gathering several events
+// (and what the delivery log calls a digest).
+const DigestType = "digest"
+
+// kindNames are the events in words, French then English (the pages
+// follow the reader's language; mails are in French).
+var kindNames = map[Kind][2]string{
+	Exposure:      {"Exposition à un avis CERT-FR", "Exposure to a CERT-FR advisory"},
+	Regression:    {"Baisse de niveau d'un poste", "Host level drop"},
+	Critical:      {"Vérification critique en échec", "Critical check failing"},
+	Fixed:         {"Corrigé", "Fixed"},
+	Silent:        {"Entité silencieuse", "Silent entity"},
+	AgentEnrolled: {"Nouvel agent enrôlé", "New agent enrolled"},
+	AgentRevoked:  {"Agent révoqué", "Agent revoked"},
+	Incident:      {"Incident déclaré", "Incident reported"},
+	HubTrouble:    {"Problème du hub", "Hub trouble"},
+	Test:          {"Alerte de test", "Test alert"},
+	DigestType:    {"Récapitulatif", "Digest"},
 }
 
-// Name is the event in French words.
-func (k Kind) Name() string {
-	if n, ok := kindNames[k]; ok {
-		return n
+// Name is the event in words in lang ("fr" or "en"; French otherwise);
+// an unknown event is its identifier.
+func (k Kind) Name(lang string) string {
+	n, ok := kindNames[k]
+	switch {
+	case !ok:
+		return string(k)
+	case lang == "en":
+		return n[1]
 	}
-	return string(k)
+	return n[0]
 }
 
 // Data is an event's content: the "data" member of a webhook body
@@ -146,7 +165,8 @@ type Body struct {
 	EventID   int64     `json:"event_id,omitempty"`
 	Quiet     bool      `json:"quiet,omitempty"`
 	Data      *Data     `json:"data,omitempty"`
-	// Events: a digest's events (webhooks get no digest today; reserved).
+	// Events: a digest's events, oldest first (type "digest": the alerts
+	// beyond a webhook's hourly cap, gathered; docs/alerts.md).
 	Events []Body `json:"events,omitempty"`
 }
 

@@ -68,17 +68,27 @@ func (e *Engine) fanOut(ctx context.Context, p *pass) ([]store.AlertEvent, error
 	if err != nil {
 		return nil, err
 	}
+	recentHooks, err := e.as.RecentDeliveries(ctx, ChannelWebhook, p.now.Add(-time.Hour))
+	if err != nil {
+		return nil, err
+	}
 	daily := nextDigest(p.now, e.cfg.DigestHour, e.cfg.Location)
 	overflow := p.now.Truncate(e.cfg.OverflowWindow).Add(e.cfg.OverflowWindow)
 	expires := p.now.Add(e.cfg.Expiry)
 	// The cap: when this pass's immediate alerts to an adviser, added to
 	// those sent in the last hour, exceed it, all of this pass's go to the
 	// overflow digest: a burst (a thousand hosts dropping at once) makes
-	// one digest, not twenty mails and a digest.
-	want := map[string]int{}
+	// one digest, not twenty mails and a digest. Webhooks the same, with
+	// their own cap: one digest delivery carrying the events.
+	want, wantHooks := map[string]int{}, map[string]int{}
 	for _, ev := range p.events {
 		if ev.only != nil || ev.quiet {
 			continue
+		}
+		for _, h := range hooks {
+			if slices.Contains(h.Events, string(ev.kind)) {
+				wantHooks[h.Target]++
+			}
 		}
 		for _, sub := range subs {
 			if ent, ok := entities[ev.entityID]; ok && sub.Mode != ModeDigest && slices.Contains(sub.Events, string(ev.kind)) && covers(sub, ent) {
@@ -134,7 +144,11 @@ func (e *Engine) fanOut(ctx context.Context, p *pass) ([]store.AlertEvent, error
 		if !ev.quiet {
 			for _, h := range hooks {
 				if slices.Contains(h.Events, string(ev.kind)) {
-					se.Deliveries = append(se.Deliveries, store.NewDelivery{MsgID: newMsgID(), Channel: ChannelWebhook, Target: h.Target, Address: h.URL, Expires: expires})
+					dv := store.NewDelivery{MsgID: newMsgID(), Channel: ChannelWebhook, Target: h.Target, Address: h.URL, Expires: expires}
+					if recentHooks[h.Target]+wantHooks[h.Target] > e.cfg.WebhookCapPerHour {
+						dv.HeldUntil = overflow
+					}
+					se.Deliveries = append(se.Deliveries, dv)
 				}
 			}
 		}

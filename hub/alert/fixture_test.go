@@ -48,6 +48,7 @@ type receiver struct {
 	posts  int
 	seen   map[string]bool
 	bodies []alert.Body
+	raws   [][]byte // the bodies as received, deduplicated
 	bad    []string
 }
 
@@ -76,6 +77,7 @@ func newReceiver(t testing.TB, now func() time.Time) *receiver {
 				r.bad = append(r.bad, "body: "+err.Error())
 			}
 			r.bodies = append(r.bodies, b)
+			r.raws = append(r.raws, body)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -94,11 +96,20 @@ func (r *receiver) types() []string {
 	return out
 }
 
+// raw returns the bodies received and forgets them.
+func (r *receiver) raw() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.raws
+	r.raws, r.bodies = nil, nil
+	return out
+}
+
 func (r *receiver) take() []alert.Body {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.bodies
-	r.bodies = nil
+	r.bodies, r.raws = nil, nil
 	if len(r.bad) > 0 {
 		r.t.Errorf("receiver refused: %v", r.bad)
 	}

@@ -96,7 +96,7 @@ func (e *Engine) renderDigest(evs []store.AlertEvent, at time.Time) (*message, e
 		text.WriteString(strings.Join(quiet, "\n") + "\n")
 	}
 	fmt.Fprintf(text, "\n-- \nVigie, %s.\nRégler vos alertes : %s\n", at.In(paris).Format("02/01/2006 15:04"), e.link("/alerts"))
-	body, err := json.Marshal(Body{Type: "digest", Timestamp: at.UTC(), Events: bodies})
+	body, err := json.Marshal(Body{Type: DigestType, Timestamp: at.UTC(), Events: bodies})
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +127,9 @@ func describe(k Kind, quiet bool, d *Data) (string, []string) {
 		where = ent
 	}
 	checks := strings.Join(d.Checks, ", ")
+	if d.Level == nil { // stored by another version, or damaged: say so rather than fail
+		d.Level = &LevelChange{FromName: "?", ToName: "?"}
+	}
 	if quiet {
 		why := "nouvelle version de l'agent"
 		if d.Rebaseline == ReasonCheckVersion {
@@ -191,5 +194,5 @@ func describe(k Kind, quiet bool, d *Data) (string, []string) {
 	case HubTrouble:
 		return "Problème du hub", []string{d.Message}
 	}
-	return k.Name(), []string{d.Message}
+	return k.Name("fr"), []string{d.Message}
 }

@@ -86,8 +86,7 @@ func (a *App) SaveSubscription(ctx context.Context, u store.User, sub store.Subs
 			return fmt.Errorf("%w : entité %d inconnue", ErrBadInput, id)
 		}
 	}
-	slices.Sort(sub.Events)
-	sub.Events = slices.Compact(sub.Events)
+	sub.Events = slices.Compact(slices.Sorted(slices.Values(sub.Events))) // a copy: the caller's list stays as it was
 	if len(sub.Events) == 0 {
 		err = as.DeleteSubscription(ctx, u.ID)
 	} else {
@@ -219,7 +218,7 @@ func (a *App) DeliveryLog(ctx context.Context, id int64) (store.Delivery, string
 	if err != nil {
 		return d, "", nil, err
 	}
-	kind := "digest"
+	kind := alert.DigestType
 	if d.EventID != 0 {
 		ev, err := as.AlertEvent(ctx, d.EventID)
 		if err != nil {

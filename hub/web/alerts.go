@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -228,3 +229,7 @@ func (s *Server) webhookTest(q *req) {
 	}
 	s.deliveriesPage(q, deliveriesData{Msg: q.L.T("testsent")}, http.StatusOK)
 }
+
+// Event names an alert event (or a digest) in the page's language: the
+// identifier stays beside it, as configuration and webhooks use it.
+func (l tr) Event(k any) string { return alert.Kind(fmt.Sprint(k)).Name(l.Lang) }
