@@ -5,11 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -32,6 +30,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // serveOpts are serve's options (newServe also gives the configuration
@@ -283,10 +282,7 @@ func portOf(listen string) string {
 
 // SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what
 // agents pin. It survives a renewal that keeps the key.
-func SPKI(c *x509.Certificate) string {
-	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(h[:])
-}
+func SPKI(c *x509.Certificate) string { return protocol.SPKISHA256(c) }
 
 type stringList []string
 
