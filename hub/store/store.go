@@ -314,6 +314,7 @@ type Store interface {
 
 	Advisories
 	Inventories
+	Federation
 
 	Close() error
 }
