@@ -13,6 +13,9 @@
 //	vigie-hub backup --out FILE
 //	vigie-hub inventory --entity NAME [--format json|csv] [--out FILE]
 //	vigie-hub enroll-offline REQUEST --token T --out RESPONSE
+//	vigie-hub federate --to URL --fingerprint FP --region NAME
+//	vigie-hub region add NAME --key KEY | revoke NAME | list
+//	vigie-hub national report [--format json]
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -71,6 +74,9 @@ Utilisation :
   vigie-hub inventory --entity "Mairie de X" [--format json|csv] [--out FICHIER]   (logiciels et équipements déclarés)
   vigie-hub keys [--format json]   (clés publiques du hub : signature et destinataire age)
   vigie-hub enroll-offline DEMANDE --token JETON --out RÉPONSE   (inscription d'un poste hors réseau)
+  vigie-hub federate --to URL --fingerprint EMPREINTE --region NOM   (agrégat régional signé vers le hub national)
+  vigie-hub region add NOM --key CLÉ | region revoke NOM | region list   (hub national : régions acceptées)
+  vigie-hub national report [--day AAAA-MM-JJ] [--format text|json]   (hub national : par région et secteur)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -232,6 +238,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return keysCmd(ctx, args[1:], stdout)
 	case "enroll-offline":
 		return enrollOffline(ctx, args[1:], stdout)
+	case "federate":
+		return federate(ctx, args[1:], stdout)
+	case "region":
+		return regionCmd(ctx, args[1:], stdout)
+	case "national":
+		return nationalCmd(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

@@ -43,6 +43,7 @@ type serveOpts struct {
 	silent, minAgg, perHour, alertCap *int
 	pwChecks, enrollPerMin, retention *int
 	sans                              *stringList
+	fed                               fedOpts
 }
 
 func newServe() *serveOpts {
@@ -68,6 +69,7 @@ func newServe() *serveOpts {
 	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
 	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
+	o.fed = addFederateFlags(c)
 	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	return o
 }
@@ -108,6 +110,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.fs.NArg() != 0 {
 		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	if err := o.fed.check(c); err != nil {
+		return err
 	}
 	if *retention < 1 || *retention > 1200 {
 		return c.usageErr("--retention : un nombre de mois entre 1 et 1200")
@@ -196,9 +201,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
-	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
-		Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
-	ui.Register(mux)
+	if *o.fed.national {
+		registerNational(mux, st, ui, log)
+	} else {
+		api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
+			Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
+		ui.Register(mux)
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -230,6 +239,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Retention runs beside the uploads: its deletions go by chunks, so an
 	// upload waits for one short transaction at most.
 	go app.New(app.Config{Store: st, Logger: log}).RunRetention(ctx, *retention, 24*time.Hour)
+	if *o.fed.to != "" {
+		go runFederation(ctx, newPusher(st, keys, *o.fed.to, *o.fed.fingerprint, *o.fed.region, *minAgg, matcher, log), *o.fed.every, log)
+	}
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

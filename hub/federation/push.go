@@ -63,7 +63,7 @@ type Pusher struct {
 	Exposures func() []Exposure
 	// Band gives an entity's size band (nil: none).
 	Band        func(entityID int64) string
-	CatchUp     int // days looked back (0: DefaultCatchUp)
+	CatchUp     int // days looked back (0: DefaultCatchUp; negative: none)
 	MinEntities int
 	Log         *slog.Logger
 }
@@ -87,8 +87,11 @@ func (p *Pusher) Run(ctx context.Context) ([]Pushed, error) {
 	t := now().UTC()
 	today := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	back := p.CatchUp
-	if back <= 0 {
+	switch {
+	case back == 0:
 		back = DefaultCatchUp
+	case back < 0:
+		back = 0 // the current day only
 	}
 	since := today.AddDate(0, 0, -back)
 	done, err := p.Store.Pushes(ctx, p.URL, Day(since))
