@@ -9,6 +9,8 @@ package federation
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -296,3 +298,14 @@ func ParseDay(s string) (time.Time, error) {
 
 // Day is t's UTC day, AAAA-MM-JJ.
 func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// Digest is the SHA-256 (hex) of a document's figures: its JSON with the
+// times it was made (AsOf, GeneratedAt) left out, so that the same day
+// pushed again with the same figures is a duplicate, counted once.
+func Digest(a *Aggregate) string {
+	c := *a
+	c.AsOf, c.GeneratedAt = time.Time{}, time.Time{}
+	b, _ := json.Marshal(&c) // plain values: always marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

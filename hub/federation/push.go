@@ -3,8 +3,6 @@ package federation
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -151,9 +149,8 @@ func (p *Pusher) push(ctx context.Context, d, asOf, now time.Time, complete bool
 	if err != nil {
 		return Pushed{}, false, fmt.Errorf("envoi de l'agrégat du %s à %s : %w", in.Day, p.URL, err)
 	}
-	sum := sha256.Sum256(payload)
 	if err := p.Store.RecordPush(ctx, store.Push{Target: p.URL, Day: in.Day, PushedAt: now, Complete: complete,
-		SHA256: hex.EncodeToString(sum[:]), Envelope: env}); err != nil {
+		SHA256: Digest(doc), Envelope: env}); err != nil {
 		return Pushed{}, false, err
 	}
 	if p.Log != nil {

@@ -6,8 +6,6 @@ package national
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,8 +131,7 @@ func (r *Receiver) receive(ctx context.Context, body io.Reader) (federation.Repl
 	if day.After(now.Add(24*time.Hour)) || day.Before(now.AddDate(-2, 0, 0)) {
 		return refuse("day_out_of_range", http.StatusBadRequest, "jour %s hors de la période acceptée (deux ans passés, jusqu'à demain)", doc.Day)
 	}
-	sum := sha256.Sum256(payload)
-	rec := store.AggregateRecord{Region: reg.Name, Day: doc.Day, ReceivedAt: now, GeneratedAt: doc.GeneratedAt, SHA256: hex.EncodeToString(sum[:]),
+	rec := store.AggregateRecord{Region: reg.Name, Day: doc.Day, ReceivedAt: now, GeneratedAt: doc.GeneratedAt, SHA256: federation.Digest(doc),
 		Document: payload, Envelope: data}
 	rec.Entities, rec.LevelN, rec.LevelSum, rec.WithheldCells = Figures(doc)
 	out, err := r.Store.PutAggregate(ctx, rec)
