@@ -101,8 +101,8 @@ type Federation interface {
 	PutAggregate(ctx context.Context, r AggregateRecord) (PutOutcome, error)
 	// LatestAggregates returns each region's latest day, with its document.
 	LatestAggregates(ctx context.Context) ([]AggregateRecord, error)
-	// AggregatePoints lists every region's days from since on, by region
-	// then day.
+	// AggregatePoints lists every region's days from since on, by day
+	// then region (the order of the covering index that serves it).
 	AggregatePoints(ctx context.Context, since string) ([]AggregatePoint, error)
 	// AggregatesOn returns the regions' documents for one day.
 	AggregatesOn(ctx context.Context, day string) ([]AggregateRecord, error)
@@ -289,7 +289,7 @@ func (s *sqlStore) AggregatesOn(ctx context.Context, day string) ([]AggregateRec
 
 func (s *sqlStore) AggregatePoints(ctx context.Context, since string) ([]AggregatePoint, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT region, day, entities, level_n, level_sum, withheld_cells FROM region_aggregates
-		WHERE day >= ? ORDER BY region, day`), since)
+		WHERE day >= ? ORDER BY day, region`), since)
 	if err != nil {
 		return nil, err
 	}

@@ -270,7 +270,8 @@ var migrations = []string{
 	// after the day ended, never pushed again); on the national hub, the
 	// registered regions with their signing keys, and each region's daily
 	// aggregate, the document as signed and the figures the overview's
-	// trends read without decoding it.
+	// trends read without decoding it (small columns first and a covering
+	// index: a year of 18 regions' trend points never reads a document).
 	`CREATE TABLE federation_pushes (
 		target TEXT NOT NULL,
 		day TEXT NOT NULL,
@@ -296,15 +297,15 @@ var migrations = []string{
 		generated_at BIGINT NOT NULL,
 		pushes INTEGER NOT NULL,
 		sha256 TEXT NOT NULL,
-		document TEXT NOT NULL,
-		envelope {{blob}} NOT NULL,
 		entities INTEGER NOT NULL,
 		level_n INTEGER NOT NULL,
 		level_sum INTEGER NOT NULL,
 		withheld_cells INTEGER NOT NULL,
+		document TEXT NOT NULL,
+		envelope {{blob}} NOT NULL,
 		PRIMARY KEY (region, day)
 	);
-	CREATE INDEX region_aggregates_day ON region_aggregates(day)`,
+	CREATE INDEX region_aggregates_points ON region_aggregates(day, region, entities, level_n, level_sum, withheld_cells)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps
