@@ -134,7 +134,9 @@ func cell(sector, band string, ms []Member, min int) Cell {
 			c.Failing = append(c.Failing, CheckCount{Check: id, Entities: n})
 		}
 	}
-	slices.SortFunc(c.Failing, func(x, y CheckCount) int { return cmp.Or(cmp.Compare(y.Entities, x.Entities), cmp.Compare(x.Check, y.Check)) })
+	slices.SortFunc(c.Failing, func(x, y CheckCount) int {
+		return cmp.Or(cmp.Compare(y.Entities, x.Entities), cmp.Compare(x.Check, y.Check))
+	})
 	if len(c.Failing) > MaxFailing {
 		c.Failing = c.Failing[:MaxFailing]
 	}

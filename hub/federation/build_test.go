@@ -129,16 +129,18 @@ func TestValidateRefuses(t *testing.T) {
 		edit func(a *federation.Aggregate)
 		want error
 	}{
-		"small count":        {func(a *federation.Aggregate) { a.Cells[0].Levels[0] = federation.Count{N: 2} }, federation.ErrNotWithheld},
-		"small entities":     {func(a *federation.Aggregate) { a.Cells[0].Entities = federation.Count{N: 4} }, federation.ErrNotWithheld},
-		"small failing":      {func(a *federation.Aggregate) { a.Cells[0].Failing[0].Entities = 3 }, federation.ErrNotWithheld},
-		"withheld detailed":  {func(a *federation.Aggregate) { a.Cells[0].Withheld = true; a.Cells[0].Entities = federation.Withheld }, federation.ErrNotWithheld},
-		"lower threshold":    {func(a *federation.Aggregate) { a.MinEntities = 3 }, federation.ErrInvalid},
-		"schema":             {func(a *federation.Aggregate) { a.Schema = 2 }, federation.ErrSchema},
-		"day":                {func(a *federation.Aggregate) { a.Day = "2026-13-01" }, federation.ErrInvalid},
-		"region":             {func(a *federation.Aggregate) { a.Region = "<script>" }, federation.ErrInvalid},
-		"duplicate cell":     {func(a *federation.Aggregate) { a.Cells = append(a.Cells, a.Cells[0]) }, federation.ErrInvalid},
-		"advisory reference": {func(a *federation.Aggregate) { a.Advisories = []federation.AdvisoryCount{{Advisory: "x", Entities: federation.Withheld, Hosts: federation.Withheld}} }, federation.ErrInvalid},
+		"small count":       {func(a *federation.Aggregate) { a.Cells[0].Levels[0] = federation.Count{N: 2} }, federation.ErrNotWithheld},
+		"small entities":    {func(a *federation.Aggregate) { a.Cells[0].Entities = federation.Count{N: 4} }, federation.ErrNotWithheld},
+		"small failing":     {func(a *federation.Aggregate) { a.Cells[0].Failing[0].Entities = 3 }, federation.ErrNotWithheld},
+		"withheld detailed": {func(a *federation.Aggregate) { a.Cells[0].Withheld = true; a.Cells[0].Entities = federation.Withheld }, federation.ErrNotWithheld},
+		"lower threshold":   {func(a *federation.Aggregate) { a.MinEntities = 3 }, federation.ErrInvalid},
+		"schema":            {func(a *federation.Aggregate) { a.Schema = 2 }, federation.ErrSchema},
+		"day":               {func(a *federation.Aggregate) { a.Day = "2026-13-01" }, federation.ErrInvalid},
+		"region":            {func(a *federation.Aggregate) { a.Region = "<script>" }, federation.ErrInvalid},
+		"duplicate cell":    {func(a *federation.Aggregate) { a.Cells = append(a.Cells, a.Cells[0]) }, federation.ErrInvalid},
+		"advisory reference": {func(a *federation.Aggregate) {
+			a.Advisories = []federation.AdvisoryCount{{Advisory: "x", Entities: federation.Withheld, Hosts: federation.Withheld}}
+		}, federation.ErrInvalid},
 	} {
 		a := good()
 		if err := a.Validate(); err != nil {
