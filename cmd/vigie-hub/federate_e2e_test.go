@@ -47,7 +47,11 @@ func (r region) populate(t *testing.T, entities map[string]int) {
 	for sector, n := range entities {
 		for i := range n {
 			name := fmt.Sprintf("%s %s %d", sector, r.name, i)
-			code, out, stderr := cli(t, "", "token", "create", "--db", r.db, "--entity", name, "--sector", sector)
+			args := []string{"token", "create", "--db", r.db, "--entity", name, "--sector", sector}
+			if sector == "commune" {
+				args = append(args, "--size-band", "pop-lt-1000")
+			}
+			code, out, stderr := cli(t, "", args...)
 			tok := regexp.MustCompile(`\n    ([0-9A-Z-]{24})\n`).FindStringSubmatch(out)
 			if code != 0 || tok == nil {
 				t.Fatalf("token create: %d %q %q", code, out, stderr)
@@ -165,7 +169,7 @@ func TestFederation(t *testing.T) {
 		got[r.Region+"/"+r.Sector] = r
 	}
 	if len(rows) != 3 || !got["Bretagne/port"].Withheld || !got["Bretagne/port"].Entities.Withheld ||
-		got["Bretagne/commune"].Entities.N != 6 || got["Normandie/commune"].Entities.N != 5 || len(got["Normandie/commune"].Medians) == 0 {
+		got["Bretagne/commune"].Entities.N != 6 || got["Bretagne/commune"].SizeBand != "pop-lt-1000" || got["Normandie/commune"].Entities.N != 5 || len(got["Normandie/commune"].Medians) == 0 {
 		t.Errorf("national report: %s", out)
 	}
 	if strings.Contains(out, "commune Bretagne") || strings.Contains(out, "port Bretagne") {

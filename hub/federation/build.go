@@ -2,9 +2,11 @@ package federation
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
@@ -13,8 +15,8 @@ import (
 // (FromHosts makes members from the hub's rows).
 type Member struct {
 	Sector string
-	Band   string // the entity's size band ID, "" when not given
-	Level  int    // 0 to 4
+	Band   cohort.Band // "" when not given
+	Level  int         // 0 to 4
 	// Domains are its domain scores (absent or negative: none).
 	Domains map[protocol.Domain]int
 	// Failed are the checks failing on at least one of its hosts.
@@ -64,9 +66,9 @@ func Build(in Input) *Aggregate {
 		if m.Level < 0 || m.Level > 4 || !tokenRE.MatchString(m.Sector) {
 			continue // not assessed, or a sector the document cannot carry
 		}
-		band := m.Band
-		if band != "" && !tokenRE.MatchString(band) {
-			band = ""
+		band := string(m.Band)
+		if band != "" && !m.Band.Valid() {
+			band = "" // a band this hub does not know: counted as none
 		}
 		k := [2]string{m.Sector, band}
 		groups[k] = append(groups[k], m)
@@ -112,7 +114,9 @@ func cell(sector, band string, ms []Member, min int) Cell {
 		}
 		st := DomainStat{Domain: string(d), Withheld: true}
 		if len(v) >= min && tokenRE.MatchString(string(d)) {
-			q1, med, q3 := quartiles(v)
+			// The entity page's figures (hub/cohort), to one decimal.
+			sum := cohort.Summarise(v)
+			q1, med, q3 := round1(sum.Q1), round1(sum.Median), round1(sum.Q3)
 			st = DomainStat{Domain: string(d), Q1: &q1, Median: &med, Q3: &q3}
 		}
 		if tokenRE.MatchString(string(d)) {
@@ -142,6 +146,8 @@ func cell(sector, band string, ms []Member, min int) Cell {
 	}
 	return c
 }
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // withhold publishes the counts of a distribution whose total is
 // published: under min, withheld; then, while the withheld ones add up to

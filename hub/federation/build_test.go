@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/federation"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -168,15 +169,15 @@ func randWord(r *rand.Rand, n int) string {
 // more (none can be deduced from the published total).
 func TestNoNameNoSmallCount(t *testing.T) {
 	sectors := []string{"commune", "hopital", "port", "autre"}
-	bands := []string{"", "pop-lt-1000", "hosts-lt-20"}
+	bands := []cohort.Band{"", cohort.PopUnder1000, cohort.HostsUnder20, "no-such-band"}
 	checks := []string{"tls.a", "dns.b", "patch.c", "org.d", "backup.e"}
 	for seed := range uint64(300) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		var rows []store.HostRow
 		var secret []string
-		band := map[int64]string{}
+		band := map[int64]cohort.Band{}
 		var xs []federation.Exposure
-		levels := map[[2]string][5]int{}
+		levels := map[[2]string][5]int{} // by sector and band as published
 		entities := 1 + r.IntN(60)
 		for e := range entities {
 			id := int64(e + 1)
@@ -209,13 +210,17 @@ func TestNoNameNoSmallCount(t *testing.T) {
 				}
 			}
 			if minLevel <= 4 {
-				k := [2]string{sector, band[id]}
+				b := band[id]
+				if !b.Valid() {
+					b = "" // an unknown band counts as none
+				}
+				k := [2]string{sector, string(b)}
 				l := levels[k]
 				l[minLevel]++
 				levels[k] = l
 			}
 		}
-		ms := federation.FromHosts(rows, func(id int64) string { return band[id] })
+		ms := federation.FromHosts(rows, func(id int64) cohort.Band { return band[id] })
 		a := federation.Build(federation.Input{Region: "Normandie", Day: "2026-03-14", Members: ms, Exposures: xs, ExposuresIncluded: true})
 		if err := a.Validate(); err != nil {
 			t.Fatalf("seed %d: %v", seed, err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 )
 
 // SchemaVersion is the aggregate document's version (its "schema" field).
@@ -31,7 +32,7 @@ const PayloadType = "application/vnd.vigie.aggregate.v1+json"
 // MinEntities is the withholding threshold: a count over fewer entities
 // is never published (the issue's rule, the same as the regional pages'
 // aggregate minimum). A hub may use a higher one, never a lower one.
-const MinEntities = 5
+const MinEntities = cohort.MinEntities
 
 // MaxDocument bounds an aggregate (and its envelope) on both sides: a
 // region's cells, checks and advisories fit in a few tens of kilobytes.
@@ -71,7 +72,7 @@ type Aggregate struct {
 // (those with at least one host that reported by AsOf).
 type Cell struct {
 	Sector   string `json:"sector"`
-	SizeBand string `json:"size_band"` // "" when the entities have no band
+	SizeBand string `json:"size_band"` // a hub/cohort band ID, "" when the entities have none
 	// Withheld: fewer than MinEntities entities; nothing else is given.
 	Withheld bool  `json:"withheld"`
 	Entities Count `json:"entities"`

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/app"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
 )
@@ -17,7 +18,7 @@ import (
 // the recomputation with them could not be redone for a past day, and a
 // trend must compare days computed alike. Its failed checks are those
 // failing on any of its hosts.
-func FromHosts(rows []store.HostRow, band func(entityID int64) string) []Member {
+func FromHosts(rows []store.HostRow, band func(entityID int64) cohort.Band) []Member {
 	ov := app.BuildOverview(rows, app.Filter{Level: -1}, time.Time{}, time.Duration(math.MaxInt64), 0)
 	failed := map[int64]map[string]bool{}
 	for _, r := range rows {

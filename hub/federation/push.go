@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/hubkeys"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -58,9 +59,7 @@ type Pusher struct {
 	Client *http.Client
 	Now    func() time.Time
 	// Exposures returns the hub's current exposures (nil: none known).
-	Exposures func() []Exposure
-	// Band gives an entity's size band (nil: none).
-	Band        func(entityID int64) string
+	Exposures   func() []Exposure
 	CatchUp     int // days looked back (0: DefaultCatchUp; negative: none)
 	MinEntities int
 	Log         *slog.Logger
@@ -129,7 +128,16 @@ func (p *Pusher) push(ctx context.Context, d, asOf, now time.Time, complete bool
 	if len(rows) == 0 {
 		return Pushed{}, false, nil
 	}
-	in := Input{Region: p.Region, Day: Day(d), AsOf: asOf, GeneratedAt: now, MinEntities: p.MinEntities, Members: FromHosts(rows, p.Band)}
+	ents, err := p.Store.Entities(ctx)
+	if err != nil {
+		return Pushed{}, false, err
+	}
+	bands := make(map[int64]cohort.Band, len(ents))
+	for _, e := range ents {
+		bands[e.ID] = cohort.Band(e.SizeBand) // the current band, for a past day too
+	}
+	band := func(id int64) cohort.Band { return bands[id] }
+	in := Input{Region: p.Region, Day: Day(d), AsOf: asOf, GeneratedAt: now, MinEntities: p.MinEntities, Members: FromHosts(rows, band)}
 	if !complete && p.Exposures != nil {
 		in.Exposures, in.ExposuresIncluded = p.Exposures(), true
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/auth"
+	"github.com/vigie-cyber/vigie/hub/cohort"
 	"github.com/vigie-cyber/vigie/hub/federation"
 	"github.com/vigie-cyber/vigie/hub/national"
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -45,7 +46,7 @@ func nationalHub(tb testing.TB, st store.Store, regions, days, perRegion int, si
 					s = "commune" // ports are few: withheld in some regions
 				}
 				lv := (e + r + (days-d)/60) % 5
-				ms = append(ms, federation.Member{Sector: s, Band: bands[s][e%len(bands[s])], Level: lv,
+				ms = append(ms, federation.Member{Sector: s, Band: cohort.Band(bands[s][e%len(bands[s])]), Level: lv,
 					Domains: map[protocol.Domain]int{protocol.DomainPatch: (e * 7) % 101, protocol.DomainBackup: (e * 13) % 101, protocol.DomainTLS: (e * 3) % 101},
 					Failed:  []string{"patch.security-pending", fmt.Sprintf("hygiene.check-%d", e%7)}})
 			}
