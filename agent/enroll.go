@@ -95,33 +95,20 @@ func readHubError(resp *http.Response, now time.Time) *HubError {
 }
 
 // SPKIFingerprint is the hex SHA-256 of a certificate's SubjectPublicKeyInfo:
-// what the agent pins. It survives certificate renewal with the same key.
-func SPKIFingerprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(sum[:])
-}
+// what the agent pins (protocol.SPKISHA256).
+func SPKIFingerprint(cert *x509.Certificate) string { return protocol.SPKISHA256(cert) }
 
 // PinnedTLSConfig accepts only a hub whose leaf certificate has the pinned
-// SPKI: neither a CA compromise nor a DNS takeover can impersonate the hub
-// after enrolment. Chain and name are not checked: the pin is stronger.
+// SPKI (protocol.PinnedTLSConfig), with the agent's advice on a mismatch.
 func PinnedTLSConfig(spki string) *tls.Config {
-	want, _ := hex.DecodeString(spki)
-	return &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: true, // replaced by VerifyConnection below
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return fmt.Errorf("%w: no certificate", ErrPinMismatch)
-			}
-			sum := sha256.Sum256(cs.PeerCertificates[0].RawSubjectPublicKeyInfo)
-			if len(want) != sha256.Size || subtle.ConstantTimeCompare(sum[:], want) != 1 {
-				return fmt.Errorf("%w: le hub présente la clé %s, l'agent a enregistré %s à l'inscription ; "+
-					"si le hub a vraiment changé de clé, réinscrivez l'agent (vigie enroll), sinon quelqu'un se fait passer pour le hub",
-					ErrPinMismatch, hex.EncodeToString(sum[:]), spki)
-			}
-			return nil
-		},
-	}
+	return protocol.PinnedTLSConfig(spki, func(seen string) error {
+		if seen == "" {
+			return fmt.Errorf("%w: no certificate", ErrPinMismatch)
+		}
+		return fmt.Errorf("%w: le hub présente la clé %s, l'agent a enregistré %s à l'inscription ; "+
+			"si le hub a vraiment changé de clé, réinscrivez l'agent (vigie enroll), sinon quelqu'un se fait passer pour le hub",
+			ErrPinMismatch, seen, spki)
+	})
 }
 
 // enrolTLSConfig is the TLS configuration for the first contact: the hub is

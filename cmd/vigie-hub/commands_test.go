@@ -105,8 +105,9 @@ func TestDatabaseMustExist(t *testing.T) {
 
 // hubCommands are every command, with the options each must document.
 var hubCommands = map[string][]string{
-	"init":                 {"db"},
-	"serve":                {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy", "retention"},
+	"init": {"db"},
+	"serve": {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy", "retention",
+		"federate-to", "federate-fingerprint", "federate-region", "federate-every", "national"},
 	"token create":         {"db", "entity", "sector", "size-band", "expires", "uses", "public-url", "cert", "data-dir"},
 	"entity list":          {"db"},
 	"entity set-sector":    {"db", "entity", "sector"},
@@ -128,6 +129,11 @@ var hubCommands = map[string][]string{
 	"import":               {"db", "data-dir", "format"},
 	"bundle export":        {"db", "out", "data-dir"},
 	"bundle import":        {"db", "key", "repin", "data-dir"},
+	"federate":             {"db", "to", "fingerprint", "region", "data-dir", "catch-up-days", "min-aggregate"},
+	"region add":           {"db", "key"},
+	"region revoke":        {"db"},
+	"region list":          {"db", "format"},
+	"national report":      {"db", "day", "format"},
 }
 
 var optionRE = regexp.MustCompile(`(?m)^  --([a-z-]+) `)

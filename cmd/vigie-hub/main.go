@@ -15,6 +15,9 @@
 //	vigie-hub enroll-offline REQUEST --token T --out RESPONSE
 //	vigie-hub import [--format text|json] PATH...
 //	vigie-hub bundle export --out FILE | bundle import FILE --key KEY [--repin]
+//	vigie-hub federate --to URL --fingerprint FP --region NAME
+//	vigie-hub region add NAME --key KEY | revoke NAME | list
+//	vigie-hub national report [--format json]
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -76,6 +79,9 @@ Utilisation :
   vigie-hub import [--format text|json] CHEMIN...   (bilans hors ligne apportés d'un site isolé : fichiers ou dossiers)
   vigie-hub bundle export --out FICHIER   (avis CERT-FR, alias et catalogue signés, pour un hub isolé)
   vigie-hub bundle import FICHIER --key CLÉ [--repin]   (sur le hub isolé : vérifie la signature du hub exportateur)
+  vigie-hub federate --to URL --fingerprint EMPREINTE --region NOM   (agrégat régional signé vers le hub national)
+  vigie-hub region add NOM --key CLÉ | region revoke NOM | region list   (hub national : régions acceptées)
+  vigie-hub national report [--day AAAA-MM-JJ] [--format text|json]   (hub national : par région et secteur)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -248,6 +254,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return bundleExport(ctx, args[2:], stdout)
 		}
 		return bundleImport(ctx, args[2:], stdout)
+	case "federate":
+		return federate(ctx, args[1:], stdout)
+	case "region":
+		return regionCmd(ctx, args[1:], stdout)
+	case "national":
+		return nationalCmd(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

@@ -5,11 +5,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -32,6 +30,7 @@ import (
 	"github.com/vigie-cyber/vigie/hub/api"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/web"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // serveOpts are serve's options (newServe also gives the configuration
@@ -45,6 +44,7 @@ type serveOpts struct {
 	hookCap                           *int
 	pwChecks, enrollPerMin, retention *int
 	sans                              *stringList
+	fed                               fedOpts
 }
 
 func newServe() *serveOpts {
@@ -71,6 +71,7 @@ func newServe() *serveOpts {
 	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
 	o.hookCap = c.fs.Int("webhook-alerts-per-hour", 100, "livraisons immédiates par webhook et par heure (`N`) ; au-delà, les événements partent regroupés en un seul récapitulatif (type « digest »)")
+	o.fed = addFederateFlags(c)
 	c.fs.Var(o.sans, "san", "`NOM` DNS ou adresse IP ajouté au certificat autosigné, à la création seulement (option répétable)")
 	return o
 }
@@ -111,6 +112,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if c.fs.NArg() != 0 {
 		return c.usageErr("argument inattendu %q", c.fs.Arg(0))
+	}
+	if err := o.fed.check(c); err != nil {
+		return err
 	}
 	if *retention < 1 || *retention > 1200 {
 		return c.usageErr("--retention : un nombre de mois entre 1 et 1200")
@@ -203,9 +207,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	counted := &tally{Store: st}
-	api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
-		Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
-	ui.Register(mux)
+	if *o.fed.national {
+		registerNational(mux, st, ui, log)
+	} else {
+		api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
+			Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
+		ui.Register(mux)
+	}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
@@ -237,6 +245,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Retention runs beside the uploads: its deletions go by chunks, so an
 	// upload waits for one short transaction at most.
 	go app.New(app.Config{Store: st, Logger: log}).RunRetention(ctx, *retention, 24*time.Hour)
+	if *o.fed.to != "" {
+		go runFederation(ctx, newPusher(st, keys, *o.fed.to, *o.fed.fingerprint, *o.fed.region, *minAgg, matcher, log), *o.fed.every, log)
+	}
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -289,10 +300,7 @@ func portOf(listen string) string {
 
 // SPKI is the hex SHA-256 of a certificate's SubjectPublicKeyInfo: what
 // agents pin. It survives a renewal that keeps the key.
-func SPKI(c *x509.Certificate) string {
-	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
-	return hex.EncodeToString(h[:])
-}
+func SPKI(c *x509.Certificate) string { return protocol.SPKISHA256(c) }
 
 type stringList []string
 

@@ -265,6 +265,47 @@ var migrations = []string{
 	// population, other sectors by hosts), what it is compared within;
 	// '' until an administrator gives it.
 	`ALTER TABLE entities ADD COLUMN size_band TEXT NOT NULL DEFAULT ''`,
+	// 10: federation (issue 22, hub/federation): on a regional hub, the
+	// aggregates it pushed, by national hub and day (complete: pushed
+	// after the day ended, never pushed again); on the national hub, the
+	// registered regions with their signing keys, and each region's daily
+	// aggregate, the document as signed and the figures the overview's
+	// trends read without decoding it (small columns first and a covering
+	// index: a year of 18 regions' trend points never reads a document).
+	`CREATE TABLE federation_pushes (
+		target TEXT NOT NULL,
+		day TEXT NOT NULL,
+		pushed_at BIGINT NOT NULL,
+		complete INTEGER NOT NULL,
+		sha256 TEXT NOT NULL,
+		envelope {{blob}} NOT NULL,
+		PRIMARY KEY (target, day)
+	);
+	CREATE TABLE regions (
+		name TEXT PRIMARY KEY,
+		signing_key TEXT NOT NULL UNIQUE,
+		key_id TEXT NOT NULL,
+		added_at BIGINT NOT NULL,
+		added_by TEXT NOT NULL,
+		revoked_at BIGINT NOT NULL DEFAULT 0,
+		revoked_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE region_aggregates (
+		region TEXT NOT NULL REFERENCES regions(name),
+		day TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		generated_at BIGINT NOT NULL,
+		pushes INTEGER NOT NULL,
+		sha256 TEXT NOT NULL,
+		entities INTEGER NOT NULL,
+		level_n INTEGER NOT NULL,
+		level_sum INTEGER NOT NULL,
+		withheld_cells INTEGER NOT NULL,
+		document TEXT NOT NULL,
+		envelope {{blob}} NOT NULL,
+		PRIMARY KEY (region, day)
+	);
+	CREATE INDEX region_aggregates_points ON region_aggregates(day, region, entities, level_n, level_sum, withheld_cells)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

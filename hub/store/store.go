@@ -327,6 +327,7 @@ type Store interface {
 
 	Advisories
 	Inventories
+	Federation
 
 	Close() error
 }

@@ -83,6 +83,7 @@ type Server struct {
 	throttled throttleLog
 	pwSlots   chan struct{} // argon2id checks in progress; nil: unbounded
 	check     func(encoded, pw string) (bool, error)
+	national  bool // RegisterNational: the national hub's menu
 }
 
 const (
@@ -148,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
-		"advisories", "advisory", "whouses", "alerts", "deliveries"} {
+		"advisories", "advisory", "whouses", "alerts", "deliveries", "national"} {
 		files := []string{"templates/" + p + ".html", "templates/exposures.html"}
 		if p == "host" || p == "entity" {
 			files = append(files, "templates/inventory.html") // software, declared appliances
@@ -326,10 +327,12 @@ type page struct {
 	Flash   string
 	Error   string
 	Path    string // current path + query without lang, for the language switch
+	// National: the national hub's menu (RegisterNational).
+	National bool
 }
 
 func (s *Server) render(q *req, status int, name, title string, data any) {
-	p := page{req: q, Title: title, Version: s.cfg.Version, Data: data, Path: q.R.URL.Path}
+	p := page{req: q, Title: title, Version: s.cfg.Version, Data: data, Path: q.R.URL.Path, National: s.national}
 	if q.Session != nil {
 		p.CSRF = q.Session.CSRF
 	}

@@ -49,6 +49,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Inventories":     testInventories,
 		"DeclaredAssets":  testDeclaredAssets,
 		"Prune":           testPrune,
+		"Federation":      testFederation,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {
