@@ -68,9 +68,7 @@ func (f *ExposureFeed) Changed(fresh []AdvisoryExposure) {
 // loaded (LoadAdvisories): an empty matcher would say every exposure is
 // gone.
 func (f *ExposureFeed) Run(ctx context.Context, m *Advisories, interval time.Duration) {
-	f.mu.Lock()
-	f.m = m
-	f.mu.Unlock()
+	f.Attach(m)
 	if err := f.SyncAll(ctx); err != nil && ctx.Err() == nil {
 		f.a.log.Error("alertes : expositions", "err", err)
 	}
@@ -90,6 +88,14 @@ func (f *ExposureFeed) Run(ctx context.Context, m *Advisories, interval time.Dur
 			f.a.log.Error("alertes : expositions", "err", err)
 		}
 	}
+}
+
+// Attach gives the feed the matcher it reads, once that matcher is loaded
+// (Run does it first; a caller that syncs by itself attaches before).
+func (f *ExposureFeed) Attach(m *Advisories) {
+	f.mu.Lock()
+	f.m = m
+	f.mu.Unlock()
 }
 
 // SyncChanged reports the entities noted by Changed since the last time.

@@ -104,6 +104,7 @@ func TestExposureFeedReportsWholeEntities(t *testing.T) {
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	feed.Attach(m) // the syncs below must not race Run's start
 	go feed.Run(fctx, m, time.Hour)
 	if c := rec.wait(t, 1); len(c.entities) != 0 || len(c.found) != 0 { // at start: every entity (none yet)
 		t.Fatalf("first report %+v", c)
@@ -197,6 +198,7 @@ func TestExposureFeedAlertsOnce(t *testing.T) {
 	ent := storetest.Enrolled(t, st, "Mairie de Trébeurden", pc.ID)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	feed.Attach(m) // the syncs below must not race Run's start
 	go feed.Run(fctx, m, time.Hour)
 	events := func(wantN int) []string {
 		t.Helper()
