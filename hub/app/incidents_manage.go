@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // The follow-up of an incident (status, adviser in charge, notes,
@@ -192,4 +193,43 @@ func (x *Incidents) RunRetention(ctx context.Context, days int, every time.Durat
 		case <-t.C:
 		}
 	}
+}
+
+// IncidentSummary is one incident of the list page: with its first
+// answers and its next deadline.
+type IncidentSummary struct {
+	store.Incident
+	Answers protocol.IncidentAnswers
+	Next    *Deadline // the nearest deadline not yet past, nil when none
+	Overdue int       // deadlines already past
+}
+
+// Summaries lists the incidents (open ones only when openOnly) with their
+// answers and clock, newest first.
+func (x *Incidents) Summaries(ctx context.Context, openOnly bool) ([]IncidentSummary, error) {
+	list, err := x.cfg.Store.ListIncidents(ctx, store.IncidentFilter{OpenOnly: openOnly})
+	if err != nil {
+		return nil, err
+	}
+	now := x.cfg.Now()
+	out := make([]IncidentSummary, 0, len(list))
+	for _, in := range list {
+		s := IncidentSummary{Incident: in}
+		if full, err := x.cfg.Store.Incident(ctx, in.ID); err == nil {
+			if m, err := openStoredManifest(full.Manifest); err == nil {
+				s.Answers = m.Answers
+			}
+		}
+		for _, d := range IncidentClock(in, now).Deadlines {
+			switch {
+			case d.Overdue():
+				s.Overdue++
+			case s.Next == nil || d.Due.Before(s.Next.Due):
+				d := d
+				s.Next = &d
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
