@@ -150,7 +150,7 @@ func TestIncidentIngest(t *testing.T) {
 	if !ew.Due.Equal(declared.Add(23*time.Hour)) || ew.Remaining != 20*time.Hour || !strings.Contains(ew.Draft, "fichiers chiffrés") || !strings.Contains(ew.Draft, "dont 2 créés ou modifiés") {
 		t.Errorf("early warning %+v", ew)
 	}
-	if fr := v.Clock.Deadlines[2]; !fr.Due.Equal(declared.Add(71 * time.Hour).AddDate(0, 1, 0)) {
+	if fr := v.Clock.Deadlines[2]; !fr.Due.Equal(declared.Add(71*time.Hour).AddDate(0, 1, 0)) {
 		t.Errorf("final report due %v", fr.Due)
 	}
 	log, _ := f.st.AuditLog(ctx, 10)
