@@ -39,6 +39,7 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 	summary := fs.String("summary", "", "l'incident en une phrase")
 	affected := fs.String("affected", "", "ce qui est touché")
 	seen := fs.String("seen", "", "ce qui a été vu")
+	personal := fs.Bool("personal-data", false, "des données personnelles ont pu fuiter (violation à notifier à la CNIL sous 72 h)")
 	recipient := fs.String("recipient", "", "clé publique age du CSIRT (age1…) à laquelle le lot est chiffré")
 	noEncrypt := fs.Bool("no-encrypt", false, "écrit le lot sans chiffrement (déconseillé : il contient comptes, commandes et connexions)")
 	offlineOut := fs.String("offline-out", "", "dossier où écrire le lot et son manifeste signé (poste isolé, clé USB)")
@@ -111,6 +112,10 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 		if rcpt == nil && !*noEncrypt && !*noCollect {
 			rcpt, *recipient = askRecipient(in, stdout, *lang)
 		}
+	}
+	if *personal {
+		yes := true
+		answers.PersonalData = &yes
 	}
 	if *noCollect {
 		return nil
