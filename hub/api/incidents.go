@@ -79,6 +79,9 @@ func (s *Server) Incident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	got, err := s.cfg.Incidents.Ingest(r.Context(), manifest, archive, "upload")
+	// The server's write timeout started with the request: a long upload
+	// must still get its reply.
+	slow.rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	if err == nil {
 		// The archive part must end where the manifest said: trailing
 		// bytes would have failed the hash; read the closing boundary.
