@@ -200,3 +200,42 @@ func TestIncidentRefusedByRealHub(t *testing.T) {
 		t.Errorf("revoked agent's message:\n%s", e)
 	}
 }
+
+// TestIncidentThroughFolderImport: the isolated host writes its bundle
+// with --offline-out; the hub's folder import (what « vigie-hub import »
+// runs) files it through the same ingestion; the same folder again finds
+// it; an archive whose manifest is missing is refused.
+func TestIncidentThroughFolderImport(t *testing.T) {
+	plantedHost(t)
+	h := newRealHub(t)
+	state := h.enrol(t, "Mairie de Brest", "commune")
+	stick := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"incident", "--non-interactive", "--kind", "mailbox", "--offline-out", stick, "--state-dir", state}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String(), "Envoi du lot") {
+		t.Error("--offline-out sent the bundle anyway")
+	}
+	os.WriteFile(filepath.Join(stick, "incident-orphan.tar.age"), []byte("age-encryption.org/v1\n"), 0o600)
+	var reports []api.FileReport
+	imp := func() api.OfflineSummary {
+		reports = nil
+		sum, err := api.ImportOffline(context.Background(), h.st, api.OfflineConfig{Keys: h.keys, Incidents: h.x, By: "cli",
+			Report: func(r api.FileReport) { reports = append(reports, r) }}, stick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	if sum := imp(); sum.Stored != 1 || sum.Refused != 1 {
+		t.Fatalf("first import: %+v %+v", sum, reports)
+	}
+	if sum := imp(); sum.Duplicates != 1 || sum.Stored != 0 {
+		t.Fatalf("second import: %+v %+v", sum, reports)
+	}
+	list, _ := h.st.ListIncidents(context.Background(), store.IncidentFilter{})
+	if len(list) != 1 || list[0].Source != "import" || list[0].Entity != "Mairie de Brest" || list[0].Kind != "mailbox" {
+		t.Fatalf("imported incidents %+v", list)
+	}
+}

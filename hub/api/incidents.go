@@ -95,10 +95,10 @@ func (s *Server) Incident(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, protocol.IncidentResponse{Status: protocol.IngestStored, ID: got.Incident.ID, Entity: got.Incident.Entity})
 	case errors.Is(err, store.ErrRevoked):
 		s.agents.Delete(claimed)
-		revokedAgent(w)
+		writeRefusal(w, refuseRevoked())
 	case errors.Is(err, store.ErrNotFound):
 		s.agents.Delete(claimed)
-		unknownAgent(w)
+		writeRefusal(w, refuseUnknownAgent())
 	case errors.Is(err, app.ErrIncidentMalformed):
 		writeError(w, http.StatusBadRequest, protocol.CodeMalformedIncident, err.Error()+".", "Unreadable incident declaration: "+err.Error()+".")
 	case errors.Is(err, app.ErrIncidentSignature):
