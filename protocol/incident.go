@@ -52,6 +52,9 @@ type IncidentAnswers struct {
 	Seen     string    `json:"seen,omitempty"`
 	Contact  string    `json:"contact,omitempty"`
 	Summary  string    `json:"summary,omitempty"`
+	// PersonalData: personal data may have leaked (a GDPR breach: the
+	// CNIL is notified within 72 hours); nil when not answered.
+	PersonalData *bool `json:"personal_data,omitempty"`
 }
 
 // IncidentFile is one file of the triage bundle.
@@ -84,6 +87,12 @@ type IncidentManifest struct {
 	Collectors []IncidentCollector `json:"collectors"`
 	Encrypted  bool                `json:"encrypted"`
 	Recipient  string              `json:"recipient,omitempty"` // the age recipient the archive is encrypted to
+	// ArchiveSize and ArchiveSHA256 are those of the archive file as
+	// written (encrypted when Encrypted): the receiver checks the bytes it
+	// stores against the signature before it decrypts anything. Empty in
+	// manifests of the first agents; the hub requires them.
+	ArchiveSize   int64  `json:"archive_size,omitempty"`
+	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
 }
 
 var incidentFileName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -112,6 +121,9 @@ func (m *IncidentManifest) Validate() error {
 		if f.Size < 0 || !incidentSHA256.MatchString(f.SHA256) {
 			return fmt.Errorf("incident manifest: bad size or hash for %q", f.Name)
 		}
+	}
+	if m.ArchiveSize < 0 || m.ArchiveSize > MaxIncidentArchiveSize || (m.ArchiveSHA256 != "" && !incidentSHA256.MatchString(m.ArchiveSHA256)) {
+		return errors.New("incident manifest: bad archive size or hash")
 	}
 	return nil
 }

@@ -20,12 +20,12 @@ import (
 )
 
 // MaxBundleSize bounds an archive read back (the hub's upload limit).
-const MaxBundleSize = 100 << 20
+const MaxBundleSize = protocol.MaxIncidentArchiveSize
 
 // Errors of a bundle that does not match its manifest.
 var (
-	ErrTampered = errors.New("le lot ne correspond pas à son manifeste")
-	ErrUnsigned = errors.New("manifeste non signé")
+	ErrTampered = protocol.ErrIncidentTampered
+	ErrUnsigned = protocol.ErrIncidentUnsigned
 )
 
 // Bundle is a built triage bundle: the archive (encrypted when a recipient
@@ -77,6 +77,8 @@ func Build(files []File, m *protocol.IncidentManifest, key ed25519.PrivateKey, r
 		}
 		archive = enc.Bytes()
 	}
+	sum := sha256.Sum256(archive)
+	m.ArchiveSize, m.ArchiveSHA256 = int64(len(archive)), hex.EncodeToString(sum[:])
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -138,30 +140,14 @@ func (b *Bundle) WriteDir(dir, stamp string) (archivePath, manifestPath string, 
 
 // OpenManifest reads a manifest: a DSSE envelope checked against pub
 // (ErrUnsigned when pub is set and the manifest is bare JSON), or bare JSON
-// when pub is nil.
+// when pub is nil (protocol.OpenIncidentManifest, shared with the hub).
 func OpenManifest(data []byte, pub ed25519.PublicKey) (*protocol.IncidentManifest, error) {
-	if len(data) > protocol.MaxIncidentManifestSize*2 {
-		return nil, errors.New("manifeste trop gros")
-	}
-	payload := data
-	if env, err := protocol.ParseEnvelope(data); err == nil && env.PayloadType != "" {
-		if pub == nil {
-			return nil, errors.New("manifeste signé : la clé publique de l'agent est nécessaire pour le vérifier")
-		}
-		if payload, err = protocol.Verify(env, protocol.IncidentPayloadType, pub); err != nil {
-			return nil, fmt.Errorf("signature du manifeste : %w", err)
-		}
-	} else if pub != nil {
-		return nil, ErrUnsigned
-	}
-	return protocol.ParseIncidentManifest(payload)
+	return protocol.OpenIncidentManifest(data, pub)
 }
 
 // Extract decrypts the archive (when identity is set), then reads it
-// against the manifest: every entry must be listed, with the listed size
-// and SHA-256, and every listed file must be there. Sizes are enforced
-// while reading, so a lying archive cannot make it hold more than the
-// manifest announced.
+// against the manifest (protocol.ReadIncidentArchive) into memory: for
+// tests and small bundles; the hub streams instead.
 func Extract(archive io.Reader, m *protocol.IncidentManifest, identity age.Identity) (map[string][]byte, error) {
 	r := io.LimitReader(archive, MaxBundleSize+1)
 	if m.Encrypted {
@@ -174,44 +160,14 @@ func Extract(archive io.Reader, m *protocol.IncidentManifest, identity age.Ident
 		}
 		r = io.LimitReader(dr, MaxBundleSize+1)
 	}
-	want := map[string]protocol.IncidentFile{}
-	for _, f := range m.Files {
-		want[f.Name] = f
-	}
 	out := map[string][]byte{}
-	tr := tar.NewReader(r)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w : archive illisible : %v", ErrTampered, err)
-		}
-		f, ok := want[hdr.Name]
-		if !ok || hdr.Typeflag != tar.TypeReg {
-			return nil, fmt.Errorf("%w : entrée %q absente du manifeste", ErrTampered, hdr.Name)
-		}
-		if _, dup := out[hdr.Name]; dup {
-			return nil, fmt.Errorf("%w : entrée %q en double", ErrTampered, hdr.Name)
-		}
-		if hdr.Size != f.Size {
-			return nil, fmt.Errorf("%w : %s fait %d octets, le manifeste en annonce %d", ErrTampered, hdr.Name, hdr.Size, f.Size)
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, f.Size+1))
-		if err != nil {
-			return nil, fmt.Errorf("%w : %s : %v", ErrTampered, hdr.Name, err)
-		}
-		sum := sha256.Sum256(data)
-		if int64(len(data)) != f.Size || hex.EncodeToString(sum[:]) != f.SHA256 {
-			return nil, fmt.Errorf("%w : empreinte SHA-256 de %s différente", ErrTampered, hdr.Name)
-		}
-		out[hdr.Name] = data
-	}
-	for name := range want {
-		if _, ok := out[name]; !ok {
-			return nil, fmt.Errorf("%w : %s manque dans l'archive", ErrTampered, name)
-		}
+	err := protocol.ReadIncidentArchive(r, m, func(name string, r io.Reader) error {
+		data, err := io.ReadAll(r)
+		out[name] = data
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

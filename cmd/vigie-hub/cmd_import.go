@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/vigie-cyber/vigie/hub/api"
+	"github.com/vigie-cyber/vigie/hub/app"
 )
 
 // importCmd imports what isolated sites carry on a USB stick: offline
@@ -59,7 +61,11 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	sum, err := api.ImportOffline(ctx, st, api.OfflineConfig{Keys: keys, Report: report, By: "cli"}, c.fs.Args()...)
+	incidents, err := app.NewIncidents(app.IncidentConfig{Store: st, Dir: filepath.Join(*dataDir, app.IncidentDir), Keys: keys})
+	if err != nil {
+		return err
+	}
+	sum, err := api.ImportOffline(ctx, st, api.OfflineConfig{Keys: keys, Report: report, By: "cli", Incidents: incidents}, c.fs.Args()...)
 	if *format == "json" {
 		if files == nil {
 			files = []api.FileReport{}

@@ -107,7 +107,7 @@ func TestDatabaseMustExist(t *testing.T) {
 var hubCommands = map[string][]string{
 	"init": {"db"},
 	"serve": {"db", "listen", "cert", "key", "data-dir", "silent-days", "min-aggregate", "uploads-per-hour", "san", "public-url", "max-password-checks", "enroll-per-minute", "advisories-every", "advisories-url", "proxy", "retention",
-		"federate-to", "federate-fingerprint", "federate-region", "federate-every", "national"},
+		"federate-to", "federate-fingerprint", "federate-region", "federate-every", "national", "incident-retention"},
 	"token create":         {"db", "entity", "sector", "size-band", "expires", "uses", "public-url", "cert", "data-dir"},
 	"entity list":          {"db"},
 	"entity set-sector":    {"db", "entity", "sector"},
@@ -134,6 +134,9 @@ var hubCommands = map[string][]string{
 	"region revoke":        {"db"},
 	"region list":          {"db", "format"},
 	"national report":      {"db", "day", "format"},
+	"incidents list":       {"db", "format", "open"},
+	"incidents export":     {"db", "out", "data-dir"},
+	"incidents delete":     {"db", "data-dir"},
 }
 
 var optionRE = regexp.MustCompile(`(?m)^  --([a-z-]+) `)

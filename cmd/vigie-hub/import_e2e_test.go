@@ -120,7 +120,7 @@ func TestImportEndToEnd(t *testing.T) {
 		protocol.OfflineScorecardName(b.ID, 1):        {api.FileStored, ""},
 		protocol.OfflineScorecardName(b.ID, 3):        {api.FileStored, ""},
 		"LISEZMOI.txt":                                {api.FileIgnored, api.ReasonNotVigie},
-		"inc-1.manifest.dsse.json":                    {api.FileNotHandled, ""},
+		"inc-1.manifest.dsse.json":                    {api.FileRefused, api.ReasonUnreadable}, // its archive inc-1.tar.age is not there
 	}
 	for name, w := range want {
 		if r, ok := got[name]; !ok || r.Status != w[0] || r.Reason != w[1] || r.Message == "" {
@@ -130,8 +130,8 @@ func TestImportEndToEnd(t *testing.T) {
 	if _, ok := got["IndexerVolumeGuid"]; ok {
 		t.Error("a system folder of the stick was imported")
 	}
-	if s := res.Summary; s.Stored != 9 || s.Duplicates != 1 || s.Refused != 6 || s.History != 0 {
-		t.Errorf("summary %+v, want 9 stored (a 1-6, b 1-3), 1 duplicate, 6 refused", s)
+	if s := res.Summary; s.Stored != 9 || s.Duplicates != 1 || s.Refused != 7 || s.History != 0 {
+		t.Errorf("summary %+v, want 9 stored (a 1-6, b 1-3), 1 duplicate, 7 refused (the incident manifest without its archive)", s)
 	}
 	// Applied in sequence order: b's three are stored although given in
 	// reverse, a's renamed newest is its latest.

@@ -18,6 +18,7 @@
 //	vigie-hub federate --to URL --fingerprint FP --region NAME
 //	vigie-hub region add NAME --key KEY | revoke NAME | list
 //	vigie-hub national report [--format json]
+//	vigie-hub incidents list [--format json] | export N --out DIR | delete N
 //
 // init and serve create (SQLite) or migrate the database; every other
 // command needs an existing, migrated one, so that a mistyped --db never
@@ -82,6 +83,9 @@ Utilisation :
   vigie-hub federate --to URL --fingerprint EMPREINTE --region NOM   (agrégat régional signé vers le hub national)
   vigie-hub region add NOM --key CLÉ | region revoke NOM | region list   (hub national : régions acceptées)
   vigie-hub national report [--day AAAA-MM-JJ] [--format text|json]   (hub national : par région et secteur)
+  vigie-hub incidents list [--format text|json] [--open]   (incidents déclarés)
+  vigie-hub incidents export N --out DOSSIER   (lot déchiffré de l'incident N, fichiers JSON)
+  vigie-hub incidents delete N   (archive, notes et fiche ; inscrit au journal d'audit)
   vigie-hub version
 
 Aide d'une commande, avec toutes ses options : vigie-hub COMMANDE -h (par exemple vigie-hub serve -h).
@@ -260,6 +264,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return regionCmd(ctx, args[1:], stdout)
 	case "national":
 		return nationalCmd(ctx, args[1:], stdout)
+	case "incidents":
+		return incidentsCmd(ctx, args[1:], stdout)
 	}
 	return usageError{msg: fmt.Sprintf("commande inconnue %q", args[0])}
 }

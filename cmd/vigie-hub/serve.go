@@ -43,6 +43,7 @@ type serveOpts struct {
 	silent, minAgg, perHour, alertCap *int
 	hookCap                           *int
 	pwChecks, enrollPerMin, retention *int
+	incidentDays                      *int
 	sans                              *stringList
 	fed                               fedOpts
 }
@@ -69,6 +70,7 @@ func newServe() *serveOpts {
 	o.advURL = c.fs.String("advisories-url", app.DefaultCERTFR, "`URL` de l'API du CERT-FR pour --advisories-every")
 	o.proxy = c.fs.String("proxy", "", "mandataire HTTP(S) (`URL`) par lequel le hub sort vers Internet (défaut : HTTPS_PROXY)")
 	o.retention = c.fs.Int("retention", app.DefaultRetentionMonths, "les bilans sont gardés `N` mois (le dernier de chaque poste toujours), puis supprimés avec les inventaires logiciels qu'aucun bilan ne nomme plus ; vérifié chaque jour")
+	o.incidentDays = c.fs.Int("incident-retention", app.DefaultIncidentRetentionDays, "les incidents déclarés (lots chiffrés, notes) sont gardés `N` jours après leur réception, puis supprimés (inscrit au journal d'audit) ; vérifié chaque jour")
 	o.alertCap = c.fs.Int("alerts-per-hour", 20, "courriels d'alerte immédiats par conseiller et par heure (`N`) ; au-delà, ils sont regroupés en un récapitulatif")
 	o.hookCap = c.fs.Int("webhook-alerts-per-hour", 100, "livraisons immédiates par webhook et par heure (`N`) ; au-delà, les événements partent regroupés en un seul récapitulatif (type « digest »)")
 	o.fed = addFederateFlags(c)
@@ -118,6 +120,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *retention < 1 || *retention > 1200 {
 		return c.usageErr("--retention : un nombre de mois entre 1 et 1200")
+	}
+	if *o.incidentDays < 1 || *o.incidentDays > 3650 {
+		return c.usageErr("--incident-retention : un nombre de jours entre 1 et 3650")
 	}
 	if *dataDir == "" {
 		*dataDir = defaultDataDir(*db)
@@ -200,7 +205,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ui, err := web.New(web.Config{Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
+	incidents, err := app.NewIncidents(app.IncidentConfig{Store: st, Dir: filepath.Join(*dataDir, app.IncidentDir), Keys: keys, Alerts: engine, Logger: log})
+	if err != nil {
+		return err
+	}
+	ui, err := web.New(web.Config{Incidents: incidents, Store: st, Guidance: guidance, Version: Version, Logger: log, SilentDays: *silent, MinAggregate: *minAgg,
 		MaxPasswordChecks: *pwChecks, PublicURL: configuredURL, SPKI: spki, Alerts: engine, AlertsPerHour: *o.alertCap, Advisories: matcher})
 	if err != nil {
 		return err
@@ -211,7 +220,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		registerNational(mux, st, ui, log)
 	} else {
 		api.New(api.Config{Store: counted, SPKI: spki, Version: Version, Logger: log, UploadsPerHour: *perHour, EnrollsPerMinute: *enrollPerMin,
-			Stored: matcher.HostChanged, HubKeys: keys.Public()}).Register(mux)
+			Stored: matcher.HostChanged, HubKeys: keys.Public(), Incidents: incidents}).Register(mux)
 		ui.Register(mux)
 	}
 
@@ -248,6 +257,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *o.fed.to != "" {
 		go runFederation(ctx, newPusher(st, keys, *o.fed.to, *o.fed.fingerprint, *o.fed.region, *minAgg, matcher, log), *o.fed.every, log)
 	}
+	go incidents.RunRetention(ctx, *o.incidentDays, 24*time.Hour)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {

@@ -39,6 +39,7 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 	summary := fs.String("summary", "", "l'incident en une phrase")
 	affected := fs.String("affected", "", "ce qui est touché")
 	seen := fs.String("seen", "", "ce qui a été vu")
+	personal := fs.Bool("personal-data", false, "des données personnelles ont pu fuiter (violation à notifier à la CNIL sous 72 h)")
 	recipient := fs.String("recipient", "", "clé publique age du CSIRT (age1…) à laquelle le lot est chiffré")
 	noEncrypt := fs.Bool("no-encrypt", false, "écrit le lot sans chiffrement (déconseillé : il contient comptes, commandes et connexions)")
 	offlineOut := fs.String("offline-out", "", "dossier où écrire le lot et son manifeste signé (poste isolé, clé USB)")
@@ -112,6 +113,10 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 			rcpt, *recipient = askRecipient(in, stdout, *lang)
 		}
 	}
+	if *personal {
+		yes := true
+		answers.PersonalData = &yes
+	}
 	if *noCollect {
 		return nil
 	}
@@ -148,7 +153,8 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 	host, _ := os.Hostname()
 	m := &protocol.IncidentManifest{Hostname: host, OS: runtime.GOOS, DeclaredAt: now.UTC(), Answers: answers, Collectors: status}
 	var key ed25519.PrivateKey
-	if st, err := agent.LoadState(*stateDir); err == nil && st.Enrolled() {
+	st, stErr := agent.LoadState(*stateDir)
+	if stErr == nil && st.Enrolled() {
 		k, err := keystore.LoadKey(filepath.Join(*stateDir, agent.KeyFile))
 		if err != nil {
 			fmt.Fprintf(stderr, "clé de l'agent illisible, manifeste non signé : %v\n", err)
@@ -172,9 +178,58 @@ func runIncident(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if en {
-		fmt.Fprintf(stdout, "Bundle: %s\nManifest: %s (signed: %t)\n%d of %d collectors succeeded. Give both files to the CSIRT.\n", ap, mp, b.Signed, len(status)-failed, len(status))
+		fmt.Fprintf(stdout, "Bundle: %s\nManifest: %s (signed: %t)\n%d of %d collectors succeeded.\n", ap, mp, b.Signed, len(status)-failed, len(status))
 	} else {
-		fmt.Fprintf(stdout, "Lot : %s\nManifeste : %s (signé : %t)\n%d collecteurs sur %d ont abouti. Remettez les deux fichiers au CSIRT.\n", ap, mp, b.Signed, len(status)-failed, len(status))
+		fmt.Fprintf(stdout, "Lot : %s\nManifeste : %s (signé : %t)\n%d collecteurs sur %d ont abouti.\n", ap, mp, b.Signed, len(status)-failed, len(status))
+	}
+	if *offlineOut != "" || stErr != nil || !st.Enrolled() {
+		// Isolated host, or not enrolled: the files are handed over.
+		if en {
+			fmt.Fprintln(stdout, "Give both files to the CSIRT (USB key): it imports them into the regional hub.")
+		} else {
+			fmt.Fprintln(stdout, "Remettez les deux fichiers au CSIRT (clé USB) : il les importe dans le hub régional.")
+		}
+		return nil
+	}
+	return sendIncident(st, b, *recipient, ap, mp, out, en, stdout, stderr)
+}
+
+// sendIncident uploads the bundle to the enrolled hub when it is signed and
+// encrypted to that hub; otherwise, or when the upload fails, it says
+// where the bundle stays and how to hand it over. A failed upload is not
+// an error of the command: the bundle is safe on disk.
+func sendIncident(st *agent.State, b *incident.Bundle, recipient, ap, mp, dir string, en bool, stdout, stderr io.Writer) error {
+	handOver := func(why string) {
+		if en {
+			fmt.Fprintf(stderr, "Not sent to the hub: %s.\nThe bundle stays in %s (%s and %s): give both files to the CSIRT (USB key) or run vigie incident again once the hub is reachable.\n",
+				why, dir, filepath.Base(ap), filepath.Base(mp))
+		} else {
+			fmt.Fprintf(stderr, "Lot non envoyé au hub : %s.\nIl reste dans %s (%s et %s) : remettez les deux fichiers au CSIRT (clé USB), qui les importera dans le hub, ou relancez vigie incident quand le hub sera joignable.\n",
+				why, dir, filepath.Base(ap), filepath.Base(mp))
+		}
+	}
+	if !b.Signed {
+		handOver("manifeste non signé (clé de l'agent illisible)")
+		return nil
+	}
+	if recipient == "" || st.HubKeys.AgeRecipient != recipient {
+		handOver("le lot n'est pas chiffré pour la clé du hub (--recipient ou --no-encrypt)")
+		return nil
+	}
+	if en {
+		fmt.Fprintf(stdout, "Sending the bundle to the regional hub %s…\n", st.HubURL)
+	} else {
+		fmt.Fprintf(stdout, "Envoi du lot au hub régional %s…\n", st.HubURL)
+	}
+	reply, err := uploadIncident(context.Background(), st, b.Manifest, ap)
+	if err != nil {
+		handOver(err.Error())
+		return nil
+	}
+	if en {
+		fmt.Fprintf(stdout, "The hub received incident #%d (%s). Quote this number when you call the CSIRT. A copy stays in %s.\n", reply.ID, reply.Entity, dir)
+	} else {
+		fmt.Fprintf(stdout, "Le hub a reçu l'incident n°%d (%s). Donnez ce numéro quand vous appelez le CSIRT. Une copie reste dans %s.\n", reply.ID, reply.Entity, dir)
 	}
 	return nil
 }

@@ -189,6 +189,8 @@ func describe(k Kind, quiet bool, d *Data) (string, []string) {
 		return fmt.Sprintf("Nouvel agent : %s", where), []string{fmt.Sprintf("Un agent a été enrôlé sur le poste %s pour %s.", host, ent)}
 	case AgentRevoked:
 		return fmt.Sprintf("Agent révoqué : %s", where), []string{fmt.Sprintf("L'agent du poste %s de %s a été révoqué : ses bilans sont refusés.", host, ent)}
+	case Incident:
+		return fmt.Sprintf("Incident déclaré : %s", where), []string{d.Message}
 	case Test:
 		return "Alerte de test", []string{d.Message}
 	case HubTrouble:

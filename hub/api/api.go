@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/ratelimit"
 	"github.com/vigie-cyber/vigie/hub/store"
 	"github.com/vigie-cyber/vigie/protocol"
@@ -60,6 +61,9 @@ type Config struct {
 	// HubKeys are the hub's public keys, returned at enrolment and by GET
 	// /api/v1/hub-keys (hub/hubkeys).
 	HubKeys protocol.HubKeys
+	// Incidents files declared incidents (POST /api/v1/incidents); nil:
+	// the route answers 404 like an unknown path.
+	Incidents *app.Incidents
 }
 
 // Server serves the API.
@@ -199,6 +203,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+protocol.PathAnswers, s.Answers)
 	mux.HandleFunc("GET "+protocol.PathHealth, s.Health)
 	mux.HandleFunc("GET "+protocol.PathHubKeys, s.HubKeys)
+	if s.cfg.Incidents != nil {
+		mux.HandleFunc("POST "+protocol.PathIncidents, s.Incident)
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, protocol.CodeNotFound, "Adresse inconnue de l'API.", "Unknown API path.")
 	})

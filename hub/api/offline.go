@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/store"
 )
 
@@ -80,6 +81,9 @@ type OfflineConfig struct {
 	// Report receives each file's report as soon as it is decided, from
 	// one goroutine at a time.
 	Report func(FileReport)
+	// Incidents files incident bundles (offline_incidents.go); nil: they
+	// are reported as not handled.
+	Incidents *app.Incidents
 	// By is the audit log's actor ("cli").
 	By     string
 	Now    func() time.Time
@@ -135,7 +139,7 @@ func ImportOffline(ctx context.Context, st store.Store, cfg OfflineConfig, paths
 		}
 	}
 	core := NewCore(CoreConfig{Store: st, Now: cfg.Now, Logger: cfg.Logger, Stored: cfg.Stored})
-	kinds := []fileKind{incidentKind{}, newScorecardKind(core, cfg.Keys, cfg.Workers)}
+	kinds := []fileKind{incidentKind{cfg.Incidents}, newScorecardKind(core, cfg.Keys, cfg.Workers)}
 	claimed := make([][]string, len(kinds))
 	err := walkOffline(paths, func(path string, explicit bool) {
 		head, err := readHead(path)
@@ -230,25 +234,6 @@ func readHead(path string) ([]byte, error) {
 
 // ageMagic starts every age file.
 var ageMagic = []byte("age-encryption.org/v1\n")
-
-// incidentKind claims the incident bundles « vigie incident --offline-out »
-// writes (a signed manifest and its encrypted archive). Issue 23 imports
-// them; until then each is reported as not handled, never as refused.
-type incidentKind struct{}
-
-func (incidentKind) name() string { return "incident" }
-
-func (incidentKind) claims(base string, _ []byte) bool {
-	return strings.HasSuffix(base, ".manifest.dsse.json") || strings.HasSuffix(base, ".tar.age")
-}
-
-func (incidentKind) importFiles(_ context.Context, files []string, report func(FileReport)) error {
-	for _, f := range files {
-		report(FileReport{Path: f, Kind: "incident", Status: FileNotHandled,
-			Message: "lot d'incident : pas encore pris en charge par vigie-hub import (fichier laissé tel quel)"})
-	}
-	return nil
-}
 
 // refusalReport turns a refusal of the core into a report.
 func refusalReport(r FileReport, ref *Refusal) FileReport {

@@ -306,6 +306,42 @@ var migrations = []string{
 		PRIMARY KEY (region, day)
 	);
 	CREATE INDEX region_aggregates_points ON region_aggregates(day, region, entities, level_n, level_sum, withheld_cells)`,
+	// 11: declared incidents (issue 23): the signed manifest as received,
+	// the encrypted archive's file (in the data folder, never in the
+	// database) with its size and SHA-256, the follow-up (status,
+	// adviser in charge, personal-data breach, notification sent) and the
+	// advisers' notes. One incident per (agent, archive): a retried
+	// upload finds the one stored.
+	`CREATE TABLE incidents (
+		id {{serial}} PRIMARY KEY,
+		agent_id TEXT NOT NULL,
+		entity_id BIGINT NOT NULL REFERENCES entities(id),
+		hostname TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		aware_at BIGINT NOT NULL,
+		declared_at BIGINT NOT NULL,
+		received_at BIGINT NOT NULL,
+		status TEXT NOT NULL,
+		adviser TEXT NOT NULL DEFAULT '',
+		personal_data INTEGER NOT NULL DEFAULT 0,
+		notified_at BIGINT NOT NULL DEFAULT 0,
+		manifest {{blob}} NOT NULL,
+		archive_sha256 TEXT NOT NULL,
+		archive_size BIGINT NOT NULL,
+		archive_file TEXT NOT NULL,
+		source TEXT NOT NULL,
+		UNIQUE (agent_id, archive_sha256)
+	);
+	CREATE INDEX incidents_entity ON incidents(entity_id);
+	CREATE INDEX incidents_received ON incidents(received_at);
+	CREATE TABLE incident_notes (
+		id {{serial}} PRIMARY KEY,
+		incident_id BIGINT NOT NULL REFERENCES incidents(id),
+		at BIGINT NOT NULL,
+		author TEXT NOT NULL,
+		text TEXT NOT NULL
+	);
+	CREATE INDEX incident_notes_incident ON incident_notes(incident_id)`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps

@@ -328,6 +328,7 @@ type Store interface {
 	Advisories
 	Inventories
 	Federation
+	Incidents
 
 	Close() error
 }

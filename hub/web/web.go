@@ -67,6 +67,9 @@ type Config struct {
 	// webhooks); AlertsPerHour its cap, shown to advisers.
 	Alerts        app.Alerter
 	AlertsPerHour int
+	// Incidents is the declared incidents service (« Incidents » pages);
+	// nil: those pages say incidents are not enabled.
+	Incidents *app.Incidents
 }
 
 // Server serves the UI.
@@ -149,7 +152,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	for _, p := range []string{"login", "overview", "entity", "host", "ad", "audit", "tokens", "users", "agents", "message",
-		"advisories", "advisory", "whouses", "alerts", "deliveries", "national"} {
+		"advisories", "advisory", "whouses", "alerts", "deliveries", "national", "incidents", "incident"} {
 		files := []string{"templates/" + p + ".html", "templates/exposures.html"}
 		if p == "host" || p == "entity" {
 			files = append(files, "templates/inventory.html") // software, declared appliances
@@ -203,6 +206,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/webhooks", s.authed(s.webhookAdd, true))
 	mux.HandleFunc("POST /admin/webhooks/test", s.authed(s.webhookTest, true))
 	mux.HandleFunc("POST /admin/webhooks/{id}/delete", s.authed(s.webhookDelete, true))
+	s.registerIncidents(mux)
 }
 
 // Handler returns a mux serving only the UI.
