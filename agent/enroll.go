@@ -232,28 +232,14 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("adresse du hub %q invalide : attendu https://nom-du-hub", o.HubURL)
 	}
-	token := strings.TrimSpace(o.Token)
-	if token == "" || len(token) > 200 {
-		return nil, fmt.Errorf("jeton d'inscription manquant ou invalide (--token)")
-	}
-	fp := NormalizeFingerprint(o.Fingerprint)
-	if fp != "" && !hexFingerprint.MatchString(fp) {
-		return nil, fmt.Errorf("empreinte du hub %q invalide : attendu 64 chiffres hexadécimaux (affichés par vigie-hub serve)", o.Fingerprint)
-	}
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir()
 	}
-	keyPath := filepath.Join(o.StateDir, KeyFile)
-	if prev, err := LoadState(o.StateDir); err == nil && prev.KeyRevoked {
-		// The hub revoked this key, for good (protocol v2): a new one.
-		if err := retireKey(keyPath, now()); err != nil {
-			return nil, err
-		}
-	}
-	key, created, err := keystore.LoadOrCreateKey(keyPath)
+	ek, err := prepareEnrol(o.Token, o.Fingerprint, o.StateDir, now)
 	if err != nil {
-		return nil, fmt.Errorf("clé de l'agent : %w", err)
+		return nil, err
 	}
+	token, fp, key, keyPath, created := ek.token, ek.fingerprint, ek.key, ek.keyPath, ek.created
 	pub := key.Public().(ed25519.PublicKey)
 
 	var seen string
@@ -327,6 +313,39 @@ func Enroll(ctx context.Context, o EnrollOptions) (*Enrolment, error) {
 		return nil, err
 	}
 	return &Enrolment{AgentID: reply.AgentID, Entity: reply.Entity, Sector: reply.Sector, HubSPKI: got, KeyPath: keyPath, KeyCreated: created}, nil
+}
+
+// enrolKey is what an enrolment, online or offline, starts from.
+type enrolKey struct {
+	token, fingerprint string // trimmed; normalised (or "")
+	key                ed25519.PrivateKey
+	keyPath            string
+	created            bool
+}
+
+// prepareEnrol checks the token and the fingerprint the user typed, and
+// loads the agent's key, or makes one: the first time, or after the hub
+// revoked the previous one (for good, protocol v2).
+func prepareEnrol(token, fingerprint, stateDir string, now func() time.Time) (*enrolKey, error) {
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > 200 {
+		return nil, fmt.Errorf("jeton d'inscription manquant ou invalide (--token)")
+	}
+	fp := NormalizeFingerprint(fingerprint)
+	if fp != "" && !hexFingerprint.MatchString(fp) {
+		return nil, fmt.Errorf("empreinte du hub %q invalide : attendu 64 chiffres hexadécimaux (affichés par vigie-hub serve)", fingerprint)
+	}
+	keyPath := filepath.Join(stateDir, KeyFile)
+	if prev, err := LoadState(stateDir); err == nil && prev.KeyRevoked {
+		if err := retireKey(keyPath, now()); err != nil {
+			return nil, err
+		}
+	}
+	key, created, err := keystore.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("clé de l'agent : %w", err)
+	}
+	return &enrolKey{token: token, fingerprint: fp, key: key, keyPath: keyPath, created: created}, nil
 }
 
 // retireKey moves a revoked key aside (agent.key.revoked-<time>, kept for

@@ -54,27 +54,14 @@ func WriteEnrollRequest(o OfflineRequestOptions, out string) (*OfflineRequest, e
 	if now == nil {
 		now = time.Now
 	}
-	token := strings.TrimSpace(o.Token)
-	if token == "" || len(token) > 200 {
-		return nil, fmt.Errorf("jeton d'inscription manquant ou invalide (--token)")
-	}
-	fp := NormalizeFingerprint(o.Fingerprint)
-	if fp != "" && !hexFingerprint.MatchString(fp) {
-		return nil, fmt.Errorf("empreinte du hub %q invalide : attendu 64 chiffres hexadécimaux (affichés par vigie-hub serve)", o.Fingerprint)
-	}
 	if o.StateDir == "" {
 		o.StateDir = DefaultStateDir()
 	}
-	keyPath := filepath.Join(o.StateDir, KeyFile)
-	if prev, err := LoadState(o.StateDir); err == nil && prev.KeyRevoked {
-		if err := retireKey(keyPath, now()); err != nil {
-			return nil, err
-		}
-	}
-	key, created, err := keystore.LoadOrCreateKey(keyPath)
+	ek, err := prepareEnrol(o.Token, o.Fingerprint, o.StateDir, now)
 	if err != nil {
-		return nil, fmt.Errorf("clé de l'agent : %w", err)
+		return nil, err
 	}
+	token, fp, key, keyPath, created := ek.token, ek.fingerprint, ek.key, ek.keyPath, ek.created
 	body, err := protocol.SignEnroll(protocol.EnrollRequest{Token: token, Host: o.Host, AgentVersion: Version}, key)
 	if err != nil {
 		return nil, err

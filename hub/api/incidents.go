@@ -30,17 +30,11 @@ func (s *Server) Incident(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ip := clientIP(r)
-	if !s.byAddr.take(ip, s.cfg.MaxUploadsPerAddress) {
-		s.tooManyUploads(w, "address", ip)
+	release, ok := s.uploadSlots(w, r, claimed)
+	if !ok {
 		return
 	}
-	defer s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
-	if !s.byAgent.take(claimed, s.cfg.MaxUploadsPerAgent) {
-		s.tooManyUploads(w, "agent", claimed)
-		return
-	}
-	defer s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
+	defer release()
 	hctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	_, ok = s.knownAgent(w, hctx, claimed, "incident")
 	cancel()

@@ -66,17 +66,11 @@ func (s *Server) Ingest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ip := clientIP(r)
-	if !s.byAddr.take(ip, s.cfg.MaxUploadsPerAddress) {
-		s.tooManyUploads(w, "address", ip)
+	release, ok := s.uploadSlots(w, r, claimed)
+	if !ok {
 		return
 	}
-	defer s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
-	if !s.byAgent.take(claimed, s.cfg.MaxUploadsPerAgent) {
-		s.tooManyUploads(w, "agent", claimed)
-		return
-	}
-	defer s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
+	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
 	agent, ok := s.knownAgent(w, ctx, claimed, "ingest")
@@ -169,4 +163,24 @@ func Record(sc *protocol.Summary, envelope []byte, received time.Time) *store.Sc
 		}
 	}
 	return rec
+}
+
+// uploadSlots takes a slot of the uploads in flight from the client's
+// address and one for the agent it names, or answers 429 too_many_uploads.
+// release gives them back.
+func (s *Server) uploadSlots(w http.ResponseWriter, r *http.Request, claimed string) (release func(), ok bool) {
+	ip := clientIP(r)
+	if !s.byAddr.take(ip, s.cfg.MaxUploadsPerAddress) {
+		s.tooManyUploads(w, "address", ip)
+		return nil, false
+	}
+	if !s.byAgent.take(claimed, s.cfg.MaxUploadsPerAgent) {
+		s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
+		s.tooManyUploads(w, "agent", claimed)
+		return nil, false
+	}
+	return func() {
+		s.byAgent.done(claimed, s.cfg.MaxUploadsPerAgent)
+		s.byAddr.done(ip, s.cfg.MaxUploadsPerAddress)
+	}, true
 }

@@ -127,24 +127,7 @@ func (s *sqlStore) HostsAsOf(ctx context.Context, t time.Time) ([]HostRow, error
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []HostRow
-	for rows.Next() {
-		sc := &Scorecard{}
-		var x scorecardRow
-		var has int
-		a, err := scanAgent(rows, append([]any{&has}, x.dest(sc)...)...)
-		if err != nil {
-			return nil, err
-		}
-		row := HostRow{Agent: a}
-		if has == 1 {
-			x.finish(sc)
-			row.Latest = sc
-		}
-		out = append(out, row)
-	}
-	return out, rows.Err()
+	return scanHostRows(rows)
 }
 
 func (s *sqlStore) RecordPush(ctx context.Context, p Push) error {

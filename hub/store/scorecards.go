@@ -139,6 +139,12 @@ func (s *sqlStore) Hosts(ctx context.Context, f HostFilter) ([]HostRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanHostRows(rows)
+}
+
+// scanHostRows reads rows of an agent's columns, a has-latest flag and a
+// scorecard's columns (LEFT JOIN: the flag is 0 for a host without one).
+func scanHostRows(rows *sql.Rows) ([]HostRow, error) {
 	defer rows.Close()
 	var out []HostRow
 	for rows.Next() {
