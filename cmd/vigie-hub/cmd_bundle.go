@@ -43,14 +43,7 @@ func bundleExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if *out == "" || c.fs.NArg() != 0 {
 		return c.usageErr("attendu : vigie-hub bundle export --out FICHIER")
 	}
-	if *dataDir == "" {
-		*dataDir = defaultDataDir(*c.db)
-	}
-	keys, _, err := loadHubKeys(*dataDir, false)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, *c.db)
+	keys, st, err := openWithKeys(ctx, c, dataDir)
 	if err != nil {
 		return err
 	}

@@ -129,14 +129,7 @@ func federate(ctx context.Context, args []string, stdout io.Writer) error {
 	if *minAgg < federation.MinEntities {
 		return c.usageErr("--min-aggregate : %d au moins", federation.MinEntities)
 	}
-	if *dataDir == "" {
-		*dataDir = defaultDataDir(*c.db)
-	}
-	keys, _, err := loadHubKeys(*dataDir, false)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, *c.db)
+	keys, st, err := openWithKeys(ctx, c, dataDir)
 	if err != nil {
 		return err
 	}

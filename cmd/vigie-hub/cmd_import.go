@@ -37,14 +37,7 @@ func importCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if *format != "text" && *format != "json" {
 		return c.usageErr("--format : text ou json")
 	}
-	if *dataDir == "" {
-		*dataDir = defaultDataDir(*c.db)
-	}
-	keys, _, err := loadHubKeys(*dataDir, false)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, *c.db)
+	keys, st, err := openWithKeys(ctx, c, dataDir)
 	if err != nil {
 		return err
 	}

@@ -203,12 +203,9 @@ func entitySetSector(ctx context.Context, args []string, stdout io.Writer) error
 	}
 	defer st.Close()
 	a := app.New(app.Config{Store: st})
-	e, err := a.EntityByName(ctx, strings.TrimSpace(*entity))
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("entité « %s » inconnue de ce hub (voir « vigie-hub entity list »)", *entity)
-	}
+	e, err := entityNamed(ctx, a, *entity)
 	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+		return err
 	}
 	old := e.Sector
 	if _, err := a.SetSector(ctx, e.ID, *sector, "cli"); err != nil {
@@ -316,12 +313,9 @@ func entitySetSizeBand(ctx context.Context, args []string, stdout io.Writer) err
 	}
 	defer st.Close()
 	a := app.New(app.Config{Store: st})
-	e, err := a.EntityByName(ctx, strings.TrimSpace(*entity))
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("entité « %s » inconnue de ce hub (voir « vigie-hub entity list »)", *entity)
-	}
+	e, err := entityNamed(ctx, a, *entity)
 	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+		return err
 	}
 	old := e.SizeBand
 	if e, err = a.SetSizeBand(ctx, e.ID, *band, "cli"); err != nil {
@@ -330,4 +324,17 @@ func entitySetSizeBand(ctx context.Context, args []string, stdout io.Writer) err
 	fmt.Fprintf(stdout, "Entité « %s » : tranche de taille « %s » remplacée par « %s » (inscrit au journal d'audit).\n", e.Name,
 		cohort.Band(old).Name("fr"), cohort.Band(e.SizeBand).Name("fr"))
 	return nil
+}
+
+// entityNamed finds the entity a command names (exact, case aside), or
+// says how to list them.
+func entityNamed(ctx context.Context, a *app.App, name string) (store.Entity, error) {
+	e, err := a.EntityByName(ctx, strings.TrimSpace(name))
+	if errors.Is(err, store.ErrNotFound) {
+		return e, fmt.Errorf("entité « %s » inconnue de ce hub (voir « vigie-hub entity list »)", name)
+	}
+	if err != nil {
+		return e, errors.New(strings.TrimPrefix(err.Error(), app.ErrBadInput.Error()+" : "))
+	}
+	return e, nil
 }

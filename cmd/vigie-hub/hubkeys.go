@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigie-cyber/vigie/agent/keystore"
 	"github.com/vigie-cyber/vigie/hub/hubkeys"
+	"github.com/vigie-cyber/vigie/hub/store"
 )
 
 // loadHubKeys reads the hub's keys from its data folder, making them on
@@ -124,4 +125,22 @@ func keysCmd(_ context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "Clé de signature du hub (hub_signing_key) :\n    %s\n    empreinte à comparer de vive voix : %s\n", pub.SigningKey, fp)
 	fmt.Fprintf(stdout, "Destinataire age du hub (hub_age_recipient) :\n    %s\n", pub.AgeRecipient)
 	return nil
+}
+
+// openWithKeys opens the existing database and the hub's existing keys
+// (--data-dir, by default beside a SQLite database): what the commands
+// that sign or decrypt need.
+func openWithKeys(ctx context.Context, c *command, dataDir *string) (*hubkeys.Keys, store.Store, error) {
+	if *dataDir == "" {
+		*dataDir = defaultDataDir(*c.db)
+	}
+	keys, _, err := loadHubKeys(*dataDir, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, *c.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return keys, st, nil
 }
