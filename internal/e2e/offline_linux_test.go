@@ -213,7 +213,7 @@ func TestOfflineSiteWithRealBinaries(t *testing.T) {
 	idA := ageIdentity(t, filepath.Dir(dbA))
 	rcptA, rcptB := recipient(t, keysA.AgeRecipient), recipient(t, keysB.AgeRecipient)
 	tuesday, monday := filepath.Join(dir, "import", "mardi"), filepath.Join(dir, "import", "lundi")
-	copyFile(t, file(3), filepath.Join(tuesday, "bilan PACS.scorecard.age")) // newest, given first, its name says nothing
+	copyFile(t, file(3), filepath.Join(tuesday, filepath.Base(file(3)))) // the newest, given first
 	copyFile(t, file(1), filepath.Join(monday, filepath.Base(file(1))))
 	two, _ := os.ReadFile(file(2))
 	damaged := append([]byte(nil), two...)
@@ -230,7 +230,7 @@ func TestOfflineSiteWithRealBinaries(t *testing.T) {
 	// outcome, the two good ones are stored, the newest stays the latest.
 	rep, r := importJSON(t, hub, dbA, tuesday, monday)
 	checkImport(t, "first import", rep, r, 1, map[string]outcome{
-		"bilan PACS.scorecard.age":     {"stored", "", "enregistré"},
+		filepath.Base(file(3)):         {"stored", "", "enregistré"},
 		filepath.Base(file(1)):         {"stored", "", "enregistré"},
 		"abime.scorecard.age":          {"refused", "truncated", "endommagé"},
 		"coupe.scorecard.age":          {"refused", "truncated", "incomplet"},
@@ -245,7 +245,7 @@ func TestOfflineSiteWithRealBinaries(t *testing.T) {
 	// The same stick again, in text as an operator reads it: duplicates,
 	// nothing written.
 	r = hub("import", "--db", dbA, monday, tuesday)
-	want(t, "second import", r, 1, "bilan PACS.scorecard.age : déjà reçu : doublon, rien d'écrit",
+	want(t, "second import", r, 1, filepath.Base(file(3))+" : déjà reçu : doublon, rien d'écrit (agent "+id+", bilan n° 3)",
 		"Bilan : 0 enregistré(s), 2 doublon(s), 0 dans l'historique, 4 refusé(s), 1 ignoré(s)", "4 fichier(s) refusé(s)")
 	// A copy of an imported file under another name is a duplicate; the
 	// restored host's scorecard on a sequence the hub has had is a replay.
