@@ -64,13 +64,15 @@ type outcome struct{ status, reason, message string }
 //     their own) meet a stick that fills up mid-write, then is pulled out,
 //     then comes back: the scorecards stay spooled, status says why, and
 //     all three land on the stick in order, the debris of an interrupted
-//     write removed;
+//     write removed; a copy of the host restored from backup writes once
+//     with vigie scan --offline-out;
 //   - the stick is imported with a file damaged by one byte, a scorecard
 //     whose score was changed, one encrypted for another hub, one cut
 //     short and a file that is not Vigie's, the good files given newest
 //     first: each gets its outcome, the good ones are stored once; again,
 //     all duplicates; a copy and a replay from a host restored from backup;
-//     a stick carried late lands in the history;
+//     a stick carried late, imported while serve runs, lands in the
+//     history;
 //   - a bundle of CERT-FR advisories from the connected hub is imported by
 //     an isolated one; changed by one byte, or signed by a third hub, it is
 //     refused.
@@ -230,8 +232,10 @@ func TestOfflineSiteWithRealBinaries(t *testing.T) {
 	// outcome, the two good ones are stored, the newest stays the latest.
 	rep, r := importJSON(t, hub, dbA, tuesday, monday)
 	checkImport(t, "first import", rep, r, 1, map[string]outcome{
-		filepath.Base(file(3)):         {"stored", "", "enregistré"},
-		filepath.Base(file(1)):         {"stored", "", "enregistré"},
+		filepath.Base(file(3)): {"stored", "", "enregistré"},
+		filepath.Base(file(1)): {"stored", "", "enregistré"},
+		// age authenticates each 64 KiB chunk: a damaged chunk and a cut
+		// file fail alike, and the reason is the same.
 		"abime.scorecard.age":          {"refused", "truncated", "endommagé"},
 		"coupe.scorecard.age":          {"refused", "truncated", "incomplet"},
 		"autre-hub.scorecard.age":      {"refused", "not_for_this_hub", "chiffré pour un autre hub"},
