@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 	"time"
+
+	"github.com/vigie-cyber/vigie/hub/hubkeys"
 )
 
 // signingKey is the hub's hub_signing_key, as `vigie-hub keys` prints it.
@@ -45,6 +46,15 @@ func TestBundleEndToEnd(t *testing.T) {
 	// No key at the first import: refused, nothing pinned.
 	if code, _, stderr := cli(t, "", "bundle", "import", bundle, "--db", isolated.db); code != exitUsage || !strings.Contains(stderr, "--key") {
 		t.Errorf("first import without --key: %d %q", code, stderr)
+	}
+	// The short form vigie-hub keys prints to be read aloud names the key
+	// but cannot check a signature: said so, nothing pinned.
+	short, _ := hubkeys.Fingerprint(key)
+	if code, _, stderr := cli(t, "", "bundle", "import", bundle, "--key", short, "--db", isolated.db); code != exitUsage || !strings.Contains(stderr, "empreinte courte") {
+		t.Errorf("--key given the short form: %d %q", code, stderr)
+	}
+	if code, _, stderr := cli(t, "", "bundle", "import", bundle, "--key", "pas-une-cle", "--db", isolated.db); code != exitUsage || !strings.Contains(stderr, "hub_signing_key") {
+		t.Errorf("--key unreadable: %d %q", code, stderr)
 	}
 	// Tampered by one byte: refused, nothing imported, nothing pinned.
 	data, _ := os.ReadFile(bundle)

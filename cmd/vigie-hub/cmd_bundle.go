@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ import (
 // PinFile holds, in the data folder, the exporting hub's signing key that
 // bundle import pinned.
 const PinFile = "bundle-signer.pub"
+
+// shortForm is a signing key's short form (hubkeys.Fingerprint: 32
+// hexadecimal digits), which vigie-hub keys prints to be read aloud.
+var shortForm = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func bundleExport(ctx context.Context, args []string, stdout io.Writer) error {
 	c := newCommand("bundle export --out FICHIER [--data-dir DOSSIER]",
@@ -140,7 +145,14 @@ func bundleImport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	pub, err := protocol.DecodePublicKey(use)
 	if err != nil {
-		return c.usageErr("--key illisible : %v", err)
+		// vigie-hub keys prints the key and, below it, its short form for
+		// the phone: the short form names the key, it cannot check a
+		// signature.
+		if shortForm.MatchString(use) {
+			return c.usageErr("--key : %s est l'empreinte courte, à comparer de vive voix ; --key attend la clé elle-même "+
+				"(hub_signing_key, la ligne au-dessus de l'empreinte dans vigie-hub keys sur le hub exportateur)", use)
+		}
+		return c.usageErr("--key illisible : ce n'est pas une clé de signature de hub (hub_signing_key, 44 caractères en base64, affichée par vigie-hub keys) : %v", err)
 	}
 	fp, _ := hubkeys.Fingerprint(use)
 	st, err := openStore(ctx, *c.db)

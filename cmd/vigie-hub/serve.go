@@ -238,10 +238,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "Hub à l'écoute sur https://%s\n", ln.Addr())
-	log.Info("hub démarré", "adresse", ln.Addr().String(), "version", Version, "base", redact(*db))
+	// SIGTERM is handled before the hub says it listens: a service manager
+	// (or a script) that stops it as soon as it is announced gets the
+	// orderly shutdown, not the default action of the signal.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	fmt.Fprintf(stdout, "Hub à l'écoute sur https://%s\n", ln.Addr())
+	log.Info("hub démarré", "adresse", ln.Addr().String(), "version", Version, "base", redact(*db))
 	rctx, rcancel := context.WithCancel(context.Background())
 	reported := make(chan struct{})
 	go func() { counted.report(rctx, log); close(reported) }()
