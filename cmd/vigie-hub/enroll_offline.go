@@ -68,7 +68,8 @@ func enrollOffline(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	spki, err := certSPKI(*certFile)
 	if err != nil {
-		return fmt.Errorf("empreinte du hub inconnue (%v) : l'agent doit l'épingler ; indiquez --cert ou --data-dir", err)
+		return fmt.Errorf("empreinte du hub inconnue (%v) : l'agent doit l'épingler ; indiquez --cert ou --data-dir, "+
+			"ou lancez une première fois vigie-hub serve, qui crée son certificat autosigné (hub.crt)", err)
 	}
 	keys, _, err := loadHubKeys(*dataDir, true)
 	if err != nil {
