@@ -127,6 +127,12 @@ func CompleteOfflineEnroll(o OfflineResponseOptions, path string) (*Enrolment, e
 	if err != nil {
 		return nil, err
 	}
+	if st.KeyRevoked {
+		// An old response must not bring a revoked key back to life: the
+		// hub refuses it for good (protocol v2).
+		return nil, fmt.Errorf("%w: la clé de ce poste a été révoquée par le hub ; écrivez une nouvelle demande (vigie enroll --request-out), "+
+			"qui crée une nouvelle clé, et faites-la signer par le hub", protocol.ErrAgentRevoked)
+	}
 	fp := NormalizeFingerprint(o.Fingerprint)
 	if fp == "" && st.OfflineEnroll != nil {
 		fp = st.OfflineEnroll.Fingerprint

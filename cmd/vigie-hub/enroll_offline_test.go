@@ -140,6 +140,13 @@ func TestOfflineEnrolmentRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same response applied again once the hub revoked the key does
+	// not bring the key back.
+	agent.UpdateState(state, func(s *agent.State) error { s.KeyRevoked = true; return nil })
+	if _, err := agent.CompleteOfflineEnroll(agent.OfflineResponseOptions{StateDir: state, HubKey: short}, respPath); !errors.Is(err, protocol.ErrAgentRevoked) {
+		t.Fatalf("old response over a revoked key: %v", err)
+	}
+	agent.UpdateState(state, func(s *agent.State) error { s.KeyRevoked = false; return nil })
 	s, _ := agent.LoadState(state)
 	if e.AgentID != r.AgentID || s.HubSPKI != spki || s.HubKeys != pub || s.HubURL != "https://hub.bretagne.example" || s.Entity != "CH de Landerneau" || s.OfflineEnroll != nil {
 		t.Fatalf("state after the response: %+v", s)
