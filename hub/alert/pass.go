@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -79,9 +80,16 @@ func (p *pass) add(ev pending) int {
 	return len(p.events) - 1
 }
 
-// Detect runs one detection pass: new scorecards since the cursor, and
-// every AgentScan enrolments, revocations and silences.
+// Detect runs one detection pass: incidents not alerted yet (incident.go),
+// new scorecards since the cursor, and every AgentScan enrolments,
+// revocations and silences. An incident that cannot be alerted does not
+// hold back the rest.
 func (e *Engine) Detect(ctx context.Context) error {
+	ierr := e.incidentsPass(ctx)
+	return errors.Join(ierr, e.detect(ctx))
+}
+
+func (e *Engine) detect(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.ready {

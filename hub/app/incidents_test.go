@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-cyber/vigie/hub/alert"
 	"github.com/vigie-cyber/vigie/hub/app"
 	"github.com/vigie-cyber/vigie/hub/hubkeys"
 	"github.com/vigie-cyber/vigie/hub/hubtest"
@@ -299,5 +300,94 @@ func TestIncidentClockSectors(t *testing.T) {
 	c = app.IncidentClock(store.Incident{Sector: "port", AwareAt: declared, NotifiedAt: notified}, declared)
 	if !c.Deadlines[2].Due.Equal(notified.AddDate(0, 1, 0)) {
 		t.Errorf("final report after a notification on %v: %v", notified, c.Deadlines[2].Due)
+	}
+}
+
+// TestIncidentAlertedOnce: an incident `vigie-hub import` files (no alert
+// engine in that process) is alerted by the serve's detection pass, once;
+// one uploaded to the serve is alerted at upload and never again by the
+// pass. The advisers following communes get one delivery each.
+func TestIncidentAlertedOnce(t *testing.T) {
+	f := newIncidents(t)
+	ctx := context.Background()
+	eng, err := alert.New(alert.Config{Store: f.st, SMTP: &alert.SMTPConfig{Addr: "127.0.0.1:1", From: "vigie@csirt.example", TLS: alert.TLSNone},
+		Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.st.CreateUser(ctx, store.User{Email: "conseil@region.fr", Role: store.RoleAdviser, PasswordHash: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Alerts(f.st).SetSubscription(ctx, store.Subscription{UserID: u.ID, Mode: "now", Events: []string{"incident"}, Sectors: []string{"commune"}}); err != nil {
+		t.Fatal(err)
+	}
+	incidentAlerts := func() []string {
+		t.Helper()
+		ds, err := store.Alerts(f.st).Deliveries(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range ds {
+			ev, err := store.Alerts(f.st).AlertEvent(ctx, d.EventID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Kind == "incident" {
+				out = append(out, d.Address+" "+string(ev.Data))
+			}
+		}
+		return out
+	}
+	// The CLI's import: the same service without an alert engine.
+	m, a := f.bundle(t, protocol.IncidentAnswers{Kind: protocol.IncidentCompromise, Summary: "compte admin inconnu"})
+	imp, err := f.x.Ingest(ctx, m, bytes.NewReader(a), "import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := incidentAlerts(); len(got) != 0 {
+		t.Fatalf("alert queued by the import itself: %v", got)
+	}
+	// The serve's pass alerts it; later passes do not again.
+	for range 3 {
+		if err := eng.Detect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := incidentAlerts()
+	if len(got) != 1 || !strings.HasPrefix(got[0], "conseil@region.fr ") || !strings.Contains(got[0], "compte admin inconnu") || !strings.Contains(got[0], "(lot importé)") {
+		t.Fatalf("after the passes: %v", got)
+	}
+	if in, _ := f.st.Incident(ctx, imp.Incident.ID); !in.AlertedAt.Equal(f.now) {
+		t.Errorf("imported incident alerted at %v", in.AlertedAt)
+	}
+	// Online: the serve's service has the engine; the upload alerts, the
+	// pass finds nothing left.
+	online, err := app.NewIncidents(app.IncidentConfig{Store: f.st, Dir: f.dir, Keys: f.keys, Alerts: eng, Now: func() time.Time { return f.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := hubtest.NewAgent(8, 0.5)
+	enrolAgent(t, f.st, other, "Mairie de Landéda", "commune")
+	m2, a2, err := hubtest.IncidentBundle(other.Key, other.ID, f.keys.Age.Recipient(), hubtest.IncidentFiles(declared), declared, protocol.IncidentAnswers{Kind: protocol.IncidentRansomware, Summary: "rançon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := online.Ingest(ctx, m2, bytes.NewReader(a2), "upload"); err != nil {
+		t.Fatal(err)
+	}
+	if got := incidentAlerts(); len(got) != 2 {
+		t.Fatalf("after the upload: %v", got)
+	}
+	if err := eng.Detect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The same upload again is a duplicate: no alert either.
+	if _, err := online.Ingest(ctx, m2, bytes.NewReader(a2), "upload"); err != nil {
+		t.Fatal(err)
+	}
+	if got := incidentAlerts(); len(got) != 2 || strings.Count(strings.Join(got, "\n"), "rançon") != 1 {
+		t.Fatalf("uploaded incident alerted again: %v", got)
 	}
 }

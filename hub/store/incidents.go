@@ -45,6 +45,10 @@ type Incident struct {
 	ArchiveSize   int64
 	ArchiveFile   string // file name inside the hub's incidents folder
 	Source        string // "upload" or "import"
+	// AlertedAt is when the "incident" alert was queued; zero while it
+	// was not (an incident `vigie-hub import` filed, with no alert engine
+	// in that process: the serve's engine raises it).
+	AlertedAt time.Time
 }
 
 // IncidentNote is an adviser's note, or the hub's record of a change.
@@ -86,22 +90,33 @@ type Incidents interface {
 	// DeleteIncident deletes the incident's rows (the caller deletes its
 	// archive file). ErrNotFound.
 	DeleteIncident(ctx context.Context, id int64) error
+	// UnalertedIncidents lists, oldest first and with their manifests, at
+	// most limit incidents whose alert was not queued.
+	UnalertedIncidents(ctx context.Context, limit int) ([]Incident, error)
+	// ClaimIncidentAlert marks the incident alerted at `at` if it was not:
+	// true for the one caller that marked it (the upload and the alert
+	// engine's pass may race for the same incident; only one alerts).
+	ClaimIncidentAlert(ctx context.Context, id int64, at time.Time) (bool, error)
+	// ReleaseIncidentAlert undoes a claim whose alert could not be queued,
+	// so that the next pass tries again.
+	ReleaseIncidentAlert(ctx context.Context, id int64) error
 }
 
 const incidentCols = `i.id, i.agent_id, i.hostname, i.entity_id, e.name, e.sector, i.kind, i.aware_at, i.declared_at, i.received_at,
-	i.status, i.adviser, i.personal_data, i.notified_at, i.archive_sha256, i.archive_size, i.archive_file, i.source`
+	i.status, i.adviser, i.personal_data, i.notified_at, i.archive_sha256, i.archive_size, i.archive_file, i.source, i.alerted_at`
 
 func scanIncident(sc interface{ Scan(...any) error }, extra ...any) (Incident, error) {
 	var in Incident
-	var aware, declared, received, notified int64
+	var aware, declared, received, notified, alerted int64
 	var pd int
 	dst := append([]any{&in.ID, &in.AgentID, &in.Hostname, &in.EntityID, &in.Entity, &in.Sector, &in.Kind, &aware, &declared, &received,
-		&in.Status, &in.Adviser, &pd, &notified, &in.ArchiveSHA256, &in.ArchiveSize, &in.ArchiveFile, &in.Source}, extra...)
+		&in.Status, &in.Adviser, &pd, &notified, &in.ArchiveSHA256, &in.ArchiveSize, &in.ArchiveFile, &in.Source, &alerted}, extra...)
 	if err := sc.Scan(dst...); err != nil {
 		return in, err
 	}
 	in.AwareAt, in.DeclaredAt, in.ReceivedAt, in.NotifiedAt = fromDB(aware), fromDB(declared), fromDB(received), fromDB(notified)
 	in.PersonalData = pd != 0
+	in.AlertedAt = fromDB(alerted)
 	return in, nil
 }
 
@@ -130,9 +145,9 @@ func (s *sqlStore) CreateIncident(ctx context.Context, in Incident) (Incident, e
 			return err
 		}
 		return tx.QueryRowContext(ctx, s.q(`INSERT INTO incidents (agent_id, entity_id, hostname, kind, aware_at, declared_at, received_at, status, adviser,
-			personal_data, notified_at, manifest, archive_sha256, archive_size, archive_file, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			personal_data, notified_at, manifest, archive_sha256, archive_size, archive_file, source, alerted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			in.AgentID, in.EntityID, in.Hostname, in.Kind, toDB(in.AwareAt), toDB(in.DeclaredAt), toDB(in.ReceivedAt), in.Status, in.Adviser,
-			b2i(in.PersonalData), toDB(in.NotifiedAt), in.Manifest, in.ArchiveSHA256, in.ArchiveSize, in.ArchiveFile, in.Source).Scan(&in.ID)
+			b2i(in.PersonalData), toDB(in.NotifiedAt), in.Manifest, in.ArchiveSHA256, in.ArchiveSize, in.ArchiveFile, in.Source, toDB(in.AlertedAt)).Scan(&in.ID)
 	})
 	if errors.Is(err, ErrExists) {
 		got, gerr := s.Incident(ctx, existing)
@@ -265,4 +280,40 @@ func (s *sqlStore) DeleteIncident(ctx context.Context, id int64) error {
 		}
 		return nil
 	})
+}
+
+func (s *sqlStore) UnalertedIncidents(ctx context.Context, limit int) ([]Incident, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+incidentCols+`, i.manifest FROM incidents i JOIN entities e ON e.id = i.entity_id
+		WHERE i.alerted_at = 0 ORDER BY i.id LIMIT ?`), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Incident
+	for rows.Next() {
+		var manifest []byte
+		in, err := scanIncident(rows, &manifest)
+		if err != nil {
+			return nil, err
+		}
+		in.Manifest = manifest
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) ClaimIncidentAlert(ctx context.Context, id int64, at time.Time) (bool, error) {
+	// One conditional UPDATE: atomic on SQLite and PostgreSQL alike, so
+	// two claimants never both see a row changed.
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE incidents SET alerted_at = ? WHERE id = ? AND alerted_at = 0`), max(toDB(at), 1), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (s *sqlStore) ReleaseIncidentAlert(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, s.q(`UPDATE incidents SET alerted_at = 0 WHERE id = ?`), id)
+	return err
 }

@@ -83,6 +83,44 @@ func testIncidents(t *testing.T, s store.Store) {
 	if len(all) != 2 || len(old) != 2 || len(none) != 0 {
 		t.Errorf("lists: all %d, before +3h %d, before t0 %d", len(all), len(old), len(none))
 	}
+	// The alert mark: both incidents wait for their alert, oldest first,
+	// manifests included; one claim wins, a second finds it taken; a
+	// released claim waits again.
+	waiting, err := s.UnalertedIncidents(ctx, 10)
+	if err != nil || len(waiting) != 2 || waiting[0].ID != got.ID || string(waiting[0].Manifest) != `{"signed":1}` || !waiting[0].AlertedAt.IsZero() {
+		t.Fatalf("unalerted: %+v, %v", waiting, err)
+	}
+	if ok, err := s.ClaimIncidentAlert(ctx, got.ID, t0); !ok || err != nil {
+		t.Fatalf("first claim: %v %v", ok, err)
+	}
+	if ok, err := s.ClaimIncidentAlert(ctx, got.ID, t0.Add(time.Minute)); ok || err != nil {
+		t.Errorf("second claim: %v %v", ok, err)
+	}
+	if a, _ := s.Incident(ctx, got.ID); !a.AlertedAt.Equal(t0) {
+		t.Errorf("alerted at %v", a.AlertedAt)
+	}
+	s.ClaimIncidentAlert(ctx, second.ID, t0)
+	if w, _ := s.UnalertedIncidents(ctx, 10); len(w) != 0 {
+		t.Errorf("still waiting after the claims: %+v", w)
+	}
+	if err := s.ReleaseIncidentAlert(ctx, second.ID); err != nil {
+		t.Fatal(err)
+	}
+	if w, _ := s.UnalertedIncidents(ctx, 10); len(w) != 1 || w[0].ID != second.ID {
+		t.Errorf("after the release: %+v", w)
+	}
+	s.ClaimIncidentAlert(ctx, second.ID, t0)
+	// Born alerted (the upload's claim is the engine's; a store copy may
+	// carry the mark).
+	in.AgentID, in.ArchiveSHA256, in.AlertedAt = "agent-a", "dd", t0
+	third, err := s.CreateIncident(ctx, in)
+	if err != nil || !third.AlertedAt.Equal(t0) {
+		t.Errorf("created alerted: %+v %v", third, err)
+	}
+	if w, _ := s.UnalertedIncidents(ctx, 10); len(w) != 0 {
+		t.Errorf("an alerted incident waits: %+v", w)
+	}
+	s.DeleteIncident(ctx, third.ID)
 	if err := s.AddIncidentNote(ctx, got.ID, store.IncidentNote{At: t0, Author: adv, Text: "Rappelé la mairie"}); err != nil {
 		t.Fatal(err)
 	}

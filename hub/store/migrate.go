@@ -342,6 +342,12 @@ var migrations = []string{
 		text TEXT NOT NULL
 	);
 	CREATE INDEX incident_notes_incident ON incident_notes(incident_id)`,
+	// 12: when an incident's alert was queued (0: not yet). An incident
+	// `vigie-hub import` filed has no alert engine in that process: the
+	// serve's engine raises it, once. The incidents already stored were
+	// alerted at upload or are old news: marked alerted.
+	`ALTER TABLE incidents ADD COLUMN alerted_at BIGINT NOT NULL DEFAULT 0;
+	UPDATE incidents SET alerted_at = received_at`,
 }
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps
