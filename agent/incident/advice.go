@@ -95,7 +95,7 @@ func (a *Advice) Check() error {
 		if len(a.Common[lang]) == 0 {
 			missing = append(missing, "common/"+lang)
 		}
-		for _, q := range []string{"kind", "aware_at", "affected", "seen", "contact", "summary", "skip", "kind_prompt"} {
+		for _, q := range []string{"kind", "aware_at", "affected", "personal_data", "personal_data_again", "personal_data_yes", "personal_data_unknown", "seen", "contact", "summary", "skip", "kind_prompt"} {
 			if strings.TrimSpace(a.Questions[lang][q]) == "" {
 				missing = append(missing, "questions/"+lang+"/"+q)
 			}

@@ -32,6 +32,24 @@ func ParseAwareAt(s string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("date %q illisible (attendu : 2026-11-30 08:15 ou 2026-11-30T08:15:00+01:00)", s)
 }
 
+// ParsePersonalData reads the answer to "may personal data be affected?"
+// in French or English: yes, no, or don't know / skipped (nil). valid is
+// false for anything else.
+func ParsePersonalData(s string) (v *bool, valid bool) {
+	s = strings.ToLower(strings.Join(strings.Fields(strings.ReplaceAll(s, "’", "'")), " "))
+	s = strings.TrimRight(s, ".!")
+	yes, no := true, false
+	switch s {
+	case "o", "oui", "y", "yes", "1":
+		return &yes, true
+	case "n", "non", "no", "2":
+		return &no, true
+	case "", "?", "3", "nsp", "ne sais pas", "je ne sais pas", "sais pas", "je sais pas", "don't know", "dont know", "i don't know", "i dont know", "not sure", "unknown", "dk":
+		return nil, true
+	}
+	return nil, false
+}
+
 // Ask shows the kind menu (unless kind is already known), prints the
 // advice at once — the measures come before any question — then asks the
 // CSIRT's first questions, every one skippable. A read error or the end of
@@ -96,10 +114,32 @@ func Ask(in io.Reader, out io.Writer, lang string, adv *Advice, kind string, now
 		}
 		a.AwareAt = t
 	}
+	if ok {
+		a.Affected, ok = line(q["affected"])
+	}
+	// Personal data: yes starts the CNIL's 72 hours at the hub (GDPR art.
+	// 33); "don't know", like a skip, leaves it unanswered for the CSIRT
+	// to settle with the entity; anything else is asked again.
+	for ok {
+		var s string
+		s, ok = line(q["personal_data"])
+		v, valid := ParsePersonalData(s)
+		if !valid {
+			fmt.Fprintln(out, q["personal_data_again"])
+			continue
+		}
+		a.PersonalData = v
+		if v == nil && s != "" {
+			fmt.Fprintln(out, q["personal_data_unknown"])
+		} else if v != nil && *v {
+			fmt.Fprintln(out, q["personal_data_yes"])
+		}
+		break
+	}
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"affected", &a.Affected}, {"seen", &a.Seen}, {"contact", &a.Contact}, {"summary", &a.Summary}} {
+	}{{"seen", &a.Seen}, {"contact", &a.Contact}, {"summary", &a.Summary}} {
 		if !ok {
 			break
 		}

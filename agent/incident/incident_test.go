@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -100,25 +101,62 @@ func TestAskAllSkippableAndParsed(t *testing.T) {
 	a, _ := LoadAdvice()
 	now := checkstest.Clock
 	// Everything skipped: kind falls back to other, nothing invented.
-	got, err := Ask(strings.NewReader("\n\n\n\n\n\n"), &bytes.Buffer{}, "fr", a, "", now)
-	if err != nil || got.Kind != "other" || !got.AwareAt.IsZero() || got.Contact != "" {
+	got, err := Ask(strings.NewReader("\n\n\n\n\n\n\n"), &bytes.Buffer{}, "fr", a, "", now)
+	if err != nil || got.Kind != "other" || !got.AwareAt.IsZero() || got.Contact != "" || got.PersonalData != nil {
 		t.Fatalf("skipped: %+v %v", got, err)
 	}
 	// A bad date is asked again; a number picks the kind; end of input keeps the rest.
 	var out bytes.Buffer
-	got, err = Ask(strings.NewReader("3\nhier\n2026-11-30 08:15\nla messagerie\nrègles de transfert\nM. Y 0600\n"), &out, "en", a, "", now)
+	// A personal-data answer that is neither yes, no nor don't know is asked again.
+	got, err = Ask(strings.NewReader("3\nhier\n2026-11-30 08:15\nla messagerie\nmaybe\nYes\nrègles de transfert\nM. Y 0600\n"), &out, "en", a, "", now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := time.Date(2026, 11, 30, 8, 15, 0, 0, now.Location())
-	if got.Kind != "mailbox" || !got.AwareAt.Equal(want) || got.Affected != "la messagerie" || got.Seen != "règles de transfert" || got.Contact != "M. Y 0600" || got.Summary != "" {
+	if got.Kind != "mailbox" || !got.AwareAt.Equal(want) || got.Affected != "la messagerie" || got.Seen != "règles de transfert" || got.Contact != "M. Y 0600" || got.Summary != "" ||
+		got.PersonalData == nil || !*got.PersonalData {
 		t.Fatalf("got %+v", got)
+	}
+	if !strings.Contains(out.String(), "Answer yes, no or don't know") || !strings.Contains(out.String(), "CNIL within 72 hours") {
+		t.Errorf("personal-data retry or CNIL note not shown:\n%s", out.String())
+	}
+	// French: non is an answer (false), not a skip; je ne sais pas leaves
+	// it to the CSIRT and says so.
+	got, _ = Ask(strings.NewReader("1\n\npostes\nnon\n"), &bytes.Buffer{}, "fr", a, "", now)
+	if got.PersonalData == nil || *got.PersonalData {
+		t.Errorf("non: %+v", got.PersonalData)
+	}
+	var fr bytes.Buffer
+	got, _ = Ask(strings.NewReader("1\n\npostes\nJe ne sais pas\n"), &fr, "fr", a, "", now)
+	if got.PersonalData != nil || !strings.Contains(fr.String(), "le CSIRT vous aidera à le déterminer") {
+		t.Errorf("je ne sais pas: %+v\n%s", got.PersonalData, fr.String())
 	}
 	if !strings.Contains(out.String(), "WHAT TO DO NOW") || !strings.Contains(out.String(), "illisible") {
 		t.Errorf("advice or date error not shown:\n%s", out.String())
 	}
 	if strings.Index(out.String(), "WHAT TO DO NOW") > strings.Index(out.String(), a.Questions["en"]["aware_at"]) {
 		t.Error("the advice must come before the questions")
+	}
+}
+
+func TestParsePersonalData(t *testing.T) {
+	for in, want := range map[string]string{
+		"oui": "true", "O": "true", " yes ": "true", "y": "true",
+		"non": "false", "No.": "false", "n": "false",
+		"": "nil", "ne sais pas": "nil", "Je ne sais pas": "nil", "je  ne sais   pas": "nil", "don't know": "nil", "don’t know": "nil", "?": "nil",
+		"peut-être": "invalid", "maybe": "invalid", "ouiii": "invalid",
+	} {
+		v, ok := ParsePersonalData(in)
+		got := "invalid"
+		switch {
+		case ok && v == nil:
+			got = "nil"
+		case ok:
+			got = strconv.FormatBool(*v)
+		}
+		if got != want {
+			t.Errorf("%q: %s, want %s", in, got, want)
+		}
 	}
 }
 

@@ -239,3 +239,42 @@ func TestIncidentThroughFolderImport(t *testing.T) {
 		t.Fatalf("imported incidents %+v", list)
 	}
 }
+
+// TestIncidentInteractivePersonalDataStartsCNILClock: asked in French
+// whether personal data may be affected, the town hall answers oui; the
+// real hub files the incident as a personal-data breach and its clock
+// shows the CNIL's 72 hours from when the entity became aware.
+func TestIncidentInteractivePersonalDataStartsCNILClock(t *testing.T) {
+	plantedHost(t)
+	h := newRealHub(t)
+	state := h.enrol(t, "Mairie de Brest", "commune")
+	old := stdin
+	stdin = strings.NewReader("1\n2026-11-22 18:30\nle serveur de fichiers\noui\nnote de rançon\nMme X 0600\nfichiers de l'état civil chiffrés\n")
+	t.Cleanup(func() { stdin = old })
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"incident", "--state-dir", state}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if s := stdout.String(); !strings.Contains(s, "Des données personnelles ont-elles pu être touchées") || !strings.Contains(s, "CNIL dans les 72 heures") {
+		t.Errorf("French personal-data question or note missing:\n%s", s)
+	}
+	ctx := context.Background()
+	list, err := h.st.ListIncidents(ctx, store.IncidentFilter{})
+	if err != nil || len(list) != 1 || !list[0].PersonalData {
+		t.Fatalf("hub incidents: %+v %v", list, err)
+	}
+	v, err := h.x.Incident(ctx, list[0].ID, "conseil@region.fr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aware := time.Date(2026, 11, 22, 18, 30, 0, 0, checkstest.Clock.Location()) // the answers are read in the clock's zone
+	var cnil bool
+	for _, d := range v.Clock.Deadlines {
+		if d.Kind == "gdpr-cnil" {
+			cnil = d.Due.Equal(aware.Add(72 * time.Hour))
+		}
+	}
+	if !cnil || v.Manifest.Answers.Summary != "fichiers de l'état civil chiffrés" {
+		t.Errorf("CNIL deadline from %v not on the clock: %+v", aware, v.Clock.Deadlines)
+	}
+}

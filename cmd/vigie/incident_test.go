@@ -144,7 +144,7 @@ func TestIncidentInteractiveEnglish(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	out := t.TempDir()
 	old := stdin
-	stdin = strings.NewReader("2\n2026-11-30 07:00\nthe accounting PC\npop-ups\nBob 0600\n\nnot-a-key\n" + id.Recipient().String() + "\n")
+	stdin = strings.NewReader("2\n2026-11-30 07:00\nthe accounting PC\nperhaps\nno\npop-ups\nBob 0600\n\nnot-a-key\n" + id.Recipient().String() + "\n")
 	t.Cleanup(func() { stdin = old })
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"incident", "--lang", "en", "--offline-out", out, "--state-dir", t.TempDir()}, &stdout, &stderr); code != exitOK {
@@ -160,7 +160,14 @@ func TestIncidentInteractiveEnglish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Answers.Kind != "compromise" || m.Answers.Affected != "the accounting PC" || m.Answers.Summary != "" || m.Recipient != id.Recipient().String() {
+	if !strings.Contains(s, "May personal data be affected") || !strings.Contains(s, "Answer yes, no or don't know") {
+		t.Errorf("personal-data question not asked again in English:\n%s", s)
+	}
+	// "no" is an answer the manifest carries (false), not a skip.
+	if m.Answers.PersonalData == nil || *m.Answers.PersonalData {
+		t.Errorf("personal data %v", m.Answers.PersonalData)
+	}
+	if m.Answers.Kind != "compromise" || m.Answers.Affected != "the accounting PC" || m.Answers.Seen != "pop-ups" || m.Answers.Summary != "" || m.Recipient != id.Recipient().String() {
 		t.Errorf("answers %+v", m)
 	}
 	f, _ := os.Open(ap)
