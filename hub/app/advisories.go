@@ -149,13 +149,14 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	// cost: one worker per core (the region serialises only its own
 	// insertions).
 	work := make(chan store.HostRow)
+	invs := newInvCache()
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for row := range work {
-				m.matchHost(ctx, row) // never fails: an unreadable host is logged and left out
+				m.matchHost(ctx, row, invs) // never fails: an unreadable host is logged and left out
 			}
 		}()
 	}

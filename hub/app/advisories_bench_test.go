@@ -16,6 +16,11 @@ import (
 	"github.com/vigie-cyber/vigie/protocol"
 )
 
+// benchScorecards is the number of scorecards per host in
+// BenchmarkLoadAdvisories: one carrying the inventory, then a week of daily
+// ones naming it by hash.
+const benchScorecards = 8
+
 // BenchmarkLoadAdvisories measures the hub's start-up rebuild: every
 // advisory of the window compiled, every host's latest scorecard read,
 // decoded and indexed with its 1,000 packages. BENCH_HOSTS sets the number
@@ -46,12 +51,25 @@ func BenchmarkLoadAdvisories(b *testing.B) {
 			ag.Host = workstation(1, "10.0.19045.6575", "140.5.0").Host
 		}
 		storetest.Enrolled(b, st, fmt.Sprintf("Entité %03d", i/10), ag.ID)
-		sc := ag.Next(t0)
-		sc.SoftwareSHA256 = protocol.SoftwareSHA256(sc.Software)
-		rec := &store.Scorecard{AgentID: ag.ID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: t0, StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt,
-			Hostname: ag.Host.Hostname, OS: ag.Host.OS, Envelope: ag.Sign(sc)}
-		if out, err := st.SaveScorecard(ctx, rec); err != nil || out != store.Stored {
-			b.Fatal(out, err)
+		// As ingestion stores them: the first scorecard carries the
+		// inventory (stored once under its hash), the following ones
+		// name it by hash alone, as an agent whose software did not
+		// change sends them.
+		for k := range benchScorecards {
+			sc := ag.Next(t0.Add(time.Duration(k) * time.Hour))
+			canonical := protocol.CanonicalSoftware(sc.Software)
+			sc.SoftwareSHA256 = protocol.HashCanonical(canonical)
+			rec := &store.Scorecard{AgentID: ag.ID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: t0.Add(time.Duration(k) * time.Hour),
+				StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt, Hostname: ag.Host.Hostname, OS: ag.Host.OS, Inventory: sc.SoftwareSHA256}
+			if k == 0 {
+				rec.NewInventory = &store.NewInventory{SHA256: sc.SoftwareSHA256, Canonical: canonical, Packages: len(sc.Software)}
+			} else {
+				sc.Software = nil
+			}
+			rec.Envelope = ag.Sign(sc)
+			if out, err := st.SaveScorecard(ctx, rec); err != nil || out != store.Stored {
+				b.Fatal(out, err)
+			}
 		}
 	}
 	m, err := a.NewAdvisories(app.AdvisoryConfig{})

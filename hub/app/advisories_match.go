@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/vigie-cyber/vigie/hub/advisory/match"
 	"github.com/vigie-cyber/vigie/hub/store"
@@ -17,7 +19,14 @@ import (
 // hostInventory reads what the matcher needs of a host: the facts and
 // declared assets of its latest scorecard and its software inventory, with
 // a key that changes whenever any of them does.
-func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow) (*match.Inventory, string, error) {
+//
+// The software is the inventory the hub stores once under its hash (issue
+// 15), the one the agent's scorecards last resolved to: a scorecard naming
+// its inventory by hash alone costs no walk through older envelopes, and
+// hosts sharing an inventory (a master image) share its decoding through
+// invs during a rebuild. A scorecard stored without a resolved inventory
+// (before the hub kept them) is read for the list it carries.
+func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow, invs *invCache) (*match.Inventory, string, error) {
 	sc, err := m.app.cfg.Store.LatestScorecard(ctx, row.Agent.ID)
 	if err != nil {
 		return nil, "", err
@@ -35,53 +44,85 @@ func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow) (*mat
 	for _, as := range card.Assets {
 		inv.Assets = append(inv.Assets, match.Asset{Vendor: as.Vendor, Product: as.Product, Version: as.Version, Name: as.Name})
 	}
-	pkgs, name, err := m.software(ctx, row.Agent.ID, card)
-	if err != nil {
+	name := ""
+	switch id, err := m.app.cfg.Store.AgentInventory(ctx, row.Agent.ID); {
+	case err != nil:
 		return nil, "", err
-	}
-	for _, p := range pkgs {
-		inv.Software = append(inv.Software, match.Software{Name: p.Name, Version: p.Version, Publisher: p.Publisher,
-			Source: p.Source, Arch: p.Arch, SourcePackage: p.SourcePackage, SourceVersion: p.SourceVersion})
+	case id != 0:
+		if inv.Software, err = invs.get(ctx, m.app.cfg.Store, id); err != nil {
+			return nil, "", err
+		}
+		name = "inv:" + strconv.FormatInt(id, 10)
+	case len(card.Software) > 0:
+		inv.Software = matchSoftware(card.Software)
+		name = "card:" + card.SoftwareSHA256
+	case card.SoftwareSHA256 != "":
+		return nil, "", errNoList
 	}
 	key := fmt.Sprintf("%s|%+v|%+v", name, inv.Facts, inv.Assets)
 	return inv, key, nil
 }
 
-// software is the host's inventory: the one its latest scorecard carries
-// or, when that one names it by hash alone (the agent sends the list only
-// when it changed), the list of the most recent earlier scorecard that
-// carried the same hash, among the last historyDepth.
-func (m *Advisories) software(ctx context.Context, agentID string, card *protocol.Scorecard) ([]protocol.Package, string, error) {
-	if len(card.Software) > 0 || card.SoftwareSHA256 == "" {
-		return card.Software, card.SoftwareSHA256, nil
+// errNoList: the scorecard names an inventory the hub does not hold (it
+// asked the agent for it): the host keeps its last matched inventory.
+var errNoList = errors.New("inventory named but not held")
+
+func matchSoftware(pkgs []protocol.Package) []match.Software {
+	out := make([]match.Software, 0, len(pkgs))
+	for _, p := range pkgs {
+		out = append(out, match.Software{Name: p.Name, Version: p.Version, Publisher: p.Publisher,
+			Source: p.Source, Arch: p.Arch, SourcePackage: p.SourcePackage, SourceVersion: p.SourceVersion})
 	}
-	pts, err := m.app.cfg.Store.History(ctx, agentID, historyDepth)
-	if err != nil {
-		return nil, "", err
-	}
-	for i := len(pts) - 1; i >= 0; i-- {
-		if pts[i].ID == card.ID {
-			continue
-		}
-		sc, err := m.app.cfg.Store.Scorecard(ctx, pts[i].AgentID, pts[i].ID) // a linked history holds the old key's
-		if err != nil {
-			return nil, "", err
-		}
-		old, err := OpenStored(sc.Envelope)
-		if err != nil || len(old.Software) == 0 {
-			continue
-		}
-		if old.SoftwareSHA256 == card.SoftwareSHA256 || protocol.SoftwareSHA256(old.Software) == card.SoftwareSHA256 {
-			return old.Software, card.SoftwareSHA256, nil
-		}
-	}
-	return nil, card.SoftwareSHA256, errNoList
+	return out
 }
 
-// historyDepth bounds the scorecards read back to find a host's list.
-const historyDepth = 60
+// invCache shares the decoded stored inventories between the hosts of one
+// rebuild (nil: no sharing). The region only reads an inventory's list. It
+// keeps at most invCacheSize lists (a thousand packages are a few hundred
+// kilobytes decoded): a region whose hosts all differ must not hold every
+// list at once.
+type invCache struct {
+	mu sync.Mutex
+	m  map[int64]*invEntry
+}
 
-var errNoList = errors.New("inventory named but not carried")
+type invEntry struct {
+	once sync.Once
+	sw   []match.Software
+	err  error
+}
+
+const invCacheSize = 256
+
+func newInvCache() *invCache { return &invCache{m: map[int64]*invEntry{}} }
+
+func (c *invCache) get(ctx context.Context, st store.Store, id int64) ([]match.Software, error) {
+	load := func() ([]match.Software, error) {
+		inv, err := st.InventoryByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return matchSoftware(inv.Packages), nil
+	}
+	if c == nil {
+		return load()
+	}
+	c.mu.Lock()
+	e := c.m[id]
+	if e == nil {
+		if len(c.m) >= invCacheSize {
+			for k := range c.m { // any one: the hosts come in no useful order
+				delete(c.m, k)
+				break
+			}
+		}
+		e = &invEntry{}
+		c.m[id] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.sw, e.err = load() })
+	return e.sw, e.err
+}
 
 // hostOS is the OS name match.Facts expects: "windows", or the Linux
 // distribution ("debian", "ubuntu", "rocky").
@@ -97,12 +138,12 @@ func hostOS(h protocol.HostInfo) string {
 
 // matchHost matches a host's latest inventory unless it is the one last
 // matched; it returns the new certain exposures.
-func (m *Advisories) matchHost(ctx context.Context, row store.HostRow) ([]match.Exposure, error) {
+func (m *Advisories) matchHost(ctx context.Context, row store.HostRow, invs *invCache) ([]match.Exposure, error) {
 	if row.Latest == nil || row.Agent.Revoked() {
 		m.removeHost(row.Agent.ID)
 		return nil, nil
 	}
-	inv, key, err := m.hostInventory(ctx, row)
+	inv, key, err := m.hostInventory(ctx, row, invs)
 	if errors.Is(err, errNoList) {
 		return nil, nil // keeps its last matched inventory
 	}
@@ -205,7 +246,7 @@ func (m *Advisories) MatchHost(ctx context.Context, agentID string) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	fresh, err := m.matchHost(ctx, row)
+	fresh, err := m.matchHost(ctx, row, nil)
 	if err != nil {
 		return err
 	}

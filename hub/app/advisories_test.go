@@ -280,8 +280,9 @@ func TestAdvisoryRevision(t *testing.T) {
 }
 
 // TestAdvisoriesHashOnly: an agent sends its list only when it changed and
-// names it by hash otherwise; a hub restarted after such a scorecard finds
-// the list in the host's earlier scorecard and matches it.
+// names it by hash otherwise; a hub restarted after such a scorecard
+// matches the inventory it stored once under that hash (as ingestion
+// stores it: the hub's canonical form and name).
 func TestAdvisoriesHashOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -291,7 +292,12 @@ func TestAdvisoriesHashOnly(t *testing.T) {
 	save := func(sc *protocol.Scorecard, at time.Time) {
 		t.Helper()
 		rec := &store.Scorecard{AgentID: ag.ID, ID: sc.ID, Sequence: sc.Sequence, ReceivedAt: at, StartedAt: sc.StartedAt, FinishedAt: sc.FinishedAt,
-			Hostname: ag.Host.Hostname, OS: ag.Host.OS, Platform: ag.Host.Platform, AgentVersion: "1.0.0", Envelope: ag.Sign(sc)}
+			Hostname: ag.Host.Hostname, OS: ag.Host.OS, Platform: ag.Host.Platform, AgentVersion: "1.0.0", Envelope: ag.Sign(sc),
+			Inventory: sc.SoftwareSHA256}
+		if len(sc.Software) > 0 {
+			canonical := protocol.CanonicalSoftware(sc.Software)
+			rec.NewInventory = &store.NewInventory{SHA256: protocol.HashCanonical(canonical), Canonical: canonical, Packages: len(sc.Software)}
+		}
 		if out, err := st.SaveScorecard(ctx, rec); err != nil || out != store.Stored {
 			t.Fatalf("save: %v %v", out, err)
 		}

@@ -41,6 +41,25 @@ type Advisories interface {
 	// ImportedAt), oldest write first: what another process (the CLI)
 	// imported while the hub runs.
 	AdvisoriesImported(ctx context.Context, after time.Time) ([]AdvisoryRecord, error)
+
+	// What the matcher reads of the hosts and entities (beside the
+	// scorecards' facts).
+
+	// AgentInventory returns the ID of the stored inventory the agent's
+	// scorecards last resolved to (0: none held), without decoding it.
+	AgentInventory(ctx context.Context, agentID string) (int64, error)
+	// InventoryByID returns a stored inventory. ErrNotFound: pruned.
+	InventoryByID(ctx context.Context, id int64) (*Inventory, error)
+	// AdviserAssets lists every entity's adviser-declared assets (not the
+	// agents'), by entity, with the entity's name and sector.
+	AdviserAssets(ctx context.Context) ([]EntityAsset, error)
+}
+
+// EntityAsset is an adviser-declared asset with its entity's name and
+// sector (AdviserAssets).
+type EntityAsset struct {
+	DeclaredAsset
+	Entity, Sector string
 }
 
 func (s *sqlStore) AdvisoryStamp(ctx context.Context, ref string) (time.Time, int, bool, error) {
@@ -120,6 +139,43 @@ func (s *sqlStore) advisories(ctx context.Context, where string, args ...any) ([
 			return nil, err
 		}
 		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) AgentInventory(ctx context.Context, agentID string) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT inventory_id FROM agents WHERE id = ?`), agentID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	return id, err
+}
+
+func (s *sqlStore) InventoryByID(ctx context.Context, id int64) (*Inventory, error) {
+	inv, err := s.inventory(ctx, id)
+	if err == nil && inv == nil {
+		return nil, ErrNotFound
+	}
+	return inv, err
+}
+
+func (s *sqlStore) AdviserAssets(ctx context.Context) ([]EntityAsset, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT a.id, a.entity_id, e.name, e.sector, a.vendor, a.product, a.version, a.name, a.created_at, a.created_by
+		FROM entity_assets a JOIN entities e ON e.id = a.entity_id ORDER BY a.entity_id, a.id`))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EntityAsset
+	for rows.Next() {
+		var d EntityAsset
+		var at int64
+		if err := rows.Scan(&d.ID, &d.EntityID, &d.Entity, &d.Sector, &d.Vendor, &d.Product, &d.Version, &d.Name, &at, &d.CreatedBy); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = fromDB(at)
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-cyber/vigie/hub/store"
+	"github.com/vigie-cyber/vigie/protocol"
 )
 
 // testAdvisories: one copy per reference, the newest revision kept whatever
@@ -63,5 +64,63 @@ func testAdvisories(t *testing.T, s store.Store) {
 	recent, err := s.AdvisoriesSince(ctx, day(5))
 	if err != nil || len(recent) != 1 || recent[0].Reference != "CERTFR-2025-AVI-0001" {
 		t.Fatalf("since: %+v %v", recent, err)
+	}
+}
+
+// testMatcherReads: what the advisories matcher reads beside the
+// scorecards — the stored inventory an agent's scorecards resolved to
+// (kept when a later one names an inventory the hub does not hold), and
+// every entity's adviser-declared assets with the entity's name and sector.
+func testMatcherReads(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	Enrolled(t, s, "Mairie A", "a1")
+	Enrolled(t, s, "Mairie A", "a2")
+	if id, err := s.AgentInventory(ctx, "a1"); id != 0 || err != nil {
+		t.Errorf("inventory before any scorecard = %d, %v", id, err)
+	}
+	if _, err := s.AgentInventory(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown agent: %v", err)
+	}
+	v1 := Packages(20, "1")
+	sc := save(t, s, WithInventory(Card("a1", 1), v1, true))
+	save(t, s, WithInventory(Card("a1", 2), v1, false))
+	save(t, s, WithInventory(Card("a1", 3), Packages(20, "9"), false)) // named, never sent
+	id, err := s.AgentInventory(ctx, "a1")
+	if err != nil || id != sc.InventoryID || id == 0 {
+		t.Fatalf("a1's inventory = %d, %v; want %d", id, err, sc.InventoryID)
+	}
+	inv, err := s.InventoryByID(ctx, id)
+	if err != nil || len(inv.Packages) != 20 || inv.Packages[0].Name != "pkg0000" || inv.SHA256 != protocol.SoftwareSHA256(v1) {
+		t.Fatalf("inventory %d = %+v, %v", id, inv, err)
+	}
+	if _, err := s.InventoryByID(ctx, id+1000); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown inventory: %v", err)
+	}
+
+	a, _ := s.EnsureEntity(ctx, "Mairie A", "")
+	b, _ := s.EnsureEntity(ctx, "Port de B", "port")
+	fw := protocol.Asset{Vendor: "Fortinet", Product: "FortiGate", Version: "7.2.3", Name: "pare-feu"}
+	c := Card("a2", 1)
+	c.Assets = []protocol.Asset{{Vendor: "Synology", Product: "DSM", Version: "7.2"}} // an agent's: not listed
+	save(t, s, c)
+	if _, err := s.AddEntityAssets(ctx, b.ID, []protocol.Asset{fw}, "conseiller@region.fr", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddEntityAssets(ctx, a.ID, []protocol.Asset{{Vendor: "Citrix", Product: "NetScaler", Version: "14.1"}}, "x", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AdviserAssets(ctx)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("adviser assets = %+v, %v", got, err)
+	}
+	byEntity := map[string]store.EntityAsset{}
+	for _, g := range got {
+		byEntity[g.Entity] = g
+	}
+	if g := byEntity["Port de B"]; g.Asset != fw || g.Sector != "port" || g.EntityID != b.ID || g.ID == 0 {
+		t.Errorf("Port de B's asset = %+v", g)
+	}
+	if g := byEntity["Mairie A"]; g.Product != "NetScaler" || g.EntityID != a.ID {
+		t.Errorf("Mairie A's asset = %+v", g)
 	}
 }

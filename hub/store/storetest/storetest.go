@@ -46,6 +46,7 @@ func Run(t *testing.T, newDSN NewDSN) {
 		"Link":            testLink,
 		"TokenUses":       testTokenUses,
 		"Advisories":      testAdvisories,
+		"MatcherReads":    testMatcherReads,
 		"Inventories":     testInventories,
 		"DeclaredAssets":  testDeclaredAssets,
 		"Prune":           testPrune,
