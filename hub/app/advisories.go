@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,6 +167,9 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	}
 	close(work)
 	wg.Wait()
+	if _, err := m.syncEntityAssets(ctx); err != nil {
+		return st, err
+	}
 	m.mu.RLock()
 	for _, byHost := range m.exposed {
 		for _, es := range byHost {
@@ -214,8 +218,9 @@ func (m *Advisories) noteImported(t time.Time) {
 }
 
 // Refresh matches the advisories another process (« vigie-hub advisories
-// import » beside a running hub) wrote since the last look, and sends their
-// new certain exposures to the hook. Serve calls it every minute.
+// import » beside a running hub) wrote since the last look and the
+// entities' declared assets that changed (SyncEntityAssets), and sends
+// their new certain exposures to the hook. Serve calls it every minute.
 func (m *Advisories) Refresh(ctx context.Context) (int, error) {
 	m.mu.RLock()
 	after := m.imported
@@ -241,6 +246,9 @@ func (m *Advisories) Refresh(ctx context.Context) (int, error) {
 		res.Added = append(res.Added, doc)
 	}
 	m.apply(res)
+	if err := m.SyncEntityAssets(ctx); err != nil {
+		return len(res.Added), err
+	}
 	return len(res.Added), nil
 }
 
@@ -299,6 +307,9 @@ func (m *Advisories) exposureLocked(e match.Exposure) AdvisoryExposure {
 	}
 	if h := m.hosts[e.Host]; h != nil {
 		x.Entity, x.Sector, x.Hostname, x.EntityID = h.entity, h.sector, h.hostname, h.entityID
+	}
+	if strings.HasPrefix(e.Host, entityHostPrefix) {
+		x.AgentID = "" // an entity's declared assets: no agent
 	}
 	return x
 }

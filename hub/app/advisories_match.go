@@ -158,19 +158,26 @@ func (m *Advisories) matchHost(ctx context.Context, row store.HostRow, invs *inv
 	if same {
 		return nil, nil
 	}
+	return m.putHost(inv, &hostMeta{entityID: row.Agent.EntityID, entity: row.Agent.Entity, sector: row.Agent.Sector,
+		hostname: hostname(row), key: key}), nil
+}
+
+// putHost indexes a host's (or an entity's declared assets') inventory,
+// replacing the exposures it had; it returns the new certain ones.
+func (m *Advisories) putHost(inv *match.Inventory, meta *hostMeta) []match.Exposure {
 	exps := m.region.Put(inv)
 	byAdv := map[string][]match.Exposure{}
 	for _, e := range exps {
 		byAdv[e.Advisory] = append(byAdv[e.Advisory], e)
 	}
+	id := inv.Host
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.hosts[row.Agent.ID] = &hostMeta{entityID: row.Agent.EntityID, entity: row.Agent.Entity, sector: row.Agent.Sector,
-		hostname: hostname(row), key: key}
+	m.hosts[id] = meta
 	var fresh []match.Exposure
 	for ref, byHost := range m.exposed {
 		if _, ok := byAdv[ref]; !ok {
-			delete(byHost, row.Agent.ID) // upgraded: leaves the list
+			delete(byHost, id) // upgraded: leaves the list
 			if len(byHost) == 0 {
 				delete(m.exposed, ref)
 			}
@@ -182,10 +189,10 @@ func (m *Advisories) matchHost(ctx context.Context, row store.HostRow, invs *inv
 			byHost = map[string][]match.Exposure{}
 			m.exposed[ref] = byHost
 		}
-		fresh = append(fresh, newCertain(byHost[row.Agent.ID], es)...)
-		byHost[row.Agent.ID] = es
+		fresh = append(fresh, newCertain(byHost[id], es)...)
+		byHost[id] = es
 	}
-	return fresh, nil
+	return fresh
 }
 
 // hostname is the name the host's latest scorecard gives, else its label.

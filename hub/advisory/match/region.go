@@ -42,10 +42,15 @@ type Region struct {
 
 	advisories map[string]*Advisory
 	rules      map[string][]*Rule // key -> rules
+
+	// Variants of what rules read, interned (memo.go).
+	itemVars map[itemVariant]int32
+	osVars   map[osVariant]int32
 }
 
 type host struct {
 	id, entity string
+	osvid      int32 // variant of the OS facts a Windows line reads (memo.go)
 	facts      Facts
 	build      version.Parsed // facts.OSBuild
 	items      []item
@@ -56,6 +61,7 @@ type host struct {
 // item is a kept inventory entry: a program, a declared asset or the OS.
 type item struct {
 	sw    Software
+	vid   int32 // variant of what a product rule reads of the item (memo.go)
 	asset bool
 	pv    version.Parsed // the version compared with ranges (upstream part for packages)
 }
@@ -168,6 +174,7 @@ func (r *Region) Put(inv *Inventory) []Exposure {
 	}
 	gen := r.gens[hi]
 	h := &host{id: inv.Host, entity: inv.Entity, facts: inv.Facts, items: items, alive: true, build: version.ParseDotted(inv.Facts.OSBuild)}
+	r.variantsLocked(h)
 	r.hosts[hi] = h
 	r.byHost[inv.Host] = hi
 	for k, idx := range keys {
@@ -330,52 +337,6 @@ func (r *Region) MatchAdvisory(a *Advisory) []Exposure {
 	var out []Exposure
 	r.EachExposure(a, func(e Exposure) { out = append(out, e) })
 	return out
-}
-
-// EachExposure calls fn with each exposure of an advisory across the region,
-// without collecting them: a full re-match of a large region yields
-// millions, which the hub writes out in batches.
-func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	for _, rule := range a.Rules {
-		var seen map[posting]bool
-		if len(rule.Keys) > 1 {
-			// An item can be reached by several keys of one rule (a
-			// declared asset by its product and by its line).
-			seen = map[posting]bool{}
-		}
-		for _, k := range rule.Keys {
-			for _, p := range r.post[k] {
-				if !r.current(p.host, p.gen) {
-					continue
-				}
-				if seen != nil {
-					if seen[p] {
-						continue
-					}
-					seen[p] = true
-				}
-				if e, ok := r.eval(rule, p.host, p.item); ok {
-					fn(e)
-				}
-			}
-		}
-	}
-}
-
-// MatchAll re-matches every stored advisory against every host, calling fn
-// with each exposure.
-func (r *Region) MatchAll(fn func(Exposure)) {
-	r.mu.RLock()
-	advs := make([]*Advisory, 0, len(r.advisories))
-	for _, a := range r.advisories {
-		advs = append(advs, a)
-	}
-	r.mu.RUnlock()
-	for _, a := range advs {
-		r.EachExposure(a, fn)
-	}
 }
 
 // ReleaseCounts counts the hosts running the releases an advisory's
