@@ -130,6 +130,10 @@ func (r *Region) hostKeys(inv *Inventory) ([]item, map[string][]int32) {
 		for _, pi := range r.table.Installed(sw.Source, sw.Name, sw.Publisher, sw.Arch, sw.SourcePackage) {
 			ks = append(ks, productKey(r.table.Products[pi].ID))
 		}
+		if sw.Source == alias.SourceDpkg && sw.SourcePackage != "" {
+			// What Debian's advisories name (a signed kernel image: linux).
+			sw.SourcePackage, sw.SourceVersion = alias.DebianSource(sw.SourcePackage, sw.SourceVersion, sw.Version)
+		}
 		if sw.Source == alias.SourceDpkg && debianOS(f) && f.OSCodename != "" && r.watched[sw.SourcePackage] {
 			ks = append(ks, debianKey(f.OSCodename, sw.SourcePackage))
 		}
