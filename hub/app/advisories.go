@@ -134,14 +134,14 @@ type LoadStats struct {
 	Duration                                 time.Duration
 }
 
-// LoadAdvisories rebuilds the matcher from the store: the advisories
-// revised within the window, then every host's latest inventory.
+// LoadAdvisories rebuilds the matcher from the store: every host's latest
+// inventory and the entities' declared assets are indexed first (no rule
+// to evaluate yet), then the advisories revised within the window are
+// compiled and matched against the whole region, each rule evaluated once
+// per distinct version or build (match.Region.EachExposure).
 func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	start := time.Now()
-	st, err := m.loadDocuments(ctx)
-	if err != nil {
-		return st, err
-	}
+	var st LoadStats
 	rows, err := m.app.cfg.Store.Hosts(ctx, store.HostFilter{})
 	if err != nil {
 		return st, err
@@ -170,6 +170,11 @@ func (m *Advisories) LoadAdvisories(ctx context.Context) (LoadStats, error) {
 	if _, err := m.syncEntityAssets(ctx); err != nil {
 		return st, err
 	}
+	docs, err := m.loadDocuments(ctx)
+	if err != nil {
+		return st, err
+	}
+	st.Advisories, st.Unreadable = docs.Advisories, docs.Unreadable
 	m.mu.RLock()
 	for _, byHost := range m.exposed {
 		for _, es := range byHost {
@@ -194,18 +199,38 @@ func (m *Advisories) loadDocuments(ctx context.Context) (LoadStats, error) {
 	if err != nil {
 		return st, err
 	}
+	// Parsed, compiled and matched on every core.
+	work := make(chan store.AdvisoryRecord)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				doc, err := advisory.Parse(r.Reference, r.Raw)
+				mu.Lock()
+				if err != nil {
+					st.Unreadable++
+				} else {
+					st.Advisories++
+				}
+				mu.Unlock()
+				if err != nil {
+					// Stored by an earlier hub whose parser accepted it.
+					m.app.log.Warn("advisory: stored document unreadable", "reference", r.Reference, "err", err)
+					continue
+				}
+				m.putAdvisory(doc)
+			}
+		}()
+	}
 	for _, r := range recs {
 		m.noteImported(r.ImportedAt)
-		doc, err := advisory.Parse(r.Reference, r.Raw)
-		if err != nil {
-			// Stored by an earlier hub whose parser accepted it.
-			m.app.log.Warn("advisory: stored document unreadable", "reference", r.Reference, "err", err)
-			st.Unreadable++
-			continue
-		}
-		m.putAdvisory(doc)
-		st.Advisories++
+		work <- r
 	}
+	close(work)
+	wg.Wait()
 	return st, nil
 }
 

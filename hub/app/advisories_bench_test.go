@@ -81,6 +81,7 @@ func BenchmarkLoadAdvisories(b *testing.B) {
 	}
 	b.ResetTimer()
 	var stats app.LoadStats
+	cpu := processCPU()
 	for b.Loop() {
 		m, _ := a.NewAdvisories(app.AdvisoryConfig{})
 		if stats, err = m.LoadAdvisories(ctx); err != nil {
@@ -88,6 +89,7 @@ func BenchmarkLoadAdvisories(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(hosts), "ms/host")
+	b.ReportMetric((processCPU()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(stats.Advisories), "advisories")
 	b.ReportMetric(float64(stats.Exposures), "exposures")
 }

@@ -125,11 +125,13 @@ func BenchmarkNewInventory(b *testing.B) {
 	inv := *benchInv
 	inv.Software = append([]Software(nil), benchInv.Software...)
 	b.ResetTimer()
+	cpu := processCPU()
 	n := 0
 	for i := 0; b.Loop(); i++ {
 		inv.Software[0].Version = fmt.Sprintf("140.%d", i%7) // a changed inventory
 		n = len(benchRegion.Put(&inv))
 	}
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(n), "exposures")
 }
 
@@ -146,10 +148,12 @@ func BenchmarkNewAdvisory(b *testing.B) {
 	}
 	tab := table(b)
 	b.ResetTimer()
+	cpu := processCPU()
 	n := 0
 	for b.Loop() {
 		n = len(benchRegion.MatchAdvisory(Compile(doc, tab)))
 	}
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(n), "exposures")
 }
 
@@ -157,9 +161,11 @@ func BenchmarkNewAdvisory(b *testing.B) {
 func BenchmarkWhoUses(b *testing.B) {
 	benchSetup(b)
 	b.ResetTimer()
+	cpu := processCPU()
 	n := 0
 	for b.Loop() {
 		n = len(benchRegion.WhoUses("chrome", "143", ""))
 	}
+	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(n), "hosts")
 }
