@@ -92,6 +92,16 @@ func TestParseWindows(t *testing.T) {
 			WindowsLine{Product: "Windows Server 2008", Server: true, ServerCore: true, ServicePack: "2", BaseBuild: "6.0.6003"}, "x86", "6.0.6003.23666"},
 		{"Windows 11 version 21H2 pour systèmes ARM64 antérieures à 10.0.22000.3260",
 			WindowsLine{Product: "Windows 11", Release: "21H2", BaseBuild: "10.0.22000"}, "arm64", "10.0.22000.3260"},
+		// A sibling release's build, same cumulative update and revision
+		// (servicingFamilies): CERTFR-2025-AVI-0804 (September 2025, 6332),
+		// CERTFR-2024-AVI-0486 (June 2024, 4529), CERTFR-2024-AVI-0289
+		// (April 2024, 3447 given with 23H2's base for 22H2).
+		{"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19044.6332",
+			WindowsLine{Product: "Windows 10", Release: "22H2", BaseBuild: "10.0.19045"}, "x64", "10.0.19045.6332"},
+		{"Windows 10 Version 21H2 pour systèmes 32 bits versions antérieures à 10.0.19043.4529",
+			WindowsLine{Product: "Windows 10", Release: "21H2", BaseBuild: "10.0.19044"}, "x86", "10.0.19044.4529"},
+		{"Windows 11 Version 22H2 pour systèmes ARM64 versions antérieures à 10.0.22631.3447",
+			WindowsLine{Product: "Windows 11", Release: "22H2", BaseBuild: "10.0.22621"}, "arm64", "10.0.22621.3447"},
 	}
 	for _, c := range cases {
 		e := Parse("Microsoft", "Windows", c.text)
@@ -130,8 +140,13 @@ func TestParseDistributions(t *testing.T) {
 // Entries that are not understood say why; none is guessed.
 func TestParseNotUnderstood(t *testing.T) {
 	cases := map[string]string{
-		"Windows Server 2012 versions antérieures à 1.000":                                 "illisible",
-		"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19044.6332": "incohérent",
+		"Windows Server 2012 versions antérieures à 1.000": "illisible",
+		// Another product's build and a server's sibling
+		// (CERTFR-2025-AVI-0577), a Recovery Environment build
+		// (CERTFR-2024-AVI-0681): never compared.
+		"Windows Server 2019 versions antérieures à 10.0.10240.21034":                      "incohérent",
+		"Windows Server 2025 versions antérieures à 10.0.26200.4349":                       "incohérent",
+		"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19041.3920": "incohérent",
 		"Debian LTS buster": "Debian",
 		"Veeam Recovery Orchestrator (VRO) version 7.0.0.337, migrer sur la version 7.0.0.379":   "forme de version",
 		"NetScaler ADC 12.1-FIPS versions antérieures à 12.1-55.333-FIPS et NDcPP sans garantie": "forme de version",

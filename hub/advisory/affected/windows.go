@@ -2,6 +2,7 @@ package affected
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -98,8 +99,39 @@ func parseWindows(e *Entry, s string) {
 		return
 	}
 	if !strings.HasPrefix(fixed, base+".") {
-		e.Reason = "build corrigé " + fixed + " incohérent avec " + e.Line + " (" + base + ")"
-		return
+		other := fixed[:strings.LastIndexByte(fixed, '.')]
+		if w.Server || !sharedServicing(base, other) {
+			e.Reason = "build corrigé " + fixed + " incohérent avec " + e.Line + " (" + base + ")"
+			return
+		}
+		// The same cumulative update, the same revision: the release's
+		// own build at that revision.
+		fixed = base + fixed[len(other):]
 	}
 	e.Ranges = []Range{{Fixed: fixed}}
+}
+
+// servicingFamilies are the client releases one cumulative update serves
+// at the same update revision (the later releases are enablement packages
+// over the first): Windows 10 21H1, 21H2 and 22H2 (KB5039211 is
+// 19044.4529 and 19045.4529), Windows 11 22H2 and 23H2 (KB5058405:
+// 22621.5335 and 22631.5335), Windows 11 24H2 and 25H2. The advisories
+// sometimes give a sibling's build for a release ("Windows 10 Version 22H2
+// … antérieures à 10.0.19043.4529"): the revision is the release's own.
+// 10.0.19041 is left out: in the data it only appears with Windows
+// Recovery Environment builds (19041.3920, KB5034441), not cumulative
+// updates. Servers and other pairs stay in review.
+var servicingFamilies = [][]string{
+	{"10.0.19043", "10.0.19044", "10.0.19045"},
+	{"10.0.22621", "10.0.22631"},
+	{"10.0.26100", "10.0.26200"},
+}
+
+func sharedServicing(base, other string) bool {
+	for _, f := range servicingFamilies {
+		if slices.Contains(f, base) && slices.Contains(f, other) {
+			return true
+		}
+	}
+	return false
 }

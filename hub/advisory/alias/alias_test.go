@@ -45,6 +45,31 @@ func TestLines(t *testing.T) {
 		{"Adobe", "Acrobat Reader DC", "adobe/acrobat-dc"},
 		{"Veeam", "Veeam Backup & Replication", "veeam/backup-replication"},
 		{"Ivanti", "Ivanti Connect Secure", "ivanti/connect-secure"},
+		// Lines the grammar reads from these real entries:
+		// CERTFR-2024-AVI-0289 "Microsoft ODBC Driver 17 pour SQL Server sur Windows versions antérieures à 17.10.6.1"
+		{"Microsoft", "Microsoft ODBC Driver 17 pour SQL Server", "microsoft/odbc-driver-17"},
+		{"Microsoft", "Microsoft ODBC Driver 18 pour SQL Server", "microsoft/odbc-driver-18"},
+		// CERTFR-2024-AVI-0560 "Microsoft OLE DB Driver 18 pour SQL Server versions antérieures à 18.7.0004.0"
+		{"Microsoft", "Microsoft OLE DB Driver 18 pour SQL Server", "microsoft/oledb-driver-18"},
+		{"Microsoft", "Microsoft OLE DB Driver 19 pour SQL Server", "microsoft/oledb-driver-19"},
+		// CERTFR-2025-AVI-0882 "PowerShell 7.5 versions antérieures à 7.5.4"
+		{"Microsoft", "PowerShell", "microsoft/powershell"},
+		// CERTFR-2025-AVI-0291 "SQL Server Management Studio 20.2 versions antérieures à 20.2.37.0"
+		{"Microsoft", "SQL Server Management Studio", "microsoft/ssms"},
+		// CERTFR-2025-AVI-0314 "Power Automate pour Desktop versions antérieures à 2.51.349.24355"
+		{"Microsoft", "Power Automate pour Desktop", "microsoft/power-automate-desktop"},
+		// CERTFR-2025-AVI-0881 "Arc Enabled Servers - Azure Connected Machine Agent versions antérieures à 1.56"
+		{"Microsoft", "Arc Enabled Servers - Azure Connected Machine Agent", "microsoft/azure-connected-machine-agent"},
+		{"Microsoft", "Azure Connected Machine Agent", "microsoft/azure-connected-machine-agent"},
+		{"Microsoft", "Azure CLI", "microsoft/azure-cli"},
+		{"Microsoft", "Azure Data Studio", "microsoft/azure-data-studio"},
+		// CERTFR-2025-AVI-0041 "On-Premises Data Gateway versions antérieures à 3000.246"
+		{"Microsoft", "On-Premises Data Gateway", "microsoft/data-gateway"},
+		{"Microsoft", "Windows Admin Center", "microsoft/windows-admin-center"},
+		{"Microsoft", "Windows Admin Center in Azure Portal", ""}, // a cloud service
+		// CERTFR-2025-AVI-0237 "Microsoft Edge Stable versions antérieures à 129.0.2792.52"
+		{"Microsoft", "Microsoft Edge Stable", "microsoft/edge"},
+		{"Microsoft", "Microsoft 365 Apps", "microsoft/365-apps"},
 	}
 	for _, c := range cases {
 		p := tb.Line(c.vendor, c.line)
@@ -86,6 +111,20 @@ func TestInstalled(t *testing.T) {
 		{SourceDpkg, "firefox-esr", "", "amd64", "firefox-esr", "mozilla/firefox-esr"},
 		{SourceDpkg, "firefox", "", "amd64", "firefox", "mozilla/firefox"},
 		{SourceRPM, "openssl-libs", "", "x86_64", "openssl", "openssl/openssl"},
+		// Names as their installers register them; neighbours do not bleed.
+		{SourceWindows, "Microsoft ODBC Driver 17 for SQL Server", "Microsoft Corporation", "x64", "", "microsoft/odbc-driver-17"},
+		{SourceWindows, "Microsoft ODBC Driver 18 for SQL Server", "Microsoft Corporation", "x64", "", "microsoft/odbc-driver-18"},
+		{SourceDpkg, "msodbcsql18", "", "amd64", "msodbcsql18", "microsoft/odbc-driver-18"},
+		{SourceWindows, "Microsoft OLE DB Driver for SQL Server", "Microsoft Corporation", "x64", "", "microsoft/oledb-driver-18"},
+		{SourceWindows, "Microsoft OLE DB Driver 19 for SQL Server", "Microsoft Corporation", "x64", "", "microsoft/oledb-driver-19"},
+		{SourceWindows, "PowerShell 7-x64", "Microsoft Corporation", "x64", "", "microsoft/powershell"},
+		{SourceWindows, "Microsoft SQL Server Management Studio - 20.2", "Microsoft Corp.", "x86", "", "microsoft/ssms"},
+		{SourceWindows, "Microsoft SQL Server 2019 (64-bit)", "Microsoft Corporation", "x64", "", "microsoft/sql-server"},
+		{SourceWindows, "Power Automate for desktop", "Microsoft Corporation", "x64", "", "microsoft/power-automate-desktop"},
+		{SourceWindows, "Azure Connected Machine Agent", "Microsoft Corporation", "x64", "", "microsoft/azure-connected-machine-agent"},
+		{SourceWindows, "Microsoft Azure CLI (64-bit)", "Microsoft Corporation", "x64", "", "microsoft/azure-cli"},
+		{SourceWindows, "On-premises data gateway", "Microsoft Corporation", "x64", "", "microsoft/data-gateway"},
+		{SourceWindows, "Windows Admin Center", "Microsoft Corporation", "x64", "", "microsoft/windows-admin-center"},
 	}
 	for _, c := range cases {
 		got := strings.Join(id(tb, tb.Installed(c.source, c.name, c.publisher, c.arch, c.src)), " ")
