@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -18,7 +19,8 @@ import (
 
 // hostInventory reads what the matcher needs of a host: the facts and
 // declared assets of its latest scorecard and its software inventory, with
-// a key that changes whenever any of them does.
+// a key that changes whenever any of them does; a nil inventory when the
+// key is the one last matched.
 //
 // The software is the inventory the hub stores once under its hash (issue
 // 15), the one the agent's scorecards last resolved to: a scorecard naming
@@ -31,7 +33,7 @@ func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow, invs 
 	if err != nil {
 		return nil, "", err
 	}
-	card, err := OpenStored(sc.Envelope)
+	card, err := openFacts(sc.Envelope)
 	if err != nil {
 		return nil, "", fmt.Errorf("bilan %s de %s illisible : %w", sc.ID, row.Agent.ID, err)
 	}
@@ -44,23 +46,71 @@ func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow, invs 
 	for _, as := range card.Assets {
 		inv.Assets = append(inv.Assets, match.Asset{Vendor: as.Vendor, Product: as.Product, Version: as.Version, Name: as.Name})
 	}
-	name := ""
-	switch id, err := m.app.cfg.Store.AgentInventory(ctx, row.Agent.ID); {
-	case err != nil:
+	id, err := m.app.cfg.Store.AgentInventory(ctx, row.Agent.ID)
+	if err != nil {
 		return nil, "", err
+	}
+	name := ""
+	switch {
 	case id != 0:
-		if inv.Software, err = invs.get(ctx, m.app.cfg.Store, id); err != nil {
-			return nil, "", err
-		}
 		name = "inv:" + strconv.FormatInt(id, 10)
-	case len(card.Software) > 0:
-		inv.Software = matchSoftware(card.Software)
+	case len(card.Software) > 0 && string(card.Software) != "null":
 		name = "card:" + card.SoftwareSHA256
 	case card.SoftwareSHA256 != "":
 		return nil, "", errNoList
 	}
 	key := fmt.Sprintf("%s|%+v|%+v", name, inv.Facts, inv.Assets)
+	// Most scorecards repeat the host's inventory and facts: the list is
+	// decoded only when something changed.
+	m.mu.RLock()
+	last := m.hosts[row.Agent.ID]
+	same := last != nil && last.key == key
+	m.mu.RUnlock()
+	if same {
+		return nil, key, nil
+	}
+	if id != 0 {
+		if inv.Software, err = invs.get(ctx, m.app.cfg.Store, id); err != nil {
+			return nil, "", err
+		}
+	} else {
+		var pkgs []protocol.Package
+		if err := json.Unmarshal(card.Software, &pkgs); err != nil {
+			return nil, "", fmt.Errorf("inventaire du bilan %s de %s illisible : %w", sc.ID, row.Agent.ID, err)
+		}
+		inv.Software = matchSoftware(pkgs)
+	}
 	return inv, key, nil
+}
+
+// scorecardFacts is what the matcher reads of a scorecard: the host's
+// facts and declared assets, and the inventory it carries left undecoded
+// (read only when the hub did not store it). The matcher reads every
+// scorecard stored: decoding its results and a thousand packages each time
+// would cost more than the ingestion it runs beside.
+type scorecardFacts struct {
+	Host           protocol.HostInfo `json:"host"`
+	Assets         []protocol.Asset  `json:"assets"`
+	Software       json.RawMessage   `json:"software"`
+	SoftwareSHA256 string            `json:"software_sha256"`
+}
+
+// openFacts decodes the facts of a stored envelope without checking its
+// signature: the hub verified these very bytes on receipt (OpenStored).
+func openFacts(envelope []byte) (*scorecardFacts, error) {
+	env, err := protocol.ParseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := protocol.OpenUnverified(env, protocol.PayloadType)
+	if err != nil {
+		return nil, err
+	}
+	var f scorecardFacts
+	if err := json.Unmarshal(payload, &f); err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // errNoList: the scorecard names an inventory the hub does not hold (it
@@ -151,12 +201,8 @@ func (m *Advisories) matchHost(ctx context.Context, row store.HostRow, invs *inv
 		m.app.log.Warn("advisory: host inventory unreadable", "agent", row.Agent.ID, "err", err)
 		return nil, nil
 	}
-	m.mu.RLock()
-	h := m.hosts[row.Agent.ID]
-	same := h != nil && h.key == key
-	m.mu.RUnlock()
-	if same {
-		return nil, nil
+	if inv == nil {
+		return nil, nil // unchanged: not matched again
 	}
 	return m.putHost(inv, &hostMeta{entityID: row.Agent.EntityID, entity: row.Agent.Entity, sector: row.Agent.Sector,
 		hostname: hostname(row), key: key}), nil
@@ -226,6 +272,9 @@ func (m *Advisories) HostChanged(agentID string) {
 		m.app.log.Warn("advisory: match queue full, host left for later", "agent", agentID)
 	}
 }
+
+// Pending is the number of hosts queued and not yet matched.
+func (m *Advisories) Pending() int { return len(m.queue) }
 
 // RunMatcher matches the queued hosts until ctx is done.
 func (m *Advisories) RunMatcher(ctx context.Context) {
