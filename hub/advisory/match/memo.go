@@ -124,9 +124,11 @@ func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 	}
 }
 
+const matchAllBatch = 4096
+
 // MatchAll re-matches every stored advisory against every host, calling fn
 // with each exposure. Advisories are evaluated on every core; fn is called
-// from one goroutine at a time, an advisory's exposures together.
+// from one goroutine at a time.
 func (r *Region) MatchAll(fn func(Exposure)) {
 	r.mu.RLock()
 	advs := make([]*Advisory, 0, len(r.advisories))
@@ -141,16 +143,27 @@ func (r *Region) MatchAll(fn func(Exposure)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var batch []Exposure
-			for a := range work {
-				batch = batch[:0]
-				r.EachExposure(a, func(e Exposure) { batch = append(batch, e) })
+			// Exposures are handed over in batches of a bounded size,
+			// reused: a full re-match yields millions, which must not
+			// be held (nor scanned by the collector) at once.
+			batch := make([]Exposure, 0, matchAllBatch)
+			flush := func() {
 				mu.Lock()
 				for _, e := range batch {
 					fn(e)
 				}
 				mu.Unlock()
+				clear(batch)
+				batch = batch[:0]
 			}
+			for a := range work {
+				r.EachExposure(a, func(e Exposure) {
+					if batch = append(batch, e); len(batch) == matchAllBatch {
+						flush()
+					}
+				})
+			}
+			flush()
 		}()
 	}
 	for _, a := range advs {
