@@ -70,6 +70,10 @@ type memoResult struct {
 func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	// One memo per rule, its storage reused from rule to rule: the
+	// exposures are large values, the map only indexes them.
+	memo := map[int32]int32{}
+	var results []memoResult
 	for _, rule := range a.Rules {
 		var seen map[posting]bool
 		if len(rule.Keys) > 1 {
@@ -78,10 +82,9 @@ func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 			seen = map[posting]bool{}
 		}
 		kind := rule.Parsed.Kind
-		var memo map[int32]memoResult
-		if kind != affected.Distro {
-			memo = map[int32]memoResult{}
-		}
+		memoized := kind != affected.Distro
+		clear(memo)
+		results = results[:0]
 		for _, k := range rule.Keys {
 			for _, p := range r.post[k] {
 				if !r.current(p.host, p.gen) {
@@ -93,7 +96,7 @@ func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 					}
 					seen[p] = true
 				}
-				if memo == nil {
+				if !memoized {
 					if e, ok := r.eval(rule, p.host, p.item); ok {
 						fn(e)
 					}
@@ -109,12 +112,15 @@ func (r *Region) EachExposure(a *Advisory, fn func(Exposure)) {
 				default:
 					continue // eval refuses these pairs
 				}
-				m, done := memo[vid]
+				ri, done := memo[vid]
 				if !done {
+					var m memoResult
 					m.e, m.ok = r.eval(rule, p.host, p.item)
-					memo[vid] = m
+					ri = int32(len(results))
+					results = append(results, m)
+					memo[vid] = ri
 				}
-				if m.ok {
+				if m := &results[ri]; m.ok {
 					e := m.e
 					e.Host, e.Entity = h.id, h.entity
 					fn(e)
