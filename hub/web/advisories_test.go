@@ -173,3 +173,28 @@ func TestBrowserAdvisories(t *testing.T) {
 	}
 	shot("22-whouses")
 }
+
+// TestAdvisoryPageDeclaredAsset: an appliance an adviser declared for an
+// entity (no agent, no host page) is listed as exposed without a link to a
+// host page that does not exist.
+func TestAdvisoryPageDeclaredAsset(t *testing.T) {
+	t.Parallel()
+	e, m, ids := advEnv(t)
+	ctx := context.Background()
+	a := app.New(app.Config{Store: e.st})
+	if _, err := a.AddAssets(ctx, ids["PC-CAPITAINERIE"], []protocol.Asset{{Vendor: "Fortinet", Product: "FortiGate", Version: "7.2.3", Name: "pare-feu capitainerie"}}, "asset_add", "conseiller@csirt.example"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SyncEntityAssets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.login(t, "conseiller@csirt.example")
+	_, body := get(t, c, e.srv.URL+"/advisories/CERTFR-2025-AVI-1084")
+	who := section(t, body, "exposures", "</table>")
+	if !strings.Contains(text(who), "Port de Loctudy") || !strings.Contains(text(who), "7.2.3") {
+		t.Fatalf("declared FortiGate not listed as exposed: %q", text(who))
+	}
+	if strings.Contains(who, `href="/host/"`) {
+		t.Errorf("a declared appliance links to an empty host page: %s", who)
+	}
+}
