@@ -43,8 +43,15 @@ func (m *Advisories) hostInventory(ctx context.Context, row store.HostRow, invs 
 		return nil, "", fmt.Errorf("bilan %s de %s illisible : %w", sc.ID, row.Agent.ID, err)
 	}
 	h := card.Host
+	release := h.OSRelease
+	if release == "" && hostOS(h) != "windows" {
+		// Linux: the platform version the agent reads (Debian's
+		// debian_version "12.7", Ubuntu's "22.04", os-release's VERSION_ID
+		// "3.0" on Azure Linux); release entries are matched on it.
+		release = h.PlatformVersion
+	}
 	inv := &match.Inventory{Host: row.Agent.ID, Entity: row.Agent.Entity, Facts: match.Facts{
-		OS: hostOS(h), PlatformFamily: h.PlatformFamily, OSBuild: h.OSBuild, OSRelease: h.OSRelease,
+		OS: hostOS(h), PlatformFamily: h.PlatformFamily, OSBuild: h.OSBuild, OSRelease: release,
 		OSEdition: h.OSEdition, OSInstallation: h.OSInstallation, Arch: h.Arch, OSCodename: h.OSCodename,
 		KernelPackageVersion: h.KernelPackageVersion,
 	}}

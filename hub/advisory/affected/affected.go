@@ -26,8 +26,9 @@ const (
 	Product Kind = "product"
 	// Windows: a Windows operating system line, compared on the OS build.
 	Windows Kind = "windows"
-	// Distro: a Debian release with the fixed source-package version; the
-	// package is named by the advisory's title.
+	// Distro: a distribution's source package in one release: Debian (the
+	// package is named by the advisory's title, Line is "Debian") or Azure
+	// Linux / CBL-Mariner (Line is the source RPM the entry names).
 	Distro Kind = "distro"
 	// Release: an Ubuntu, Red Hat or SUSE entry that names only a release;
 	// informational (how many hosts run it), never an exposure.
@@ -78,10 +79,10 @@ type Entry struct {
 	// Win is set on Windows lines.
 	Win *WindowsLine
 	// Release is the distribution release of Distro and Release entries
-	// ("bookworm", "22.04", "9").
+	// ("bookworm", "22.04", "9", "3.0").
 	Release string
 	// Distribution of Distro and Release entries: "debian", "ubuntu",
-	// "rhel", "suse".
+	// "rhel", "suse", "azurelinux" (Azure Linux and CBL-Mariner).
 	Distribution string
 	// Reason says why the entry was not understood; empty when it was.
 	Reason string
@@ -157,6 +158,9 @@ func Parse(vendor, product, description string) Entry {
 	}
 	switch strings.ToLower(strings.TrimSpace(vendor)) {
 	case "microsoft":
+		if parseAzure(&e, s) {
+			return e
+		}
 		if windowsStartRE.MatchString(s) {
 			parseWindows(&e, s)
 			return e

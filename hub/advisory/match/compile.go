@@ -76,6 +76,7 @@ func declLineKey(vendor, line string) string {
 func windowsKey(base string) string         { return "w:" + base }
 func debianKey(codename, src string) string { return "d:" + codename + ":" + src }
 func kernelKey(codename string) string      { return "k:" + codename }
+func azureKey(release, src string) string   { return "a:" + release + ":" + src }
 
 // Compile reads every affected-systems entry of doc. An entry becomes a
 // rule when the grammar understood it and, for products, the alias table
@@ -103,6 +104,13 @@ func Compile(doc *advisory.Document, t *alias.Table) *Advisory {
 		case affected.Windows:
 			r.Keys = []string{windowsKey(e.Win.BaseBuild)}
 		case affected.Distro:
+			if e.Distribution == affected.AzureLinux {
+				// The entry names the source RPM itself.
+				r.Sources = []string{e.Line}
+				r.Kernel = e.Line == "kernel"
+				r.Keys = []string{azureKey(e.Release, e.Line)}
+				break
+			}
 			srcs, kernel := t.DebianSources(doc.Title)
 			if len(srcs) == 0 {
 				review("paquet source Debian inconnu: le titre « " + doc.Title + " » n'est pas dans la table")
@@ -151,6 +159,9 @@ func Understood(t *alias.Table, vendor, product, description, title string) (boo
 	case affected.Release, affected.Windows:
 		return true, ""
 	case affected.Distro:
+		if e.Distribution == affected.AzureLinux {
+			return true, "" // the entry names the source RPM
+		}
 		if srcs, _ := t.DebianSources(title); len(srcs) == 0 {
 			return false, "paquet source Debian inconnu"
 		}
@@ -165,3 +176,16 @@ func Understood(t *alias.Table, vendor, product, description, title string) (boo
 // debianOS reports whether facts describe Debian (not a derivative with
 // its own advisories such as Ubuntu).
 func debianOS(f *Facts) bool { return strings.EqualFold(f.OS, "debian") }
+
+// azureRelease returns the Azure Linux or CBL-Mariner release a host runs
+// ("3.0", "2.0"), or "": os-release's ID is "azurelinux" (3.0) or
+// "mariner" (1.0, 2.0), VERSION_ID the release.
+func azureRelease(f *Facts) string {
+	switch strings.ToLower(f.OS) {
+	case "azurelinux", "mariner":
+		if p := strings.SplitN(f.OSRelease, ".", 3); len(p) >= 2 {
+			return p[0] + "." + p[1]
+		}
+	}
+	return ""
+}

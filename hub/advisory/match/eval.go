@@ -31,6 +31,9 @@ func (r *Region) eval(rule *Rule, hi int32, ii int32) (Exposure, bool) {
 		}
 		return evalWindows(rule, h, x)
 	case affected.Distro:
+		if e.Distribution == affected.AzureLinux {
+			return evalAzure(rule, h, ii, x)
+		}
 		return evalDebian(rule, h, ii, x)
 	}
 	if ii < 0 {

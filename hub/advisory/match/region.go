@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/vigie-cyber/vigie/hub/advisory/affected"
 	"github.com/vigie-cyber/vigie/hub/advisory/alias"
 	"github.com/vigie-cyber/vigie/hub/advisory/version"
 )
@@ -125,6 +126,11 @@ func (r *Region) hostKeys(inv *Inventory) ([]item, map[string][]int32) {
 		k := kernelKey(f.OSCodename)
 		keys[k] = append(keys[k], -1)
 	}
+	azure := azureRelease(f)
+	var azureSeen map[string]bool
+	if azure != "" {
+		azureSeen = map[string]bool{}
+	}
 	for _, sw := range inv.Software {
 		var ks []string
 		for _, pi := range r.table.Installed(sw.Source, sw.Name, sw.Publisher, sw.Arch, sw.SourcePackage) {
@@ -136,6 +142,19 @@ func (r *Region) hostKeys(inv *Inventory) ([]item, map[string][]int32) {
 		}
 		if sw.Source == alias.SourceDpkg && debianOS(f) && f.OSCodename != "" && r.watched[sw.SourcePackage] {
 			ks = append(ks, debianKey(f.OSCodename, sw.SourcePackage))
+		}
+		if sw.Source == alias.SourceRPM && azure != "" {
+			// Azure Linux advisories may name any of its packages: every
+			// source RPM of these (rare) hosts is kept, once (kernel and
+			// kernel-tools are one source, one exposure).
+			src, sv := sw.SourcePackage, sw.SourceVersion
+			if src == "" {
+				src, sv = sw.Name, sw.Version
+			}
+			if k := src + "\x00" + sv; !azureSeen[k] {
+				azureSeen[k] = true
+				ks = append(ks, azureKey(azure, src))
+			}
 		}
 		if len(ks) > 0 {
 			v := sw.Version
@@ -371,6 +390,8 @@ func runsRelease(f *Facts, dist, release string) bool {
 	case "suse":
 		return (strings.Contains(os, "sles") || strings.Contains(os, "suse")) &&
 			strings.HasPrefix(strings.ReplaceAll(f.OSRelease, ".", " SP"), strings.ReplaceAll(release, ".", " SP"))
+	case affected.AzureLinux:
+		return azureRelease(f) == release
 	}
 	return false
 }
