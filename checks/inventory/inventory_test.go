@@ -95,6 +95,9 @@ func TestWindows10Workstation(t *testing.T) {
 		reg("Google Chrome", "138.0.7204.101", "Google LLC", ""),
 		reg("Google Chrome", "143.0.7499.110", "Google LLC", ""),
 		reg("Java 8 Update 431", "8.0.4310.10", "Oracle Corporation", "x86"),
+		reg("Microsoft .NET Framework 3.5", "3.5", "Microsoft Corporation", ""),
+		// The NDP keys' Release 528372: 4.8 (not 4.8.1, whose Version also starts with 4.8).
+		reg("Microsoft .NET Framework 4.8", "4.8", "Microsoft Corporation", ""),
 		reg("Microsoft Edge", "143.0.3650.96", "Microsoft Corporation", "x86"),
 		// DisplayVersion says RTM (16.0.4266.1001): WINWORD.EXE says what runs.
 		office,
@@ -154,6 +157,7 @@ func TestServer2016Core(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []protocol.Package{
+		reg("Microsoft .NET Framework 4.6.2", "4.6.2", "Microsoft Corporation", ""), // Release 394802, no 3.5
 		reg("Microsoft Visual C++ 2015-2022 Redistributable (x64) - 14.40.33816", "14.40.33816.0", "Microsoft Corporation", "x64"),
 		reg("VMware Tools", "12.4.5.23787635", "VMware, Inc.", "x64"),
 		reg("Veeam Agent for Microsoft Windows", "6.2.0.121", "Veeam Software Group GmbH", "x86"),

@@ -142,7 +142,7 @@ func WindowsSoftware(r checks.Registry, fsys fs.FS) ([]protocol.Package, error) 
 	if !found {
 		return nil, fmt.Errorf("read %s: %w", keyUninstall, checks.ErrNotFound)
 	}
-	return pkgs, nil
+	return append(pkgs, dotNetFramework(r)...), nil
 }
 
 // refine corrects an entry whose DisplayVersion is not the version that

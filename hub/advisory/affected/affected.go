@@ -158,7 +158,7 @@ func Parse(vendor, product, description string) Entry {
 	}
 	switch strings.ToLower(strings.TrimSpace(vendor)) {
 	case "microsoft":
-		if parseAzure(&e, s) {
+		if parseAzure(&e, s) || parseDotNet(&e, s) {
 			return e
 		}
 		if windowsStartRE.MatchString(s) {

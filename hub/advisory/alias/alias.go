@@ -79,7 +79,13 @@ type Product struct {
 	// Confidence caps the confidence of this product's exposures:
 	// "probable" when the installed version cannot tell the advisory's
 	// tracks apart (SQL Server GDR and CU builds, Chrome Extended Stable).
-	Confidence string  `toml:"confidence"`
+	Confidence string `toml:"confidence"`
+	// ExactRelease: the installed version is the product's release
+	// (".NET Framework 4.8.1": updates change no version an inventory
+	// reads), an entry applies when one of its branches is that release
+	// exactly (4.8 is not 4.8.1), and its fixed build, of another
+	// numbering, is not compared (the exposure is probable).
+	ExactRelease bool `toml:"exact_release"`
 	Note       string  `toml:"note"`
 	Match      []Match `toml:"match"`
 }
@@ -187,6 +193,9 @@ func Load(data []byte) (*Table, error) {
 		ids[p.ID] = true
 		if len(p.Lines)+len(p.LinePrefixes) == 0 {
 			return nil, fmt.Errorf("table d'alias: %s ne désigne aucune ligne", p.ID)
+		}
+		if p.ExactRelease && p.Confidence != "probable" {
+			return nil, fmt.Errorf("table d'alias: %s: exact_release sans confidence = \"probable\"", p.ID)
 		}
 		switch p.Confidence {
 		case "", "probable":

@@ -70,6 +70,9 @@ func TestLines(t *testing.T) {
 		// CERTFR-2025-AVI-0237 "Microsoft Edge Stable versions antérieures à 129.0.2792.52"
 		{"Microsoft", "Microsoft Edge Stable", "microsoft/edge"},
 		{"Microsoft", "Microsoft 365 Apps", "microsoft/365-apps"},
+		// CERTFR-2024-AVI-0855 "Microsoft .NET Framework 3.5 et 4.8.1 versions antérieures à 4.8.1.09277.02"
+		{"Microsoft", "Microsoft .NET Framework", "microsoft/dotnet-framework"},
+		{"Microsoft", ".NET", "microsoft/dotnet"}, // the runtime is another product
 	}
 	for _, c := range cases {
 		p := tb.Line(c.vendor, c.line)
@@ -125,6 +128,12 @@ func TestInstalled(t *testing.T) {
 		{SourceWindows, "Microsoft Azure CLI (64-bit)", "Microsoft Corporation", "x64", "", "microsoft/azure-cli"},
 		{SourceWindows, "On-premises data gateway", "Microsoft Corporation", "x64", "", "microsoft/data-gateway"},
 		{SourceWindows, "Windows Admin Center", "Microsoft Corporation", "x64", "", "microsoft/windows-admin-center"},
+		// .NET Framework as the agent reports it from the NDP keys; its
+		// developer packs are not the framework.
+		{SourceWindows, "Microsoft .NET Framework 4.8.1", "Microsoft Corporation", "", "", "microsoft/dotnet-framework"},
+		{SourceWindows, "Microsoft .NET Framework 3.5", "Microsoft Corporation", "", "", "microsoft/dotnet-framework"},
+		{SourceWindows, "Microsoft .NET Framework 4.8 Targeting Pack", "Microsoft Corporation", "x86", "", ""},
+		{SourceWindows, "Microsoft .NET Runtime - 8.0.11 (x64)", "Microsoft Corporation", "x64", "", "microsoft/dotnet"},
 	}
 	for _, c := range cases {
 		got := strings.Join(id(tb, tb.Installed(c.source, c.name, c.publisher, c.arch, c.src)), " ")
@@ -202,6 +211,11 @@ names = ["X"]`,
 		"no line": `[[product]]
 id = "a"
 vendor = "V"`,
+		"exact release, certain": `[[product]]
+id = "a"
+vendor = "V"
+lines = ["X"]
+exact_release = true`,
 		"bad confidence": `[[product]]
 id = "a"
 vendor = "V"

@@ -65,6 +65,8 @@ func (r *Region) eval(rule *Rule, hi int32, ii int32) (Exposure, bool) {
 		if r := e.Ranges; len(r) == 1 && r[0].AltFixed == nil {
 			v.fixed = r[0].Fixed
 		}
+	case rule.Product != nil && rule.Product.ExactRelease:
+		v = evalRelease(e, sw.Version)
 	case distro:
 		v = evalEntry(e, rule.ranges, it.pv)
 		// Distributions backport fixes: an upstream range below the fixed
@@ -351,4 +353,19 @@ func evalDebian(rule *Rule, h *host, ii int32, x Exposure) (Exposure, bool) {
 func sameKernelSeries(a, b string) bool {
 	sa, sb := strings.SplitN(upstream(a), ".", 3), strings.SplitN(upstream(b), ".", 3)
 	return len(sa) >= 2 && len(sb) >= 2 && sa[0] == sb[0] && sa[1] == sb[1]
+}
+
+// evalRelease: the installed version is a release (".NET Framework
+// 4.8.1"); the entry applies when one of its branches is that release
+// exactly, and its fixed build (Microsoft's monthly update, another
+// numbering) is shown, never compared.
+func evalRelease(e *affected.Entry, installed string) verdict {
+	for _, rg := range e.Ranges {
+		for _, b := range rg.Branches {
+			if strings.EqualFold(strings.TrimSpace(b), strings.TrimSpace(installed)) {
+				return verdict{affected: true, fixed: rg.Fixed}
+			}
+		}
+	}
+	return verdict{}
 }
