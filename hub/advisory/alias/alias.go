@@ -85,9 +85,9 @@ type Product struct {
 	// reads), an entry applies when one of its branches is that release
 	// exactly (4.8 is not 4.8.1), and its fixed build, of another
 	// numbering, is not compared (the exposure is probable).
-	ExactRelease bool `toml:"exact_release"`
-	Note       string  `toml:"note"`
-	Match      []Match `toml:"match"`
+	ExactRelease bool    `toml:"exact_release"`
+	Note         string  `toml:"note"`
+	Match        []Match `toml:"match"`
 }
 
 // IsInventoried reports whether installed software or declared assets can
