@@ -73,6 +73,26 @@ func TestLines(t *testing.T) {
 		// CERTFR-2024-AVI-0855 "Microsoft .NET Framework 3.5 et 4.8.1 versions antérieures à 4.8.1.09277.02"
 		{"Microsoft", "Microsoft .NET Framework", "microsoft/dotnet-framework"},
 		{"Microsoft", ".NET", "microsoft/dotnet"}, // the runtime is another product
+		// CERTFR-2025-AVI-0881 "Azure Monitor Agent versions antérieures à 1.38.1.0"
+		{"Microsoft", "Azure Monitor Agent", "microsoft/azure-monitor-agent"},
+		// CERTFR-2025-AVI-0689 "Microsoft Dynamics 365 (on-premises) version 9.1 antérieures à 9.1.39"
+		{"Microsoft", "Microsoft Dynamics 365", "microsoft/dynamics-365-onprem"},
+		{"Microsoft", "Dynamics 365 Sales", ""}, // an online service / mobile app
+		// CERTFR-2025-AVI-0291 "Microsoft Dynamics 365 Business Central 2024 Wave 2 – Update 25.6 versions antérieures à 25.6.32556"
+		{"Microsoft", "Microsoft Dynamics 365 Business Central 2024 Wave 2 – Update", "microsoft/dynamics-365-business-central"},
+		// CERTFR-2024-AVI-1070 "System Center Operations Manager (SCOM) 2019 versions antérieures à 10.19.10652.0"
+		{"Microsoft", "System Center Operations Manager 2019", "microsoft/scom"},
+		{"Microsoft", "System Center Virtual Machine Manager 2019", ""},
+		// CERTFR-2024-AVI-0857 "Microsoft Visual Studio 2015 Update 3 versions antérieures à 14.0.27561.00"
+		{"Microsoft", "Microsoft Visual Studio 2015 Update 3", "microsoft/visual-studio-2015"},
+		// CERTFR-2024-AVI-0370 "iTunes pour Windows versions antérieures à 12.13.2"
+		{"Microsoft", "iTunes", "microsoft/itunes"},
+		// CERTFR-2025-AVI-0408 "Build Tools pour Visual Studio 2022 versions antérieures à 17.13.7"
+		{"Microsoft", "Build Tools pour Visual Studio 2022", "microsoft/vs-build-tools-2022"},
+		// CERTFR-2025-AVI-0195 "Azure Agent pour Backup versions antérieures à 2.0.9940.0"
+		{"Microsoft", "Azure Agent pour Backup", "microsoft/azure-backup-mars"},
+		// CERTFR-2024-AVI-0857 "Visual C++ Redistributable Installer versions antérieures à 14.40.33816"
+		{"Microsoft", "Visual C++ Redistributable Installer", "microsoft/vcredist-14"},
 	}
 	for _, c := range cases {
 		p := tb.Line(c.vendor, c.line)
@@ -134,6 +154,19 @@ func TestInstalled(t *testing.T) {
 		{SourceWindows, "Microsoft .NET Framework 3.5", "Microsoft Corporation", "", "", "microsoft/dotnet-framework"},
 		{SourceWindows, "Microsoft .NET Framework 4.8 Targeting Pack", "Microsoft Corporation", "x86", "", ""},
 		{SourceWindows, "Microsoft .NET Runtime - 8.0.11 (x64)", "Microsoft Corporation", "x64", "", "microsoft/dotnet"},
+		{SourceWindows, "Azure Monitor Agent", "Microsoft Corporation", "x64", "", "microsoft/azure-monitor-agent"},
+		{SourceDpkg, "azuremonitoragent", "", "amd64", "azuremonitoragent", "microsoft/azure-monitor-agent"},
+		{SourceWindows, "Microsoft Dynamics 365 Server", "Microsoft Corporation", "x64", "", "microsoft/dynamics-365-onprem"},
+		{SourceWindows, "Microsoft Dynamics 365 Business Central Server", "Microsoft Corporation", "x64", "", "microsoft/dynamics-365-business-central"},
+		{SourceWindows, "System Center Operations Manager 2019 Console", "Microsoft Corporation", "x64", "", "microsoft/scom"},
+		{SourceWindows, "Microsoft Visual Studio Professional 2015", "Microsoft Corporation", "x86", "", "microsoft/visual-studio-2015"},
+		{SourceWindows, "iTunes", "Apple Inc.", "x64", "", "microsoft/itunes"},
+		{SourceWindows, "iTunes", "Acme", "x64", "", ""}, // not Apple's
+		{SourceWindows, "Visual Studio Build Tools 2022", "Microsoft Corporation", "x86", "", "microsoft/visual-studio-2022 microsoft/vs-build-tools-2022"},
+		{SourceWindows, "Visual Studio Professional 2022", "Microsoft Corporation", "x86", "", "microsoft/visual-studio-2022"},
+		{SourceWindows, "Microsoft Azure Recovery Services Agent", "Microsoft Corporation", "x64", "", "microsoft/azure-backup-mars"},
+		{SourceWindows, "Microsoft Visual C++ 2015-2022 Redistributable (x64) - 14.40.33816", "Microsoft Corporation", "x64", "", "microsoft/vcredist-14"},
+		{SourceWindows, "Microsoft Visual C++ 2013 Redistributable (x64) - 12.0.40664", "Microsoft Corporation", "x64", "", ""},
 	}
 	for _, c := range cases {
 		got := strings.Join(id(tb, tb.Installed(c.source, c.name, c.publisher, c.arch, c.src)), " ")
