@@ -38,22 +38,25 @@ func evalAzure(rule *Rule, h *host, ii int32, x Exposure) (Exposure, bool) {
 	}
 	ver = distTag.ReplaceAllString(ver, "")
 	rg := e.Ranges[0]
-	var affected bool
+	var affected, certain bool
 	if rg.Fixed != "" {
 		c, err := version.Compare(version.RPM, ver, rg.Fixed)
-		affected = err == nil && c < 0
+		affected, certain = err == nil && c < 0, true
 		x.FixedVersion = rg.Fixed
 	} else {
+		// The build MSRC lists as affected: that very build is certain;
+		// an older one is affected unless it predates the flaw, which
+		// the line does not say: probable.
 		c, err := version.Compare(version.RPM, ver, rg.LastAffected)
-		affected = err == nil && c <= 0
+		affected, certain = err == nil && c <= 0, c == 0
 	}
 	if !affected {
 		return x, false
 	}
 	x.Product, x.InstalledVersion, x.Source = src, ver, alias.SourceRPM
-	x.Confidence = Certain
-	if rule.Kernel {
-		x.Confidence = Probable
+	x.Confidence = Probable
+	if certain && !rule.Kernel {
+		x.Confidence = Certain
 	}
 	return x, true
 }

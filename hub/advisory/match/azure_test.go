@@ -12,8 +12,9 @@ import (
 // advisories (texts copied from the CERT-FR documents named) against an
 // AKS node on Azure Linux 3.0, a CBL-Mariner 2.0 VM and a Rocky Linux
 // server with the same packages. Traps: the affected build installed with
-// its distribution tag (1.25.3-1.azl3) is affected — "up to and including"
-// — and the tag does not make it newer; the fixed build (3.4.1-2.cm2) is
+// its distribution tag (1.25.3-1.azl3) is affected, certain — "up to and
+// including" — and the tag does not make it newer; an older build is
+// affected, probable (it may predate the flaw); the fixed build (3.4.1-2.cm2) is
 // not; a 2.0 entry does not reach a 3.0 host; another RPM distribution is
 // never reached; the kernel is probable (the running kernel is unknown);
 // a line naming only the release is a count of hosts, not an exposure.
@@ -47,6 +48,8 @@ func TestAzureLinuxPackages(t *testing.T) {
 			}},
 		{Host: "aks-node-2", Entity: "Centre hospitalier de Lannion", Facts: Facts{OS: "azurelinux", OSRelease: "3.0", Arch: "amd64"},
 			Software: []Software{rpm("golang", "1.25.4-1.azl3", "golang", "1.25.4-1.azl3")}},
+		{Host: "aks-node-3", Entity: "Centre hospitalier de Lannion", Facts: Facts{OS: "azurelinux", OSRelease: "3.0.20250910", Arch: "amd64"},
+			Software: []Software{rpm("golang", "1.24.6-2.azl3", "golang", "1.24.6-2.azl3")}},
 		{Host: "vm-mariner", Entity: "Port de Brest", Facts: Facts{OS: "mariner", OSRelease: "2.0", Arch: "amd64"},
 			Software: []Software{
 				rpm("rsync", "3.2.7-2.cm2", "rsync", "3.2.7-2.cm2"),
@@ -61,6 +64,7 @@ func TestAzureLinuxPackages(t *testing.T) {
 	}
 	want := []string{
 		"aks-node-1|CERTFR-2025-AVI-0966|golang|1.25.3-1||certain",
+		"aks-node-3|CERTFR-2025-AVI-0966|golang|1.24.6-2||probable",
 		"vm-mariner|CERTFR-2025-AVI-0899|kernel|5.15.186.1-1||probable",
 		"vm-mariner|CERTFR-2025-AVI-1064|rsync|3.2.7-2|3.4.1-2|certain",
 	}
