@@ -70,11 +70,13 @@ func (p *pass) scorecard(ctx context.Context, r store.IngestRow) error {
 	var cur *protocol.Scorecard
 	decodeCur := func() (*protocol.Scorecard, error) {
 		if cur == nil {
-			sc, err := p.e.decode(ctx, r.AgentID, r.ID)
+			payload, err := p.payload(ctx, r)
 			if err != nil {
 				return nil, err
 			}
-			cur = sc
+			if cur, err = p.e.decode(r.AgentID, payload); err != nil {
+				return nil, err
+			}
 		}
 		return cur, nil
 	}
@@ -103,9 +105,9 @@ func (p *pass) scorecard(ctx context.Context, r store.IngestRow) error {
 		if err != nil {
 			return p.unreadable(r, err, prev, host)
 		}
-		before, err := p.e.decode(ctx, r.AgentID, prev.ScorecardID)
-		if err != nil {
-			before = nil // cannot compare: every change counts as the host's
+		var before *protocol.Scorecard
+		if payload, err := p.e.as.ScorecardPayload(ctx, r.AgentID, prev.ScorecardID); err == nil {
+			before, _ = p.e.decode(r.AgentID, payload) // nil: cannot compare, every change counts as the host's
 		}
 		if before != nil {
 			old := resultsByKey(before)
@@ -155,8 +157,8 @@ func (p *pass) scorecard(ctx context.Context, r store.IngestRow) error {
 	// runs closes it silently.
 	var fixed []string
 	var statuses map[string]protocol.Status // check ID -> worst status, read when needed
-	for k, o := range p.e.open {
-		if o.Kind != string(Critical) || o.AgentID != r.AgentID || p.closed[k] {
+	for k := range p.e.critical[r.AgentID] {
+		if p.closed[k] {
 			continue
 		}
 		id := k.subject[len(r.AgentID)+1:]
@@ -165,7 +167,7 @@ func (p *pass) scorecard(ctx context.Context, r store.IngestRow) error {
 		}
 		if statuses == nil {
 			var err error
-			if statuses, err = p.e.statuses(ctx, r.AgentID, r.ID, cur); err != nil {
+			if statuses, err = p.statuses(ctx, r, cur); err != nil {
 				return p.unreadable(r, err, prev, host)
 			}
 		}
@@ -196,22 +198,9 @@ func (p *pass) unreadable(r store.IngestRow, err error, prev store.AlertHost, ho
 	return nil
 }
 
-// decode reads a stored scorecard and remembers what its agent version
-// says of each check (version, critical).
-func (e *Engine) decode(ctx context.Context, agentID, id string) (*protocol.Scorecard, error) {
-	rec, err := e.st.Scorecard(ctx, agentID, id)
-	if err != nil {
-		return nil, err
-	}
-	env, err := protocol.ParseEnvelope(rec.Envelope)
-	if err != nil {
-		return nil, err
-	}
-	// The hub verified these very bytes on receipt (app.OpenStored).
-	payload, err := protocol.OpenUnverified(env, protocol.PayloadType)
-	if err != nil {
-		return nil, err
-	}
+// decode decodes a stored scorecard's payload and remembers what its
+// agent version says of each check (version, critical).
+func (e *Engine) decode(agentID string, payload []byte) (*protocol.Scorecard, error) {
 	sc, err := protocol.Decode(payload)
 	if err != nil {
 		return nil, err
@@ -272,38 +261,22 @@ func checkVersion(sc *protocol.Scorecard, id string) int {
 	return -1
 }
 
-// statuses returns the worst status of each check of a stored scorecard,
-// from cur when already decoded, else from its summary alone
-// (protocol.DecodeSummary: what "fixed" needs, at a fraction of a full
-// decode).
-func (e *Engine) statuses(ctx context.Context, agentID, id string, cur *protocol.Scorecard) (map[string]protocol.Status, error) {
-	var rs []protocol.ResultStatus
+// statuses returns the worst status of each check of r, from cur when
+// already decoded, else from its results alone (resultStatuses: what
+// "fixed" needs, at a fraction of a full decode).
+func (p *pass) statuses(ctx context.Context, r store.IngestRow, cur *protocol.Scorecard) (map[string]protocol.Status, error) {
 	if cur != nil {
-		rs = cur.Summary().Results
-	} else {
-		rec, err := e.st.Scorecard(ctx, agentID, id)
-		if err != nil {
-			return nil, err
+		out := make(map[string]protocol.Status, len(cur.Results))
+		for _, x := range cur.Results {
+			if st, ok := out[x.ID]; !ok || x.Status.Rank() < st.Rank() {
+				out[x.ID] = x.Status
+			}
 		}
-		env, err := protocol.ParseEnvelope(rec.Envelope)
-		if err != nil {
-			return nil, err
-		}
-		payload, err := protocol.OpenUnverified(env, protocol.PayloadType)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := protocol.DecodeSummary(payload)
-		if err != nil {
-			return nil, err
-		}
-		rs = sum.Results
+		return out, nil
 	}
-	out := make(map[string]protocol.Status, len(rs))
-	for _, x := range rs {
-		if st, ok := out[x.ID]; !ok || x.Status.Rank() < st.Rank() {
-			out[x.ID] = x.Status
-		}
+	payload, err := p.payload(ctx, r)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return resultStatuses(payload)
 }

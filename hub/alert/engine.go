@@ -71,6 +71,7 @@ type Engine struct {
 	hosts     map[string]*store.AlertHost
 	agents    map[string]store.AgentState
 	open      map[openKey]store.OpenAlert
+	critical  map[string]map[openKey]struct{} // open critical alerts by agent (indexOpen)
 	checks    map[string]checkInfo // agentVersion "\x00" checkID
 	lastScan  time.Time
 	lastCheck time.Time
@@ -211,8 +212,11 @@ func (e *Engine) load(ctx context.Context) error {
 		e.hosts[hosts[i].AgentID] = &hosts[i]
 	}
 	e.open = make(map[openKey]store.OpenAlert, len(open))
+	e.critical = map[string]map[openKey]struct{}{}
 	for _, o := range open {
-		e.open[openKey{o.Kind, o.Subject}] = o
+		k := openKey{o.Kind, o.Subject}
+		e.open[k] = o
+		e.indexOpen(k, o)
 	}
 	if e.checks == nil {
 		e.checks = map[string]checkInfo{}

@@ -22,6 +22,8 @@ type pass struct {
 	closed map[openKey]bool
 	events []pending
 	cursor int64
+	// payloads are the batch's scorecards read ahead (prefetch), by key.
+	payloads map[int64][]byte
 }
 
 type pending struct {
@@ -116,6 +118,7 @@ func (e *Engine) detect(ctx context.Context) error {
 			}
 			p.scanAgents(agents)
 		}
+		p.prefetch(ctx, rows)
 		for _, r := range rows {
 			if err := p.scorecard(ctx, r); err != nil {
 				return err
@@ -226,6 +229,7 @@ func (e *Engine) commit(ctx context.Context, p *pass) error {
 		e.hosts[id] = h
 	}
 	for k := range p.closed {
+		e.unindexOpen(k)
 		delete(e.open, k)
 	}
 	for k, o := range p.open {
@@ -233,6 +237,7 @@ func (e *Engine) commit(ctx context.Context, p *pass) error {
 			o.EventID = ids[o.EventIndex]
 		}
 		e.open[k] = *o
+		e.indexOpen(k, *o)
 	}
 	if p.cursor > 0 {
 		e.cursor = p.cursor

@@ -185,6 +185,12 @@ type AlertStore interface {
 	// ScorecardsAfter returns at most limit scorecards stored after key,
 	// in commit order.
 	ScorecardsAfter(ctx context.Context, key int64, limit int) ([]IngestRow, error)
+	// ScorecardPayloads returns the signed payloads (the scorecard JSON,
+	// verified on receipt) of the scorecards with these keys, by key; an
+	// unreadable one is left out.
+	ScorecardPayloads(ctx context.Context, keys []int64) (map[int64][]byte, error)
+	// ScorecardPayload returns one scorecard's payload (ErrNotFound).
+	ScorecardPayload(ctx context.Context, agentID, id string) ([]byte, error)
 	// LatestRows returns every agent's latest scorecard (Init).
 	LatestRows(ctx context.Context) ([]IngestRow, error)
 	AlertHosts(ctx context.Context) ([]AlertHost, error)
