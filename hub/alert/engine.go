@@ -72,7 +72,7 @@ type Engine struct {
 	agents    map[string]store.AgentState
 	open      map[openKey]store.OpenAlert
 	critical  map[string]map[openKey]struct{} // open critical alerts by agent (indexOpen)
-	checks    map[string]checkInfo // agentVersion "\x00" checkID
+	checks    map[string]checkInfo            // agentVersion "\x00" checkID
 	lastScan  time.Time
 	lastCheck time.Time
 
