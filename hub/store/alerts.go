@@ -352,6 +352,8 @@ func (s *sqlStore) OpenAlerts(ctx context.Context) ([]OpenAlert, error) {
 func (s *sqlStore) CommitAlerts(ctx context.Context, b AlertBatch) ([]int64, error) {
 	ids := make([]int64, len(b.Events))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		st := &txStmts{s: s, tx: tx}
+		defer st.close()
 		if b.Init {
 			// Two hubs starting together on one PostgreSQL database: the
 			// second finds the cursor set and does not initialise again.
@@ -364,8 +366,11 @@ func (s *sqlStore) CommitAlerts(ctx context.Context, b AlertBatch) ([]int64, err
 			}
 		}
 		for i, e := range b.Events {
-			id, err := s.insertID(ctx, tx, `INSERT INTO alert_events (kind, at, entity_id, agent_id, quiet, data) VALUES (?, ?, ?, ?, ?, ?)`,
-				e.Kind, toDB(e.At), e.EntityID, e.AgentID, b2i(e.Quiet), string(e.Data))
+			var id int64
+			ins, err := st.get(ctx, `INSERT INTO alert_events (kind, at, entity_id, agent_id, quiet, data) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`)
+			if err == nil {
+				err = ins.QueryRowContext(ctx, e.Kind, toDB(e.At), e.EntityID, e.AgentID, b2i(e.Quiet), string(e.Data)).Scan(&id)
+			}
 			if err != nil {
 				return fmt.Errorf("event: %w", err)
 			}
@@ -375,22 +380,22 @@ func (s *sqlStore) CommitAlerts(ctx context.Context, b AlertBatch) ([]int64, err
 				if !d.HeldUntil.IsZero() {
 					state, next = DeliveryHeld, d.HeldUntil
 				}
-				if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_outbox (msg_id, event_id, channel, target, address, state, held_until, next_at, created_at, expires_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), d.MsgID, id, d.Channel, d.Target, d.Address, state, toDB(d.HeldUntil), toDB(next), toDB(e.At), toDB(d.Expires)); err != nil {
+				if _, err := st.exec(ctx, `INSERT INTO alert_outbox (msg_id, event_id, channel, target, address, state, held_until, next_at, created_at, expires_at)
+					VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.MsgID, id, d.Channel, d.Target, d.Address, state, toDB(d.HeldUntil), toDB(next), toDB(e.At), toDB(d.Expires)); err != nil {
 					return fmt.Errorf("outbox: %w", err)
 				}
 			}
 		}
 		for _, h := range b.Hosts {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_hosts (agent_id, entity_id, seq, scorecard_id, level, failed, agent_version, revoked)
+			if _, err := st.exec(ctx, `INSERT INTO alert_hosts (agent_id, entity_id, seq, scorecard_id, level, failed, agent_version, revoked)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET entity_id = excluded.entity_id, seq = excluded.seq,
 				scorecard_id = excluded.scorecard_id, level = excluded.level, failed = excluded.failed, agent_version = excluded.agent_version,
-				revoked = excluded.revoked`), h.AgentID, h.EntityID, int64(h.Sequence), h.ScorecardID, h.Level, strings.Join(h.Failed, " "), h.AgentVersion, b2i(h.Revoked)); err != nil {
+				revoked = excluded.revoked`, h.AgentID, h.EntityID, int64(h.Sequence), h.ScorecardID, h.Level, strings.Join(h.Failed, " "), h.AgentVersion, b2i(h.Revoked)); err != nil {
 				return fmt.Errorf("baseline: %w", err)
 			}
 		}
 		for _, c := range b.Closed {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM alert_open WHERE kind = ? AND subject = ?`), c[0], c[1]); err != nil {
+			if _, err := st.exec(ctx, `DELETE FROM alert_open WHERE kind = ? AND subject = ?`, c[0], c[1]); err != nil {
 				return err
 			}
 		}
@@ -399,8 +404,8 @@ func (s *sqlStore) CommitAlerts(ctx context.Context, b AlertBatch) ([]int64, err
 			if ev == 0 && o.EventIndex >= 0 && o.EventIndex < len(ids) {
 				ev = ids[o.EventIndex]
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_open (kind, subject, entity_id, agent_id, event_id, opened_at) VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (kind, subject) DO UPDATE SET event_id = excluded.event_id, opened_at = excluded.opened_at`),
+			if _, err := st.exec(ctx, `INSERT INTO alert_open (kind, subject, entity_id, agent_id, event_id, opened_at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (kind, subject) DO UPDATE SET event_id = excluded.event_id, opened_at = excluded.opened_at`,
 				o.Kind, o.Subject, o.EntityID, o.AgentID, ev, toDB(o.OpenedAt)); err != nil {
 				return err
 			}
@@ -421,4 +426,43 @@ func (s *sqlStore) insertID(ctx context.Context, tx *sql.Tx, query string, args 
 	var id int64
 	err := tx.QueryRowContext(ctx, s.q(query+` RETURNING id`), args...).Scan(&id)
 	return id, err
+}
+
+// txStmts prepares each statement of a transaction once: a detection pass
+// writes hundreds of rows with the same few statements, and parsing them
+// again for each row was a fifth of its cost (modernc.org/sqlite caches no
+// statement).
+type txStmts struct {
+	s  *sqlStore
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func (t *txStmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.m[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, t.s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if t.m == nil {
+		t.m = map[string]*sql.Stmt{}
+	}
+	t.m[query] = st
+	return st, nil
+}
+
+func (t *txStmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *txStmts) close() {
+	for _, st := range t.m {
+		st.Close()
+	}
 }
