@@ -21,4 +21,4 @@ echo "== region overview (ns/op = one render)"
 go test -run '^$' -bench 'BenchmarkOverview' -benchtime 20x -cpu 2 -count 1 ./hub/web/ | grep -E '^Benchmark|^ok|FAIL'
 echo "== alerts (issue 20): ingestion without/with event detection (<= 5 % fewer scorecards/s; cpu-µs/scorecard), then 10,000 pending webhooks delivered while agents upload"
 VIGIE_BENCH_AGENTS=$agents go test -run '^$' -bench 'BenchmarkIngestAlerts' -benchtime "${n}x" -cpu 2 -count 1 ./hub/alert/ | grep -E '^Benchmark|^ok|FAIL'
-VIGIE_BENCH_AGENTS=$agents go test -run '^$' -bench 'BenchmarkDeliverPending' -benchtime 1x -cpu 2 -count 1 ./hub/alert/ | grep -E '^Benchmark|^ok|FAIL'
+VIGIE_BENCH_AGENTS=$agents go test -run '^$' -bench 'BenchmarkDeliverPending' -benchtime "${n}x" -cpu 2 -count 1 ./hub/alert/ | grep -E '^Benchmark|^ok|FAIL'

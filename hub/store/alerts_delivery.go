@@ -93,9 +93,13 @@ func (s *sqlStore) RecordDeliveries(ctx context.Context, res []DeliveryResult) e
 	if len(res) == 0 {
 		return nil
 	}
+	// One transaction of prepared statements for a batch of up to 256: the
+	// write lock ingestion shares is held as briefly as possible.
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		st := &txStmts{s: s, tx: tx}
+		defer st.close()
 		for _, r := range res {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO alert_attempts (outbox_id, at, ok, detail) VALUES (?, ?, ?, ?)`), r.ID, toDB(r.At), b2i(r.OK), clipText(r.Detail, 500)); err != nil {
+			if _, err := st.exec(ctx, `INSERT INTO alert_attempts (outbox_id, at, ok, detail) VALUES (?, ?, ?, ?)`, r.ID, toDB(r.At), b2i(r.OK), clipText(r.Detail, 500)); err != nil {
 				return err
 			}
 			state, sent, lastErr := DeliveryPending, int64(0), ""
@@ -107,7 +111,7 @@ func (s *sqlStore) RecordDeliveries(ctx context.Context, res []DeliveryResult) e
 			} else {
 				lastErr = clipText(r.Detail, 500)
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE alert_outbox SET state = ?, attempts = ?, next_at = ?, sent_at = ?, last_error = ? WHERE id = ? AND state = ?`),
+			if _, err := st.exec(ctx, `UPDATE alert_outbox SET state = ?, attempts = ?, next_at = ?, sent_at = ?, last_error = ? WHERE id = ? AND state = ?`,
 				state, r.Attempt, toDB(r.NextAt), sent, lastErr, r.ID, DeliveryPending); err != nil {
 				return err
 			}
