@@ -132,7 +132,13 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Workers = 8
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		// As many idle connections per webhook as workers: the default
+		// transport keeps 2, so a backlog sent by 8 workers to one
+		// receiver opened a new connection (and TLS handshake) for most
+		// deliveries (BenchmarkDeliverPending).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.Local
