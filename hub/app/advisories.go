@@ -107,6 +107,7 @@ type Advisories struct {
 	exposed  map[string]map[string][]match.Exposure // advisory -> host -> exposures
 	hosts    map[string]*hostMeta                   // agent ID -> host
 	imported time.Time                              // latest ImportedAt read (Refresh)
+	seen     time.Time                              // hosts seen after it are queued by Refresh
 
 	queue chan string
 }
@@ -124,7 +125,7 @@ func (a *App) NewAdvisories(cfg AdvisoryConfig) (*Advisories, error) {
 		app: a, cfg: cfg, table: t, region: match.NewRegion(t),
 		docs: map[string]*advisory.Document{}, compiled: map[string]*match.Advisory{},
 		exposed: map[string]map[string][]match.Exposure{}, hosts: map[string]*hostMeta{},
-		queue: make(chan string, 4096),
+		queue: make(chan string, 4096), seen: a.Now(),
 	}, nil
 }
 
@@ -245,7 +246,9 @@ func (m *Advisories) noteImported(t time.Time) {
 // Refresh matches the advisories another process (« vigie-hub advisories
 // import » beside a running hub) wrote since the last look and the
 // entities' declared assets that changed (SyncEntityAssets), and sends
-// their new certain exposures to the hook. Serve calls it every minute.
+// their new certain exposures to the hook; it also queues the hosts whose
+// scorecards arrived since (another process's « vigie-hub import »). Serve
+// calls it every minute.
 func (m *Advisories) Refresh(ctx context.Context) (int, error) {
 	m.mu.RLock()
 	after := m.imported
@@ -274,6 +277,26 @@ func (m *Advisories) Refresh(ctx context.Context) (int, error) {
 	if err := m.SyncEntityAssets(ctx); err != nil {
 		return len(res.Added), err
 	}
+	// Hosts whose scorecards another process stored (vigie-hub import of
+	// a stick) are matched too; those this process stored were queued by
+	// HostChanged already, and matching one again is cheap (its inventory
+	// is decoded only when it changed).
+	m.mu.RLock()
+	seenAfter := m.seen
+	m.mu.RUnlock()
+	now := m.app.Now()
+	// A minute of overlap: a scorecard's last_seen is its time of receipt,
+	// and its commit may come a little later than a look in between.
+	ids, err := m.app.cfg.Store.AgentsSeenSince(ctx, seenAfter.Add(-time.Minute))
+	if err != nil {
+		return len(res.Added), err
+	}
+	for _, id := range ids {
+		m.HostChanged(id)
+	}
+	m.mu.Lock()
+	m.seen = now
+	m.mu.Unlock()
 	return len(res.Added), nil
 }
 

@@ -53,6 +53,10 @@ type Advisories interface {
 	// AdviserAssets lists every entity's adviser-declared assets (not the
 	// agents'), by entity, with the entity's name and sector.
 	AdviserAssets(ctx context.Context) ([]EntityAsset, error)
+	// AgentsSeenSince lists the agents not revoked whose latest scorecard
+	// arrived after after: what another process (vigie-hub import) stored
+	// while the hub runs.
+	AgentsSeenSince(ctx context.Context, after time.Time) ([]string, error)
 }
 
 // EntityAsset is an adviser-declared asset with its entity's name and
@@ -150,6 +154,23 @@ func (s *sqlStore) AgentInventory(ctx context.Context, agentID string) (int64, e
 		return 0, ErrNotFound
 	}
 	return id, err
+}
+
+func (s *sqlStore) AgentsSeenSince(ctx context.Context, after time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM agents WHERE last_seen > ? AND revoked_at = 0 ORDER BY id`), toDB(after))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 func (s *sqlStore) InventoryByID(ctx context.Context, id int64) (*Inventory, error) {
