@@ -20,21 +20,14 @@ import (
 // a line naming only the release is a count of hosts, not an exposure.
 func TestAzureLinuxPackages(t *testing.T) {
 	tab := table(t)
-	ms := func(texts ...string) []advisory.AffectedSystem {
-		var out []advisory.AffectedSystem
-		for _, s := range texts {
-			out = append(out, advisory.AffectedSystem{Description: s, Product: advisory.Product{Name: "N/A", Vendor: advisory.Vendor{Name: "Microsoft"}}})
-		}
-		return out
-	}
 	docs := []*advisory.Document{
-		{Reference: "CERTFR-2025-AVI-0966", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0966", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"azl3 golang 1.25.3-1")},
-		{Reference: "CERTFR-2025-AVI-1064", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-1064", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"cbl2 rsync versions antérieures à 3.4.1-2")},
-		{Reference: "CERTFR-2025-AVI-0899", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0899", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"cbl2 kernel 5.15.186.1-1", "cbl2 redis 6.2.18-3 versions antérieures à 6.2.20-1")},
-		{Reference: "CERTFR-2024-AVI-0024", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0024", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"CBL Mariner 2.0 x64")},
 	}
 	rpm := func(name, ver, src, srcVer string) Software {
@@ -73,7 +66,7 @@ func TestAzureLinuxPackages(t *testing.T) {
 		var got []string
 		add := func(xs []Exposure) {
 			for _, e := range xs {
-				got = append(got, fmt.Sprintf("%s|%s|%s|%s|%s|%s", e.Host, e.Advisory, e.Product, e.InstalledVersion, e.FixedVersion, e.Confidence))
+				got = append(got, exposureLine(e))
 			}
 		}
 		var compiled []*Advisory

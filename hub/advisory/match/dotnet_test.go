@@ -2,7 +2,6 @@ package match
 
 import (
 	"fmt"
-	"sort"
 	"testing"
 
 	"github.com/vigie-cyber/vigie/hub/advisory"
@@ -19,20 +18,13 @@ import (
 // Uninstall entry with a build as version matches nothing.
 func TestDotNetFramework(t *testing.T) {
 	tab := table(t)
-	ms := func(texts ...string) []advisory.AffectedSystem {
-		var out []advisory.AffectedSystem
-		for _, s := range texts {
-			out = append(out, advisory.AffectedSystem{Description: s, Product: advisory.Product{Name: "N/A", Vendor: advisory.Vendor{Name: "Microsoft"}}})
-		}
-		return out
-	}
 	docs := []*advisory.Document{
-		{Reference: "CERTFR-2025-AVI-0040", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0040", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft .NET Framework 4.8 versions antérieures à 4.8.04775.02")},
-		{Reference: "CERTFR-2024-AVI-0855", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0855", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft .NET Framework 3.5 et 4.8.1 versions antérieures à 4.8.1.09277.02",
 			"Microsoft .NET Framework 4.6.2/4.7/4.7.1/4.7.2 versions antérieures à 4.7.04115.01")},
-		{Reference: "CERTFR-2025-AVI-0880", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0880", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft .NET Framework 3.5 versions antérieures à 2.0.50727.8981")},
 	}
 	nf := func(rel string) Software {
@@ -47,21 +39,7 @@ func TestDotNetFramework(t *testing.T) {
 			Software: []Software{nf("4.6.2"),
 				{Name: "Microsoft .NET Framework 4.8", Version: "4.8.03761", Publisher: "Microsoft Corporation", Source: "windows-registry"}}},
 	}
-	r := NewRegion(tab)
-	for _, d := range docs {
-		if a := Compile(d, tab); len(a.Review) != 0 {
-			t.Fatalf("%s: review %+v", d.Reference, a.Review)
-		} else {
-			r.PutAdvisory(a)
-		}
-	}
-	var got []string
-	for _, inv := range invs {
-		for _, e := range r.Put(inv) {
-			got = append(got, fmt.Sprintf("%s|%s|%s|%s|%s|%s", e.Host, e.Advisory, e.Product, e.InstalledVersion, e.FixedVersion, e.Confidence))
-		}
-	}
-	sort.Strings(got)
+	got := exposuresOf(t, tab, docs, invs)
 	want := []string{
 		"pc-accueil|CERTFR-2024-AVI-0855|Microsoft .NET Framework 3.5|3.5|4.8.1.09277.02|probable",
 		"pc-accueil|CERTFR-2025-AVI-0040|Microsoft .NET Framework 4.8|4.8|4.8.04775.02|probable",

@@ -2,7 +2,6 @@ package match
 
 import (
 	"fmt"
-	"sort"
 	"testing"
 
 	"github.com/vigie-cyber/vigie/hub/advisory"
@@ -19,24 +18,17 @@ import (
 // distribution package).
 func TestMicrosoftServerAgents(t *testing.T) {
 	tab := table(t)
-	ms := func(texts ...string) []advisory.AffectedSystem {
-		var out []advisory.AffectedSystem
-		for _, s := range texts {
-			out = append(out, advisory.AffectedSystem{Description: s, Product: advisory.Product{Name: "N/A", Vendor: advisory.Vendor{Name: "Microsoft"}}})
-		}
-		return out
-	}
 	docs := []*advisory.Document{
-		{Reference: "CERTFR-2024-AVI-1070", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-1070", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"System Center Operations Manager (SCOM) 2019 versions antérieures à 10.19.10652.0",
 			"System Center Operations Manager (SCOM) 2022 versions antérieures à 10.22.10684.0")},
-		{Reference: "CERTFR-2024-AVI-0857", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0857", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Visual C++ Redistributable Installer versions antérieures à 14.40.33816")},
-		{Reference: "CERTFR-2025-AVI-0881", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0881", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Azure Monitor Agent versions antérieures à 1.38.1.0")},
-		{Reference: "CERTFR-2025-AVI-0689", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0689", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft Dynamics 365 (on-premises) version 9.1 antérieures à 9.1.39")},
-		{Reference: "CERTFR-2025-AVI-0195", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0195", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Azure Agent pour Backup versions antérieures à 2.0.9940.0")},
 	}
 	sw := func(name, ver, arch string) Software {
@@ -57,21 +49,7 @@ func TestMicrosoftServerAgents(t *testing.T) {
 		{Host: "srv-log", Entity: "Centre hospitalier de Guingamp", Facts: Facts{OS: "debian", OSCodename: "bookworm", OSRelease: "12"},
 			Software: []Software{{Name: "azuremonitoragent", Version: "1.35.9-1045", Source: "dpkg", Arch: "amd64", SourcePackage: "azuremonitoragent"}}},
 	}
-	r := NewRegion(tab)
-	for _, d := range docs {
-		a := Compile(d, tab)
-		if len(a.Review) != 0 {
-			t.Fatalf("%s: review %+v", d.Reference, a.Review)
-		}
-		r.PutAdvisory(a)
-	}
-	var got []string
-	for _, inv := range invs {
-		for _, e := range r.Put(inv) {
-			got = append(got, fmt.Sprintf("%s|%s|%s|%s|%s|%s", e.Host, e.Advisory, e.Product, e.InstalledVersion, e.FixedVersion, e.Confidence))
-		}
-	}
-	sort.Strings(got)
+	got := exposuresOf(t, tab, docs, invs)
 	want := []string{
 		"srv-log|CERTFR-2025-AVI-0881|azuremonitoragent|1.35.9-1045|1.38.1.0|probable",
 		"srv-supervision|CERTFR-2024-AVI-0857|Microsoft Visual C++ 2015-2019 Redistributable (x86) - 14.29.30133|14.29.30133.0|14.40.33816|certain",

@@ -2,7 +2,6 @@ package match
 
 import (
 	"fmt"
-	"sort"
 	"testing"
 
 	"github.com/vigie-cyber/vigie/hub/advisory"
@@ -17,24 +16,17 @@ import (
 // line given with 21H2's base build (same cumulative update).
 func TestMicrosoftServerProducts(t *testing.T) {
 	tab := table(t)
-	ms := func(texts ...string) []advisory.AffectedSystem {
-		var out []advisory.AffectedSystem
-		for _, s := range texts {
-			out = append(out, advisory.AffectedSystem{Description: s, Product: advisory.Product{Name: "N/A", Vendor: advisory.Vendor{Name: "Microsoft"}}})
-		}
-		return out
-	}
 	docs := []*advisory.Document{
-		{Reference: "CERTFR-2024-AVI-0289", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0289", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft ODBC Driver 17 pour SQL Server sur Windows versions antérieures à 17.10.6.1",
 			"Microsoft ODBC Driver 18 pour SQL Server sur Windows versions antérieures à 18.3.3.1")},
-		{Reference: "CERTFR-2024-AVI-0292", Title: "Multiples vulnérabilités dans Microsoft SQL Server", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0292", Title: "Multiples vulnérabilités dans Microsoft SQL Server", AffectedSystems: microsoftLines(
 			"Microsoft ODBC Driver 17 pour SQL Server sur Linux versions antérieures à 17.10.6.1")},
-		{Reference: "CERTFR-2024-AVI-0560", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2024-AVI-0560", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"Microsoft OLE DB Driver 18 pour SQL Server versions antérieures à 18.7.0004.0")},
-		{Reference: "CERTFR-2025-AVI-0882", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0882", Title: "Multiples vulnérabilités dans les produits Microsoft", AffectedSystems: microsoftLines(
 			"PowerShell 7.4 versions antérieures à 7.4.13", "PowerShell 7.5 versions antérieures à 7.5.4")},
-		{Reference: "CERTFR-2025-AVI-0804", Title: "Multiples vulnérabilités dans Microsoft Windows", AffectedSystems: ms(
+		{Reference: "CERTFR-2025-AVI-0804", Title: "Multiples vulnérabilités dans Microsoft Windows", AffectedSystems: microsoftLines(
 			"Windows 10 Version 22H2 pour systèmes x64 versions antérieures à 10.0.19044.6332")},
 	}
 	const win = "windows-registry"
@@ -54,17 +46,7 @@ func TestMicrosoftServerProducts(t *testing.T) {
 			OSRelease: "22H2", OSEdition: "Professional", OSInstallation: "Client", Arch: "amd64"},
 			Software: []Software{sw("PowerShell 7-x64", "7.5.4.0")}},
 	}
-	r := NewRegion(tab)
-	for _, d := range docs {
-		r.PutAdvisory(Compile(d, tab))
-	}
-	var got []string
-	for _, inv := range invs {
-		for _, e := range r.Put(inv) {
-			got = append(got, fmt.Sprintf("%s|%s|%s|%s|%s|%s", e.Host, e.Advisory, e.Product, e.InstalledVersion, e.FixedVersion, e.Confidence))
-		}
-	}
-	sort.Strings(got)
+	got := exposuresOf(t, tab, docs, invs)
 	want := []string{
 		"pc-accueil|CERTFR-2025-AVI-0804|Windows 10 Version 22H2|10.0.19045.6216|10.0.19045.6332|certain",
 		"srv-sql|CERTFR-2024-AVI-0289|Microsoft ODBC Driver 17 for SQL Server|17.10.5.1|17.10.6.1|certain",
